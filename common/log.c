@@ -1,0 +1,67 @@
+/* Structured logging: one line per event, written with a single write() so lines never mix. */
+#include "common/log.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Atomic int min_level = LOG_INFO;
+static const char *const names[] = {"debug", "info", "warn", "error"};
+
+void log_set_level(enum log_level level)
+{
+    atomic_store(&min_level, (int)level);
+}
+
+enum log_level log_get_level(void)
+{
+    return (enum log_level)atomic_load(&min_level);
+}
+
+int log_set_level_name(const char *name)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(name, names[i]) == 0) {
+            log_set_level((enum log_level)i);
+            return 0;
+        }
+    return -1;
+}
+
+void log_msg(enum log_level level, const char *component, const char *event, const char *kv_fmt,
+             ...)
+{
+    if ((int)level < atomic_load(&min_level))
+        return;
+    char line[2048];
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s %s",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, (long)(tv.tv_usec / 1000), names[level], component, event);
+    if (kv_fmt && *kv_fmt && n > 0 && (size_t)n < sizeof line - 2) {
+        line[n++] = ' ';
+        va_list ap;
+        va_start(ap, kv_fmt);
+        int m = vsnprintf(line + n, sizeof line - (size_t)n, kv_fmt, ap);
+        va_end(ap);
+        if (m > 0)
+            n += m;
+    }
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = (int)sizeof line - 2;
+    for (int i = 0; i < n; i++) /* one event, one line: a value never breaks the line */
+        if (line[i] == '\n' || line[i] == '\r')
+            line[i] = ' ';
+    line[n++] = '\n';
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+}

@@ -1,0 +1,266 @@
+/* Connection setup (WAL, busy timeout), the statement cache and forward-only migrations. */
+#include "db/db_internal.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int64_t db_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+static int mkdir_parents(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf)
+        return 0;
+    *slash = 0;
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(buf, 0750) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0750) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int exec_simple(struct db *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DB_BUSY : DB_ERROR;
+    }
+    return DB_OK;
+}
+
+struct db *db_open(const char *path, int busy_ms, const char *synchronous, char *err,
+                   size_t errlen)
+{
+    if (strcmp(synchronous, "NORMAL") != 0 && strcmp(synchronous, "FULL") != 0) {
+        snprintf(err, errlen, "sqlite_synchronous must be NORMAL or FULL, got \"%s\"",
+                 synchronous);
+        return NULL;
+    }
+    if (mkdir_parents(path) < 0) {
+        snprintf(err, errlen, "cannot create the directory of %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct db *db = calloc(1, sizeof *db);
+    if (!db) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_open_v2(path, &db->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->h, busy_ms);
+    sqlite3_extended_result_codes(db->h, 1);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+             synchronous);
+    if (exec_simple(db, pragmas, err, errlen) != DB_OK)
+        goto fail;
+    return db;
+fail:
+    db_close(db);
+    return NULL;
+}
+
+void db_close(struct db *db)
+{
+    if (!db)
+        return;
+    for (int i = 0; i < DB_STMT_CACHE; i++)
+        if (db->cache[i].stmt)
+            sqlite3_finalize(db->cache[i].stmt);
+    sqlite3_close(db->h);
+    free(db);
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+    int free_slot = -1;
+    for (int i = 0; i < DB_STMT_CACHE; i++) {
+        if (db->cache[i].sql == sql) {
+            sqlite3_stmt *st = db->cache[i].stmt;
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return st;
+        }
+        if (!db->cache[i].sql && free_slot < 0)
+            free_slot = i;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0,
+                                &st, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("db", "prepare_failed", "error=\"%s\"", sqlite3_errmsg(db->h));
+        return NULL;
+    }
+    if (free_slot < 0) {
+        /* Cache full: should not happen (DB_STMT_CACHE covers every query of one daemon);
+         * evict slot 0 rather than leak. */
+        sqlite3_finalize(db->cache[0].stmt);
+        free_slot = 0;
+    }
+    db->cache[free_slot].sql = sql;
+    db->cache[free_slot].stmt = st;
+    return st;
+}
+
+int db_rc_from(struct db *db, int rc, const char *what)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return DB_OK;
+    case SQLITE_CONSTRAINT:
+        return DB_CONFLICT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        log_warn("db", "busy", "query=%s", what);
+        return DB_BUSY;
+    default:
+        log_error("db", "query_failed", "query=%s error=\"%s\"", what, sqlite3_errmsg(db->h));
+        return DB_ERROR;
+    }
+}
+
+void db_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+char *db_col_strdup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return strdup(t ? (const char *)t : "");
+}
+
+void db_col_copy(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(buf, len, "%s", t ? (const char *)t : "");
+}
+
+int db_begin(struct db *db)
+{
+    char err[256];
+    return exec_simple(db, "BEGIN IMMEDIATE", err, sizeof err);
+}
+
+int db_commit(struct db *db)
+{
+    char err[256];
+    int rc = exec_simple(db, "COMMIT", err, sizeof err);
+    if (rc != DB_OK)
+        log_error("db", "commit_failed", "error=\"%s\"", err);
+    return rc;
+}
+
+void db_rollback(struct db *db)
+{
+    char err[256];
+    if (!sqlite3_get_autocommit(db->h))
+        exec_simple(db, "ROLLBACK", err, sizeof err);
+}
+
+static int read_user_version(struct db *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+int db_schema_version(struct db *db)
+{
+    return read_user_version(db);
+}
+
+int db_latest_version(void)
+{
+    return db_migrations[db_migrations_count - 1].version;
+}
+
+int db_migrate(struct db *db, int target, char *err, size_t errlen)
+{
+    if (target < 0)
+        target = db_latest_version();
+    /* EXCLUSIVE (not IMMEDIATE) so a second daemon waits on the busy timeout, then re-reads
+     * the version and finds nothing left to do. */
+    int rc = exec_simple(db, "BEGIN EXCLUSIVE", err, errlen);
+    if (rc != DB_OK)
+        return rc;
+    int have = read_user_version(db);
+    if (have < 0) {
+        snprintf(err, errlen, "cannot read the schema version");
+        goto fail;
+    }
+    if (have > db_latest_version()) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this build knows (%d): "
+                 "upgrade evgate",
+                 have, db_latest_version());
+        goto fail;
+    }
+    for (int i = 0; i < db_migrations_count; i++) {
+        const struct db_migration *m = &db_migrations[i];
+        if (m->version <= have || m->version > target)
+            continue;
+        char sub[256];
+        if (exec_simple(db, m->sql, sub, sizeof sub) != DB_OK) {
+            snprintf(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, sub);
+            goto fail;
+        }
+        char set[64];
+        snprintf(set, sizeof set, "PRAGMA user_version=%d", m->version);
+        if (exec_simple(db, set, sub, sizeof sub) != DB_OK) {
+            snprintf(err, errlen, "cannot record schema version %d: %s", m->version, sub);
+            goto fail;
+        }
+        log_info("db", "migrated", "version=%d name=%s", m->version, m->name);
+    }
+    return exec_simple(db, "COMMIT", err, errlen);
+fail:
+    db_rollback(db);
+    return DB_ERROR;
+}
+
+int db_integrity_check(struct db *db)
+{
+    sqlite3_stmt *st = NULL;
+    int ok = 0;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA integrity_check", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        ok = t && strcmp((const char *)t, "ok") == 0;
+    }
+    sqlite3_finalize(st);
+    return ok ? DB_OK : DB_ERROR;
+}

@@ -1,0 +1,48 @@
+/* evgate database: one SQLite file in WAL mode shared by both daemons.
+ *
+ * A `struct db` is one connection; use it from one thread at a time. Every query lives in db/
+ * behind a named function with bound parameters; callers never see SQL. */
+#ifndef EVGATE_DB_H
+#define EVGATE_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum db_rc {
+    DB_OK = 0,
+    DB_ERROR = -1,    /* SQLite failed; see the log */
+    DB_NOTFOUND = -2, /* no such row */
+    DB_CONFLICT = -3, /* a unique key or a state precondition did not hold */
+    DB_BUSY = -4,     /* locked past the busy timeout */
+};
+
+struct db;
+
+/* Opens (creating if needed) the database at `path` in WAL mode with foreign keys on,
+ * `busy_ms` busy timeout and `synchronous` ("NORMAL" or "FULL"). Creates the file's directory.
+ * On failure returns NULL with a message in `err`. Caller closes with db_close(). */
+struct db *db_open(const char *path, int busy_ms, const char *synchronous, char *err,
+                   size_t errlen);
+void db_close(struct db *db);
+
+/* Applies the numbered migrations above the current schema version up to `target`
+ * (-1 = latest), each in one exclusive transaction, so that two processes starting together
+ * never apply one twice. Returns DB_OK or an error with a message in `err`. */
+int db_migrate(struct db *db, int target, char *err, size_t errlen);
+
+/* The schema version stored in the file (0 = empty), and the newest this build knows. */
+int db_schema_version(struct db *db);
+int db_latest_version(void);
+
+/* Short immediate transactions for multi-statement writes. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);
+
+/* Runs PRAGMA integrity_check; returns DB_OK when it answers "ok". */
+int db_integrity_check(struct db *db);
+
+/* Current time in seconds since the epoch (one clock for every row). */
+int64_t db_now(void);
+
+#endif

@@ -1,0 +1,45 @@
+/* Private to db/: the connection struct and the prepared-statement cache. */
+#ifndef EVGATE_DB_INTERNAL_H
+#define EVGATE_DB_INTERNAL_H
+
+#include "db/db.h"
+
+#include <sqlite3.h>
+
+#define DB_STMT_CACHE 64
+
+struct db {
+    sqlite3 *h;
+    struct {
+        const char *sql; /* identity: the address of a static string */
+        sqlite3_stmt *stmt;
+    } cache[DB_STMT_CACHE];
+};
+
+/* Returns the prepared statement for the static string `sql`, reset and with bindings cleared,
+ * or NULL (logged). The statement belongs to the cache: never finalize it. */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/* Maps an SQLite result code to enum db_rc (constraint -> DB_CONFLICT), logging real errors
+ * with `what` naming the query. */
+int db_rc_from(struct db *db, int rc, const char *what);
+
+/* Binds a text that may be NULL. */
+void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* Duplicates column `col` as a heap string ("" for NULL); caller frees. */
+char *db_col_strdup(sqlite3_stmt *st, int col);
+
+/* Copies column `col` into buf (truncating, always NUL-terminated). */
+void db_col_copy(sqlite3_stmt *st, int col, char *buf, size_t len);
+
+/* One migration: its version (1, 2, ...) and SQL. Defined in migrations.c. */
+struct db_migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+extern const struct db_migration db_migrations[];
+extern const int db_migrations_count;
+
+#endif

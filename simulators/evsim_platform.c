@@ -1,0 +1,13 @@
+/* evsim-platform: placeholder until its issue lands (pile: issue 5, platform: issue 6). */
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+        printf("Usage: evsim-platform\nNot implemented yet: the simulator comes with its own issue.\n");
+        return 0;
+    }
+    fprintf(stderr, "evsim-platform: not implemented yet\n");
+    return 2;
+}
