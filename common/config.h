@@ -37,6 +37,7 @@ struct evg_config {
     long long max_upload_bytes;
     long long session_ttl_s;
     long long login_max_failures;
+    long long login_max_failures_per_address;
     long long login_lock_s;
     long long page_size_max;
     long long gw_max_connections;

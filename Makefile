@@ -1,0 +1,45 @@
+# Thin wrapper: the real work is in meson (build) and scripts/ (deps, run, test).
+# `make run` and `make test` work on a fresh Debian 12 machine (root, or a user with sudo).
+
+.PHONY: all run test build clean deps deps-browser fuzz bench
+
+all: build
+
+# Steps run in order even under `make -j`: deps, then build, then the script.
+run:
+	@bash scripts/install-deps.sh
+	@$(MAKE) --no-print-directory build
+	@exec bash scripts/run.sh
+
+test:
+	@bash scripts/install-deps.sh --with-browser
+	@$(MAKE) --no-print-directory build
+	@exec bash scripts/test.sh
+
+deps:
+	@bash scripts/install-deps.sh
+
+deps-browser:
+	@bash scripts/install-deps.sh --with-browser
+
+# meson setup when build/ is missing (or a setup died half-way); --reconfigure when a
+# meson.build is newer than the generated build.ninja. ninja would regenerate by itself too,
+# but not after a setup that failed or a meson upgrade.
+build:
+	@if [ ! -f build/build.ninja ]; then \
+		rm -rf build && meson setup build; \
+	elif [ -n "$$(find . -path ./build -prune -o -path ./.git -prune -o -name node_modules -prune -o \
+			\( -name meson.build -o -name meson_options.txt \) \
+			-newer build/build.ninja -print | head -n 1)" ]; then \
+		meson setup --reconfigure build; \
+	fi
+	ninja -C build
+
+clean:
+	rm -rf build
+
+fuzz:
+	@echo "fuzz: the libFuzzer targets (tests/fuzz/) come with a later issue; nothing to run yet"
+
+bench:
+	@echo "bench: the load benchmarks (tests/bench/) come with a later issue; nothing to run yet"

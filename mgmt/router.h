@@ -1,0 +1,36 @@
+/* The mgmt route table: method + path pattern -> handler, with who may call it.
+ * The router resolves the caller (session cookie or bearer token), checks CSRF on cookie
+ * requests that change state, and enforces each route's access level before the handler. */
+#ifndef EVGATE_MGMT_ROUTER_H
+#define EVGATE_MGMT_ROUTER_H
+
+#include "mgmt/http.h"
+
+enum mgmt_access {
+    ACCESS_ANON,     /* anyone */
+    ACCESS_USER,     /* any logged-in account, also pending or rejected operators */
+    ACCESS_ACTIVE,   /* an active account of any role */
+    ACCESS_OPERATOR, /* an active operator */
+    ACCESS_ADMIN,    /* an admin */
+};
+
+typedef void (*mgmt_handler)(struct mgmt_req *req, struct mgmt_resp *resp);
+
+struct mgmt_route {
+    const char *method;
+    const char *pattern; /* "/api/v1/admin/accounts/{id}/approve"; {id} is a positive integer */
+    enum mgmt_access access;
+    mgmt_handler handler;
+};
+
+/* Routes of each API file, NULL-pattern terminated; the router walks them all. */
+extern const struct mgmt_route mgmt_routes_auth[];
+extern const struct mgmt_route mgmt_routes_admin_accounts[];
+extern const struct mgmt_route mgmt_routes_files[];
+
+/* Dispatches `req` under /api/v1 (or answers 404/405/401/403 itself). Also serves /healthz,
+ * /metrics and the web UI. `route_label` receives the matched pattern for metrics (static
+ * string). */
+void mgmt_route(struct mgmt_req *req, struct mgmt_resp *resp, const char **route_label);
+
+#endif

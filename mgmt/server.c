@@ -1,0 +1,413 @@
+/* libmicrohttpd glue: limits, body collection, one SQLite connection per worker thread.
+ *
+ * Threading: MHD's internal epoll with a thread pool. Handlers do blocking work by nature
+ * (SQLite, argon2 at ~30 ms a login, writing uploads), so a pool keeps one slow request from
+ * stalling the others, while epoll keeps thousands of idle keep-alive connections cheap.
+ * Each worker thread lazily opens its own SQLite connection (WAL allows concurrent readers). */
+#include "mgmt/server.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "db/db.h"
+#include "mgmt/http.h"
+#include "mgmt/metrics.h"
+#include "mgmt/router.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct mgmt_server {
+    struct MHD_Daemon *mhd;
+    const struct evg_config *cfg;
+};
+
+/* Per-request state while the body arrives. */
+struct conn_state {
+    struct mgmt_req req;
+    struct MHD_PostProcessor *pp;
+    size_t received;  /* body bytes seen */
+    size_t body_cap;  /* bytes allowed for this body */
+    int cur_file;     /* index of the upload being written, -1 */
+    FILE *cur_fp;
+    EVP_MD_CTX *cur_md;
+    int bad_multipart;
+    struct timespec start;
+};
+
+/* Each worker thread's connection, closed by the key's destructor when the thread ends. */
+static pthread_key_t db_key;
+static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
+
+static void close_thread_db(void *db)
+{
+    db_close(db);
+}
+
+static void make_db_key(void)
+{
+    pthread_key_create(&db_key, close_thread_db);
+}
+
+static struct db *worker_db(const struct evg_config *cfg)
+{
+    pthread_once(&db_key_once, make_db_key);
+    struct db *db = pthread_getspecific(db_key);
+    if (!db) {
+        char err[512];
+        db = db_open(cfg->db, (int)cfg->sqlite_busy_ms, cfg->sqlite_synchronous, err, sizeof err);
+        if (!db)
+            log_error("mgmt", "db_open_failed", "error=\"%s\"", err);
+        else
+            pthread_setspecific(db_key, db);
+    }
+    return db;
+}
+
+static void finish_upload(struct conn_state *cs)
+{
+    if (cs->cur_file < 0)
+        return;
+    struct mgmt_upload *u = &cs->req.files[cs->cur_file];
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_DigestFinal_ex(cs->cur_md, md, &mdlen);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(u->sha256 + 2 * i, 3, "%02x", md[i]);
+    EVP_MD_CTX_free(cs->cur_md);
+    cs->cur_md = NULL;
+    if (cs->cur_fp && fclose(cs->cur_fp) != 0)
+        cs->bad_multipart = 1;
+    cs->cur_fp = NULL;
+    cs->cur_file = -1;
+}
+
+static int start_upload(struct conn_state *cs, const char *key, const char *filename)
+{
+    struct mgmt_req *req = &cs->req;
+    if (req->nfiles >= MGMT_MAX_FILES)
+        return -1;
+    struct mgmt_upload *u = &req->files[req->nfiles];
+    memset(u, 0, sizeof *u);
+    snprintf(u->field, sizeof u->field, "%s", key);
+    snprintf(u->filename, sizeof u->filename, "%s", filename);
+    snprintf(u->tmp_path, sizeof u->tmp_path, "%stmp/upload-XXXXXX", req->cfg->data_dir);
+    int fd = mkstemp(u->tmp_path);
+    if (fd < 0) {
+        log_error("mgmt", "upload_tmp_failed", "path=%s error=\"%s\"", u->tmp_path,
+                  strerror(errno));
+        u->tmp_path[0] = 0;
+        return -1;
+    }
+    cs->cur_fp = fdopen(fd, "wb");
+    cs->cur_md = EVP_MD_CTX_new();
+    if (!cs->cur_fp || !cs->cur_md || !EVP_DigestInit_ex(cs->cur_md, EVP_sha256(), NULL)) {
+        if (!cs->cur_fp)
+            close(fd);
+        return -1;
+    }
+    cs->cur_file = req->nfiles++;
+    return 0;
+}
+
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *filename, const char *content_type,
+                               const char *transfer_encoding, const char *data, uint64_t off,
+                               size_t size)
+{
+    struct conn_state *cs = cls;
+    struct mgmt_req *req = &cs->req;
+    if (!key)
+        return MHD_YES;
+    if (filename) {
+        struct mgmt_upload *u = cs->cur_file >= 0 ? &req->files[cs->cur_file] : NULL;
+        if (!u || strcmp(u->field, key) != 0 || off == 0) {
+            finish_upload(cs);
+            if (start_upload(cs, key, filename) < 0) {
+                cs->bad_multipart = 1;
+                return MHD_NO;
+            }
+            u = &req->files[cs->cur_file];
+        }
+        if (u->head_len < sizeof u->head) {
+            size_t n = sizeof u->head - u->head_len < size ? sizeof u->head - u->head_len : size;
+            memcpy(u->head + u->head_len, data, n);
+            u->head_len += n;
+        }
+        u->size += (int64_t)size;
+        if (u->size > req->cfg->max_upload_bytes) {
+            u->too_large = 1; /* keep counting, stop storing */
+            return MHD_YES;
+        }
+        if (size && (fwrite(data, 1, size, cs->cur_fp) != size ||
+                     !EVP_DigestUpdate(cs->cur_md, data, size))) {
+            cs->bad_multipart = 1;
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    struct mgmt_field *f = mgmt_field(req, key);
+    if (!f) {
+        if (req->nfields >= MGMT_MAX_FIELDS) {
+            req->too_many_fields = 1;
+            return MHD_YES;
+        }
+        f = &req->fields[req->nfields++];
+        snprintf(f->name, sizeof f->name, "%s", key);
+    }
+    if (f->len + size > MGMT_MAX_FIELD_BYTES) {
+        f->truncated = 1;
+        return MHD_YES;
+    }
+    char *nv = realloc(f->value, f->len + size + 1);
+    if (!nv)
+        return MHD_NO;
+    memcpy(nv + f->len, data, size);
+    f->len += size;
+    nv[f->len] = 0;
+    f->value = nv;
+    return MHD_YES;
+}
+
+static void free_state(struct conn_state *cs)
+{
+    struct mgmt_req *req = &cs->req;
+    if (cs->pp)
+        MHD_destroy_post_processor(cs->pp);
+    if (cs->cur_fp)
+        fclose(cs->cur_fp);
+    EVP_MD_CTX_free(cs->cur_md);
+    for (int i = 0; i < req->nfiles; i++)
+        if (req->files[i].tmp_path[0])
+            unlink(req->files[i].tmp_path); /* handlers rename what they keep */
+    for (int i = 0; i < req->nfields; i++)
+        free(req->fields[i].value);
+    free(req->body);
+    free(cs);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    if (*con_cls)
+        free_state(*con_cls);
+    *con_cls = NULL;
+}
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    snprintf(out, len, "unknown");
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+}
+
+static enum MHD_Result send_resp(struct MHD_Connection *c, struct mgmt_resp *resp)
+{
+    struct MHD_Response *r;
+    if (resp->fd >= 0) {
+        r = MHD_create_response_from_fd64((uint64_t)resp->fd_size, resp->fd);
+        resp->fd = -1; /* MHD closes it */
+    } else {
+        r = MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
+        resp->body = NULL;
+    }
+    if (!r)
+        return MHD_NO;
+    if (resp->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+    int has_csp = 0;
+    for (int i = 0; i < resp->nheaders; i++) {
+        MHD_add_response_header(r, resp->headers[i].name, resp->headers[i].value);
+        has_csp |= strcasecmp(resp->headers[i].name, "Content-Security-Policy") == 0;
+    }
+    if (!has_csp)
+        MHD_add_response_header(r, "Content-Security-Policy",
+                                "default-src 'none'; frame-ancestors 'none'");
+    if (resp->status >= 400 && resp->status != 404 && resp->status != 401 &&
+        resp->status != 403 && resp->status != 422 && resp->status != 409)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(c, resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static double elapsed(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
+                              struct conn_state *cs)
+{
+    struct mgmt_resp resp = {.status = 500, .fd = -1};
+    const char *label = "unmatched";
+    struct mgmt_req *req = &cs->req;
+    finish_upload(cs);
+    req->db = worker_db(srv->cfg);
+    if (!req->db) {
+        mgmt_resp_error(&resp, 503, "unavailable", "the database cannot be opened", NULL);
+    } else if (cs->bad_multipart || req->too_many_fields) {
+        mgmt_resp_error(&resp, 400, "bad_request",
+                        req->too_many_fields ? "too many form fields"
+                                             : "the multipart body could not be read",
+                        NULL);
+    } else if (cs->received > cs->body_cap) {
+        label = "too_large";
+        mgmt_resp_error(&resp, 413, "too_large", "request body is larger than the limit", NULL);
+    } else {
+        mgmt_route(req, &resp, &label);
+    }
+    double secs = elapsed(&cs->start);
+    metrics_observe(label, resp.status, secs);
+    log_info("mgmt", "request", "method=%s path=%s route=%s status=%u ms=%.1f account=%lld",
+             req->method, req->path, label, resp.status, secs * 1000,
+             (long long)req->caller.account_id);
+    enum MHD_Result ret = send_resp(c, &resp);
+    free(resp.body);
+    if (resp.fd >= 0)
+        close(resp.fd);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    struct mgmt_server *srv = cls;
+    struct conn_state *cs = *con_cls;
+    if (!cs) {
+        cs = calloc(1, sizeof *cs);
+        if (!cs)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &cs->start);
+        cs->cur_file = -1;
+        cs->req.conn = c;
+        cs->req.cfg = srv->cfg;
+        cs->req.method = method;
+        cs->req.path = url;
+        client_addr(c, cs->req.client_addr, sizeof cs->req.client_addr);
+        const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+        cs->req.is_multipart = ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0;
+        cs->body_cap = cs->req.is_multipart
+                           ? (size_t)srv->cfg->max_upload_bytes + 1024 * 1024
+                           : (size_t)srv->cfg->max_json_bytes;
+        if (cs->req.is_multipart) {
+            cs->pp = MHD_create_post_processor(c, 64 * 1024, on_part, cs);
+            if (!cs->pp)
+                cs->bad_multipart = 1;
+        }
+        *con_cls = cs;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        cs->received += n;
+        /* Past the cap, keep reading and dropping until the client is done, so that it reads
+         * our 413 instead of a reset; but never more than a hard bound. */
+        if (cs->received > cs->body_cap) {
+            cs->req.body_too_large = 1;
+            if (cs->received > 4 * cs->body_cap)
+                return MHD_NO;
+            return MHD_YES;
+        }
+        if (cs->pp) {
+            if (!cs->bad_multipart && MHD_post_process(cs->pp, upload_data, n) != MHD_YES)
+                cs->bad_multipart = 1;
+        } else {
+            char *nb = realloc(cs->req.body, cs->req.body_len + n + 1);
+            if (!nb)
+                return MHD_NO;
+            memcpy(nb + cs->req.body_len, upload_data, n);
+            cs->req.body = nb;
+            cs->req.body_len += n;
+            nb[cs->req.body_len] = 0;
+        }
+        return MHD_YES;
+    }
+    return answer(srv, c, cs);
+}
+
+struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
+{
+    char host[256], tmpdir[1024];
+    int port;
+    if (cfg_split_listen(cfg->mgmt_listen, host, sizeof host, &port) < 0) {
+        log_error("mgmt", "bad_listen", "mgmt_listen=\"%s\" expected host:port", cfg->mgmt_listen);
+        return NULL;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "%stmp", cfg->data_dir);
+    mkdir(cfg->data_dir, 0750);
+    if (mkdir(tmpdir, 0750) < 0 && errno != EEXIST) {
+        log_error("mgmt", "data_dir_failed", "path=%s error=\"%s\"", tmpdir, strerror(errno));
+        return NULL;
+    }
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t sslen;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        sslen = sizeof *sin;
+    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        sslen = sizeof *sin6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        log_error("mgmt", "bad_listen", "mgmt_listen=\"%s\" needs a numeric address",
+                  cfg->mgmt_listen);
+        return NULL;
+    }
+    (void)sslen;
+    struct mgmt_server *srv = calloc(1, sizeof *srv);
+    if (!srv)
+        return NULL;
+    srv->cfg = cfg;
+    srv->mhd = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->mgmt_threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(cfg->max_connections / 4 + 1),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header_bytes + 64 * 1024,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+    if (!srv->mhd) {
+        log_error("mgmt", "listen_failed", "addr=%s error=\"%s\"", cfg->mgmt_listen,
+                  strerror(errno));
+        free(srv);
+        return NULL;
+    }
+    return srv;
+}
+
+void mgmt_server_stop(struct mgmt_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_stop_daemon(srv->mhd);
+    free(srv);
+}

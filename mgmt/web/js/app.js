@@ -1,0 +1,257 @@
+// The single-page shell: header (site name, language switch, user menu), left navigation,
+// breadcrumbs, footer, and a hash router (#/login, #/account, #/admin/accounts/7 …).
+
+import { api, setCsrf, onUnauthenticated } from './api.js';
+import { h, s, replace } from './dom.js';
+import { t, getLang, setLang, siteName } from './i18n.js';
+import { breadcrumbs, message } from './ui.js';
+import { loginView } from './views/login.js';
+import { registerView, registerDoneView } from './views/register.js';
+import { accountView } from './views/account.js';
+import { reviewListView } from './views/review_list.js';
+import { reviewDetailView } from './views/review_detail.js';
+
+const state = { site: { site_name: null, version: null }, account: null, flash: null };
+let renderSeq = 0;
+
+const routes = [
+  { re: /^\/login$/, view: loginView, auth: 'guest' },
+  { re: /^\/register$/, view: registerView, auth: 'guest' },
+  { re: /^\/register\/done$/, view: registerDoneView, auth: 'any' },
+  { re: /^\/account$/, view: accountView, auth: 'user' },
+  { re: /^\/admin\/accounts$/, view: reviewListView, auth: 'admin' },
+  { re: /^\/admin\/accounts\/(\d+)$/, view: reviewDetailView, auth: 'admin' },
+];
+
+const $ = (id) => document.getElementById(id);
+
+function homeHash() {
+  if (!state.account) return '#/login';
+  return state.account.role === 'admin' ? '#/admin/accounts' : '#/account';
+}
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, qs] = raw.split('?');
+  return { path: path || '/', query: new URLSearchParams(qs || '') };
+}
+
+export function navigate(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+/** After login (or GET /me): remembers the account and the CSRF token. */
+function setSession(answer) {
+  if (!answer) {
+    state.account = null;
+    setCsrf(null);
+    return;
+  }
+  const account = answer.account || answer;
+  state.account = { ...account, role: account.role || answer.role, status: account.status || answer.status };
+  setCsrf(answer.csrf_token);
+}
+
+async function logout() {
+  try {
+    await api.post('/auth/logout');
+  } catch {
+    /* the session is gone either way */
+  }
+  setSession(null);
+  state.flash = { kind: 'success', text: t('login.logged_out') };
+  navigate('#/login');
+}
+
+function renderBrand() {
+  const name = siteName(state.site.site_name);
+  $('brand-name').textContent = name;
+  $('brand-sub').textContent = getLang() === 'en' ? '' : t('site.name_en');
+  $('brand-sub').classList.toggle('is-hidden', getLang() === 'en');
+  document.title = name;
+}
+
+function langSwitch() {
+  const btn = (code, label) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: ['lang-btn', getLang() === code ? 'is-active' : null],
+        'aria-pressed': getLang() === code ? 'true' : 'false',
+        lang: code === 'en' ? 'en' : 'zh-CN',
+        'data-test': `lang-${code}`,
+        on: { click: () => { if (getLang() !== code) { setLang(code); render(); } } },
+      },
+      label,
+    );
+  return h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('lang.switch') }, btn('zh', '中文'), h('span', { class: 'sep', 'aria-hidden': 'true' }, '|'), btn('en', 'English'));
+}
+
+function userMenu() {
+  const a = state.account;
+  const menu = h(
+    'div',
+    { class: 'user-menu-list is-hidden', role: 'menu' },
+    h('a', { href: '#/account', role: 'menuitem', class: 'user-menu-item' }, t('nav.account')),
+    h('button', { type: 'button', role: 'menuitem', class: 'user-menu-item', 'data-test': 'logout', on: { click: logout } }, t('nav.logout')),
+  );
+  const toggle = h(
+    'button',
+    { type: 'button', class: 'user-menu-toggle', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'data-test': 'user-menu' },
+    h('span', { class: 'avatar', 'aria-hidden': 'true' }, a.username.slice(0, 1).toUpperCase()),
+    h('span', { class: 'user-name' }, a.username),
+    h('span', { class: 'caret', 'aria-hidden': 'true' }, '▾'),
+  );
+  const wrap = h('div', { class: 'user-menu' }, toggle, menu);
+  const setOpen = (open) => {
+    menu.classList.toggle('is-hidden', !open);
+    toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+  };
+  toggle.addEventListener('click', (e) => {
+    e.stopPropagation();
+    setOpen(menu.classList.contains('is-hidden'));
+  });
+  wrap.addEventListener('keydown', (e) => { if (e.key === 'Escape') setOpen(false); });
+  return wrap;
+}
+
+function renderHeaderTools() {
+  replace($('topbar-tools'), langSwitch(), state.account ? userMenu() : null);
+}
+
+function navIcon(kind) {
+  const paths = {
+    account: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8c0-3.3 3.1-6 7-6s7 2.7 7 6',
+    review: 'M5 4h10l4 4v12H5zM14 4v5h5M8 13l2.5 2.5L16 10',
+  };
+  return s('svg', { viewBox: '0 0 24 24', class: 'nav-icon', 'aria-hidden': 'true' }, s('path', { d: paths[kind] }));
+}
+
+function renderSidenav(path) {
+  const nav = $('sidenav');
+  if (!state.account) {
+    nav.classList.add('is-hidden');
+    replace(nav);
+    return;
+  }
+  const items = [{ href: '#/account', label: t('nav.account'), icon: 'account', test: 'nav-account' }];
+  if (state.account.role === 'admin') items.push({ href: '#/admin/accounts', label: t('nav.review'), icon: 'review', test: 'nav-review' });
+  const a = state.account;
+  nav.classList.remove('is-hidden');
+  replace(
+    nav,
+    h(
+      'div',
+      { class: 'sidenav-user' },
+      h('span', { class: 'avatar avatar-large', 'aria-hidden': 'true' }, a.username.slice(0, 1).toUpperCase()),
+      h('div', null, h('div', { class: 'sidenav-username' }, a.username), h('div', { class: 'sidenav-role' }, t(`role.${a.role}`))),
+    ),
+    h('div', { class: 'sidenav-title' }, t('nav.menu')),
+    h(
+      'nav',
+      { 'aria-label': t('nav.menu') },
+      h(
+        'ul',
+        null,
+        items.map((it) =>
+          h(
+            'li',
+            null,
+            h(
+              'a',
+              { href: it.href, class: ['nav-link', path.startsWith(it.href.slice(1)) ? 'is-active' : null], 'data-test': it.test, 'aria-current': path.startsWith(it.href.slice(1)) ? 'page' : null },
+              navIcon(it.icon),
+              it.label,
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function renderFooter() {
+  const year = new Date().getFullYear();
+  const parts = [h('div', null, t('site.footer', { year, site: siteName(state.site.site_name) }))];
+  if (state.site.version) parts.push(h('div', { class: 'footer-version' }, t('site.version', { version: state.site.version })));
+  replace($('footer'), h('div', { class: 'footer-inner' }, parts));
+}
+
+async function render() {
+  const seq = ++renderSeq;
+  const { path, query } = parseHash();
+  let route = null;
+  let params = [];
+  for (const r of routes) {
+    const m = r.re.exec(path);
+    if (m) {
+      route = r;
+      params = m.slice(1);
+      break;
+    }
+  }
+  if (!route) return navigate(homeHash());
+  if (route.auth === 'guest' && state.account) return navigate(homeHash());
+  if ((route.auth === 'user' || route.auth === 'admin') && !state.account) return navigate('#/login');
+  if (route.auth === 'admin' && state.account.role !== 'admin') return navigate(homeHash());
+
+  renderBrand();
+  renderHeaderTools();
+  renderSidenav(path);
+  renderFooter();
+  document.body.classList.toggle('is-guest', !state.account);
+
+  const content = $('content');
+  const crumbHost = h('div', { class: 'crumb-host' });
+  const viewHost = h('div', { class: 'view' });
+  replace(content, crumbHost, viewHost);
+  const flash = state.flash;
+  state.flash = null;
+  const ctx = {
+    state,
+    params,
+    query,
+    flash,
+    navigate,
+    setSession,
+    home: homeHash,
+    alive: () => seq === renderSeq,
+    crumbs: (items) => replace(crumbHost, breadcrumbs([{ label: t('nav.home'), href: homeHash() }, ...items])),
+    refreshChrome: () => { renderHeaderTools(); renderSidenav(path); },
+  };
+  try {
+    const node = await route.view(ctx);
+    if (ctx.alive() && node) replace(viewHost, node);
+  } catch (err) {
+    if (ctx.alive()) replace(viewHost, message('error', err && err.message ? err.message : String(err)));
+  }
+  window.scrollTo(0, 0);
+}
+
+// One listener closes any open user menu on a click elsewhere.
+document.addEventListener('click', () => {
+  document.querySelectorAll('.user-menu-list:not(.is-hidden)').forEach((m) => {
+    m.classList.add('is-hidden');
+    m.previousElementSibling?.setAttribute('aria-expanded', 'false');
+  });
+});
+
+onUnauthenticated(() => {
+  if (!state.account) return;
+  setSession(null);
+  state.flash = { kind: 'warning', text: t('login.expired') };
+  navigate('#/login');
+});
+
+async function boot() {
+  const [site, me] = await Promise.all([api.get('/site').catch(() => null), api.get('/me').catch(() => null)]);
+  if (site) state.site = site;
+  if (me) setSession(me);
+  window.addEventListener('hashchange', render);
+  await render();
+  document.body.classList.add('is-ready');
+}
+
+boot();
