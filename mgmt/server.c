@@ -272,7 +272,13 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
                         NULL);
     } else if (cs->received > cs->body_cap) {
         label = "too_large";
-        mgmt_resp_error(&resp, 413, "too_large", "request body is larger than the limit", NULL);
+        json_t *details = json_array();
+        for (int i = 0; i < req->nfiles; i++)
+            if (req->files[i].too_large)
+                mgmt_detail(details, req->files[i].field, "too_large",
+                            "the file is larger than the upload limit");
+        mgmt_resp_error(&resp, 413, "too_large", "request body is larger than the limit",
+                        details);
     } else {
         mgmt_route(req, &resp, &label);
     }
