@@ -290,6 +290,19 @@ int cfg_load(struct evg_config *cfg, unsigned scope, const char *prog, int argc,
         if (e != &table[0] && set_value(cfg, e, val, "flag", err, errlen) < 0)
             goto fail;
     }
+    /* data_dir is joined with file names: keep exactly one trailing slash. */
+    size_t n = strlen(cfg->data_dir);
+    if (n && cfg->data_dir[n - 1] != '/') {
+        char *d = malloc(n + 2);
+        if (!d) {
+            seterr(err, errlen, "out of memory");
+            goto fail;
+        }
+        memcpy(d, cfg->data_dir, n);
+        memcpy(d + n, "/", 2);
+        free(cfg->data_dir);
+        cfg->data_dir = d;
+    }
     return 0;
 fail:
     cfg_free(cfg);

@@ -1,5 +1,6 @@
 /* Connection setup (WAL, busy timeout), the statement cache and forward-only migrations. */
 #include "db/db_internal.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -12,25 +13,6 @@
 int64_t db_now(void)
 {
     return (int64_t)time(NULL);
-}
-
-static int mkdir_parents(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    char *slash = strrchr(buf, '/');
-    if (!slash || slash == buf)
-        return 0;
-    *slash = 0;
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(buf, 0750) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(buf, 0750) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int exec_simple(struct db *db, const char *sql, char *err, size_t errlen)
@@ -53,7 +35,7 @@ struct db *db_open(const char *path, int busy_ms, const char *synchronous, char 
                  synchronous);
         return NULL;
     }
-    if (mkdir_parents(path) < 0) {
+    if (fs_mkdir_parent(path, 0750) < 0) {
         snprintf(err, errlen, "cannot create the directory of %s: %s", path, strerror(errno));
         return NULL;
     }
@@ -72,9 +54,20 @@ struct db *db_open(const char *path, int busy_ms, const char *synchronous, char 
     }
     sqlite3_busy_timeout(db->h, busy_ms);
     sqlite3_extended_result_codes(db->h, 1);
-    char pragmas[256];
-    snprintf(pragmas, sizeof pragmas,
-             "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
+    /* While another process turns a fresh file into WAL, SQLite can answer BUSY without
+     * calling the busy handler (to avoid deadlock), so this one step retries by itself,
+     * bounded by the busy timeout. */
+    for (int waited_ms = 0;; waited_ms += 10) {
+        rc = exec_simple(db, "PRAGMA journal_mode=WAL", err, errlen);
+        if (rc != DB_BUSY || waited_ms >= busy_ms)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (rc != DB_OK)
+        goto fail;
+    char pragmas[128];
+    snprintf(pragmas, sizeof pragmas, "PRAGMA synchronous=%s; PRAGMA foreign_keys=ON;",
              synchronous);
     if (exec_simple(db, pragmas, err, errlen) != DB_OK)
         goto fail;

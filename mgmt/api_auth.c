@@ -63,8 +63,7 @@ static int need_multipart(struct mgmt_req *req, struct mgmt_resp *resp)
         return -1;
     }
     if (!req->is_multipart) {
-        mgmt_resp_error(resp, 415, "unsupported_media_type",
-                        "send the form as multipart/form-data", NULL);
+        mgmt_resp_error(resp, 400, "bad_request", "send the form as multipart/form-data", NULL);
         return -1;
     }
     return 0;

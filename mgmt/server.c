@@ -6,6 +6,7 @@
  * Each worker thread lazily opens its own SQLite connection (WAL allows concurrent readers). */
 #include "mgmt/server.h"
 #include "common/config.h"
+#include "common/fsutil.h"
 #include "common/log.h"
 #include "db/db.h"
 #include "mgmt/http.h"
@@ -282,6 +283,13 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
     } else {
         mgmt_route(req, &resp, &label);
     }
+    /* Drop what the handler did not keep before answering, so a client that sees the answer
+     * never sees a leftover upload. */
+    for (int i = 0; i < req->nfiles; i++)
+        if (req->files[i].tmp_path[0]) {
+            unlink(req->files[i].tmp_path);
+            req->files[i].tmp_path[0] = 0;
+        }
     double secs = elapsed(&cs->start);
     metrics_observe(label, resp.status, secs);
     log_info("mgmt", "request", "method=%s path=%s route=%s status=%u ms=%.1f account=%lld",
@@ -363,8 +371,7 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
         return NULL;
     }
     snprintf(tmpdir, sizeof tmpdir, "%stmp", cfg->data_dir);
-    mkdir(cfg->data_dir, 0750);
-    if (mkdir(tmpdir, 0750) < 0 && errno != EEXIST) {
+    if (fs_mkdir_p(tmpdir, 0750) < 0) {
         log_error("mgmt", "data_dir_failed", "path=%s error=\"%s\"", tmpdir, strerror(errno));
         return NULL;
     }

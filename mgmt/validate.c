@@ -119,7 +119,7 @@ int val_credit_code(json_t *details, const char *s, size_t len)
 
 int val_mobile(json_t *details, const char *field, const char *s, size_t len)
 {
-    if (val_text(details, field, s, len, 1, 11) < 0)
+    if (val_text(details, field, s, len, 1, 64) < 0)
         return -1;
     int ok = len == 11 && s[0] == '1';
     for (size_t i = 0; ok && i < len; i++)

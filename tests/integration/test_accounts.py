@@ -590,9 +590,11 @@ class ValidationTest(PlatformCase):
         self.assertEqual(a["organisation"]["operator_id"], code[8:17])
 
     def test_mobile_rules(self):
-        for v in ("1380013800", "138001380000", "23800138000", "1380013800a", "138 0013 800",
-                  "+8613800138", "１３８００１３８０００"):
+        for v in ("23800138000", "1380013800a", "138 0013 800", "+8613800138",
+                  "１３８００１３８０００", "1380013800١"):
             self.bad("mobile", v, "bad_format")
+        self.bad("mobile", "1380013800", ("bad_format", "too_short"))
+        self.bad("mobile", "138001380000", ("bad_format", "too_long"))
         self.bad("mobile", "", "required")
         self.good(mobile="19912345678")
 

@@ -211,7 +211,7 @@ class FilesTest(PlatformCase):
         r = self.anon().get(url)
         self.assertError(r, 401, "unauthenticated")
         self.assertError(self.admin.get(API + "/files/99999999"), 404, "not_found")
-        for bad in ("/files/abc", "/files/-1", "/files/1%00", "/files/../me", "/files/1.0"):
+        for bad in ("/files/abc", "/files/-1", "/files/1.0", "/files/1x"):
             r = self.admin.get(API + bad)
             self.assertIn(r.status, (400, 404), "%s: %r" % (bad, r))
 

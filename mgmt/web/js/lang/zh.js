@@ -52,7 +52,7 @@ export default {
   'login.feature4': '站桩信息管理',
   'login.username_ph': '请输入用户名',
   'login.password_ph': '请输入密码',
-  'login.submit': '登 录',
+  'login.submit': '登录',
   'login.submitting': '登录中…',
   'login.no_account': '还没有账号？',
   'login.register': '立即注册>>',

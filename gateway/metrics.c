@@ -1,0 +1,154 @@
+/* Gateway counters rendered as Prometheus text; see metrics.h. */
+#include "gateway/metrics.h"
+#include "gateway/writer.h"
+
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+/* Distinct (route, status) pairs kept; routes are a closed set and statuses a handful, so this
+ * is never reached in practice; beyond it requests are counted without labels. */
+#define GW_METRICS_HTTP_SERIES 32
+
+struct http_series {
+    const char *route;
+    int status;
+    uint64_t count;
+};
+
+struct gw_metrics {
+    const char *version;
+    const char *event_loop;
+    double start_time; /* seconds since the epoch */
+    long connections;
+    struct http_series http[GW_METRICS_HTTP_SERIES];
+    size_t nhttp;
+    uint64_t http_dropped; /* requests whose series did not fit */
+};
+
+struct gw_metrics *gw_metrics_new(const char *version, const char *event_loop)
+{
+    struct gw_metrics *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    m->start_time = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+    m->version = version;
+    m->event_loop = event_loop;
+    return m;
+}
+
+void gw_metrics_free(struct gw_metrics *m)
+{
+    free(m);
+}
+
+void gw_metrics_conn_open(struct gw_metrics *m)
+{
+    m->connections++;
+}
+
+void gw_metrics_conn_close(struct gw_metrics *m)
+{
+    if (m->connections > 0)
+        m->connections--;
+}
+
+void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status)
+{
+    for (size_t i = 0; i < m->nhttp; i++)
+        if (m->http[i].status == status && strcmp(m->http[i].route, route) == 0) {
+            m->http[i].count++;
+            return;
+        }
+    if (m->nhttp == GW_METRICS_HTTP_SERIES) {
+        m->http_dropped++;
+        return;
+    }
+    m->http[m->nhttp++] = (struct http_series){.route = route, .status = status, .count = 1};
+}
+
+static void head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats *ws, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+
+    head(f, "evgate_gateway_up", "gauge", "1 while the gateway is serving.");
+    fprintf(f, "evgate_gateway_up 1\n");
+    head(f, "evgate_gateway_info", "gauge", "Build and runtime facts, as labels.");
+    fprintf(f, "evgate_gateway_info{version=\"%s\",event_loop=\"%s\"} 1\n", m->version,
+            m->event_loop);
+    head(f, "evgate_gateway_start_time_seconds", "gauge",
+         "Start time of the process in seconds since the Unix epoch.");
+    fprintf(f, "evgate_gateway_start_time_seconds %.3f\n", m->start_time);
+    head(f, "evgate_gateway_connections", "gauge", "Open network connections to the gateway.");
+    fprintf(f, "evgate_gateway_connections %ld\n", m->connections);
+
+    head(f, "evgate_gateway_http_requests_total", "counter",
+         "HTTP requests answered, by route and status.");
+    for (size_t i = 0; i < m->nhttp; i++)
+        fprintf(f, "evgate_gateway_http_requests_total{path=\"%s\",status=\"%d\"} %" PRIu64 "\n",
+                m->http[i].route, m->http[i].status, m->http[i].count);
+    head(f, "evgate_gateway_http_requests_unlabelled_total", "counter",
+         "HTTP requests answered but not counted by route (too many distinct series).");
+    fprintf(f, "evgate_gateway_http_requests_unlabelled_total %" PRIu64 "\n", m->http_dropped);
+
+    head(f, "evgate_gateway_db_up", "gauge",
+         "1 when the database writer's last commit or ping succeeded.");
+    fprintf(f, "evgate_gateway_db_up %d\n", ws->db_ok ? 1 : 0);
+    head(f, "evgate_gateway_writer_queue_depth", "gauge", "Jobs waiting for the database writer.");
+    fprintf(f, "evgate_gateway_writer_queue_depth %zu\n", ws->queue_depth);
+    head(f, "evgate_gateway_writer_inflight", "gauge",
+         "Jobs accepted by the database writer whose completion has not run yet.");
+    fprintf(f, "evgate_gateway_writer_inflight %zu\n", ws->inflight);
+    head(f, "evgate_gateway_writer_queue_max", "gauge",
+         "Most jobs in flight before the writer refuses new ones.");
+    fprintf(f, "evgate_gateway_writer_queue_max %zu\n", ws->queue_max);
+    head(f, "evgate_gateway_writer_jobs_total", "counter",
+         "Jobs the database writer finished (committed or failed).");
+    fprintf(f, "evgate_gateway_writer_jobs_total %" PRIu64 "\n", ws->jobs_total);
+    head(f, "evgate_gateway_writer_jobs_failed_total", "counter",
+         "Jobs the database writer finished with an error.");
+    fprintf(f, "evgate_gateway_writer_jobs_failed_total %" PRIu64 "\n", ws->jobs_failed_total);
+    head(f, "evgate_gateway_writer_refused_total", "counter",
+         "Jobs refused because the writer queue was full.");
+    fprintf(f, "evgate_gateway_writer_refused_total %" PRIu64 "\n", ws->refused_total);
+    head(f, "evgate_gateway_writer_commits_total", "counter",
+         "Transactions the database writer committed.");
+    fprintf(f, "evgate_gateway_writer_commits_total %" PRIu64 "\n", ws->commits_total);
+    head(f, "evgate_gateway_writer_rollbacks_total", "counter",
+         "Transactions the database writer rolled back.");
+    fprintf(f, "evgate_gateway_writer_rollbacks_total %" PRIu64 "\n", ws->rollbacks_total);
+
+    head(f, "evgate_gateway_writer_commit_seconds", "histogram",
+         "Time from BEGIN to COMMIT of the writer's committed transactions.");
+    uint64_t cum = 0;
+    for (size_t b = 0; b < GW_WRITER_COMMIT_BUCKETS; b++) {
+        cum += ws->commit_buckets[b];
+        fprintf(f, "evgate_gateway_writer_commit_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+                gw_writer_commit_le[b], cum);
+    }
+    cum += ws->commit_buckets[GW_WRITER_COMMIT_BUCKETS];
+    fprintf(f, "evgate_gateway_writer_commit_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
+    fprintf(f, "evgate_gateway_writer_commit_seconds_sum %.6f\n", ws->commit_seconds_sum);
+    fprintf(f, "evgate_gateway_writer_commit_seconds_count %" PRIu64 "\n", cum);
+
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
+}

@@ -1,0 +1,31 @@
+/* The gateway's own counters and their Prometheus text rendering (format 0.0.4).
+ *
+ * A struct gw_metrics belongs to the lws thread: every function here is called from that thread
+ * only, so the counters need no locks. The writer's counters come in as a snapshot. */
+#ifndef EVGATE_GW_METRICS_H
+#define EVGATE_GW_METRICS_H
+
+#include <stddef.h>
+
+struct gw_writer_stats;
+struct gw_metrics;
+
+/* A new set of counters, with the start time taken now and `event_loop` (a static string such
+ * as "libev" or "poll") reported in evgate_gateway_info. Caller frees with gw_metrics_free(). */
+struct gw_metrics *gw_metrics_new(const char *version, const char *event_loop);
+void gw_metrics_free(struct gw_metrics *m);
+
+/* Reports a network connection opened or closed (the gauge never goes below 0). */
+void gw_metrics_conn_open(struct gw_metrics *m);
+void gw_metrics_conn_close(struct gw_metrics *m);
+
+/* Counts one answered HTTP request. `route` labels it and must be a string with static lifetime
+ * naming a route ("/healthz", "other"), never request data: the label set stays bounded. */
+void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status);
+
+/* Renders every metric, with # HELP and # TYPE, into a new NUL-terminated buffer whose length
+ * goes to *len. `ws` is a snapshot of the writer's counters (gw_writer_stats). Returns NULL on
+ * allocation failure; caller frees. */
+char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats *ws, size_t *len);
+
+#endif
