@@ -21,7 +21,8 @@ struct cfg_entry {
 
 #define S(field) offsetof(struct evg_config, field)
 static const struct cfg_entry table[] = {
-    {"config", T_STR, "", CFG_ALL, S(config_file), 0, 0, "configuration file of `key = value` lines"},
+    {"config", T_STR, "", CFG_ALL, S(config_file), 0, 0,
+     "configuration file of `key = value` lines"},
     {"db", T_STR, "var/evgate.db", CFG_ALL, S(db), 0, 0, "SQLite database file"},
     {"data_dir", T_STR, "var/", CFG_ALL, S(data_dir), 0, 0,
      "directory for uploads and generated files (outside the web root)"},
@@ -56,12 +57,11 @@ static const struct cfg_entry table[] = {
      "lifetime of a browser session in seconds"},
     {"login_max_failures", T_INT, "5", CFG_MGMT, S(login_max_failures), 1, 1000,
      "failed logins in a row for one user name before its logins are throttled"},
-    {"login_max_failures_per_address", T_INT, "50", CFG_MGMT, S(login_max_failures_per_address),
-     1, 100000, "failed logins in a row from one client address before it is throttled"},
+    {"login_max_failures_per_address", T_INT, "50", CFG_MGMT, S(login_max_failures_per_address), 1,
+     100000, "failed logins in a row from one client address before it is throttled"},
     {"login_lock_s", T_INT, "900", CFG_MGMT, S(login_lock_s), 1, 86400,
      "seconds a throttled user name or address must wait"},
-    {"page_size_max", T_INT, "200", CFG_MGMT, S(page_size_max), 1, 10000,
-     "largest page of a list"},
+    {"page_size_max", T_INT, "200", CFG_MGMT, S(page_size_max), 1, 10000, "largest page of a list"},
     {"gw_max_connections", T_INT, "120000", CFG_GATEWAY, S(gw_max_connections), 16, 2000000,
      "file descriptors the gateway sizes its tables for"},
     {"gw_rx_buffer", T_INT, "8192", CFG_GATEWAY, S(gw_rx_buffer), 512, 1048576,
@@ -133,8 +133,8 @@ static int set_value(struct evg_config *cfg, const struct cfg_entry *e, const ch
     errno = 0;
     long long v = strtoll(val, &end, 10);
     if (errno || end == val || *end || v < e->min || v > e->max) {
-        seterr(err, errlen, "%s: %s must be an integer in %lld..%lld, got \"%s\"", source,
-               e->name, e->min, e->max, val);
+        seterr(err, errlen, "%s: %s must be an integer in %lld..%lld, got \"%s\"", source, e->name,
+               e->min, e->max, val);
         return -1;
     }
     *(long long *)base = v;

@@ -16,8 +16,8 @@ void log_msg(enum log_level level, const char *component, const char *event, con
              ...) __attribute__((format(printf, 4, 5)));
 
 #define log_debug(c, e, ...) log_msg(LOG_DEBUG, c, e, __VA_ARGS__)
-#define log_info(c, e, ...) log_msg(LOG_INFO, c, e, __VA_ARGS__)
-#define log_warn(c, e, ...) log_msg(LOG_WARN, c, e, __VA_ARGS__)
+#define log_info(c, e, ...)  log_msg(LOG_INFO, c, e, __VA_ARGS__)
+#define log_warn(c, e, ...)  log_msg(LOG_WARN, c, e, __VA_ARGS__)
 #define log_error(c, e, ...) log_msg(LOG_ERROR, c, e, __VA_ARGS__)
 
 #endif

@@ -111,9 +111,9 @@ int db_operator_register(struct db *db, const char *username, const char *passwo
     int64_t now = db_now();
     if (!(st = db_stmt(db, ins_org)))
         goto fail;
-    const char *txt[] = {org->company_name, org->credit_code,  org->operator_id,
-                         org->legal_representative, org->contact_name, org->mobile,
-                         org->email,        org->address};
+    const char *txt[] = {
+        org->company_name, org->credit_code, org->operator_id, org->legal_representative,
+        org->contact_name, org->mobile,      org->email,       org->address};
     for (int i = 0; i < 8; i++)
         db_bind_text(st, i + 1, txt[i]);
     sqlite3_bind_int64(st, 9, org->license_file_id);
@@ -182,9 +182,9 @@ int db_operator_resubmit(struct db *db, int64_t account_id, const struct db_orga
         rc = DB_ERROR;
         goto out;
     }
-    const char *txt[] = {org->company_name, org->credit_code,  org->operator_id,
-                         org->legal_representative, org->contact_name, org->mobile,
-                         org->email,        org->address};
+    const char *txt[] = {
+        org->company_name, org->credit_code, org->operator_id, org->legal_representative,
+        org->contact_name, org->mobile,      org->email,       org->address};
     for (int i = 0; i < 8; i++)
         db_bind_text(st, i + 1, txt[i]);
     sqlite3_bind_int64(st, 9, org->license_file_id);
@@ -321,9 +321,9 @@ static json_t *view_from_row(sqlite3_stmt *st)
     if (sqlite3_column_type(st, 8) == SQLITE_NULL) {
         json_object_set_new(v, "organisation", json_null());
     } else {
-        static const char *const names[] = {"company_name", "credit_code", "operator_id",
-                                            "legal_representative", "contact_name", "mobile",
-                                            "email", "address"};
+        static const char *const names[] = {
+            "company_name", "credit_code", "operator_id", "legal_representative",
+            "contact_name", "mobile",      "email",       "address"};
         json_t *o = json_object();
         for (int i = 0; i < 8; i++)
             json_object_set_new(o, names[i], col_str(st, 9 + i));
@@ -334,10 +334,9 @@ static json_t *view_from_row(sqlite3_stmt *st)
     } else {
         json_object_set_new(
             v, "license",
-            json_pack("{s:I, s:o, s:o, s:I, s:o}", "id",
-                      (json_int_t)sqlite3_column_int64(st, 17), "name", col_str(st, 18), "mime",
-                      col_str(st, 19), "size", (json_int_t)sqlite3_column_int64(st, 20),
-                      "sha256", col_str(st, 21)));
+            json_pack("{s:I, s:o, s:o, s:I, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 17),
+                      "name", col_str(st, 18), "mime", col_str(st, 19), "size",
+                      (json_int_t)sqlite3_column_int64(st, 20), "sha256", col_str(st, 21)));
     }
     return v;
 }

@@ -40,12 +40,11 @@ json_t *db_audit_for_object(struct db *db, const char *object_type, int64_t obje
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *detail = (const char *)sqlite3_column_text(st, 4);
         json_t *d = detail ? json_loads(detail, 0, NULL) : NULL;
-        json_t *row = json_pack("{s:I, s:I, s:s?, s:s, s:o}", "at",
-                                (json_int_t)sqlite3_column_int64(st, 0), "actor_id",
-                                (json_int_t)sqlite3_column_int64(st, 1), "actor",
-                                (const char *)sqlite3_column_text(st, 2), "action",
-                                (const char *)sqlite3_column_text(st, 3),
-                                "detail", d ? d : json_null());
+        json_t *row =
+            json_pack("{s:I, s:I, s:s?, s:s, s:o}", "at", (json_int_t)sqlite3_column_int64(st, 0),
+                      "actor_id", (json_int_t)sqlite3_column_int64(st, 1), "actor",
+                      (const char *)sqlite3_column_text(st, 2), "action",
+                      (const char *)sqlite3_column_text(st, 3), "detail", d ? d : json_null());
         json_array_append_new(arr, row);
     }
     sqlite3_reset(st);

@@ -27,12 +27,10 @@ static int exec_simple(struct db *db, const char *sql, char *err, size_t errlen)
     return DB_OK;
 }
 
-struct db *db_open(const char *path, int busy_ms, const char *synchronous, char *err,
-                   size_t errlen)
+struct db *db_open(const char *path, int busy_ms, const char *synchronous, char *err, size_t errlen)
 {
     if (strcmp(synchronous, "NORMAL") != 0 && strcmp(synchronous, "FULL") != 0) {
-        snprintf(err, errlen, "sqlite_synchronous must be NORMAL or FULL, got \"%s\"",
-                 synchronous);
+        snprintf(err, errlen, "sqlite_synchronous must be NORMAL or FULL, got \"%s\"", synchronous);
         return NULL;
     }
     if (fs_mkdir_parent(path, 0750) < 0) {
@@ -44,9 +42,8 @@ struct db *db_open(const char *path, int busy_ms, const char *synchronous, char 
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    int rc = sqlite3_open_v2(path, &db->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
@@ -102,8 +99,8 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
             free_slot = i;
     }
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                                NULL);
     if (rc != SQLITE_OK) {
         log_error("db", "prepare_failed", "error=\"%s\"", sqlite3_errmsg(db->h));
         return NULL;

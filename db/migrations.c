@@ -7,7 +7,7 @@ const struct db_migration db_migrations[] = {
      "CREATE TABLE files ("
      "  id INTEGER PRIMARY KEY,"
      "  owner_account_id INTEGER,"
-     "  purpose TEXT NOT NULL,"          /* license, material, ... */
+     "  purpose TEXT NOT NULL," /* license, material, ... */
      "  original_name TEXT NOT NULL,"
      "  stored_name TEXT NOT NULL UNIQUE," /* random, under data_dir/uploads */
      "  mime TEXT NOT NULL,"

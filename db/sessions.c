@@ -110,12 +110,12 @@ json_t *db_token_list(struct db *db, int64_t account_id)
         json_t *last = sqlite3_column_type(st, 4) == SQLITE_NULL
                            ? json_null()
                            : json_integer((json_int_t)sqlite3_column_int64(st, 4));
-        json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:s, s:I, s:o}", "id",
-                           (json_int_t)sqlite3_column_int64(st, 0), "name",
-                           (const char *)sqlite3_column_text(st, 1), "prefix",
-                           (const char *)sqlite3_column_text(st, 2), "created_at",
-                           (json_int_t)sqlite3_column_int64(st, 3), "last_used_at", last));
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:I, s:o}", "id",
+                                             (json_int_t)sqlite3_column_int64(st, 0), "name",
+                                             (const char *)sqlite3_column_text(st, 1), "prefix",
+                                             (const char *)sqlite3_column_text(st, 2), "created_at",
+                                             (json_int_t)sqlite3_column_int64(st, 3),
+                                             "last_used_at", last));
     }
     sqlite3_reset(st);
     if (db_rc_from(db, rc, "token_list") != DB_OK) {

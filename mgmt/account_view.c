@@ -19,8 +19,8 @@ json_t *account_view(struct mgmt_req *req, int64_t id)
     return mgmt_iso_times(v);
 }
 
-void account_view_answer(struct mgmt_req *req, struct mgmt_resp *resp, unsigned status,
-                         int64_t id, int with_csrf)
+void account_view_answer(struct mgmt_req *req, struct mgmt_resp *resp, unsigned status, int64_t id,
+                         int with_csrf)
 {
     json_t *v = account_view(req, id);
     if (!v) {

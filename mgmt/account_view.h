@@ -10,7 +10,7 @@ json_t *account_view(struct mgmt_req *req, int64_t id);
 
 /* Answers `status` with account `id` (404 when missing); with `with_csrf` the caller's
  * session CSRF token is added as `csrf_token`. */
-void account_view_answer(struct mgmt_req *req, struct mgmt_resp *resp, unsigned status,
-                         int64_t id, int with_csrf);
+void account_view_answer(struct mgmt_req *req, struct mgmt_resp *resp, unsigned status, int64_t id,
+                         int with_csrf);
 
 #endif

@@ -69,10 +69,10 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
             json_object_set_new(lic, "url", json_string(url));
         }
     }
-    mgmt_resp_json(resp, 200,
-                   mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
-                                            (json_int_t)total, "page", (json_int_t)page,
-                                            "page_size", (json_int_t)size)));
+    mgmt_resp_json(
+        resp, 200,
+        mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
+                                 "page", (json_int_t)page, "page_size", (json_int_t)size)));
 }
 
 static void detail(struct mgmt_req *req, struct mgmt_resp *resp)
@@ -106,8 +106,7 @@ static void decide(struct mgmt_req *req, struct mgmt_resp *resp, const char *fro
                      reason_rule == 2 ? 1 : 0, 500);
         if (json_array_size(details)) {
             mgmt_resp_error(resp, 422, "validation_failed",
-                            reason_rule == 2 ? "a reason is required" : "invalid reason",
-                            details);
+                            reason_rule == 2 ? "a reason is required" : "invalid reason", details);
             json_decref(body);
             return;
         }

@@ -33,7 +33,9 @@ static void read_org(struct mgmt_req *req, json_t *details, struct db_organisati
     static const struct {
         const char *name;
         long max;
-    } texts[] = {{"company_name", 100}, {"legal_representative", 50}, {"contact_name", 50},
+    } texts[] = {{"company_name", 100},
+                 {"legal_representative", 50},
+                 {"contact_name", 50},
                  {"address", 200}};
     const char **dst[] = {&org->company_name, &org->legal_representative, &org->contact_name,
                           &org->address};
@@ -74,8 +76,9 @@ static void conflict(struct mgmt_resp *resp, const char *field)
     json_t *d = json_array();
     int user = strcmp(field, "username") == 0;
     mgmt_detail(d, field, "duplicate",
-                user ? "this user name is taken" : "an organisation with this credit code is "
-                                                    "already registered");
+                user ? "this user name is taken"
+                     : "an organisation with this credit code is "
+                       "already registered");
     mgmt_resp_error(resp, 409, "conflict",
                     user ? "user name already registered" : "credit code already registered", d);
 }
@@ -130,8 +133,9 @@ static void do_resubmit(struct mgmt_req *req, struct mgmt_resp *resp)
     if (strcmp(req->caller.role, "operator") != 0 ||
         (strcmp(req->caller.status, "pending") != 0 && strcmp(req->caller.status, "rejected"))) {
         char msg[160];
-        snprintf(msg, sizeof msg, "only a pending or rejected operator can resubmit (this "
-                                  "account is %s)",
+        snprintf(msg, sizeof msg,
+                 "only a pending or rejected operator can resubmit (this "
+                 "account is %s)",
                  req->caller.status);
         mgmt_resp_error(resp, 409, "conflict", msg, NULL);
         return;
@@ -207,8 +211,7 @@ static void do_login(struct mgmt_req *req, struct mgmt_resp *resp)
             mgmt_detail(d, "username", "required", "a user name string is required");
         if (!pass || strlen(pass) > 256)
             mgmt_detail(d, "password", "required", "a password string is required");
-        mgmt_resp_error(resp, 422, "validation_failed", "user name and password are required",
-                        d);
+        mgmt_resp_error(resp, 422, "validation_failed", "user name and password are required", d);
         json_decref(body);
         return;
     }
@@ -307,8 +310,7 @@ static void token_create(struct mgmt_req *req, struct mgmt_resp *resp)
         return;
     }
     json_t *out = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)id, "name", name,
-                            "prefix", prefix, "token", token, "created_at",
-                            (json_int_t)db_now());
+                            "prefix", prefix, "token", token, "created_at", (json_int_t)db_now());
     json_decref(body);
     mgmt_resp_json(resp, 201, mgmt_iso_times(out));
 }

@@ -44,8 +44,8 @@ json_t *mgmt_body_json(struct mgmt_req *req, struct mgmt_resp *resp)
         return NULL;
     }
     json_error_t jerr;
-    json_t *v = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr)
-                              : NULL;
+    json_t *v =
+        req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
     if (!v || !json_is_object(v)) {
         char msg[300];
         if (v)
@@ -85,8 +85,8 @@ void mgmt_resp_json(struct mgmt_resp *resp, unsigned status, json_t *body)
     }
 }
 
-void mgmt_resp_error(struct mgmt_resp *resp, unsigned status, const char *code,
-                     const char *message, json_t *details)
+void mgmt_resp_error(struct mgmt_resp *resp, unsigned status, const char *code, const char *message,
+                     json_t *details)
 {
     json_t *err = json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", message,
                             "details", details ? details : json_array());
@@ -95,9 +95,8 @@ void mgmt_resp_error(struct mgmt_resp *resp, unsigned status, const char *code,
 
 void mgmt_detail(json_t *details, const char *field, const char *code, const char *message)
 {
-    json_array_append_new(details,
-                          json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message",
-                                    message));
+    json_array_append_new(
+        details, json_pack("{s:s, s:s, s:s}", "field", field, "code", code, "message", message));
 }
 
 json_t *mgmt_iso_times(json_t *v)

@@ -11,10 +11,10 @@ struct MHD_Connection;
 struct db;
 struct evg_config;
 
-#define MGMT_MAX_FIELDS 48
+#define MGMT_MAX_FIELDS      48
 #define MGMT_MAX_FIELD_BYTES 8192
-#define MGMT_MAX_FILES 8
-#define MGMT_MAX_PARAMS 4
+#define MGMT_MAX_FILES       8
+#define MGMT_MAX_PARAMS      4
 
 /* One uploaded file of a multipart request, written to a temporary file while it arrived. */
 struct mgmt_upload {
@@ -106,8 +106,8 @@ void mgmt_resp_header(struct mgmt_resp *resp, const char *name, const char *valu
 void mgmt_resp_json(struct mgmt_resp *resp, unsigned status, json_t *body);
 
 /* Answers an error object; `details` (stolen, may be NULL) becomes the details array. */
-void mgmt_resp_error(struct mgmt_resp *resp, unsigned status, const char *code,
-                     const char *message, json_t *details);
+void mgmt_resp_error(struct mgmt_resp *resp, unsigned status, const char *code, const char *message,
+                     json_t *details);
 
 /* Appends {field, code, message} to the details array `details`. */
 void mgmt_detail(json_t *details, const char *field, const char *code, const char *message);

@@ -65,8 +65,8 @@ int main(int argc, char **argv)
 
     int exit_code = 1;
     struct mgmt_server *srv = NULL;
-    struct db *db = db_open(cfg.db, (int)cfg.sqlite_busy_ms, cfg.sqlite_synchronous, err,
-                            sizeof err);
+    struct db *db =
+        db_open(cfg.db, (int)cfg.sqlite_busy_ms, cfg.sqlite_synchronous, err, sizeof err);
     if (!db) {
         log_error("mgmt", "db_open_failed", "db=%s error=\"%s\"", cfg.db, err);
         goto out;

@@ -91,8 +91,9 @@ char *metrics_render(size_t *len)
         started = time(NULL);
     put(&b, "# HELP evgate_mgmt_up 1 while the management server runs.\n"
             "# TYPE evgate_mgmt_up gauge\nevgate_mgmt_up 1\n");
-    put(&b, "# HELP evgate_mgmt_start_time_seconds Start time since the epoch.\n"
-            "# TYPE evgate_mgmt_start_time_seconds gauge\nevgate_mgmt_start_time_seconds %lld\n",
+    put(&b,
+        "# HELP evgate_mgmt_start_time_seconds Start time since the epoch.\n"
+        "# TYPE evgate_mgmt_start_time_seconds gauge\nevgate_mgmt_start_time_seconds %lld\n",
         (long long)started);
     put(&b, "# HELP evgate_mgmt_http_requests_total HTTP requests answered, by route and "
             "status.\n# TYPE evgate_mgmt_http_requests_total counter\n");
@@ -112,8 +113,7 @@ char *metrics_render(size_t *len)
             "evgate_mgmt_http_request_duration_seconds_bucket{route=\"%s\",status=\"%u\","
             "le=\"+Inf\"} %llu\n",
             s->route, s->status, s->count);
-        put(&b,
-            "evgate_mgmt_http_request_duration_seconds_sum{route=\"%s\",status=\"%u\"} %.6f\n",
+        put(&b, "evgate_mgmt_http_request_duration_seconds_sum{route=\"%s\",status=\"%u\"} %.6f\n",
             s->route, s->status, s->sum);
         put(&b,
             "evgate_mgmt_http_request_duration_seconds_count{route=\"%s\",status=\"%u\"} %llu\n",

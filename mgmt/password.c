@@ -12,8 +12,7 @@ int pw_hash(const char *password, char out[PW_HASH_MAX])
     unsigned char salt[SALT_LEN];
     if (RAND_bytes(salt, sizeof salt) != 1)
         return -1;
-    size_t need = argon2_encodedlen(T_COST, M_COST_KIB, PARALLELISM, SALT_LEN, HASH_LEN,
-                                    Argon2_id);
+    size_t need = argon2_encodedlen(T_COST, M_COST_KIB, PARALLELISM, SALT_LEN, HASH_LEN, Argon2_id);
     if (need > PW_HASH_MAX)
         return -1;
     int rc = argon2id_hash_encoded(T_COST, M_COST_KIB, PARALLELISM, password, strlen(password),

@@ -35,9 +35,9 @@ struct mgmt_server {
 struct conn_state {
     struct mgmt_req req;
     struct MHD_PostProcessor *pp;
-    size_t received;  /* body bytes seen */
-    size_t body_cap;  /* bytes allowed for this body */
-    int cur_file;     /* index of the upload being written, -1 */
+    size_t received; /* body bytes seen */
+    size_t body_cap; /* bytes allowed for this body */
+    int cur_file;    /* index of the upload being written, -1 */
     FILE *cur_fp;
     EVP_MD_CTX *cur_md;
     int bad_multipart;
@@ -241,8 +241,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, struct mgmt_resp *res
     if (!has_csp)
         MHD_add_response_header(r, "Content-Security-Policy",
                                 "default-src 'none'; frame-ancestors 'none'");
-    if (resp->status >= 400 && resp->status != 404 && resp->status != 401 &&
-        resp->status != 403 && resp->status != 422 && resp->status != 409)
+    if (resp->status >= 400 && resp->status != 404 && resp->status != 401 && resp->status != 403 &&
+        resp->status != 422 && resp->status != 409)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, resp->status, r);
     MHD_destroy_response(r);
@@ -278,8 +278,7 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
             if (req->files[i].too_large)
                 mgmt_detail(details, req->files[i].field, "too_large",
                             "the file is larger than the upload limit");
-        mgmt_resp_error(&resp, 413, "too_large", "request body is larger than the limit",
-                        details);
+        mgmt_resp_error(&resp, 413, "too_large", "request body is larger than the limit", details);
     } else {
         mgmt_route(req, &resp, &label);
     }
@@ -303,9 +302,8 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct mgmt_server *srv = cls;
     struct conn_state *cs = *con_cls;
@@ -322,9 +320,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         client_addr(c, cs->req.client_addr, sizeof cs->req.client_addr);
         const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         cs->req.is_multipart = ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0;
-        cs->body_cap = cs->req.is_multipart
-                           ? (size_t)srv->cfg->max_upload_bytes + 1024 * 1024
-                           : (size_t)srv->cfg->max_json_bytes;
+        cs->body_cap = cs->req.is_multipart ? (size_t)srv->cfg->max_upload_bytes + 1024 * 1024
+                                            : (size_t)srv->cfg->max_json_bytes;
         if (cs->req.is_multipart) {
             cs->pp = MHD_create_post_processor(c, 64 * 1024, on_part, cs);
             if (!cs->pp)

@@ -13,8 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int uploads_check_document(const struct mgmt_upload *u, const char *field,
-                           struct mgmt_resp *resp)
+int uploads_check_document(const struct mgmt_upload *u, const char *field, struct mgmt_resp *resp)
 {
     char msg[200];
     if (u->too_large) {
@@ -40,8 +39,8 @@ static void stored_path(const struct evg_config *cfg, const char *name, char *ou
     snprintf(out, len, "%suploads/%.2s/%s", cfg->data_dir, name, name);
 }
 
-int uploads_keep(struct mgmt_req *req, struct mgmt_upload *u, const char *purpose,
-                 int64_t owner, int64_t *file_id)
+int uploads_keep(struct mgmt_req *req, struct mgmt_upload *u, const char *purpose, int64_t owner,
+                 int64_t *file_id)
 {
     enum ft_type t = ft_sniff(u->head, u->head_len);
     struct db_file f = {.owner_account_id = owner, .size = u->size};

@@ -7,13 +7,12 @@
 
 /* Checks upload `u` of field `field` as a pdf/png/jpeg document: answers 413 or 415 into
  * `resp` and returns -1 when it is too large or of another type. Returns 0 when acceptable. */
-int uploads_check_document(const struct mgmt_upload *u, const char *field,
-                           struct mgmt_resp *resp);
+int uploads_check_document(const struct mgmt_upload *u, const char *field, struct mgmt_resp *resp);
 
 /* Moves `u` into storage and records it for `owner` (0 = none yet) with `purpose`; *file_id
  * is the new row. On failure the stored copy is removed and -1 returned. */
-int uploads_keep(struct mgmt_req *req, struct mgmt_upload *u, const char *purpose,
-                 int64_t owner, int64_t *file_id);
+int uploads_keep(struct mgmt_req *req, struct mgmt_upload *u, const char *purpose, int64_t owner,
+                 int64_t *file_id);
 
 /* Removes a stored file and its row (used to undo uploads_keep when the caller's transaction
  * fails afterwards). */

@@ -1,0 +1,358 @@
+/* evgate-gateway: the libwebsockets daemon that charging piles (OCPP) and operator platforms
+ * (T/CEC) connect to. This file is startup, the event loop, signals and an orderly shutdown. */
+#include "gateway/gateway.h"
+#include "gateway/http.h"
+#include "gateway/metrics.h"
+#include "gateway/writer.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "db/db.h"
+
+#include <libwebsockets.h>
+#include <ev.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#ifndef EVGATE_VERSION
+#define EVGATE_VERSION "unknown"
+#endif
+
+/* Descriptors beyond client connections: listener, lws' cancel pipe, the two database
+ * connections with their WAL and shm files, stdio, a margin. */
+#define GW_FD_SLACK 64
+/* Request header bytes per connection (lws' default; a larger request header is refused). */
+#define GW_HTTP_HEADER_BYTES 4096
+/* Connections parsing headers at once. Header buffers are pooled and freed after a request or
+ * an upgrade, so this bounds memory under slow-header floods without limiting connections. */
+#define GW_HTTP_HEADER_POOL_MAX 4096
+/* Idle HTTP keep-alive, and lws' timeout for network round trips (header completion etc.). */
+#define GW_KEEPALIVE_S 5
+#define GW_TIMEOUT_S 10
+
+static struct gw_server *g_server; /* for the signal handler only */
+
+/* Async-signal-safe: a flag and lws_cancel_service() (a write to lws' event pipe). The loop
+ * sees the flag in LWS_CALLBACK_EVENT_WAIT_CANCELLED. */
+static void on_signal(int sig)
+{
+    (void)sig;
+    struct gw_server *gw = g_server;
+    if (!gw)
+        return;
+    gw->stopping = 1;
+    struct lws_context *ctx = atomic_load(&gw->ctx);
+    if (ctx)
+        lws_cancel_service(ctx);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* The writer's wake-up: runs on the writer thread. */
+static void wake_loop(void *arg)
+{
+    struct gw_server *gw = arg;
+    struct lws_context *ctx = atomic_load(&gw->ctx);
+    if (ctx)
+        lws_cancel_service(ctx);
+}
+
+void gw_server_on_wakeup(struct gw_server *gw)
+{
+    gw_writer_run_done(gw->writer);
+    if (gw->stopping && gw->break_loop)
+        gw->break_loop(gw);
+}
+
+static void break_libev(struct gw_server *gw)
+{
+    ev_break((struct ev_loop *)gw->loop, EVBREAK_ALL);
+}
+
+/* lws' own log lines, errors and warnings only, as our structured lines. */
+static void lws_log_emit(int level, const char *line)
+{
+    char buf[512];
+    size_t n = 0;
+    for (const char *s = line; *s && n + 1 < sizeof buf; s++)
+        buf[n++] = *s == '"' ? '\'' : *s;
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+        n--;
+    buf[n] = 0;
+    enum log_level lvl = (level & LLL_ERR) ? LOG_ERROR : (level & LLL_WARN) ? LOG_WARN : LOG_INFO;
+    log_msg(lvl, "lws", "log", "msg=\"%s\"", buf);
+}
+
+/* lws sizes its fd tables from the soft RLIMIT_NOFILE. Move the soft limit to what
+ * gw_max_connections needs: up (within the hard limit) so the tables are large enough, and down
+ * when the inherited limit is absurd (LimitNOFILE=infinity), so they are not gigabytes. Returns
+ * the descriptors lws may use (for fd_limit_per_thread). */
+static unsigned size_fd_limit(long long max_connections)
+{
+    rlim_t want = (rlim_t)max_connections + GW_FD_SLACK;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+        log_warn("gateway", "fd_limit_unknown", "error=\"%s\"", strerror(errno));
+        return (unsigned)want;
+    }
+    rlim_t target = want;
+    if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
+        target = rl.rlim_max;
+    if (target != rl.rlim_cur) {
+        struct rlimit nrl = {.rlim_cur = target, .rlim_max = rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nrl) < 0)
+            log_warn("gateway", "fd_limit_unchanged", "want=%llu error=\"%s\"",
+                     (unsigned long long)target, strerror(errno));
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t have = rl.rlim_cur < want ? rl.rlim_cur : want;
+    if (have < want)
+        log_warn("gateway", "fd_limit_low",
+                 "want=%llu have=%llu hint=\"raise the hard limit (ulimit -Hn, LimitNOFILE)\"",
+                 (unsigned long long)want, (unsigned long long)have);
+    log_info("gateway", "fd_limit", "fds=%llu gw_max_connections=%lld", (unsigned long long)have,
+             max_connections);
+    return (unsigned)have;
+}
+
+/* lws takes an interface name or an address literal to bind to, and an IPv4 literal only with
+ * IPv6 disabled (else it lands in an IPv6 socket address). Turns `host` into a literal in `lit`
+ * (or NULL = every address) and the option that goes with it. */
+static int resolve_listen(const char *host, char *lit, size_t litlen, const char **iface,
+                          uint64_t *options, char *err, size_t errlen)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!*host || strcmp(host, "*") == 0) {
+        *iface = NULL;
+        return 0;
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1) {
+        *options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+        snprintf(lit, litlen, "%s", host);
+        *iface = a4.s_addr == htonl(INADDR_ANY) ? NULL : lit;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &a6) == 1) {
+        snprintf(lit, litlen, "%s", host);
+        *iface = IN6_IS_ADDR_UNSPECIFIED(&a6) ? NULL : lit;
+        return 0;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, errlen, "gateway_listen: cannot resolve \"%s\": %s", host, gai_strerror(rc));
+        return -1;
+    }
+    const struct addrinfo *pick = NULL;
+    for (const struct addrinfo *ai = res; ai && !pick; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET)
+            pick = ai; /* IPv4 first: what "localhost" means to most clients */
+    for (const struct addrinfo *ai = res; ai && !pick; ai = ai->ai_next)
+        if (ai->ai_family == AF_INET6)
+            pick = ai;
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (pick && pick->ai_family == AF_INET)
+        inet_ntop(AF_INET, &((struct sockaddr_in *)pick->ai_addr)->sin_addr, buf, sizeof buf);
+    else if (pick)
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, buf, sizeof buf);
+    freeaddrinfo(res);
+    if (!*buf) {
+        snprintf(err, errlen, "gateway_listen: no IP address for \"%s\"", host);
+        return -1;
+    }
+    return resolve_listen(buf, lit, litlen, iface, options, err, errlen);
+}
+
+/* Creates the context on the libev event library (epoll: the cost of a wake-up does not grow
+ * with the number of connections, unlike poll()), with a loop we own so that we can end it;
+ * falls back to lws' poll() loop with a warning. */
+static struct lws_context *create_context(struct gw_server *gw,
+                                          struct lws_context_creation_info *info)
+{
+    struct ev_loop *loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
+    if (loop) {
+        void *loops[1] = {loop};
+        info->options |= LWS_SERVER_OPTION_LIBEV;
+        info->foreign_loops = loops;
+        struct lws_context *ctx = lws_create_context(info);
+        info->options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+        info->foreign_loops = NULL;
+        if (ctx) {
+            gw->event_loop = "libev";
+            gw->loop = loop;
+            gw->break_loop = break_libev;
+            return ctx;
+        }
+        ev_loop_destroy(loop);
+        log_warn("gateway", "event_loop_fallback",
+                 "wanted=libev using=poll reason=\"lws_create_context failed with libev\"");
+    } else {
+        log_warn("gateway", "event_loop_fallback",
+                 "wanted=libev using=poll reason=\"libev has no epoll backend here\"");
+    }
+    gw->event_loop = "poll"; /* lws_service() returns after each wake-up: nothing to break */
+    return lws_create_context(info);
+}
+
+int main(int argc, char **argv)
+{
+    struct evg_config cfg;
+    char err[512];
+    int rc = cfg_load(&cfg, CFG_GATEWAY, "evgate-gateway", argc, argv, err, sizeof err);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "evgate-gateway: %s\n", err);
+        return 2;
+    }
+    char host[256];
+    int port;
+    if (log_set_level_name(cfg.log_level) < 0) {
+        fprintf(stderr, "evgate-gateway: log_level must be debug, info, warn or error, got \"%s\"\n",
+                cfg.log_level);
+        cfg_free(&cfg);
+        return 2;
+    }
+    if (cfg_split_listen(cfg.gateway_listen, host, sizeof host, &port) < 0) {
+        fprintf(stderr, "evgate-gateway: gateway_listen must be host:port, got \"%s\"\n",
+                cfg.gateway_listen);
+        cfg_free(&cfg);
+        return 2;
+    }
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+
+    struct gw_server gw = {.cfg = &cfg};
+    struct lws_context *ctx = NULL;
+    struct lws_protocols protocols[2];
+    int exit_code = 1;
+    log_info("gateway", "starting", "version=%s pid=%ld db=%s", EVGATE_VERSION, (long)getpid(),
+             cfg.db);
+
+    gw.db = db_open(cfg.db, (int)cfg.sqlite_busy_ms, cfg.sqlite_synchronous, err, sizeof err);
+    if (!gw.db) {
+        log_error("gateway", "db_open_failed", "path=%s error=\"%s\"", cfg.db, err);
+        goto out;
+    }
+    if (db_migrate(gw.db, -1, err, sizeof err) != DB_OK) {
+        log_error("gateway", "db_migrate_failed", "path=%s error=\"%s\"", cfg.db, err);
+        goto out;
+    }
+    struct gw_writer_opts wo = {
+        .db_path = cfg.db,
+        .busy_ms = (int)cfg.sqlite_busy_ms,
+        .synchronous = cfg.sqlite_synchronous,
+        .batch_ms = (int)cfg.writer_batch_ms,
+        .batch_max = (size_t)cfg.writer_batch_max,
+        .queue_max = (size_t)cfg.writer_queue_max,
+        .wake = wake_loop,
+        .wake_arg = &gw,
+    };
+    gw.writer = gw_writer_create(&wo, err, sizeof err);
+    if (!gw.writer) {
+        log_error("gateway", "writer_failed", "error=\"%s\"", err);
+        goto out;
+    }
+
+    g_server = &gw;
+    install_signals();
+
+    char lit[INET6_ADDRSTRLEN];
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    if (resolve_listen(host, lit, sizeof lit, &info.iface, &info.options, err, sizeof err) < 0) {
+        log_error("gateway", "listen_failed", "addr=%s error=\"%s\"", cfg.gateway_listen, err);
+        goto out;
+    }
+    unsigned fds = size_fd_limit(cfg.gw_max_connections);
+    gw_http_protocol(&protocols[0], (size_t)cfg.gw_rx_buffer);
+    memset(&protocols[1], 0, sizeof protocols[1]);
+    info.port = port;
+    info.protocols = protocols;
+    info.user = &gw;
+    info.uid = -1;
+    info.gid = -1;
+    info.count_threads = 1;
+    info.fd_limit_per_thread = fds;
+    info.max_http_header_data = GW_HTTP_HEADER_BYTES;
+    info.max_http_header_pool2 = fds < GW_HTTP_HEADER_POOL_MAX ? fds : GW_HTTP_HEADER_POOL_MAX;
+    info.keepalive_timeout = GW_KEEPALIVE_S;
+    info.timeout_secs = GW_TIMEOUT_S;
+    info.timeout_secs_ah_idle = GW_TIMEOUT_S;
+    info.server_string = "evgate";
+    info.vhost_name = "evgate-gateway";
+    /* Off: client CA store (we make no outbound TLS yet), reverse lookup of our own name,
+     * extensions (info.extensions stays NULL: no permessage-deflate), TLS (no certificate yet).
+     * On: a vhost that cannot bind fails instead of retrying later; UTF-8 checks for OCPP-J. */
+    info.options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
+                    LWS_SERVER_OPTION_SKIP_SERVER_CANONICAL_NAME |
+                    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
+
+    /* No callback reaches gw.metrics before the vhost exists (EXPLICIT_VHOSTS). */
+    ctx = create_context(&gw, &info);
+    if (!ctx) {
+        log_error("gateway", "lws_context_failed", NULL);
+        goto out;
+    }
+    gw.metrics = gw_metrics_new(EVGATE_VERSION, gw.event_loop);
+    if (!gw.metrics) {
+        log_error("gateway", "out_of_memory", NULL);
+        goto out;
+    }
+    atomic_store(&gw.ctx, ctx);
+    if (!lws_create_vhost(ctx, &info)) {
+        log_error("gateway", "listen_failed", "addr=%s error=\"cannot bind (address in use?)\"",
+                  cfg.gateway_listen);
+        goto out;
+    }
+    log_info("gateway", "event_loop", "lib=%s fds=%u", gw.event_loop, fds);
+    log_info("gateway", "listening", "addr=%s", cfg.gateway_listen);
+
+    exit_code = 0;
+    while (!gw.stopping)
+        if (lws_service(ctx, 0) < 0) {
+            log_error("gateway", "service_failed", NULL);
+            exit_code = 1;
+            break;
+        }
+    struct gw_writer_stats ws;
+    gw_writer_stats(gw.writer, &ws);
+    log_info("gateway", "stopping", "writer_inflight=%zu", ws.inflight);
+
+out:
+    /* Writer first: it commits what it holds and its completions run here, on the lws thread,
+     * while the context still exists. */
+    gw_writer_free(gw.writer);
+    atomic_store(&gw.ctx, NULL);
+    if (ctx)
+        lws_context_destroy(ctx);
+    if (gw.loop)
+        ev_loop_destroy((struct ev_loop *)gw.loop);
+    gw_metrics_free(gw.metrics);
+    db_close(gw.db);
+    g_server = NULL;
+    if (exit_code == 0)
+        log_info("gateway", "stopped", NULL);
+    cfg_free(&cfg);
+    return exit_code;
+}
