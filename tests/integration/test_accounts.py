@@ -5,7 +5,9 @@ licence uploads and text round-trips. The contract is docs/api-accounts.md and S
 Run: EVGATE_BUILD=build EVGATE_SRC=. python3 tests/integration/test_accounts.py"""
 
 import hashlib
+import json
 import os
+import socket
 import secrets
 import sys
 import threading
@@ -13,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (ADMIN_PASSWORD, JPEG, PDF, PNG, SRC, Platform, SourceClient,  # noqa: E402
+from harness import (ADMIN_PASSWORD, JPEG, PDF, PNG, Platform, SourceClient,  # noqa: E402
                      account_of, admin_client, credit_code, error_code, error_details,
                      multipart, register, registration, send_large, unique_pdf)
 
@@ -23,6 +25,7 @@ ORG_FIELDS = TEXT_FIELDS + ("credit_code", "mobile", "email")
 REQUIRED_FIELDS = ("username", "password", "company_name", "credit_code", "legal_representative",
                    "contact_name", "mobile", "email", "address", "license")
 MAX_UPLOAD = 10 * 1024 * 1024
+ISO_UTC = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
 
 
 def sha256(data):
@@ -191,6 +194,10 @@ class RegistrationFlowTest(PlatformCase):
         self.assertNotIn(fields["password"].encode(), r.body)
         self.assertNotIn(b"argon2", r.body)
         self.assertNotIn("password_hash", acct)
+        self.assertTrue((r.header("Content-Type") or "").startswith("application/json"), r)
+        for k in ("created_at", "submitted_at"):
+            self.assertRegex(acct.get(k) or "", ISO_UTC, k)
+        self.assertIsNone(acct.get("reviewed_at"))
 
     def test_licence_mime_comes_from_content_not_from_name_or_header(self):
         acct, _ = self.register_ok(license=("licence.pdf", PNG, "application/pdf"))
@@ -292,6 +299,35 @@ class RegistrationFlowTest(PlatformCase):
         else:
             self.assertIn(r.status, (400, 422), r)
 
+    def test_bad_list_queries_are_refused(self):
+        for q in ("status=bogus", "page=0", "page=-1", "page=abc", "page_size=0",
+                  "page_size=abc", "status=pending'%20OR%201=1"):
+            r = self.admin.get(API + "/admin/accounts?" + q)
+            self.assertIn(r.status, (400, 422), "%s: %r" % (q, r))
+            self.assertIsNotNone(error_code(r), r)
+
+    def test_parallel_registrations_all_succeed(self):
+        n = 16
+        barrier = threading.Barrier(n)
+        results = [None] * n
+
+        def worker(i):
+            f = registration()
+            body, ctype = multipart(f, {"license": ("licence.pdf", unique_pdf(),
+                                                    "application/pdf")})
+            barrier.wait(10)
+            results[i] = self.anon().request("POST", API + "/auth/register", body=body,
+                                             headers={"Content-Type": ctype})
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual([r.status for r in results], [201] * n, results)
+        ids = {account_of(r.json())["id"] for r in results}
+        self.assertEqual(len(ids), n)
+
     def test_admins_are_not_in_the_operator_list(self):
         r = self.admin.get(API + "/admin/accounts?q=admin&page_size=200")
         self.assertEqual(r.status, 200, r)
@@ -382,9 +418,17 @@ class ReviewDecisionsTest(PlatformCase):
 
         self.assertEqual(self.approve(acct["id"])["status"], "active")
         self.assertEqual(self.me(op)["status"], "active")
-        actions = [row["action"] for row in self.audit_actions(acct["id"])]
+        audit = self.audit_actions(acct["id"])
+        actions = [row["action"] for row in audit]
         self.assertTrue(any("reject" in a for a in actions), actions)
         self.assertTrue(any("approv" in a for a in actions), actions)
+        admin_id = self.me(self.admin)["id"]
+        for row in audit:
+            if "reject" in row["action"] or "approv" in row["action"]:
+                self.assertIn(str(row["actor"]), ("admin", str(admin_id)), row)
+        rej = [row for row in audit if "reject" in row["action"]]
+        self.assertIn(reason, json.dumps(rej[0]["detail"], ensure_ascii=False),
+                      "the audit row of a rejection does not record the reason")
 
     def test_resubmit_without_new_licence_keeps_the_old_one(self):
         data = unique_pdf()
@@ -739,6 +783,34 @@ class UploadTest(PlatformCase):
         self.assertError(r, 413, "too_large", "license")
         self.assertNothingCreated(f, before)
 
+    def test_eleven_megabytes_chunked_is_413(self):
+        f = registration()
+        data = PDF + b"0" * (11 * 1024 * 1024)
+        body, ctype = multipart(f, {"license": ("licence.pdf", data, "application/pdf")})
+        r = send_chunked(self.platform.mgmt_port, API + "/auth/register", body, ctype)
+        self.assertError(r, 413, "too_large", "license")
+        r, _ = register(self.anon(), f)
+        self.assertEqual(r.status, 201, r)
+
+    def test_huge_text_field_is_refused(self):
+        f = registration(company_name="长" * (700 * 1024))  # 2.1 MB of UTF-8
+        body, ctype = multipart(f, {"license": ("licence.pdf", PDF, "application/pdf")})
+        r = send_large(self.anon(), "POST", API + "/auth/register", body, ctype)
+        self.assertIn(r.status, (413, 422), r)
+        self.assertIsNotNone(error_code(r), r)
+        self.assertIn("company_name", [d.get("field") for d in error_details(r)], r)
+
+    def test_licence_sent_as_text_or_under_another_name_is_refused(self):
+        f = registration()
+        f["license"] = "%PDF-1.4 this is a text field, not a file"
+        r = self.anon().post_multipart(API + "/auth/register", f, {})
+        self.assertIn(r.status, (415, 422), r)
+        self.assertIn("license", [d.get("field") for d in error_details(r)], r)
+        f = registration()
+        r = self.anon().post_multipart(API + "/auth/register", f,
+                                       {"file": ("licence.pdf", PDF, "application/pdf")})
+        self.assertError(r, 422, "validation_failed", "license", "required")
+
     def test_exactly_ten_megabytes_is_accepted(self):
         data = PDF + b"1" * (MAX_UPLOAD - len(PDF))
         f = registration()
@@ -855,6 +927,31 @@ class TextRoundTripTest(PlatformCase):
             self.assertEqual(r.json()["total"], 0, name)
             fresh = SourceClient("127.0.0.1", self.platform.mgmt_port)  # own throttle counter
             self.assertEqual(fresh.login(name, f["password"]).status // 100, 4)
+
+
+def send_chunked(port, path, body, content_type):
+    """POSTs `body` with Transfer-Encoding: chunked (no Content-Length), reading the answer
+    even when the server answers before the end of the body."""
+    import http.client
+    from harness import Response
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    try:
+        head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: %s\r\n"
+                "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                % (path, port, content_type))
+        try:
+            sock.sendall(head.encode("latin-1"))
+            for i in range(0, len(body), 65536):
+                chunk = body[i:i + 65536]
+                sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            sock.sendall(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = http.client.HTTPResponse(sock)
+        r.begin()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        sock.close()
 
 
 def urlq(s):

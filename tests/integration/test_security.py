@@ -4,7 +4,6 @@ access, password storage, and the HTTP error contract. See docs/api-accounts.md 
 
 Run: EVGATE_BUILD=build EVGATE_SRC=. python3 tests/integration/test_security.py"""
 
-import hashlib
 import os
 import secrets
 import sys
@@ -551,8 +550,8 @@ class HttpContractTest(PlatformCase):
 
 
 class ThrottleTest(PlatformCase):
-    """Failed logins are throttled per user name and per client address (default 5 in a row;
-    429 with Retry-After). A fresh Platform so that no other test is locked out. Each attempt
+    """Failed logins are throttled per user name (default 5 in a row) and per client address
+    (default 50; 429 with Retry-After). A fresh Platform so that no other test is locked out. Each attempt
     comes from its own loopback address unless the address counter is the subject."""
 
     def user(self, approve=True):
@@ -611,8 +610,10 @@ class ThrottleTest(PlatformCase):
         self.assertError(self.fresh().login(name, pw), 429, "too_many_requests")
 
     def test_per_address_throttle(self):
+        # login_max_failures_per_address defaults to 50: one office behind one address is not
+        # locked out by a few typos, a password sprayer is.
         addr = SourceClient("127.0.0.1", self.platform.mgmt_port).source
-        for i in range(6):
+        for i in range(50):
             c = SourceClient("127.0.0.1", self.platform.mgmt_port, addr)
             r = c.login("nobody_%d_%s" % (i, secrets.token_hex(3)), "wrong-password-123")
             self.assertIn(r.status, (401, 429), r)
@@ -622,6 +623,37 @@ class ThrottleTest(PlatformCase):
         self.assertIsNotNone(r.header("Retry-After"))
         self.assertEqual(self.fresh().login(name, pw).status, 200,
                          "the address lock blocked another address")
+
+
+
+class ThrottleSettingTest(ThrottleTest):
+    """The same throttle with both limits set to 3 (EVGATE_LOGIN_MAX_FAILURES and
+    EVGATE_LOGIN_MAX_FAILURES_PER_ADDRESS)."""
+
+    extra_env = {"EVGATE_LOGIN_MAX_FAILURES": "3", "EVGATE_LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}
+
+    def test_per_user_name_throttle(self):
+        name, pw = self.user()
+        statuses = [self.fresh().login(name, "wrong-password-123").status for _ in range(5)]
+        self.assertEqual(statuses, [401, 401, 401, 429, 429])
+        self.assertError(self.fresh().login(name, pw), 429, "too_many_requests")
+
+    def test_success_clears_the_user_name_count(self):
+        name, pw = self.user()
+        for _ in range(3):
+            for _ in range(2):
+                self.assertEqual(self.fresh().login(name, "wrong-password-123").status, 401)
+            self.assertEqual(self.fresh().login(name, pw).status, 200)
+
+    def test_per_address_throttle(self):
+        addr = self.fresh().source
+        for i in range(3):
+            c = SourceClient("127.0.0.1", self.platform.mgmt_port, addr)
+            c.login("nobody_%d_%s" % (i, secrets.token_hex(3)), "wrong-password-123")
+        name, pw = self.user()
+        r = SourceClient("127.0.0.1", self.platform.mgmt_port, addr).login(name, pw)
+        self.assertError(r, 429, "too_many_requests")
+        self.assertEqual(self.fresh().login(name, pw).status, 200)
 
 
 if __name__ == "__main__":

@@ -304,6 +304,12 @@ class AdminBootstrapTest(StartupCase):
                 r, f = register(c, registration())
                 self.assertEqual(r.status, 201, r)
                 self.assertEqual(self.login_status(ports[1], f["username"], f["password"]), 200)
+                # a session made by one daemon is honoured by the other (shared database)
+                self.assertEqual(c.login("admin", ADMIN_PASSWORD).status, 200)
+                c.port = ports[1]
+                self.assertEqual(c.get(API + "/me").status, 200)
+                r = c.post("%s/admin/accounts/%d/approve" % (API, account_of(r.json())["id"]))
+                self.assertEqual(r.status, 200, r)
                 for d in daemons:
                     self.stop_ok(d)
                 self.assertEqual(admin_count(p.env["EVGATE_DB"]), (1, 1))
@@ -328,7 +334,7 @@ class AdminBootstrapTest(StartupCase):
 class MgmtAndGatewayTest(StartupCase):
 
     def test_mgmt_and_gateway_start_together_on_a_fresh_database(self):
-        for round_ in range(2):
+        for round_ in range(4):
             with self.subTest(round=round_):
                 p = self.platform()
                 p.start(("mgmt", "gateway"))  # launched back to back, then both awaited
