@@ -377,6 +377,71 @@ describe('accounts in the browser', () => {
     });
   });
 
+  test('a rejected operator sees the reason, resubmits, and manages API tokens', async () => {
+    const op = { username: `rj_${uniq()}`, password: 'Operator-pass-2', company: `中山市驳回测试充电有限公司${uniq()}`, creditCode: creditCode() };
+    // Registered through the API: the UI path is covered above.
+    const fd = new FormData();
+    for (const [k, v] of Object.entries({
+      username: op.username, password: op.password, company_name: op.company, credit_code: op.creditCode,
+      legal_representative: '王五', contact_name: '赵六', mobile: '13900139000', email: 'zhao@example.com', address: '中山市石岐区',
+    })) fd.append(k, v);
+    fd.append('license', new Blob([makePng(120, 80)], { type: 'image/png' }), 'licence.png');
+    const res = await fetch(`${mgmt.base}/api/v1/auth/register`, { method: 'POST', body: fd });
+    assert.equal(res.status, 201, await res.clone().text());
+    const { id } = await res.json();
+    const reason = '营业执照图片不清晰，请重新上传';
+
+    await withPage('reject_resubmit_tokens', async (page) => {
+      await login(page, 'admin', ADMIN_PASSWORD);
+      await page.getByRole('heading', { name: '账号审核' }).waitFor();
+      await page.goto(`${mgmt.base}/#/admin/accounts/${id}`);
+      await page.getByRole('heading', { name: op.company }).waitFor();
+      await page.getByRole('button', { name: '驳回' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByRole('button', { name: '驳回' }).click();
+      await dialog.getByText('请填写驳回原因', { exact: true }).waitFor(); // beside the empty textarea, nothing sent
+      await shot(page, 'reject_dialog');
+      await dialog.getByLabel('驳回原因').fill(reason);
+      await dialog.getByRole('button', { name: '驳回' }).click();
+      await dialog.waitFor({ state: 'detached' });
+      await page.getByTestId('status-badge').filter({ hasText: '驳回' }).waitFor();
+      await page.getByTestId('audit-row').filter({ hasText: reason }).waitFor();
+      await logout(page);
+
+      await login(page, op.username, op.password);
+      await page.getByTestId('status-card').getByTestId('status-badge').filter({ hasText: '驳回' }).waitFor();
+      await page.getByTestId('reject-reason').filter({ hasText: reason }).waitFor();
+      await page.getByRole('button', { name: '修改并重新提交' }).click();
+      const form = page.getByTestId('resubmit-card');
+      assert.equal(await form.getByLabel('企业名称').inputValue(), op.company);
+      await form.getByLabel('通讯地址').fill('中山市东区兴中道 6 号');
+      await form.getByLabel('营业执照').setInputFiles(licensePng);
+      await shot(page, 'account_rejected');
+      const resubmitted = page.waitForResponse((r) => r.url().endsWith('/api/v1/me/registration'));
+      await form.getByRole('button', { name: '提交' }).click();
+      assert.equal((await resubmitted).status(), 200);
+      await page.getByTestId('status-card').getByTestId('status-badge').filter({ hasText: '待审核' }).waitFor();
+      await page.getByTestId('company-card').getByText('中山市东区兴中道 6 号').waitFor();
+
+      // API token: shown once, works as a bearer token, and stops working once revoked.
+      await page.getByLabel('令牌名称').fill('数据同步脚本');
+      await page.getByRole('button', { name: '创建令牌' }).click();
+      const token = await page.getByTestId('token-value').inputValue();
+      assert.ok(token.length >= 16, `a token is shown: ${token}`);
+      const tokenRow = page.getByTestId('token-row').filter({ hasText: '数据同步脚本' });
+      await tokenRow.waitFor();
+      await shot(page, 'account_tokens');
+      const me = await fetch(`${mgmt.base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(me.status, 200);
+      assert.equal((await me.json()).username, op.username);
+      await tokenRow.getByRole('button', { name: '撤销' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: '撤销' }).click();
+      await tokenRow.waitFor({ state: 'detached' });
+      const after = await fetch(`${mgmt.base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(after.status, 401);
+    });
+  });
+
   test('the English switch turns the login page into English, and it is remembered', async () => {
     await withPage('english', async (page) => {
       await page.goto(`${mgmt.base}/`);

@@ -1,10 +1,10 @@
 // The single-page shell: header (site name, language switch, user menu), left navigation,
 // breadcrumbs, footer, and a hash router (#/login, #/account, #/admin/accounts/7 …).
 
-import { api, setCsrf, onUnauthenticated } from './api.js';
+import { api, setCsrf, onUnauthenticated, ApiError } from './api.js';
 import { h, s, replace } from './dom.js';
 import { t, getLang, setLang, siteName } from './i18n.js';
-import { breadcrumbs, message } from './ui.js';
+import { breadcrumbs, message, clearToasts, apiErrorText } from './ui.js';
 import { loginView } from './views/login.js';
 import { registerView, registerDoneView } from './views/register.js';
 import { accountView } from './views/account.js';
@@ -60,6 +60,7 @@ async function logout() {
     /* the session is gone either way */
   }
   setSession(null);
+  clearToasts();
   state.flash = { kind: 'success', text: t('login.logged_out') };
   navigate('#/login');
 }
@@ -86,7 +87,7 @@ function langSwitch() {
       },
       label,
     );
-  return h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('lang.switch') }, btn('zh', '中文'), h('span', { class: 'sep', 'aria-hidden': 'true' }, '|'), btn('en', 'English'));
+  return h('div', { class: 'lang-switch', role: 'group', 'aria-label': t('lang.switch') }, btn('zh', t('lang.zh')), h('span', { class: 'sep', 'aria-hidden': 'true' }, '|'), btn('en', t('lang.en')));
 }
 
 function userMenu() {
@@ -225,7 +226,10 @@ async function render() {
     const node = await route.view(ctx);
     if (ctx.alive() && node) replace(viewHost, node);
   } catch (err) {
-    if (ctx.alive()) replace(viewHost, message('error', err && err.message ? err.message : String(err)));
+    if (ctx.alive()) {
+      const text = err instanceof ApiError ? apiErrorText(err) : `${t('err.page_title')}: ${err && err.message}`;
+      replace(viewHost, message('error', text, 'view-error'));
+    }
   }
   window.scrollTo(0, 0);
 }

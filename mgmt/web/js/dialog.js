@@ -9,7 +9,7 @@ import { button, withLoading, apiErrorText } from './ui.js';
  * opts: {title, text, okText, danger, test,
  *        reason: {label, required, placeholder, maxlength},
  *        action: async (reason) => result}
- * Resolves to the action's result, or null when cancelled.
+ * Resolves to the action's result (true when it had none), or null when cancelled.
  */
 export function confirmDialog(opts) {
   return new Promise((resolve) => {
@@ -28,6 +28,7 @@ export function confirmDialog(opts) {
         placeholder: opts.reason.placeholder,
         'aria-required': opts.reason.required ? 'true' : null,
         'aria-describedby': `${id}-err`,
+        'aria-labelledby': `${id}-label`,
         'data-test': 'dialog-reason',
       });
       reasonError = h('div', { class: 'field-error', id: `${id}-err`, 'data-test': 'error-reason', 'aria-live': 'polite' });
@@ -35,7 +36,7 @@ export function confirmDialog(opts) {
         h(
           'div',
           { class: 'form-row form-row-stacked' },
-          h('label', { class: 'form-label', for: id }, opts.reason.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, '*') : null, opts.reason.label),
+          h('label', { class: 'form-label', for: id }, opts.reason.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, '*') : null, h('span', { id: `${id}-label` }, opts.reason.label)),
           h('div', { class: 'form-control' }, textarea, reasonError),
         ),
       );
@@ -80,8 +81,8 @@ export function confirmDialog(opts) {
       busy = true;
       cancel.disabled = true;
       try {
-        result = await withLoading(ok, t('common.working'), () => opts.action(reason));
-        if (result === undefined) result = true;
+        // An empty answer (204) still means done: the caller sees true, never null.
+        result = (await withLoading(ok, t('common.working'), () => opts.action(reason))) ?? true;
         close();
       } catch (err) {
         const fieldDetail = err.fieldDetails ? err.fieldDetails().find((d) => d.field === 'reason') : null;

@@ -12,9 +12,12 @@ export function field(opts) {
   const id = uid(`f-${opts.name}`);
   const errId = `${id}-err`;
   const hintId = opts.hint ? `${id}-hint` : null;
+  const labelId = `${id}-label`;
+  // The accessible name is the label text alone, without the red * (aria-hidden anyway).
   const common = {
     id,
     name: opts.name,
+    'aria-labelledby': labelId,
     class: 'input',
     'data-test': opts.test || `field-${opts.name}`,
     'aria-describedby': [hintId, errId].filter(Boolean).join(' '),
@@ -61,7 +64,7 @@ export function field(opts) {
       'label',
       { class: 'form-label', for: id },
       opts.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, '*') : null,
-      opts.label,
+      h('span', { id: labelId }, opts.label),
     ),
     h(
       'div',

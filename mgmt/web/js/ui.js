@@ -84,6 +84,11 @@ export function toast(text, kind = 'success') {
   setTimeout(() => el.remove(), 4000);
 }
 
+/** Drops the toasts still showing (e.g. an admin's, when the admin logs out). */
+export function clearToasts() {
+  if (toastHost) toastHost.replaceChildren();
+}
+
 /** A definition list laid out as a two-column grid: rows [[label, value, test?], ...]. */
 export function descList(rows) {
   const dl = h('dl', { class: 'desc' });

@@ -13,7 +13,7 @@ export function licenseLink(license) {
   return h(
     'span',
     { class: 'license-link' },
-    h('span', { class: 'file-name has-file' }, `${license.name}（${fmtSize(license.size)}）`),
+    h('span', { class: 'file-name has-file' }, t('file.chosen', { name: license.name, size: fmtSize(license.size) })),
     ' ',
     h('a', { href: license.url || `/api/v1/files/${license.id}`, target: '_blank', rel: 'noopener', 'data-test': 'license-link' }, t('acct.license_preview')),
   );

@@ -21,13 +21,13 @@ export function loginView(ctx) {
   const password = field({ name: 'password', label: t('field.password'), type: 'password', required: true, placeholder: t('login.password_ph'), autocomplete: 'current-password', test: 'login-password' });
   const form = new Form([username, password]);
   form.clearOnInput();
-  const errorBox = h('div', { class: 'form-message', 'data-test': 'login-error' });
+  // The flash (e.g. 您已安全退出) sits in the message box, so the next attempt clears it.
+  const errorBox = h('div', { class: 'form-message', 'data-test': 'login-error' }, ctx.flash ? message(ctx.flash.kind, ctx.flash.text, 'flash') : null);
   const submit = button(t('login.submit'), { type: 'submit', kind: 'primary', class: 'btn-block btn-large', test: 'login-submit' });
 
   const el = h(
     'form',
     { class: 'login-form', novalidate: true, 'aria-label': t('login.title') },
-    ctx.flash ? message(ctx.flash.kind, ctx.flash.text, 'flash') : null,
     errorBox,
     username.row,
     password.row,

@@ -8,7 +8,17 @@ import { validateCreditCode } from '../creditcode.js';
 
 export const MAX_LICENSE_BYTES = 10 * 1024 * 1024;
 const TEXT_FIELDS = ['company_name', 'credit_code', 'legal_representative', 'contact_name', 'mobile', 'email', 'address'];
-const MAX_LEN = { company_name: 100, legal_representative: 50, contact_name: 50, email: 100, address: 200 };
+// [min, max] characters, as mgmt/validate.c counts them (code points).
+const LIMITS = {
+  username: [4, 32],
+  password: [10, 128],
+  company_name: [1, 100],
+  legal_representative: [1, 50],
+  contact_name: [1, 50],
+  mobile: [1, 64],
+  email: [3, 100],
+  address: [1, 200],
+};
 
 const chars = (s) => [...s].length;
 
@@ -67,24 +77,33 @@ export function registrationFields(opts) {
 
   const text = (name) => form.value(name).trim();
 
+  // The server's order of checks (mgmt/validate.c), so that both give the same code and thus
+  // the same text: required, control characters, length, then the field's own rule.
   function check(name) {
     const val = name === 'password' || name === 'password_confirm' ? form.value(name) : text(name);
     if (!val) return 'required';
+    if (/[\u0000-\u001f\u007f]/.test(val)) return 'bad_format';
+    const [min, max] = LIMITS[name] || [1, 64];
+    if (name !== 'credit_code') {
+      if (chars(val) < min) return 'too_short';
+      if (chars(val) > max) return 'too_long';
+    }
     switch (name) {
       case 'username':
-        return /^[A-Za-z0-9_]{4,32}$/.test(val) ? null : 'bad_format';
-      case 'password':
-        if (chars(val) < 10) return 'too_short';
-        return chars(val) > 128 ? 'too_long' : null;
+        return /^[A-Za-z0-9_]+$/.test(val) ? null : 'bad_format';
       case 'credit_code':
         return validateCreditCode(val);
       case 'mobile':
         return /^1[0-9]{10}$/.test(val) ? null : 'bad_format';
-      case 'email':
-        if (chars(val) > 100) return 'too_long';
-        return /^[^\s@]+@[^\s@]+\.[^\s@.]+$/.test(val) ? null : 'bad_format';
+      case 'email': {
+        const at = val.indexOf('@');
+        let ok = at > 0 && val.indexOf('@', at + 1) < 0;
+        const dot = val.lastIndexOf('.');
+        ok = ok && dot > at + 1 && dot < val.length - 1 && !/[ ,;<>]/.test(val);
+        return ok ? null : 'bad_format';
+      }
       default:
-        return MAX_LEN[name] && chars(val) > MAX_LEN[name] ? 'too_long' : null;
+        return null;
     }
   }
 

@@ -17,7 +17,7 @@ function steps(current) {
 }
 
 export function registerView(ctx) {
-  ctx.crumbs([{ label: t('login.title'), href: '#/login' }, { label: t('reg.title') }]);
+  ctx.crumbs([{ label: t('reg.title') }]);
   const reg = registrationFields({ withAccount: true, licenseRequired: true });
   const progress = progressBar();
   const errorBox = h('div', { class: 'form-message', 'data-test': 'register-error' });

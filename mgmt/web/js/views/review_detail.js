@@ -4,7 +4,7 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { t, fmtTime, has } from '../i18n.js';
-import { badge, card, button, descList, toast } from '../ui.js';
+import { badge, card, button, descList, toast, STATUSES } from '../ui.js';
 import { confirmDialog } from '../dialog.js';
 import { companyRows } from './account.js';
 
@@ -25,6 +25,22 @@ function licensePreview(license) {
   return h('div', { class: 'license-preview' }, view, h('div', { class: 'license-meta' }, license.name, ' · ', h('a', { href: url, target: '_blank', rel: 'noopener' }, t('common.open_new'))));
 }
 
+// Audit rows: {at, actor, action: "account.approve" (or "approve"), detail: {status, reason}
+// or a string or null}.
+function auditAction(action) {
+  const short = String(action || '').replace(/^account\./, '');
+  return has(`audit.${short}`) ? t(`audit.${short}`) : action;
+}
+
+function auditDetail(detail) {
+  if (detail === null || detail === undefined || detail === '') return '—';
+  if (typeof detail !== 'object') return String(detail);
+  const parts = [];
+  if (detail.status) parts.push(t('audit.status_to', { status: STATUSES.includes(detail.status) ? t(`status.${detail.status}`) : detail.status }));
+  if (detail.reason) parts.push(`${t('field.reason')}：${detail.reason}`);
+  return parts.length ? parts.join('；') : '—';
+}
+
 function auditTable(audit) {
   const rows = (audit || []).map((r) =>
     h(
@@ -32,8 +48,8 @@ function auditTable(audit) {
       { 'data-test': 'audit-row' },
       h('td', null, fmtTime(r.at)),
       h('td', null, r.actor || '—'),
-      h('td', null, has(`audit.${r.action}`) ? t(`audit.${r.action}`) : r.action),
-      h('td', null, r.detail || '—'),
+      h('td', null, auditAction(r.action)),
+      h('td', { class: 'cell-wrap' }, auditDetail(r.detail)),
     ),
   );
   return h(
