@@ -133,6 +133,8 @@ int db_operator_register(struct db *db, const char *username, const char *passwo
     if ((rc = step_done(db, st, "account_insert")) != DB_OK)
         goto out;
     *id = sqlite3_last_insert_rowid(db->h);
+    if ((rc = db_audit_add(db, *id, "account.register", "account", *id, NULL)) != DB_OK)
+        goto out;
     return db_commit(db);
 fail:
     rc = DB_ERROR;
