@@ -38,8 +38,11 @@ build:
 clean:
 	rm -rf build
 
-fuzz:
-	@echo "fuzz: the libFuzzer targets (tests/fuzz/) come with a later issue; nothing to run yet"
+# The libFuzzer targets of tests/fuzz/ (clang, ASan + UBSan), each for FUZZ_SECONDS (default
+# 600 here, 10 in `make test`); no meson timeout.
+fuzz: build
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} meson test -C build --suite fuzz --print-errorlogs \
+		--timeout-multiplier 0
 
 bench:
 	@echo "bench: the load benchmarks (tests/bench/) come with a later issue; nothing to run yet"

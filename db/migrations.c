@@ -81,6 +81,54 @@ const struct db_migration db_migrations[] = {
      "  locked_until INTEGER NOT NULL DEFAULT 0,"
      "  last_at INTEGER NOT NULL"
      ");"},
+    {3, "detections",
+     "CREATE TABLE detections ("
+     "  id INTEGER PRIMARY KEY,"
+     "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+     "  mode TEXT NOT NULL CHECK (mode IN ('self', 'delegated')),"
+     "  status TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'approved', 'rejected',"
+     "    'testing', 'passed', 'failed')),"
+     /* the editable fields as one JSON object: commissioning_unit, contact, platform,
+      * delegation_scope, pile_summary */
+     "  data TEXT NOT NULL DEFAULT '{}',"
+     "  delegate_detection_id INTEGER REFERENCES detections(id),"
+     "  reject_reason TEXT,"
+     "  verdict TEXT CHECK (verdict IN ('passed', 'failed')),"
+     "  verdict_source TEXT CHECK (verdict_source IN ('manual', 'run')),"
+     "  verdict_note TEXT,"
+     "  verdict_at INTEGER,"
+     "  verdict_by INTEGER REFERENCES accounts(id),"
+     "  created_at INTEGER NOT NULL,"
+     "  updated_at INTEGER NOT NULL,"
+     "  submitted_at INTEGER,"
+     "  reviewed_at INTEGER,"
+     "  reviewed_by INTEGER REFERENCES accounts(id)"
+     ");"
+     "CREATE INDEX detections_account ON detections(account_id, status);"
+     "CREATE INDEX detections_status ON detections(status, submitted_at);"
+     "CREATE TABLE detection_materials ("
+     "  id INTEGER PRIMARY KEY,"
+     "  detection_id INTEGER NOT NULL REFERENCES detections(id) ON DELETE CASCADE,"
+     "  file_id INTEGER NOT NULL REFERENCES files(id),"
+     "  created_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX detection_materials_detection ON detection_materials(detection_id);"
+     /* T/CEC secrets are used as keys (AES, HMAC), so they are stored, not hashed; one live
+      * set per OperatorID. */
+     "CREATE TABLE tcec_credentials ("
+     "  id INTEGER PRIMARY KEY,"
+     "  detection_id INTEGER NOT NULL REFERENCES detections(id),"
+     "  operator_id TEXT NOT NULL,"
+     "  operator_secret TEXT NOT NULL,"
+     "  data_secret TEXT NOT NULL,"
+     "  data_secret_iv TEXT NOT NULL,"
+     "  sig_secret TEXT NOT NULL,"
+     "  issued_at INTEGER NOT NULL,"
+     "  revoked_at INTEGER"
+     ");"
+     "CREATE UNIQUE INDEX tcec_credentials_live ON tcec_credentials(operator_id)"
+     "  WHERE revoked_at IS NULL;"
+     "CREATE INDEX tcec_credentials_detection ON tcec_credentials(detection_id);"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

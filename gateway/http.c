@@ -197,6 +197,15 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
     }
 
+    case LWS_CALLBACK_HTTP_BODY:
+        return 0; /* no route takes a body yet: ignore it */
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        /* Ours, not lws_callback_http_dummy's: that one completes the transaction here, which
+         * would drop an answer whose headers are out but whose body is still to be written. */
+        if (pss && pss->body)
+            lws_callback_on_writable(wsi);
+        return 0;
+
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!pss || !pss->body)
             return 0;

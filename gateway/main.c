@@ -190,7 +190,7 @@ static int resolve_listen(const char *host, char *lit, size_t litlen, const char
 static struct lws_context *create_context(struct gw_server *gw,
                                           struct lws_context_creation_info *info)
 {
-    struct ev_loop *loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOSIGMASK);
+    struct ev_loop *loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
     if (loop) {
         void *loops[1] = {loop};
         info->options |= LWS_SERVER_OPTION_LIBEV;

@@ -27,6 +27,8 @@ struct mgmt_route {
 extern const struct mgmt_route mgmt_routes_auth[];
 extern const struct mgmt_route mgmt_routes_admin_accounts[];
 extern const struct mgmt_route mgmt_routes_files[];
+extern const struct mgmt_route mgmt_routes_detections[];
+extern const struct mgmt_route mgmt_routes_admin_detections[];
 
 /* Dispatches `req` under /api/v1 (or answers 404/405/401/403 itself). Also serves /healthz,
  * /metrics and the web UI. `route_label` receives the matched pattern for metrics (static

@@ -4,7 +4,7 @@
 # this script exits non-zero. Settings come from the environment (EVGATE_*), see --help of either
 # daemon. Use `make run`, which installs the packages and builds first.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 MGMT=build/mgmt/evgate-mgmt
 GATEWAY=build/gateway/evgate-gateway
@@ -36,8 +36,11 @@ gateway_addr=$(url_of "${EVGATE_GATEWAY_LISTEN:-127.0.0.1:8180}")
 stopping=""
 trap 'stopping=INT' INT
 trap 'stopping=TERM' TERM
+trap 'stopping=TERM' HUP # the terminal went away: stop as on SIGTERM
 
-# start NAME BINARY: the daemon's pid in pid_NAME, its prefixing filter's in filter_NAME.
+declare -A pid=() filter=() status=()
+
+# start NAME BINARY: the daemon's pid in pid[NAME], its prefixing filter's in filter[NAME].
 # Both stay in this script's process group. The filter ignores INT and TERM so that it
 # outlives the daemon and never breaks the pipe under it (a daemon must not die of SIGPIPE
 # while stopping cleanly).
@@ -48,9 +51,11 @@ start() {
         trap '' INT TERM
         exec sed -u "s/^/$prefix/"
     )
-    printf -v "filter_$name" '%s' "$!"
-    "$bin" >&"$fd" 2>&1 {fd}>&- </dev/null &
-    printf -v "pid_$name" '%s' "$!"
+    filter[$name]=$!
+    # Background jobs of a script start with SIGINT ignored; give the daemon the default back
+    # so that Ctrl-C reaches it as it would in a terminal.
+    env --default-signal=INT,QUIT "$bin" >&"$fd" 2>&1 {fd}>&- </dev/null &
+    pid[$name]=$!
     exec {fd}>&-
 }
 
@@ -59,23 +64,21 @@ start gateway "$GATEWAY"
 names=(mgmt gateway)
 
 cat <<EOF
-run: evgate is starting (mgmt pid $pid_mgmt, gateway pid $pid_gateway); Ctrl-C stops both.
+run: evgate is starting (mgmt pid ${pid[mgmt]}, gateway pid ${pid[gateway]}); Ctrl-C stops both.
 run: log in at $mgmt_url as user \`admin\`, with EVGATE_ADMIN_PASSWORD if it is set,
 run:   else with the password mgmt prints below when it creates the admin (first start only).
 run: gateway: http://$gateway_addr/healthz and /metrics
 EOF
 
-declare -A status=()
 first_dead=""
 # Wait until a signal arrives or a daemon exits by itself.
 while [ -z "$stopping" ]; do
     done_pid=""
-    wait -n -p done_pid "$pid_mgmt" "$pid_gateway"
+    wait -n -p done_pid "${pid[mgmt]}" "${pid[gateway]}"
     rc=$?
-    [ -n "$done_pid" ] || continue # interrupted by a trapped signal
+    [ -n "${done_pid:-}" ] || continue # interrupted by a trapped signal
     for n in "${names[@]}"; do
-        pid_var="pid_$n"
-        if [ "${!pid_var}" = "$done_pid" ]; then
+        if [ "${pid[$n]}" = "$done_pid" ]; then
             status[$n]=$rc
             first_dead=$n
         fi
@@ -93,8 +96,7 @@ else
     echo "run: SIG$sig received; stopping mgmt and gateway" >&2
 fi
 for n in "${names[@]}"; do
-    pid_var="pid_$n"
-    alive "$n" && kill -s "$sig" "${!pid_var}" 2>/dev/null
+    alive "$n" && kill -s "$sig" "${pid[$n]}" 2>/dev/null
 done
 
 for escalate in TERM KILL; do
@@ -102,12 +104,11 @@ for escalate in TERM KILL; do
     while [ "$SECONDS" -lt "$deadline" ]; do
         any=0
         for n in "${names[@]}"; do
-            pid_var="pid_$n"
             if alive "$n"; then
-                if kill -0 "${!pid_var}" 2>/dev/null; then
+                if kill -0 "${pid[$n]}" 2>/dev/null; then
                     any=1
                 else
-                    wait "${!pid_var}"
+                    wait "${pid[$n]}"
                     status[$n]=$?
                 fi
             fi
@@ -116,23 +117,21 @@ for escalate in TERM KILL; do
         sleep 0.1
     done
     for n in "${names[@]}"; do
-        pid_var="pid_$n"
         if alive "$n"; then
             echo "run: $n did not stop within ${GRACE_S}s; sending SIG$escalate" >&2
-            kill -s "$escalate" "${!pid_var}" 2>/dev/null
+            kill -s "$escalate" "${pid[$n]}" 2>/dev/null
         fi
     done
 done
 for n in "${names[@]}"; do
-    pid_var="pid_$n"
     if alive "$n"; then
-        wait "${!pid_var}"
+        wait "${pid[$n]}"
         status[$n]=$?
     fi
 done
 
 # Let the prefixing filters flush the daemons' last lines.
-wait "$filter_mgmt" "$filter_gateway" 2>/dev/null
+wait "${filter[mgmt]}" "${filter[gateway]}" 2>/dev/null
 
 echo "run: stopped (mgmt status ${status[mgmt]}, gateway status ${status[gateway]})" >&2
 if [ -n "$first_dead" ]; then

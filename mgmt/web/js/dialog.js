@@ -7,8 +7,10 @@ import { button, withLoading, apiErrorText } from './ui.js';
 
 /**
  * opts: {title, text, okText, danger, test,
- *        reason: {label, required, placeholder, maxlength},
- *        action: async (reason) => result}
+ *        choice: {label, name, options: [[value, text]], required},   radio buttons, optional
+ *        reason: {label, required, placeholder, maxlength, field},     field: the API detail
+ *                                                                        name (default reason)
+ *        action: async (reason, choice) => result}
  * Resolves to the action's result (true when it had none), or null when cancelled.
  */
 export function confirmDialog(opts) {
@@ -18,6 +20,33 @@ export function confirmDialog(opts) {
     let reasonError = null;
     const generalError = h('div', { class: 'msg msg-error is-hidden', role: 'alert', 'data-test': 'dialog-error' });
     const body = h('div', { class: 'dialog-body' }, opts.text ? h('p', { class: 'dialog-text' }, opts.text) : null);
+    let choiceBox = null;
+    let choiceError = null;
+    if (opts.choice) {
+      const name = uid(`dlg-${opts.choice.name || 'choice'}`);
+      const labelId = `${name}-label`;
+      choiceError = h('div', { class: 'field-error', id: `${name}-err`, 'data-test': `error-${opts.choice.name || 'choice'}`, 'aria-live': 'polite' });
+      choiceBox = h(
+        'div',
+        { class: 'choice-group', role: 'radiogroup', 'aria-labelledby': labelId, 'aria-describedby': `${name}-err`, 'data-test': 'dialog-choice' },
+        opts.choice.options.map(([v, text]) =>
+          h('label', { class: 'choice' }, h('input', { type: 'radio', name, value: v, 'data-test': `choice-${v}` }), h('span', null, text)),
+        ),
+      );
+      choiceBox.addEventListener('change', () => {
+        choiceError.textContent = '';
+        choiceBox.removeAttribute('aria-invalid');
+      });
+      body.appendChild(
+        h(
+          'div',
+          { class: 'form-row form-row-stacked' },
+          h('div', { class: 'form-label' }, opts.choice.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, '*') : null, h('span', { id: labelId }, opts.choice.label)),
+          h('div', { class: 'form-control' }, choiceBox, choiceError),
+        ),
+      );
+    }
+    const reasonField = (opts.reason && opts.reason.field) || 'reason';
     if (opts.reason) {
       const id = uid('dlg-reason');
       textarea = h('textarea', {
@@ -72,8 +101,16 @@ export function confirmDialog(opts) {
     ok.addEventListener('click', async () => {
       generalError.classList.add('is-hidden');
       const reason = textarea ? textarea.value.trim() : undefined;
+      const picked = choiceBox ? choiceBox.querySelector('input:checked') : null;
+      const choice = picked ? picked.value : undefined;
+      if (choiceBox && opts.choice.required && !choice) {
+        choiceError.textContent = fieldError(opts.choice.name || 'choice', 'required');
+        choiceBox.setAttribute('aria-invalid', 'true');
+        choiceBox.querySelector('input').focus();
+        return;
+      }
       if (textarea && opts.reason.required && !reason) {
-        reasonError.textContent = fieldError('reason', 'required');
+        reasonError.textContent = fieldError(reasonField, 'required');
         textarea.setAttribute('aria-invalid', 'true');
         textarea.focus();
         return;
@@ -82,12 +119,17 @@ export function confirmDialog(opts) {
       cancel.disabled = true;
       try {
         // An empty answer (204) still means done: the caller sees true, never null.
-        result = (await withLoading(ok, t('common.working'), () => opts.action(reason))) ?? true;
+        result = (await withLoading(ok, t('common.working'), () => opts.action(reason, choice))) ?? true;
         close();
       } catch (err) {
-        const fieldDetail = err.fieldDetails ? err.fieldDetails().find((d) => d.field === 'reason') : null;
+        const details = err.fieldDetails ? err.fieldDetails() : [];
+        const fieldDetail = details.find((d) => d.field === reasonField);
+        const choiceDetail = choiceBox ? details.find((d) => d.field === (opts.choice.name || 'choice')) : null;
+        if (choiceDetail) choiceError.textContent = fieldError(choiceDetail.field, choiceDetail.code);
         if (fieldDetail && reasonError) {
-          reasonError.textContent = fieldError('reason', fieldDetail.code);
+          reasonError.textContent = fieldError(reasonField, fieldDetail.code);
+        } else if (choiceDetail) {
+          /* shown beside the choice */
         } else {
           generalError.textContent = apiErrorText(err);
           generalError.classList.remove('is-hidden');
@@ -99,6 +141,32 @@ export function confirmDialog(opts) {
     });
     document.body.appendChild(dlg);
     dlg.showModal();
-    (textarea || ok).focus();
+    (choiceBox ? choiceBox.querySelector('input') : textarea || ok).focus();
+  });
+}
+
+/**
+ * A dialog that only shows `body` (a Node) with one close button: opts {title, body, test,
+ * closeText, wide}. Resolves when it is closed.
+ */
+export function infoDialog(opts) {
+  return new Promise((resolve) => {
+    const titleId = uid('dlg-title');
+    const closeBtn = button(opts.closeText || t('common.close'), { kind: 'primary', test: 'dialog-close' });
+    const dlg = h(
+      'dialog',
+      { class: ['dialog', opts.wide ? 'dialog-wide' : null], 'aria-labelledby': titleId, 'data-test': opts.test || 'dialog' },
+      h('div', { class: 'dialog-head' }, h('h3', { id: titleId }, opts.title)),
+      h('div', { class: 'dialog-body' }, opts.body),
+      h('div', { class: 'dialog-foot' }, closeBtn),
+    );
+    closeBtn.addEventListener('click', () => dlg.close());
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      resolve();
+    });
+    document.body.appendChild(dlg);
+    dlg.showModal();
+    closeBtn.focus();
   });
 }

@@ -5,6 +5,8 @@ import { h, replace } from './dom.js';
 import { t } from './i18n.js';
 
 export const STATUSES = ['pending', 'active', 'rejected', 'disabled'];
+// Detection applications (桩平台检测): their own statuses, labels under dstatus.*.
+export const DETECTION_STATUSES = ['draft', 'submitted', 'approved', 'rejected', 'testing', 'passed', 'failed'];
 
 export function badge(status, extra) {
   const known = STATUSES.includes(status);
@@ -12,6 +14,15 @@ export function badge(status, extra) {
     'span',
     { class: ['badge', `badge-${known ? status : 'unknown'}`, extra], 'data-test': 'status-badge', 'data-status': status },
     known ? t(`status.${status}`) : status,
+  );
+}
+
+export function detectionBadge(status, extra) {
+  const known = DETECTION_STATUSES.includes(status);
+  return h(
+    'span',
+    { class: ['badge', `badge-d-${known ? status : 'unknown'}`, extra], 'data-test': 'status-badge', 'data-status': status },
+    known ? t(`dstatus.${status}`) : status,
   );
 }
 
@@ -128,6 +139,7 @@ export function apiErrorText(err) {
   if (err.code === 'conflict') {
     const st = (err.details || []).find((d) => d && d.status)?.status;
     if (st && STATUSES.includes(st)) return t('api.conflict_status', { status: t(`status.${st}`) });
+    if (st && DETECTION_STATUSES.includes(st)) return t('api.conflict_status', { status: t(`dstatus.${st}`) });
   }
   const key = `api.${err.code}`;
   const text = t(key);

@@ -22,6 +22,28 @@ const LIMITS = {
 
 const chars = (s) => [...s].length;
 
+/** The field's own rule for a non-empty value, as mgmt/validate.c checks it: null when good,
+ * else the validation code. Also used by the detection application form. */
+export function checkFormat(name, val) {
+  switch (name) {
+    case 'username':
+      return /^[A-Za-z0-9_]+$/.test(val) ? null : 'bad_format';
+    case 'credit_code':
+      return validateCreditCode(val);
+    case 'mobile':
+      return /^1[0-9]{10}$/.test(val) ? null : 'bad_format';
+    case 'email': {
+      const at = val.indexOf('@');
+      let ok = at > 0 && val.indexOf('@', at + 1) < 0;
+      const dot = val.lastIndexOf('.');
+      ok = ok && dot > at + 1 && dot < val.length - 1 && !/[ ,;<>]/.test(val);
+      return ok ? null : 'bad_format';
+    }
+    default:
+      return null;
+  }
+}
+
 /**
  * opts: {withAccount: bool, values: organisation object or null, licenseRequired: bool}
  * Returns {form, sections: [Node], validate(): bool, formData(): FormData}.
@@ -88,23 +110,7 @@ export function registrationFields(opts) {
       if (chars(val) < min) return 'too_short';
       if (chars(val) > max) return 'too_long';
     }
-    switch (name) {
-      case 'username':
-        return /^[A-Za-z0-9_]+$/.test(val) ? null : 'bad_format';
-      case 'credit_code':
-        return validateCreditCode(val);
-      case 'mobile':
-        return /^1[0-9]{10}$/.test(val) ? null : 'bad_format';
-      case 'email': {
-        const at = val.indexOf('@');
-        let ok = at > 0 && val.indexOf('@', at + 1) < 0;
-        const dot = val.lastIndexOf('.');
-        ok = ok && dot > at + 1 && dot < val.length - 1 && !/[ ,;<>]/.test(val);
-        return ok ? null : 'bad_format';
-      }
-      default:
-        return null;
-    }
+    return checkFormat(name, val);
   }
 
   function validate() {

@@ -17,31 +17,44 @@ const ACTIONS = {
 
 function licensePreview(license) {
   if (!license) return h('p', { class: 'muted' }, t('rev.license_missing'));
-  const url = license.url || `/api/v1/files/${license.id}`;
-  const isPdf = license.mime === 'application/pdf' || /\.pdf$/i.test(license.name || '');
-  const view = isPdf
-    ? h('iframe', { class: 'license-frame', src: url, title: t('rev.sec_license'), 'data-test': 'license-frame' })
-    : h('img', { class: 'license-img', src: url, alt: t('rev.sec_license'), 'data-test': 'license-img' });
-  return h('div', { class: 'license-preview' }, view, h('div', { class: 'license-meta' }, license.name, ' · ', h('a', { href: url, target: '_blank', rel: 'noopener' }, t('common.open_new'))));
+  return filePreview(license, t('rev.sec_license'));
 }
 
-// Audit rows: {at, actor, action: "account.approve" (or "approve"), detail: {status, reason}
-// or a string or null}.
+/** An uploaded file shown inline: an image, or a PDF in a frame; with a link to a new tab. */
+export function filePreview(file, title, test) {
+  const url = file.url || `/api/v1/files/${file.id}`;
+  const isPdf = file.mime === 'application/pdf' || /\.pdf$/i.test(file.name || '');
+  const view = isPdf
+    ? h('iframe', { class: 'license-frame', src: url, title, 'data-test': test ? `${test}-frame` : 'license-frame' })
+    : h('img', { class: 'license-img', src: url, alt: title, 'data-test': test ? `${test}-img` : 'license-img' });
+  return h('div', { class: 'license-preview' }, view, h('div', { class: 'license-meta' }, file.name, ' · ', h('a', { href: url, target: '_blank', rel: 'noopener' }, t('common.open_new'))));
+}
+
+// Audit rows: {at, actor, action: "account.approve" (or "approve", or "detection.submit"),
+// detail: {status, reason, verdict, note} or a string or null}. Detection actions have their
+// own texts (audit.detection.*) where the account's would be wrong.
 function auditAction(action) {
-  const short = String(action || '').replace(/^account\./, '');
+  const full = String(action || '');
+  if (has(`audit.${full}`)) return t(`audit.${full}`);
+  const short = full.replace(/^(account|detection)\./, '');
   return has(`audit.${short}`) ? t(`audit.${short}`) : action;
 }
 
-function auditDetail(detail) {
+const accountStatus = (st) => (STATUSES.includes(st) ? t(`status.${st}`) : st);
+
+function auditDetail(detail, statusLabel) {
   if (detail === null || detail === undefined || detail === '') return '—';
   if (typeof detail !== 'object') return String(detail);
   const parts = [];
-  if (detail.status) parts.push(t('audit.status_to', { status: STATUSES.includes(detail.status) ? t(`status.${detail.status}`) : detail.status }));
+  if (detail.status) parts.push(t('audit.status_to', { status: statusLabel(detail.status) }));
+  if (detail.verdict) parts.push(`${t('det.verdict')}：${has(`det.verdict.${detail.verdict}`) ? t(`det.verdict.${detail.verdict}`) : detail.verdict}`);
   if (detail.reason) parts.push(`${t('field.reason')}：${detail.reason}`);
+  if (detail.note) parts.push(`${t('det.verdict_note')}：${detail.note}`);
   return parts.length ? parts.join('；') : '—';
 }
 
-function auditTable(audit) {
+/** The audit history table; statusLabel(status) names a status (account ones by default). */
+export function auditTable(audit, statusLabel = accountStatus) {
   const rows = (audit || []).map((r) =>
     h(
       'tr',
@@ -49,7 +62,7 @@ function auditTable(audit) {
       h('td', null, fmtTime(r.at)),
       h('td', null, r.actor || '—'),
       h('td', null, auditAction(r.action)),
-      h('td', { class: 'cell-wrap' }, auditDetail(r.detail)),
+      h('td', { class: 'cell-wrap' }, auditDetail(r.detail, statusLabel)),
     ),
   );
   return h(

@@ -7,7 +7,8 @@ import { field, Form } from '../form.js';
 import { card, button, message, withLoading, apiErrorText, toast } from '../ui.js';
 import { confirmDialog } from '../dialog.js';
 
-async function copyText(text, input) {
+/** Copies `text`; falls back to selecting `input` and execCommand where the API is refused. */
+export async function copyText(text, input) {
   try {
     await navigator.clipboard.writeText(text);
     return true;

@@ -1,0 +1,404 @@
+/* Unit tests of the gateway's batched database writer (gateway/writer.c), on a temporary
+ * database, with the test thread standing in for the lws thread: it waits on a condition
+ * variable that the writer's wake-up hook signals, then runs the completions. No sleeps. */
+#include "gateway/writer.h"
+#include "db/audit.h"
+#include "db/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* Longest wait for a completion before the test fails instead of hanging. */
+#define WAIT_LIMIT_S 60
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct db *db; /* the test's own connection: migrations and checks */
+    /* wake-up from the writer */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int woken;
+    /* completions */
+    int done_count;
+    int done_failed;
+};
+
+static void wake(void *arg)
+{
+    struct fixture *f = arg;
+    pthread_mutex_lock(&f->mu);
+    f->woken = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Plays the lws thread: sleeps until woken, then runs completions, until `want` have run. */
+static void wait_done(struct fixture *f, struct gw_writer *w, int want)
+{
+    while (f->done_count < want) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += WAIT_LIMIT_S;
+        pthread_mutex_lock(&f->mu);
+        int rc = 0;
+        while (!f->woken && rc == 0)
+            rc = pthread_cond_timedwait(&f->cv, &f->mu, &until);
+        f->woken = 0;
+        pthread_mutex_unlock(&f->mu);
+        if (rc != 0)
+            fail_msg("no wake-up within %d s (%d of %d completions)", WAIT_LIMIT_S,
+                     f->done_count, want);
+        gw_writer_run_done(w);
+    }
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/evgate-writer-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/t.db", f->dir);
+    char err[256];
+    f->db = db_open(f->path, 5000, "NORMAL", err, sizeof err);
+    if (!f->db || db_migrate(f->db, -1, err, sizeof err) != DB_OK) {
+        fprintf(stderr, "setup: %s\n", err);
+        return -1;
+    }
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    db_close(f->db);
+    char p[192];
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+    return 0;
+}
+
+static struct gw_writer *make_writer(struct fixture *f, int batch_ms, size_t batch_max,
+                                     size_t queue_max)
+{
+    struct gw_writer_opts o = {
+        .db_path = f->path,
+        .busy_ms = 5000,
+        .synchronous = "NORMAL",
+        .batch_ms = batch_ms,
+        .batch_max = batch_max,
+        .queue_max = queue_max,
+        .wake = wake,
+        .wake_arg = f,
+    };
+    char err[256] = "";
+    struct gw_writer *w = gw_writer_create(&o, err, sizeof err);
+    if (!w)
+        fail_msg("gw_writer_create: %s", err);
+    return w;
+}
+
+/* One job: an audit row identified by (action, id); `fail` makes it misbehave. */
+enum fail_mode { OK = 0, FAIL_AFTER_WRITE, FAIL_CONSTRAINT };
+
+struct job {
+    struct fixture *f;
+    const char *action;
+    int64_t id;
+    enum fail_mode fail;
+    int rc;
+    int done;
+};
+
+static int audit_job(struct db *db, void *arg)
+{
+    struct job *j = arg;
+    if (j->fail == FAIL_CONSTRAINT) /* action is NOT NULL: a real failure from SQLite */
+        return db_audit_add(db, 0, NULL, "test", j->id, NULL);
+    int rc = db_audit_add(db, 0, j->action, "test", j->id, NULL);
+    if (rc == DB_OK && j->fail == FAIL_AFTER_WRITE)
+        return -EIO; /* wrote its row, then failed: the row must not survive */
+    return rc;
+}
+
+static void audit_done(void *arg, int rc)
+{
+    struct job *j = arg;
+    j->rc = rc;
+    j->done++;
+    j->f->done_count++;
+    if (rc != 0)
+        j->f->done_failed++;
+}
+
+static int64_t rows_for(struct fixture *f, int64_t id)
+{
+    json_t *a = db_audit_for_object(f->db, "test", id);
+    assert_non_null(a);
+    int64_t n = (int64_t)json_array_size(a);
+    json_decref(a);
+    return n;
+}
+
+#define MANY 10000
+
+static void test_many_jobs_batched(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_writer *w = make_writer(f, 5, 2000, 2 * MANY);
+    struct job *jobs = calloc(MANY, sizeof *jobs);
+    for (int i = 0; i < MANY; i++) {
+        jobs[i] = (struct job){.f = f, .action = "test.many", .id = i};
+        assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &jobs[i]), 0);
+    }
+    wait_done(f, w, MANY);
+    for (int i = 0; i < MANY; i++) {
+        assert_int_equal(jobs[i].done, 1);
+        assert_int_equal(jobs[i].rc, 0);
+    }
+    struct gw_writer_stats st;
+    gw_writer_stats(w, &st);
+    assert_int_equal(st.jobs_total, MANY);
+    assert_int_equal(st.jobs_failed_total, 0);
+    assert_true(st.commits_total >= 1);
+    assert_true(st.commits_total < MANY); /* batching happened */
+    assert_int_equal(st.queue_depth, 0);
+    assert_int_equal(st.inflight, 0);
+    assert_true(st.db_ok);
+    uint64_t observed = 0;
+    for (size_t b = 0; b <= GW_WRITER_COMMIT_BUCKETS; b++)
+        observed += st.commit_buckets[b];
+    assert_int_equal(observed, st.commits_total);
+
+    int64_t count = -1;
+    assert_int_equal(db_audit_count(f->db, "test.many", &count), DB_OK);
+    assert_int_equal(count, MANY);
+    gw_writer_free(w);
+    free(jobs);
+}
+
+/* A job that holds the writer (inside its transaction) until the test releases it. */
+struct gate {
+    struct fixture *f;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int entered, open;
+};
+
+static int gate_job(struct db *db, void *arg)
+{
+    struct gate *g = arg;
+    pthread_mutex_lock(&g->mu);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    return 0;
+}
+
+static void gate_done(void *arg, int rc)
+{
+    struct gate *g = arg;
+    g->f->done_count++;
+    if (rc != 0)
+        g->f->done_failed++;
+}
+
+static void gate_init(struct gate *g, struct fixture *f)
+{
+    memset(g, 0, sizeof *g);
+    g->f = f;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+}
+
+static void gate_wait_entered(struct gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    while (!g->entered)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_open(struct gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_destroy(struct gate *g)
+{
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+}
+
+static void test_full_queue_refuses(void **state)
+{
+    struct fixture *f = *state;
+    enum { QMAX = 4 };
+    struct gw_writer *w = make_writer(f, 0, 1, QMAX);
+    struct gate g;
+    gate_init(&g, f);
+    assert_int_equal(gw_writer_submit(w, gate_job, gate_done, &g), 0);
+    gate_wait_entered(&g); /* the writer is stuck inside the first job */
+
+    struct job jobs[QMAX];
+    for (int i = 0; i < QMAX - 1; i++) { /* the held job counts as in flight */
+        jobs[i] = (struct job){.f = f, .action = "test.full", .id = 100 + i};
+        assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &jobs[i]), 0);
+    }
+    struct job refused = {.f = f, .action = "test.full", .id = 999};
+    assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &refused), -EAGAIN);
+    assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &refused), -EAGAIN);
+
+    struct gw_writer_stats st;
+    gw_writer_stats(w, &st);
+    assert_int_equal(st.refused_total, 2);
+    assert_int_equal(st.inflight, QMAX);
+
+    gate_open(&g);
+    wait_done(f, w, QMAX);
+    assert_int_equal(f->done_failed, 0);
+    assert_int_equal(refused.done, 0); /* a refused job never completes */
+
+    /* Room again once completions have run. */
+    assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &refused), 0);
+    wait_done(f, w, QMAX + 1);
+    assert_int_equal(refused.rc, 0);
+
+    int64_t count = -1;
+    assert_int_equal(db_audit_count(f->db, "test.full", &count), DB_OK);
+    assert_int_equal(count, QMAX);
+    gw_writer_free(w);
+    gate_destroy(&g);
+}
+
+#define NEIGH 100
+
+static void test_failing_job_keeps_neighbours(void **state)
+{
+    struct fixture *f = *state;
+    /* The writer is held inside a first job while the others queue up; with no gathering
+     * window it then takes everything waiting: all NEIGH jobs form the next batch. */
+    struct gw_writer *w = make_writer(f, 0, 1000, 1000);
+    struct gate g;
+    gate_init(&g, f);
+    assert_int_equal(gw_writer_submit(w, gate_job, gate_done, &g), 0);
+    gate_wait_entered(&g);
+
+    struct job jobs[NEIGH];
+    int bad = 0;
+    for (int i = 0; i < NEIGH; i++) {
+        enum fail_mode m = OK;
+        if (i == 0 || i % 10 == 3) /* the first, and every tenth: both kinds of failure */
+            m = i % 20 == 3 ? FAIL_CONSTRAINT : FAIL_AFTER_WRITE;
+        if (i == NEIGH - 1 || i == NEIGH - 2) /* two failures in a row at the end */
+            m = FAIL_AFTER_WRITE;
+        bad += m != OK;
+        jobs[i] = (struct job){.f = f, .action = "test.neigh", .id = 1000 + i, .fail = m};
+        assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &jobs[i]), 0);
+    }
+    struct gw_writer_stats before;
+    gw_writer_stats(w, &before);
+    gate_open(&g);
+    wait_done(f, w, NEIGH + 1);
+
+    struct gw_writer_stats st;
+    gw_writer_stats(w, &st);
+    assert_int_equal(st.jobs_failed_total, bad);
+    assert_int_equal(f->done_failed, bad);
+    /* One batch: the gate's commit, then at most 2 * failures + 1 transactions. */
+    assert_true(st.commits_total - before.commits_total <= (uint64_t)bad + 2);
+    assert_int_equal(st.rollbacks_total, bad);
+    for (int i = 0; i < NEIGH; i++) {
+        assert_int_equal(jobs[i].done, 1);
+        if (jobs[i].fail == OK) {
+            assert_int_equal(jobs[i].rc, 0);
+            assert_int_equal(rows_for(f, jobs[i].id), 1);
+        } else {
+            assert_int_not_equal(jobs[i].rc, 0);
+            assert_int_equal(rows_for(f, jobs[i].id), 0);
+        }
+    }
+    assert_int_equal(jobs[0].rc, -EIO);
+    assert_int_equal(jobs[3].rc, DB_CONFLICT);
+    int64_t count = -1;
+    assert_int_equal(db_audit_count(f->db, "test.neigh", &count), DB_OK);
+    assert_int_equal(count, NEIGH - bad);
+    gw_writer_free(w);
+    gate_destroy(&g);
+}
+
+static void test_stop_drains_queue(void **state)
+{
+    struct fixture *f = *state;
+    /* A gathering window far longer than the test: only the stop makes the writer commit. */
+    struct gw_writer *w = make_writer(f, 1000, 100000, 100000);
+    enum { N = 500 };
+    struct job *jobs = calloc(N, sizeof *jobs);
+    for (int i = 0; i < N; i++) {
+        jobs[i] = (struct job){.f = f, .action = "test.drain", .id = 5000 + i};
+        assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &jobs[i]), 0);
+    }
+    gw_writer_stop(w);
+    assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &jobs[0]), -ESHUTDOWN);
+    gw_writer_free(w); /* runs the remaining completions here */
+    assert_int_equal(f->done_count, N);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(jobs[i].rc, 0);
+    int64_t count = -1;
+    assert_int_equal(db_audit_count(f->db, "test.drain", &count), DB_OK);
+    assert_int_equal(count, N);
+    free(jobs);
+}
+
+static void test_bad_database_path(void **state)
+{
+    (void)state;
+    struct gw_writer_opts o = {
+        .db_path = "/proc/evgate-no-such-dir/t.db",
+        .busy_ms = 100,
+        .synchronous = "NORMAL",
+        .batch_max = 1,
+        .queue_max = 1,
+    };
+    char err[256] = "";
+    assert_null(gw_writer_create(&o, err, sizeof err));
+    assert_true(err[0] != 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_many_jobs_batched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_queue_refuses, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_job_keeps_neighbours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup, teardown),
+        cmocka_unit_test(test_bad_database_path),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
