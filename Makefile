@@ -40,7 +40,9 @@ clean:
 
 # The libFuzzer targets of tests/fuzz/ (clang, ASan + UBSan), each for FUZZ_SECONDS (default
 # 600 here, 10 in `make test`); no meson timeout.
-fuzz: build
+fuzz:
+	@bash scripts/install-deps.sh
+	@$(MAKE) --no-print-directory build
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} meson test -C build --suite fuzz --print-errorlogs \
 		--timeout-multiplier 0
 

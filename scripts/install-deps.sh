@@ -27,7 +27,8 @@ packages=(
     libwebsockets-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 libmicrohttpd-dev
     libargon2-dev libcmocka-dev libxlsxwriter-dev libzip-dev libexpat1-dev
     python3 curl
-    clang libclang-rt-14-dev # tests/fuzz: libFuzzer, ASan and UBSan runtimes
+    libpango1.0-dev libcairo2-dev fonts-noto-cjk # mgmt/pdf_form.c: PDF forms with Chinese text
+    clang libclang-rt-14-dev                     # tests/fuzz: libFuzzer, ASan and UBSan runtimes
 )
 
 # A node >= 18 with npm already on PATH is kept: this machine's node may come from a repacked
