@@ -32,12 +32,15 @@
 #define GW_FD_SLACK 64
 /* Request header bytes per connection (lws' default; a larger request header is refused). */
 #define GW_HTTP_HEADER_BYTES 4096
-/* Connections parsing headers at once. Header buffers are pooled and freed after a request or
- * an upgrade, so this bounds memory under slow-header floods without limiting connections. */
-#define GW_HTTP_HEADER_POOL_MAX 4096
+/* Connections holding a header buffer at once (lws attaches one at accept and frees it after the
+ * request or the upgrade; connections beyond wait for one). It bounds header memory at about
+ * 16384 x 4.5 KB = 72 MB when that many peers connect and say nothing, and lets that many
+ * handshakes run at once during a reconnect storm; the non-talkers are dropped after
+ * GW_TIMEOUT_S. lws' default (one per fd) would be 540 MB at 120 000 fds. */
+#define GW_HTTP_HEADER_POOL_MAX 16384
 /* Idle HTTP keep-alive, and lws' timeout for network round trips (header completion etc.). */
 #define GW_KEEPALIVE_S 5
-#define GW_TIMEOUT_S 10
+#define GW_TIMEOUT_S   10
 
 static struct gw_server *g_server; /* for the signal handler only */
 
@@ -79,7 +82,8 @@ static void wake_loop(void *arg)
 
 void gw_server_on_wakeup(struct gw_server *gw)
 {
-    gw_writer_run_done(gw->writer);
+    if (gw->writer)
+        gw_writer_run_done(gw->writer);
     if (gw->stopping && gw->break_loop)
         gw->break_loop(gw);
 }
@@ -229,7 +233,8 @@ int main(int argc, char **argv)
     char host[256];
     int port;
     if (log_set_level_name(cfg.log_level) < 0) {
-        fprintf(stderr, "evgate-gateway: log_level must be debug, info, warn or error, got \"%s\"\n",
+        fprintf(stderr,
+                "evgate-gateway: log_level must be debug, info, warn or error, got \"%s\"\n",
                 cfg.log_level);
         cfg_free(&cfg);
         return 2;
@@ -325,7 +330,9 @@ int main(int argc, char **argv)
                   cfg.gateway_listen);
         goto out;
     }
-    log_info("gateway", "event_loop", "lib=%s fds=%u", gw.event_loop, fds);
+    log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u", gw.event_loop,
+             gw.loop && ev_backend((struct ev_loop *)gw.loop) == EVBACKEND_EPOLL ? "epoll" : "poll",
+             fds);
     log_info("gateway", "listening", "addr=%s", cfg.gateway_listen);
 
     exit_code = 0;
@@ -343,6 +350,7 @@ out:
     /* Writer first: it commits what it holds and its completions run here, on the lws thread,
      * while the context still exists. */
     gw_writer_free(gw.writer);
+    gw.writer = NULL;
     atomic_store(&gw.ctx, NULL);
     if (ctx)
         lws_context_destroy(ctx);

@@ -241,7 +241,8 @@ static void *writer_main(void *p)
 
         pthread_mutex_lock(&w->mu);
         for (size_t i = 0; i < n; i++)
-            ring_push(&w->done, &w->batch[i], w->queue_max); /* cannot fail: cap >= inflight */
+            if (ring_push(&w->done, &w->batch[i], w->queue_max) < 0) /* only out of memory */
+                log_error("gateway", "writer_completion_lost", "rc=%d", w->batch[i].rc);
         w->st.jobs_total += d.jobs_total;
         w->st.jobs_failed_total += d.jobs_failed_total;
         w->st.commits_total += d.commits_total;

@@ -7,7 +7,7 @@
  * in the gateway, the lws thread, woken through the `wake` hook (lws_cancel_service()).
  *
  * A failing job does not fail its neighbours: the transaction is rolled back, the failing job
- * is reported with its own code, the jobs before it are committed again in one transaction and
+ * is reported with its own code, the jobs before it run again and commit in one transaction, and
  * the jobs after it continue as a batch. At most 2 * failures + 1 transactions per batch, where
  * going one by one would cost a commit per job. */
 #ifndef EVGATE_GW_WRITER_H
@@ -60,8 +60,8 @@ struct gw_writer_stats {
     size_t queue_depth;         /* jobs waiting for a batch */
     size_t inflight;            /* jobs accepted whose completion has not run yet */
     size_t queue_max;
-    int db_ok;                  /* the last commit or idle ping succeeded */
-    double db_ok_age_s;         /* seconds since the last successful commit or ping */
+    int db_ok;          /* the last commit or idle ping succeeded */
+    double db_ok_age_s; /* seconds since the last successful commit or ping */
     /* BEGIN-to-COMMIT time of committed transactions: count per bucket (not cumulative), the
      * last entry counting those above every bound; their sum in seconds. */
     uint64_t commit_buckets[GW_WRITER_COMMIT_BUCKETS + 1];

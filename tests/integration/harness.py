@@ -399,3 +399,57 @@ def account_of(body):
 def unique_pdf(tag=None):
     """A small PDF whose bytes are unique to this call."""
     return PDF + ("%% evgate-test %s\n" % (tag or secrets.token_hex(8))).encode()
+
+
+# --- helpers for the detection-application tests (issue 3); appended, the API above is unchanged
+
+def active_operator(platform, admin=None, **over):
+    """Registers a fresh operator (registration(**over)), has an admin approve it and returns a
+    Client logged in as it (cookie session with CSRF token). The Client also carries
+    `.account` (the account object), `.fields` (its registration fields) and `.operator_id`
+    (characters 9-17 of its credit code)."""
+    admin = admin or admin_client(platform)
+    fields = registration(**over)
+    r, _ = register(platform.mgmt(), fields, ("licence.pdf", unique_pdf(), "application/pdf"))
+    if r.status != 201:
+        raise AssertionError("registration failed: %r" % r)
+    acct = account_of(r.json())
+    r = admin.post("/api/v1/admin/accounts/%d/approve" % acct["id"])
+    if r.status != 200:
+        raise AssertionError("approval failed: %r" % r)
+    c = platform.mgmt()
+    r = c.login(fields["username"], fields["password"])
+    if r.status != 200:
+        raise AssertionError("login failed: %r" % r)
+    c.account = acct
+    c.fields = fields
+    c.operator_id = fields["credit_code"][8:17]
+    return c
+
+
+def detection_application(mode="self", delegate_detection_id=None, tag=None):
+    """A complete, valid detection application body (docs/api-detections.md) of `mode`;
+    names carry `tag` (default: random) so that they are unique. For `delegated`, pass the
+    id of a passed `self` application."""
+    tag = tag or secrets.token_hex(3)
+    app = {
+        "mode": mode,
+        "commissioning_unit": {"name": "中山市委托测试单位" + tag, "credit_code": credit_code(),
+                               "address": "广东省中山市石岐区民族路" + tag + "号"},
+        "contact": {"name": "联调王" + tag, "mobile": "139" + "".join(
+            secrets.choice("0123456789") for _ in range(8)),
+            "email": "joint-%s@example.com" % tag},
+        "pile_summary": {"brands": "星星充电, 特来电 " + tag, "models": "DC-120, AC-7",
+                         "ac_count": 10, "dc_count": 4, "protocols": ["ocpp1.6", "ocpp2.0.1"]},
+    }
+    if mode == "self":
+        app["platform"] = {"name": "测试充电平台" + tag,
+                           "base_url": "https://evcs-%s.example.com/evcs/v1/" % tag,
+                           "protocol_version": "T/CEC 102-2016",
+                           "source_ips": ["203.0.113.10", "2001:db8::/64"]}
+        app["delegate_detection_id"] = None
+    else:
+        app["platform"] = None
+        app["delegate_detection_id"] = delegate_detection_id
+        app["delegation_scope"] = "委托范围：中山市全部充电站 " + tag
+    return app

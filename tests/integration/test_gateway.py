@@ -120,6 +120,7 @@ class GatewayHttpTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.p.close()
+        cls.d.proc.stdout.close()
 
     def metrics(self):
         r = self.p.gateway().get("/metrics")
@@ -245,10 +246,16 @@ class GatewayLifecycleTest(unittest.TestCase):
 
     def setUp(self):
         self.platforms = []
+        self.daemons = []
 
     def tearDown(self):
         for p in self.platforms:
             p.close()
+        for d in self.daemons + [d for p in self.platforms for d in p.daemons.values()]:
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait(10)
+            d.proc.stdout.close()
 
     def platform(self, extra_env=None):
         p = Platform(extra_env)
@@ -277,6 +284,7 @@ class GatewayLifecycleTest(unittest.TestCase):
         p = self.platform()
         for _ in range(2):
             p.start(which=("gateway",))
+            self.daemons.append(p.daemons["gateway"])
             self.assertEqual(p.gateway().get("/healthz").status, 200)
             self.assertEqual(p.daemons["gateway"].stop(), 0)
 

@@ -57,8 +57,8 @@ static void wait_done(struct fixture *f, struct gw_writer *w, int want)
         f->woken = 0;
         pthread_mutex_unlock(&f->mu);
         if (rc != 0)
-            fail_msg("no wake-up within %d s (%d of %d completions)", WAIT_LIMIT_S,
-                     f->done_count, want);
+            fail_msg("no wake-up within %d s (%d of %d completions)", WAIT_LIMIT_S, f->done_count,
+                     want);
         gw_writer_run_done(w);
     }
 }
