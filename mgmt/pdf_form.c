@@ -17,17 +17,20 @@
 #define PAGE_W        595.28
 #define PAGE_H        841.89
 #define MARGIN_X      51.0
-#define MARGIN_TOP    50.0
-#define MARGIN_BOTTOM 58.0 /* the page number sits inside it */
+#define MARGIN_TOP    42.0
+#define MARGIN_BOTTOM 50.0 /* the page number sits inside it */
 #define TABLE_W       (PAGE_W - 2 * MARGIN_X)
-#define LABEL_W       98.0
+#define LABEL_W       104.0
 #define VALUE_W       ((TABLE_W - 2 * LABEL_W) / 2)
 #define PAD_X         6.0
-#define PAD_Y         5.0
-#define ROW_MIN_H     25.0
-#define SECTION_H     23.0
+#define PAD_Y         4.0
+#define ROW_MIN_H     23.0
+#define SECTION_H     21.0
 #define LINE_THIN     0.6
 #define LINE_THICK    1.2
+#define NOTES_GAP     6.0
+/* A form up to 1/MIN_SCALE of a page is shrunk onto one page rather than split over two. */
+#define MIN_SCALE 0.85
 
 /* Official forms: a 小标宋-like bold serif title, 宋体-like serif text, 黑体-like section heads. */
 #define FONT_TITLE   "Noto Serif CJK SC Bold 18"
@@ -50,7 +53,7 @@ enum cell_kind {
 
 struct cell {
     enum cell_kind kind;
-    int span; /* grid columns: label, value, label, value */
+    int span;          /* grid columns: label, value, label, value */
     char *text, *foot; /* g_malloc'd; foot may be NULL */
     double x, w;       /* from the table's left edge */
     PangoLayout *layout, *foot_layout;
@@ -227,8 +230,8 @@ static void add_cell(struct row *r, enum cell_kind kind, int span, char *text, c
     double w = 0;
     for (int i = col; i < col + span && i < MAX_CELLS; i++)
         w += col_w[i];
-    r->cell[r->n++] = (struct cell){.kind = kind, .span = span, .text = text, .foot = foot,
-                                    .x = x, .w = w};
+    r->cell[r->n++] =
+        (struct cell){.kind = kind, .span = span, .text = text, .foot = foot, .x = x, .w = w};
 }
 
 static void section(struct form *f, const char *title)
@@ -255,18 +258,18 @@ static void pair(struct form *f, const char *l1, char *v1, const char *l2, char 
 }
 
 static const char commitment_self[] =
-    "本单位郑重承诺：本表及所附材料填报的单位信息、联调负责人信息、平台信息和充电桩信息真实、准确、"
-    "完整，如有虚假，本单位愿承担由此产生的一切责任。本单位同意按照 T/CEC 102"
-    "《电动汽车充换电服务信息交换》系列标准及 OCPP "
-    "协议的要求配合开展平台联调和符合性检测，检测通过后方申请接入；接入后遵守平台数据报送与信息安全的"
-    "有关规定，按要求及时、准确报送充电设施信息和运行数据。";
+    "本单位郑重承诺：本表所填单位、联调负责人、平台及充电桩信息真实、准确、完整，如有虚假，愿承担由"
+    "此"
+    "产生的一切责任。本单位同意按照 T/CEC 102《电动汽车充换电服务信息交换》系列标准及 OCPP "
+    "协议的要求配合开展平台联调和符合性检测，接入后遵守平台数据报送与信息安全的有关规定。";
 
 static const char commitment_delegated[] =
-    "本单位郑重承诺：本表及所附材料填报的单位信息、联调负责人信息、委托信息和充电桩信息真实、准确、"
-    "完整，如有虚假，本单位愿承担由此产生的一切责任。本单位自愿委托上述已通过符合性检测的平台代为接入"
-    "本单位的充电设施，并已与其运营单位就委托事项达成一致；同意按照 T/CEC 102"
-    "《电动汽车充换电服务信息交换》系列标准及 OCPP "
-    "协议的要求配合开展联调和符合性检测，遵守平台数据报送与信息安全的有关规定。";
+    "本单位郑重承诺：本表所填单位、联调负责人、委托及充电桩信息真实、准确、完整，如有虚假，愿承担由"
+    "此"
+    "产生的一切责任。本单位自愿委托上述已通过符合性检测的平台代为接入本单位充电设施，已与其运营单位"
+    "就"
+    "委托事项达成一致，同意按照 T/CEC 102《电动汽车充换电服务信息交换》系列标准及 OCPP "
+    "协议的要求配合开展联调和符合性检测，并遵守平台数据报送与信息安全的有关规定。";
 
 static const char date_blank[] = "日期：________年_____月_____日";
 
@@ -287,9 +290,8 @@ static void build_rows(struct form *f, const json_t *app, int delegated)
         if (!id || json_is_null(id))
             id = member(app, "delegate_detection_id");
         section(f, "三、委托信息");
-        wide(f, "委托平台", value_text(member(d, "platform_name")), ROW_MIN_H);
-        pair(f, "平台运营单位", value_text(member(d, "company_name")), "平台检测编号",
-             value_text(id));
+        pair(f, "委托平台", value_text(member(d, "platform_name")), "平台检测编号", value_text(id));
+        wide(f, "平台运营单位", value_text(member(d, "company_name")), ROW_MIN_H);
         wide(f, "委托范围", value_text(member(app, "delegation_scope")), 2 * ROW_MIN_H);
     } else {
         const json_t *p = member(app, "platform");
@@ -309,27 +311,25 @@ static void build_rows(struct form *f, const json_t *app, int delegated)
     section(f, "五、申请单位承诺");
     add_cell(add_row(f, 0, 1), CELL_TEXT, 4,
              g_strdup(delegated ? commitment_delegated : commitment_self), NULL);
-    struct row *sign = add_row(f, 84, 0);
+    struct row *sign = add_row(f, 70, 0);
     add_cell(sign, CELL_BOX, 2, g_strdup("申请单位（盖章）："), g_strdup(date_blank));
     add_cell(sign, CELL_BOX, 2, g_strdup("法定代表人或授权代表（签字）："), g_strdup(date_blank));
 
-    section(f, "六、审核意见（由平台填写）");
-    struct row *review = add_row(f, 84, 0);
+    struct row *review = add_row(f, 70, 0);
     add_cell(review, CELL_LABEL, 1, g_strdup("平台审核意见"), NULL);
     add_cell(review, CELL_BOX, 3, g_strdup(""),
              g_strdup_printf("审核人：______________      %s", date_blank));
 }
 
-static const char notes_text[] =
-    "注：1. 本表根据在线填报的申请信息生成，请核对无误后打印，加盖申请单位公章并由法定代表人或授权代"
-    "表签字，扫描或拍照（PDF、JPG、PNG 格式，不超过 10 MB）后在线上传。\n"
-    "2. 填报信息如需变更，请在线修改后重新下载本表，手工涂改无效。";
+static const char notes_text[] = "注：本表由系统按在线填报的信息生成，请核对后打印，盖章签字后扫描"
+                                 "或拍照上传；信息如需变更，请在线"
+                                 "修改后重新下载本表，手工涂改无效。";
 
-/* ---- layout and drawing ----------------------------------------------------------------------- */
+/* ---- layout and drawing -----------------------------------------------------------------------
+ */
 
 static PangoLayout *make_layout(PangoContext *ctx, const PangoFontDescription *font,
-                                const char *text, double width, PangoAlignment align,
-                                int max_lines)
+                                const char *text, double width, PangoAlignment align, int max_lines)
 {
     PangoLayout *l = pango_layout_new(ctx);
     pango_layout_set_font_description(l, font);
@@ -380,9 +380,8 @@ static void measure_rows(struct form *f, PangoContext *ctx)
             case CELL_TEXT:
                 c->layout = make_layout(ctx, f->font[F_BODY], c->text, inner - 2 * PAD_X,
                                         PANGO_ALIGN_LEFT, PDF_FORM_MAX_CELL_LINES);
-                pango_layout_set_justify(c->layout, TRUE);
                 pango_layout_set_indent(c->layout, 21 * PANGO_SCALE); /* two characters */
-                pango_layout_set_spacing(c->layout, 3 * PANGO_SCALE);
+                pango_layout_set_spacing(c->layout, 2 * PANGO_SCALE);
                 break;
             default:
                 c->layout = make_layout(ctx, f->font[F_BODY], c->text, inner, PANGO_ALIGN_LEFT,
@@ -403,13 +402,12 @@ static void measure_rows(struct form *f, PangoContext *ctx)
     }
 }
 
-/* Places rows on pages; returns the number of pages. `first_top` is where the table starts on
- * page 1, `next_top` on the following pages; the notes block (notes_h high) goes after the
- * table, on a page of its own if it does not fit. */
-static int paginate(struct form *f, double first_top, double next_top, double notes_h,
-                    int *notes_page, double *notes_y)
+/* Places rows on pages ending at `bottom`; returns the number of pages. `first_top` is where
+ * the table starts on page 1, `next_top` on the following pages. The notes (notes_h high) follow
+ * the table; when they do not fit, the last row moves with them so they never stand alone. */
+static int paginate(struct form *f, double first_top, double next_top, double bottom,
+                    double notes_h, int *notes_page, double *notes_y)
 {
-    const double bottom = PAGE_H - MARGIN_BOTTOM;
     int page = 0;
     double y = first_top;
     for (int i = 0; i < f->n; i++) {
@@ -426,12 +424,22 @@ static int paginate(struct form *f, double first_top, double next_top, double no
         r->y = y;
         y += r->h;
     }
-    if (y + 8 + notes_h > bottom) {
+    if (y + NOTES_GAP + notes_h > bottom) {
+        int k = f->n - 1;
+        while (k > 0 && f->row[k - 1].keep_with_next && f->row[k - 1].page == page)
+            k--;
         page++;
-        y = next_top - 8;
+        y = next_top;
+        if (k >= 0 && f->row[k].y > (f->row[k].page == 0 ? first_top : next_top)) {
+            for (int i = k; i < f->n; i++) {
+                f->row[i].page = page;
+                f->row[i].y = y;
+                y += f->row[i].h;
+            }
+        }
     }
     *notes_page = page;
-    *notes_y = y + 8;
+    *notes_y = y + NOTES_GAP;
     return page + 1;
 }
 
@@ -477,7 +485,8 @@ static void draw_row(cairo_t *cr, const struct row *r)
     }
 }
 
-/* ---- the PDF ----------------------------------------------------------------------------------- */
+/* ---- the PDF -----------------------------------------------------------------------------------
+ */
 
 static cairo_status_t membuf_write(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -597,7 +606,8 @@ int pdf_form_detection(const json_t *app, unsigned char **out, size_t *out_len, 
         goto fail;
     }
 
-    /* Page 1 heading: title, then 申请单位 on the left and number and date on the right. */
+    /* Page 1 heading: the title, then one line with 申请单位 on the left and the number and date
+     * on the right (either wraps when long). */
     time_t now = time(NULL);
     struct tm tm;
     localtime_r(&now, &tm);
@@ -605,34 +615,47 @@ int pdf_form_detection(const json_t *app, unsigned char **out, size_t *out_len, 
     id = value_text(json_object_get(app, "id"));
     title = make_layout(ctx, f->font[F_TITLE], title_text, TABLE_W, PANGO_ALIGN_CENTER, 2);
     pango_layout_set_spacing(title, 0);
-    text = g_strdup_printf("申请单位：%s", company);
-    meta_l = make_layout(ctx, f->font[F_BODY], text, TABLE_W - 190, PANGO_ALIGN_LEFT, 4);
-    g_free(text);
-    text = g_strdup_printf("申请编号：%s\n申请日期：%04d年%02d月%02d日", id, tm.tm_year + 1900,
+    text = g_strdup_printf("申请编号：%s　　申请日期：%04d年%02d月%02d日", id, tm.tm_year + 1900,
                            tm.tm_mon + 1, tm.tm_mday);
-    meta_r = make_layout(ctx, f->font[F_BODY], text, 180, PANGO_ALIGN_LEFT, 4);
+    meta_r = make_layout(ctx, f->font[F_BODY], text, TABLE_W / 2, PANGO_ALIGN_LEFT, 4);
+    g_free(text);
+    text = g_strdup_printf("申请单位：%s", company);
+    meta_l = make_layout(ctx, f->font[F_BODY], text, TABLE_W - layout_w(meta_r) - 16,
+                         PANGO_ALIGN_LEFT, 4);
     g_free(text);
     text = g_strdup_printf("%s（续）", title_text);
     cont = make_layout(ctx, f->font[F_SMALL], text, TABLE_W, PANGO_ALIGN_LEFT, 1);
     g_free(text);
-    notes = make_layout(ctx, f->font[F_SMALL], notes_text, TABLE_W, PANGO_ALIGN_LEFT, 8);
-    pango_layout_set_indent(notes, -18 * PANGO_SCALE); /* hang the numbers under "注：" */
+    notes = make_layout(ctx, f->font[F_SMALL], notes_text, TABLE_W - 18, PANGO_ALIGN_LEFT, 8);
+    pango_layout_set_indent(notes, -18 * PANGO_SCALE); /* later lines hang after "注：" */
 
     double title_y = MARGIN_TOP;
-    double meta_y = title_y + layout_h(title) + 14;
+    double meta_y = title_y + layout_h(title) + 12;
     double meta_h = MAX(layout_h(meta_l), layout_h(meta_r));
     double first_top = meta_y + meta_h + 6;
     double next_top = MARGIN_TOP + layout_h(cont) + 6;
 
     measure_rows(f, ctx);
+    double avail = PAGE_H - MARGIN_BOTTOM - MARGIN_TOP;
+    double need = first_top - MARGIN_TOP + NOTES_GAP + layout_h(notes);
+    for (int i = 0; i < f->n; i++)
+        need += f->row[i].h;
+    double scale = need > avail && need * MIN_SCALE <= avail ? avail / need : 1.0;
     int notes_page;
     double notes_y;
-    int pages = paginate(f, first_top, next_top, layout_h(notes), &notes_page, &notes_y);
+    int pages = paginate(f, first_top, next_top, MARGIN_TOP + avail / scale, layout_h(notes),
+                         &notes_page, &notes_y);
 
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_MITER);
     int row = 0;
     for (int page = 0; page < pages; page++) {
+        cairo_save(cr);
+        if (scale < 1.0) { /* shrink about the top centre: margins grow, nothing moves off */
+            cairo_translate(cr, PAGE_W / 2, MARGIN_TOP);
+            cairo_scale(cr, scale, scale);
+            cairo_translate(cr, -PAGE_W / 2, -MARGIN_TOP);
+        }
         if (page == 0) {
             show_at(cr, title, MARGIN_X, title_y);
             show_at(cr, meta_l, MARGIN_X, meta_y);
@@ -640,11 +663,11 @@ int pdf_form_detection(const json_t *app, unsigned char **out, size_t *out_len, 
         } else {
             show_at(cr, cont, MARGIN_X, MARGIN_TOP);
             text = g_strdup_printf("申请编号：%s", id);
-            PangoLayout *num = make_layout(ctx, f->font[F_SMALL], text, TABLE_W,
-                                           PANGO_ALIGN_RIGHT, 1);
+            PangoLayout *num = make_layout(ctx, f->font[F_SMALL], text,
+                                           TABLE_W - layout_w(cont) - 24, PANGO_ALIGN_RIGHT, 1);
             g_free(text);
             text = NULL;
-            show_at(cr, num, MARGIN_X, MARGIN_TOP);
+            show_at(cr, num, PAGE_W - MARGIN_X - (TABLE_W - layout_w(cont) - 24), MARGIN_TOP);
             g_object_unref(num);
         }
         double top = -1, bottom = 0;
@@ -661,13 +684,14 @@ int pdf_form_detection(const json_t *app, unsigned char **out, size_t *out_len, 
         }
         if (page == notes_page)
             show_at(cr, notes, MARGIN_X + 18, notes_y);
+        cairo_restore(cr);
 
         text = g_strdup_printf("第 %d 页  共 %d 页", page + 1, pages);
         PangoLayout *foot =
             make_layout(ctx, f->font[F_SMALL], text, TABLE_W, PANGO_ALIGN_CENTER, 1);
         g_free(text);
         text = NULL;
-        show_at(cr, foot, MARGIN_X, PAGE_H - MARGIN_BOTTOM + 22);
+        show_at(cr, foot, MARGIN_X, PAGE_H - MARGIN_BOTTOM + 18);
         g_object_unref(foot);
         cairo_show_page(cr);
     }

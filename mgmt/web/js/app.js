@@ -10,6 +10,10 @@ import { registerView, registerDoneView } from './views/register.js';
 import { accountView } from './views/account.js';
 import { reviewListView } from './views/review_list.js';
 import { reviewDetailView } from './views/review_detail.js';
+import { detectionListView } from './views/detection_list.js';
+import { detectionWizardView } from './views/detection_wizard.js';
+import { detectionDetailView } from './views/detection_detail.js';
+import { detectionReviewListView, detectionReviewDetailView } from './views/detection_review.js';
 
 const state = { site: { site_name: null, version: null }, account: null, flash: null };
 let renderSeq = 0;
@@ -21,9 +25,18 @@ const routes = [
   { re: /^\/account$/, view: accountView, auth: 'user' },
   { re: /^\/admin\/accounts$/, view: reviewListView, auth: 'admin' },
   { re: /^\/admin\/accounts\/(\d+)$/, view: reviewDetailView, auth: 'admin' },
+  { re: /^\/admin\/detections$/, view: detectionReviewListView, auth: 'admin' },
+  { re: /^\/admin\/detections\/(\d+)$/, view: detectionReviewDetailView, auth: 'admin' },
+  // 充电设施接入 → 桩平台检测: active operators only.
+  { re: /^\/detections$/, view: detectionListView, auth: 'operator' },
+  { re: /^\/detections\/new$/, view: detectionWizardView, auth: 'operator' },
+  { re: /^\/detections\/(\d+)\/edit$/, view: detectionWizardView, auth: 'operator' },
+  { re: /^\/detections\/(\d+)$/, view: detectionDetailView, auth: 'operator' },
 ];
 
 const $ = (id) => document.getElementById(id);
+
+const isActiveOperator = (a) => Boolean(a && a.role === 'operator' && a.status === 'active');
 
 function homeHash() {
   if (!state.account) return '#/login';
@@ -126,6 +139,8 @@ function navIcon(kind) {
   const paths = {
     account: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm-7 8c0-3.3 3.1-6 7-6s7 2.7 7 6',
     review: 'M5 4h10l4 4v12H5zM14 4v5h5M8 13l2.5 2.5L16 10',
+    detect: 'M13 2 5 14h6l-1 8 8-12h-6z',
+    audit: 'M4 5h16v11H4zM9 20h6M12 16v4M8 10l2.5 2.5L16 8',
   };
   return s('svg', { viewBox: '0 0 24 24', class: 'nav-icon', 'aria-hidden': 'true' }, s('path', { d: paths[kind] }));
 }
@@ -138,7 +153,14 @@ function renderSidenav(path) {
     return;
   }
   const items = [{ href: '#/account', label: t('nav.account'), icon: 'account', test: 'nav-account' }];
-  if (state.account.role === 'admin') items.push({ href: '#/admin/accounts', label: t('nav.review'), icon: 'review', test: 'nav-review' });
+  if (state.account.role === 'admin') {
+    items.push({ href: '#/admin/accounts', label: t('nav.review'), icon: 'review', test: 'nav-review' });
+    items.push({ href: '#/admin/detections', label: t('nav.detection_review'), icon: 'audit', test: 'nav-detection-review' });
+  }
+  if (isActiveOperator(state.account)) {
+    items.push({ heading: t('nav.access') });
+    items.push({ href: '#/detections', label: t('nav.detection'), icon: 'detect', test: 'nav-detection', sub: true });
+  }
   const a = state.account;
   nav.classList.remove('is-hidden');
   replace(
@@ -157,12 +179,12 @@ function renderSidenav(path) {
         'ul',
         null,
         items.map((it) =>
-          h(
+          it.heading ? h('li', { class: 'nav-group', role: 'presentation' }, it.heading) : h(
             'li',
             null,
             h(
               'a',
-              { href: it.href, class: ['nav-link', path.startsWith(it.href.slice(1)) ? 'is-active' : null], 'data-test': it.test, 'aria-current': path.startsWith(it.href.slice(1)) ? 'page' : null },
+              { href: it.href, class: ['nav-link', it.sub ? 'nav-link-sub' : null, path.startsWith(it.href.slice(1)) ? 'is-active' : null], 'data-test': it.test, 'aria-current': path.startsWith(it.href.slice(1)) ? 'page' : null },
               navIcon(it.icon),
               it.label,
             ),
@@ -195,8 +217,9 @@ async function render() {
   }
   if (!route) return navigate(homeHash());
   if (route.auth === 'guest' && state.account) return navigate(homeHash());
-  if ((route.auth === 'user' || route.auth === 'admin') && !state.account) return navigate('#/login');
+  if ((route.auth === 'user' || route.auth === 'admin' || route.auth === 'operator') && !state.account) return navigate('#/login');
   if (route.auth === 'admin' && state.account.role !== 'admin') return navigate(homeHash());
+  if (route.auth === 'operator' && !isActiveOperator(state.account)) return navigate(homeHash());
 
   renderBrand();
   renderHeaderTools();
