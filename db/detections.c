@@ -119,6 +119,8 @@ int db_detection_delete(struct db *db, int64_t id, json_t *stored_names)
         " WHERE m.detection_id = ?";
     static const char del_mats[] = "DELETE FROM detection_materials WHERE detection_id = ?";
     static const char del_det[] = "DELETE FROM detections WHERE id = ? AND status = 'draft'";
+    static const char unlink_delegations[] =
+        "UPDATE detections SET delegate_detection_id = NULL WHERE delegate_detection_id = ?";
     static const char del_file[] = "DELETE FROM files WHERE id = ?";
     json_t *file_ids = json_array();
     int rc = db_begin(db);
@@ -144,9 +146,11 @@ int db_detection_delete(struct db *db, int64_t id, json_t *stored_names)
     sqlite3_reset(st);
     if ((rc = db_rc_from(db, rc, "detection_files")) != DB_OK)
         goto out;
-    /* The materials reference the files and the application: they go first. */
-    const char *const steps[] = {del_mats, del_det};
-    for (size_t i = 0; i < 2; i++) {
+    /* Drafts of other operators may name this draft as their delegate (a draft can never be
+     * a valid one: submission needs a passed platform); they lose the reference. The
+     * materials reference the files and the application: they go before both. */
+    const char *const steps[] = {unlink_delegations, del_mats, del_det};
+    for (size_t i = 0; i < 3; i++) {
         if (!(st = db_stmt(db, steps[i]))) {
             rc = DB_ERROR;
             goto out;

@@ -123,6 +123,20 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
                                  "page", (json_int_t)page, "page_size", (json_int_t)size)));
 }
 
+/* A draft may name its delegated platform before that one has passed, but it must exist and
+ * be another self application. */
+static void check_delegate_exists(struct mgmt_req *req, int64_t self_id, int64_t delegate_id,
+                                  json_t *details)
+{
+    struct db_detection_head dh;
+    if (!delegate_id)
+        return;
+    if (delegate_id == self_id || db_detection_head(req->db, delegate_id, &dh) != DB_OK ||
+        strcmp(dh.mode, "self") != 0)
+        mgmt_detail(details, "delegate_detection_id", "bad_format",
+                    "no such platform application to delegate to (see GET /api/v1/platforms)");
+}
+
 static void create(struct mgmt_req *req, struct mgmt_resp *resp)
 {
     json_t *body = mgmt_body_json(req, resp);
@@ -135,6 +149,7 @@ static void create(struct mgmt_req *req, struct mgmt_resp *resp)
                     "must be self (自有平台接入) or delegated (委托平台接入)");
     int64_t delegate_id = 0;
     json_t *data = detection_merge_draft(NULL, body, &delegate_id, details);
+    check_delegate_exists(req, 0, delegate_id, details);
     int64_t id = 0;
     if (json_array_size(details)) {
         mgmt_resp_error(resp, 422, "validation_failed", "some fields are invalid", details);
@@ -193,6 +208,7 @@ static void update(struct mgmt_req *req, struct mgmt_resp *resp)
     int64_t delegate_id = 0;
     json_t *base = stored_data(req, h.id, &delegate_id);
     json_t *data = detection_merge_draft(base, body, &delegate_id, details);
+    check_delegate_exists(req, h.id, delegate_id, details);
     json_decref(base);
     json_decref(body);
     if (json_array_size(details)) {

@@ -74,9 +74,13 @@ static void clean_list(const char *path, const json_t *src, size_t max, size_t i
     if (!v || json_is_null(v))
         return;
     char msg[96];
-    if (!json_is_array(v) || json_array_size(v) > max) {
-        snprintf(msg, sizeof msg, "must be a list of at most %zu strings", max);
+    snprintf(msg, sizeof msg, "must be a list of at most %zu strings", max);
+    if (!json_is_array(v)) {
         mgmt_detail(details, path, "bad_type", msg);
+        return;
+    }
+    if (json_array_size(v) > max) {
+        mgmt_detail(details, path, "too_long", msg);
         return;
     }
     size_t i;
