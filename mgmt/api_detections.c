@@ -123,8 +123,8 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
                                  "page", (json_int_t)page, "page_size", (json_int_t)size)));
 }
 
-/* A draft may name its delegated platform before that one has passed, but it must exist and
- * be another self application. */
+/* A delegate must be a passed self application: exactly the public list of GET /platforms,
+ * so the answer reveals nothing about other operators' applications. */
 static void check_delegate_exists(struct mgmt_req *req, int64_t self_id, int64_t delegate_id,
                                   json_t *details)
 {
@@ -132,9 +132,10 @@ static void check_delegate_exists(struct mgmt_req *req, int64_t self_id, int64_t
     if (!delegate_id)
         return;
     if (delegate_id == self_id || db_detection_head(req->db, delegate_id, &dh) != DB_OK ||
-        strcmp(dh.mode, "self") != 0)
+        strcmp(dh.mode, "self") != 0 || strcmp(dh.status, "passed") != 0)
         mgmt_detail(details, "delegate_detection_id", "bad_format",
-                    "no such platform application to delegate to (see GET /api/v1/platforms)");
+                    "must name a platform that has passed its detection (see GET "
+                    "/api/v1/platforms)");
 }
 
 static void create(struct mgmt_req *req, struct mgmt_resp *resp)
@@ -197,6 +198,10 @@ static void update(struct mgmt_req *req, struct mgmt_resp *resp)
     struct db_detection_head h;
     if (load_own(req, resp, &h) < 0)
         return;
+    if (strcmp(h.status, "draft") != 0 && strcmp(h.status, "rejected") != 0) {
+        detection_conflict(resp, h.status, "draft or rejected");
+        return;
+    }
     json_t *body = mgmt_body_json(req, resp);
     if (!body)
         return;
@@ -302,12 +307,12 @@ static void material_add(struct mgmt_req *req, struct mgmt_resp *resp)
         mgmt_resp_error(resp, 422, "validation_failed", "no file", d);
         return;
     }
-    if (uploads_check_document(u, "file", resp) < 0)
-        return;
     if (strcmp(h.status, "draft") != 0 && strcmp(h.status, "rejected") != 0) {
         detection_conflict(resp, h.status, "draft or rejected");
         return;
     }
+    if (uploads_check_document(u, "file", resp) < 0)
+        return;
     int64_t file_id, mid;
     const char *why = NULL;
     if (uploads_keep(req, u, "material", req->caller.account_id, &file_id) < 0) {

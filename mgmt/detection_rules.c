@@ -60,8 +60,12 @@ static void clean_count(const json_t *src, const char *key, json_t *out, json_t 
     path_of(path, sizeof path, "pile_summary", key);
     if (!v || json_is_null(v))
         return;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > MAX_COUNT)
+    if (!json_is_integer(v))
         mgmt_detail(details, path, "bad_type", "must be an integer from 0 to 1000000");
+    else if (json_integer_value(v) < 0)
+        mgmt_detail(details, path, "too_small", "must not be negative");
+    else if (json_integer_value(v) > MAX_COUNT)
+        mgmt_detail(details, path, "too_long", "must be at most 1000000");
     else
         json_object_set(out, key, v);
 }
@@ -162,12 +166,13 @@ json_t *detection_merge_draft(const json_t *base, const json_t *body, int64_t *d
     return data;
 }
 
-int detection_valid_ip_or_cidr(const char *s)
+/* Parses an address or CIDR block into family, bytes and prefix (a bare address is a /32 or
+ * /128), so that equal blocks compare equal however they are written. Returns 0 or -1. */
+static int parse_ip_or_cidr(const char *s, int *family, unsigned char addr[16], long *prefix_out)
 {
     char buf[64];
-    unsigned char addr[16];
     if (strlen(s) >= sizeof buf)
-        return 0;
+        return -1;
     snprintf(buf, sizeof buf, "%s", s);
     char *slash = strchr(buf, '/');
     long prefix = -1;
@@ -175,16 +180,40 @@ int detection_valid_ip_or_cidr(const char *s)
         *slash = 0;
         char *end;
         if (!slash[1] || slash[1] == '+' || slash[1] == '-')
-            return 0;
+            return -1;
         prefix = strtol(slash + 1, &end, 10);
         if (*end || (slash[1] == '0' && slash[2]))
-            return 0;
+            return -1;
     }
-    if (inet_pton(AF_INET, buf, addr) == 1)
-        return prefix <= 32;
-    if (inet_pton(AF_INET6, buf, addr) == 1)
-        return prefix <= 128;
-    return 0;
+    memset(addr, 0, 16);
+    if (inet_pton(AF_INET, buf, addr) == 1 && prefix <= 32) {
+        *family = AF_INET;
+        *prefix_out = prefix < 0 ? 32 : prefix;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, buf, addr) == 1 && prefix <= 128) {
+        *family = AF_INET6;
+        *prefix_out = prefix < 0 ? 128 : prefix;
+        return 0;
+    }
+    return -1;
+}
+
+int detection_valid_ip_or_cidr(const char *s)
+{
+    int family;
+    unsigned char addr[16];
+    long prefix;
+    return parse_ip_or_cidr(s, &family, addr, &prefix) == 0;
+}
+
+static int same_block(const char *a, const char *b)
+{
+    int fa, fb;
+    unsigned char xa[16], xb[16];
+    long pa, pb;
+    return parse_ip_or_cidr(a, &fa, xa, &pa) == 0 && parse_ip_or_cidr(b, &fb, xb, &pb) == 0 &&
+           fa == fb && pa == pb && memcmp(xa, xb, 16) == 0;
 }
 
 int detection_valid_base_url(const char *s)
@@ -287,7 +316,7 @@ static void check_platform(const json_t *data, json_t *details)
             continue;
         }
         for (size_t j = 0; j < i; j++)
-            if (strcmp(ip, json_string_value(json_array_get(ips, j))) == 0) {
+            if (same_block(ip, json_string_value(json_array_get(ips, j)))) {
                 mgmt_detail(details, path, "duplicate", "listed twice");
                 break;
             }

@@ -15,11 +15,8 @@
 #include <unistd.h>
 
 static const struct mgmt_route *const route_tables[] = {
-    mgmt_routes_auth,
-    mgmt_routes_admin_accounts,
-    mgmt_routes_files,
-    mgmt_routes_detections,
-    mgmt_routes_admin_detections,
+    mgmt_routes_auth,       mgmt_routes_admin_accounts,   mgmt_routes_files,
+    mgmt_routes_detections, mgmt_routes_admin_detections,
 };
 
 /* Matches `path` against `pattern`, collecting {id} parameters. Returns 1 on a match. */

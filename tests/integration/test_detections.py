@@ -38,6 +38,9 @@ REQUIRED_COMMON = ("commissioning_unit.name", "commissioning_unit.credit_code",
 REQUIRED_PLATFORM = ("platform.name", "platform.base_url", "platform.protocol_version",
                      "platform.source_ips")
 COUNT_FIELDS = ("pile_summary.ac_count", "pile_summary.dc_count")
+DETAIL_CODES = ("required", "too_short", "too_long", "too_small", "bad_format", "bad_check",
+                "lowercase", "duplicate", "bad_type", "too_large", "too_many",
+                "immutable")  # docs/api-accounts.md, "Conventions"
 EDITABLE = ("commissioning_unit", "contact", "platform", "pile_summary", "delegate_detection_id",
             "delegation_scope")
 
@@ -173,6 +176,7 @@ class DetectionCase(unittest.TestCase):
         self.assertIsInstance(body["error"].get("message"), str, r)
         if code is not None:
             self.assertEqual(body["error"]["code"], code, r)
+        self.assertDetailCodes(r)
         if field is not None:
             fields = (field,) if isinstance(field, str) else tuple(field)
             named = [d for d in error_details(r)
@@ -184,6 +188,16 @@ class DetectionCase(unittest.TestCase):
                                 "detail for %r has code %r, expected %r"
                                 % (field, [d.get("code") for d in named], allowed))
         return body
+
+    def assertDetailCodes(self, r):
+        """Every detail of an error answer has a documented `code` (the UI maps field + code
+        to its text)."""
+        for d in error_details(r):
+            self.assertIsInstance(d, dict, r)
+            self.assertIsInstance(d.get("field"), str, "detail without a field: %r" % r)
+            self.assertIn(d.get("code"), DETAIL_CODES,
+                          "undocumented detail code %r for %r: %r"
+                          % (d.get("code"), d.get("field"), r))
 
     def assertConflict(self, r, status_name):
         """409 `conflict` naming the application's current status."""
@@ -396,6 +410,8 @@ class SelfLifecycleTest(DetectionCase):
         r = self.credentials(op, aid)
         self.assertEqual(r.status, 200, r)
         c1 = r.json()
+        # shown only in this answer: no cache may keep it
+        self.assertIn("no-store", r.header("Cache-Control") or "", r.headers)
         self.assertCredentials(c1, op)
         r = self.credentials(op, aid)
         self.assertEqual(r.status, 200, r)
@@ -716,6 +732,23 @@ class DelegatedLifecycleTest(DetectionCase):
         self.assertError(self.submit(op, app["id"]), 422, "validation_failed",
                          "delegate_detection_id", "required")
 
+    def test_a_draft_named_by_another_delegation_can_still_be_deleted(self):
+        a = self.operator()
+        target, _ = self.application(a, "self", "draft")
+        b = self.operator()
+        r = b.post(API + "/detections", detection_application("delegated", target["id"]))
+        if r.status != 201:
+            self.assertError(r, 422, "validation_failed", "delegate_detection_id")
+        r = self.delete(a, target["id"])
+        self.assertEqual(r.status, 204, "another operator's delegation blocks deleting one's "
+                                        "own draft: %r" % r)
+        self.assertError(a.get(self.url(target["id"])), 404, "not_found")
+        if b.get(API + "/detections").json()["total"]:
+            bid = b.get(API + "/detections").json()["items"][0]["id"]
+            self.upload_ok(b, bid)
+            self.assertError(self.submit(b, bid), 422, "validation_failed",
+                             "delegate_detection_id")
+
     def test_delegation_scope_is_optional_and_limited(self):
         owner = self.operator()
         passed, _ = self.application(owner, "self", "passed")
@@ -905,6 +938,18 @@ class ValidationTest(DetectionCase):
                          "a delegation is asked for its own platform: %r" % r)
         self.assertNotIn("delegation_scope", named)
 
+    def test_mode_cannot_change(self):
+        op = self.operator()
+        good = detection_application("self")
+        app = self.create(op, good)
+        r = self.put(op, app["id"], {"mode": "delegated"})
+        self.assertIn(r.status, (200, 409, 422), r)
+        if r.status == 422:
+            self.assertError(r, 422, "validation_failed", "mode")
+        got = self.get(op, app["id"])
+        self.assertEqual(got["mode"], "self")
+        self.assertFieldsEqual(got, good)
+
     def test_missing_material_alone_is_named(self):
         op = self.operator()
         app = self.create(op, detection_application("self"))
@@ -942,9 +987,16 @@ class ValidationTest(DetectionCase):
 
     def check_bad(self, op, app_id, good, path, value, fields, codes=None, when="submit"):
         """PUTs `good` with `path` set to `value`. when="submit": the draft stores it and
-        submit names only `fields`; "save": the PUT itself is 422 naming `fields`; "either"."""
+        submit names only `fields`; "save": the PUT itself is 422 naming `fields`; "either".
+        Each check is a subTest: one failure does not hide the others."""
+        shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + "..."
+        with self.subTest(path=path, value=shown):
+            self._check_bad(op, app_id, good, path, value, fields, codes, when)
+
+    def _check_bad(self, op, app_id, good, path, value, fields, codes, when):
         fields = (fields,) if isinstance(fields, str) else tuple(fields)
         what = "%s=%r" % (path, value)
+        what = what if len(what) < 120 else what[:117] + "..."
         body = put_body(good)
         set_path(body, path, value)
         before = self.get(op, app_id)
@@ -963,6 +1015,7 @@ class ValidationTest(DetectionCase):
             r = self.submit(op, app_id)
         self.assertEqual(r.status, 422, "%s: expected 422 on %s, got %r" % (what, stage, r))
         self.assertEqual(error_code(r), "validation_failed", r)
+        self.assertDetailCodes(r)
         named = self.named_fields(r)
         self.assertTrue(named and named <= set(fields),
                         "%s: details should name only %r, named %r: %r"
@@ -1040,6 +1093,10 @@ class ValidationTest(DetectionCase):
                            ips + "[1]", ("bad_format", "duplicate"))
         self.check_bad(op, aid, good, ips, ["2001:db8::/64", "2001:db8::/64"], ips + "[1]",
                        ("duplicate",))
+        # the same block written two ways is still listed twice
+        for a, b in (("203.0.113.10", "203.0.113.10/32"), ("2001:db8::1", "2001:DB8::1"),
+                     ("2001:db8::1", "2001:db8:0::1/128")):
+            self.check_bad(op, aid, good, ips, [a, b], ips + "[1]", ("duplicate",))
         self.check_bad(op, aid, good, ips, [], ips, ("required", "too_short"))
         many = ["198.51.100.%d" % i for i in range(1, 34)]
         self.check_bad(op, aid, good, ips, many, ips, ("too_long",), "either")
@@ -1050,15 +1107,17 @@ class ValidationTest(DetectionCase):
         good = detection_application("self")
         aid = self.fresh_draft(op, good)
         ac, dc = COUNT_FIELDS
-        self.check_bad(op, aid, good, ac, -1, ac, None, "either")
-        self.check_bad(op, aid, good, dc, -3, dc, None, "either")
-        self.check_bad(op, aid, good, ac, 1.5, ac, None, "either")
+        # too_small: "a number or a sum below its minimum" (docs/api-accounts.md)
+        self.check_bad(op, aid, good, ac, -1, ac, ("too_small",), "either")
+        self.check_bad(op, aid, good, dc, -3, dc, ("too_small",), "either")
+        self.check_bad(op, aid, good, ac, 1.5, ac, ("bad_type", "bad_format"), "either")
+        self.check_bad(op, aid, good, ac, "10", ac, ("bad_type",), "save")
         self.check_bad(op, aid, good, ac, 1000001, ac, None, "either")
         body = copy.deepcopy(good)
         body["pile_summary"]["ac_count"] = 0
         body["pile_summary"]["dc_count"] = 0
         self.check_bad(op, aid, body, "pile_summary.ac_count", 0,
-                       COUNT_FIELDS + ("pile_summary",))
+                       COUNT_FIELDS + ("pile_summary",), ("too_small",))
         pr = "pile_summary.protocols"
         for v in (["ocpp1.6", "ocpp1.5"], ["ocpp1.6", "tcec"], ["ocpp1.6", "ocpp1.6"],
                   ["ocpp1.6", ""]):
@@ -1089,7 +1148,7 @@ class ValidationTest(DetectionCase):
         good["platform"]["protocol_version"] = "v" * 32
         good["platform"]["base_url"] = "http://127.0.0.1:8080/evcs/v1/"
         good["platform"]["source_ips"] = (["0.0.0.0/0", "::/0", "2001:db8::1/128",
-                                           "10.0.0.0/32", "2001:db8::1", "192.0.2.255"]
+                                           "10.0.0.0/32", "2001:db8::2", "192.0.2.255"]
                                           + ["198.51.100.%d" % i for i in range(1, 27)])
         good["pile_summary"].update({"brands": "牌" * 200, "models": "型" * 200, "ac_count": 0,
                                      "dc_count": 1000000,
@@ -1656,6 +1715,7 @@ class ListTest(DetectionCase):
         self.assertEqual(body["page_size"], 20)
         self.assertEqual({it["id"] for it in body["items"]}, mine)
         for it in body["items"]:
+            self.assertNotIn("audit", it, "audit is for the detail view only")
             self.assertIn(it.get("status"), ("draft", "submitted"), it)
             self.assertIn(it.get("mode"), ("self", "delegated"), it)
         r = b.get(API + "/detections")
