@@ -28,6 +28,7 @@ struct evg_config {
     char *log_level;
     char *sqlite_synchronous;
     char *site_name;
+    char *area_code_prefixes;
     long long sqlite_busy_ms;
     long long mgmt_threads;
     long long max_connections;
@@ -35,6 +36,8 @@ struct evg_config {
     long long max_header_bytes;
     long long max_json_bytes;
     long long max_upload_bytes;
+    long long max_import_bytes;
+    long long max_import_rows;
     long long session_ttl_s;
     long long login_max_failures;
     long long login_max_failures_per_address;

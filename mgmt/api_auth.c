@@ -88,7 +88,7 @@ static void do_register(struct mgmt_req *req, struct mgmt_resp *resp)
     if (need_multipart(req, resp) < 0)
         return;
     struct mgmt_upload *lic = mgmt_file(req, "license");
-    if (lic && uploads_check_document(lic, "license", resp) < 0)
+    if (lic && uploads_check_document(req, lic, "license", resp) < 0)
         return;
     json_t *details = json_array();
     struct mgmt_field *user = mgmt_field(req, "username");
@@ -145,7 +145,7 @@ static void do_resubmit(struct mgmt_req *req, struct mgmt_resp *resp)
     struct mgmt_upload *lic = mgmt_file(req, "license");
     if (lic && lic->size == 0)
         lic = NULL; /* an empty file input means "keep the current licence" */
-    if (lic && uploads_check_document(lic, "license", resp) < 0)
+    if (lic && uploads_check_document(req, lic, "license", resp) < 0)
         return;
     json_t *details = json_array();
     struct db_organisation_in org = {0};

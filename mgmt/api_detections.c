@@ -49,7 +49,11 @@ void detection_conflict(struct mgmt_resp *resp, const char *status, const char *
     char msg[200];
     snprintf(msg, sizeof msg, "the application is %s; this action needs it to be %s", status,
              needed);
-    mgmt_resp_error(resp, 409, "conflict", msg, NULL);
+    /* The current status as data too, so a UI can name it in its own language. */
+    json_t *d = json_array();
+    mgmt_detail(d, "status", "wrong_state", msg);
+    json_object_set_new(json_array_get(d, 0), "current", json_string(status));
+    mgmt_resp_error(resp, 409, "conflict", msg, d);
 }
 
 /* Only the owner changes its application; admins read. */
@@ -311,7 +315,7 @@ static void material_add(struct mgmt_req *req, struct mgmt_resp *resp)
         detection_conflict(resp, h.status, "draft or rejected");
         return;
     }
-    if (uploads_check_document(u, "file", resp) < 0)
+    if (uploads_check_document(req, u, "file", resp) < 0)
         return;
     int64_t file_id, mid;
     const char *why = NULL;

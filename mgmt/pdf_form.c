@@ -7,6 +7,8 @@
 #include <cairo.h>
 #include <pango/pangocairo.h>
 
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +34,11 @@
 /* A form up to 1/MIN_SCALE of a page is shrunk onto one page rather than split over two. */
 #define MIN_SCALE 0.85
 
-/* Official forms: a 小标宋-like bold serif title, 宋体-like serif text, 黑体-like section heads. */
+/* Official forms: a bold serif title (小标宋-like) and serif text (宋体-like). Two faces only:
+ * each embedded face costs a read of its whole CFF table (~24 MB) when the PDF is finished. */
 #define FONT_TITLE   "Noto Serif CJK SC Bold 18"
 #define FONT_BODY    "Noto Serif CJK SC 10.5"
-#define FONT_SECTION "Noto Sans CJK SC Bold 10.5"
+#define FONT_SECTION "Noto Serif CJK SC Bold 10.5"
 #define FONT_SMALL   "Noto Serif CJK SC 9"
 
 #define MAX_ROWS  32
@@ -543,8 +546,8 @@ static int have_cjk_font(PangoFontMap *map, PangoContext *ctx, const PangoFontDe
     return ok;
 }
 
-int pdf_form_detection(const json_t *app, unsigned char **out, size_t *out_len, char *err,
-                       size_t errlen)
+/* What pdf_form_detection() does, run on the render thread (same contract). */
+static int render(const json_t *app, unsigned char **out, size_t *out_len, char *err, size_t errlen)
 {
     int rc = -1;
     struct form *f = NULL;
@@ -738,4 +741,103 @@ fail:
         cairo_surface_destroy(surface);
     free(buf.p);
     return rc;
+}
+
+/* ---- the render thread ------------------------------------------------------------------------
+ */
+
+/* Every form is rendered on one thread of this module's own. Finishing a PDF makes cairo copy
+ * each embedded font's whole CFF table into memory (~24 MB per Noto Serif CJK face); glibc then
+ * keeps that much free memory in the malloc arena of the thread that rendered, for good, so
+ * rendering on each of the server's worker threads would hold ~45 MB per thread. One thread holds
+ * it once and reuses it; callers queue (a form takes ~50-150 ms). */
+struct job {
+    const json_t *app;
+    unsigned char **out;
+    size_t *out_len;
+    char *err;
+    size_t errlen;
+    int rc, done;
+    struct job *next;
+};
+
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t queue_work = PTHREAD_COND_INITIALIZER; /* a job was queued */
+static pthread_cond_t queue_done = PTHREAD_COND_INITIALIZER; /* a job was finished */
+static struct job *queue_head, *queue_tail;
+static int queue_len; /* queued, not yet finished */
+static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
+static int worker_running;
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&queue_lock);
+        while (!queue_head)
+            pthread_cond_wait(&queue_work, &queue_lock);
+        struct job *j = queue_head;
+        queue_head = j->next;
+        if (!queue_head)
+            queue_tail = NULL;
+        pthread_mutex_unlock(&queue_lock);
+
+        int rc = render(j->app, j->out, j->out_len, j->err, j->errlen);
+
+        pthread_mutex_lock(&queue_lock);
+        j->rc = rc;
+        j->done = 1;
+        queue_len--;
+        pthread_cond_broadcast(&queue_done);
+        pthread_mutex_unlock(&queue_lock);
+    }
+    return NULL;
+}
+
+/* Starts the render thread (detached, for the life of the process) with every signal blocked,
+ * so the server's signal handling never lands on it. */
+static void worker_start(void)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, worker_main, NULL) == 0) {
+        worker_running = 1;
+        pthread_setname_np(t, "evg-pdf-form");
+    }
+    pthread_attr_destroy(&attr);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+int pdf_form_detection(const json_t *app, unsigned char **out, size_t *out_len, char *err,
+                       size_t errlen)
+{
+    *out = NULL;
+    *out_len = 0;
+    pthread_once(&worker_once, worker_start);
+    if (!worker_running) /* no thread to be had: render here rather than fail */
+        return render(app, out, out_len, err, errlen);
+
+    struct job j = {.app = app, .out = out, .out_len = out_len, .err = err, .errlen = errlen};
+    pthread_mutex_lock(&queue_lock);
+    if (queue_len >= PDF_FORM_MAX_WAITING) {
+        pthread_mutex_unlock(&queue_lock);
+        set_err(err, errlen, "too many forms being rendered (%d), try again", PDF_FORM_MAX_WAITING);
+        return -1;
+    }
+    queue_len++;
+    if (queue_tail)
+        queue_tail->next = &j;
+    else
+        queue_head = &j;
+    queue_tail = &j;
+    pthread_cond_signal(&queue_work);
+    while (!j.done) /* the job lives on this stack: never leave before the worker is done */
+        pthread_cond_wait(&queue_done, &queue_lock);
+    pthread_mutex_unlock(&queue_lock);
+    return j.rc;
 }

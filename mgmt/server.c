@@ -119,6 +119,13 @@ static int start_upload(struct conn_state *cs, const char *key, const char *file
     return 0;
 }
 
+/* The largest file any route accepts; each handler then applies its own limit. */
+static long long upload_limit(const struct evg_config *cfg)
+{
+    return cfg->max_upload_bytes > cfg->max_import_bytes ? cfg->max_upload_bytes
+                                                         : cfg->max_import_bytes;
+}
+
 static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *filename, const char *content_type,
                                const char *transfer_encoding, const char *data, uint64_t off,
@@ -144,7 +151,7 @@ static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *k
             u->head_len += n;
         }
         u->size += (int64_t)size;
-        if (u->size > req->cfg->max_upload_bytes) {
+        if (u->size > upload_limit(req->cfg)) {
             u->too_large = 1; /* keep counting, stop storing */
             return MHD_YES;
         }
@@ -320,7 +327,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         client_addr(c, cs->req.client_addr, sizeof cs->req.client_addr);
         const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         cs->req.is_multipart = ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0;
-        cs->body_cap = cs->req.is_multipart ? (size_t)srv->cfg->max_upload_bytes + 1024 * 1024
+        cs->body_cap = cs->req.is_multipart ? (size_t)upload_limit(srv->cfg) + 1024 * 1024
                                             : (size_t)srv->cfg->max_json_bytes;
         if (cs->req.is_multipart) {
             cs->pp = MHD_create_post_processor(c, 64 * 1024, on_part, cs);

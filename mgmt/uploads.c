@@ -13,17 +13,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int uploads_check_document(const struct mgmt_upload *u, const char *field, struct mgmt_resp *resp)
+int uploads_check_size(const struct mgmt_upload *u, long long limit, const char *field,
+                       struct mgmt_resp *resp)
 {
+    if (!u->too_large && u->size <= limit)
+        return 0;
     char msg[200];
-    if (u->too_large) {
-        json_t *d = json_array();
-        snprintf(msg, sizeof msg, "must be at most %lld bytes (10 MB)",
-                 (long long)10 * 1024 * 1024);
-        mgmt_detail(d, field, "too_large", msg);
-        mgmt_resp_error(resp, 413, "too_large", "the uploaded file is too large", d);
+    json_t *d = json_array();
+    snprintf(msg, sizeof msg, "must be at most %lld bytes (%lld MB)", limit,
+             limit / (1024 * 1024));
+    mgmt_detail(d, field, "too_large", msg);
+    mgmt_resp_error(resp, 413, "too_large", "the uploaded file is too large", d);
+    return -1;
+}
+
+int uploads_check_document(const struct mgmt_req *req, const struct mgmt_upload *u,
+                           const char *field, struct mgmt_resp *resp)
+{
+    if (uploads_check_size(u, req->cfg->max_upload_bytes, field, resp) < 0)
         return -1;
-    }
     if (ft_sniff(u->head, u->head_len) == FT_UNKNOWN) {
         json_t *d = json_array();
         mgmt_detail(d, field, "bad_type", "must be a PDF, JPEG or PNG file (judged by content)");

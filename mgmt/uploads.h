@@ -5,9 +5,15 @@
 
 #include "mgmt/http.h"
 
-/* Checks upload `u` of field `field` as a pdf/png/jpeg document: answers 413 or 415 into
- * `resp` and returns -1 when it is too large or of another type. Returns 0 when acceptable. */
-int uploads_check_document(const struct mgmt_upload *u, const char *field, struct mgmt_resp *resp);
+/* Checks upload `u` of field `field` as a pdf/png/jpeg document of at most max_upload_bytes:
+ * answers 413 or 415 into `resp` and returns -1 when it is too large or of another type.
+ * Returns 0 when acceptable. */
+int uploads_check_document(const struct mgmt_req *req, const struct mgmt_upload *u,
+                           const char *field, struct mgmt_resp *resp);
+
+/* Answers 413 naming `field` when `u` is larger than `limit` bytes; returns -1 then, else 0. */
+int uploads_check_size(const struct mgmt_upload *u, long long limit, const char *field,
+                       struct mgmt_resp *resp);
 
 /* Moves `u` into storage and records it for `owner` (0 = none yet) with `purpose`; *file_id
  * is the new row. On failure the stored copy is removed and -1 returned. */

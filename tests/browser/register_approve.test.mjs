@@ -6,241 +6,28 @@
 //   EVGATE_BUILD, EVGATE_SRC   set by meson (tests/meson.build); default to ../../build, ../..
 //   EVGATE_SCREENSHOT_DIR      when set, screenshots of the main pages are saved there
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import net from 'node:net';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { deflateSync } from 'node:zlib';
-import { randomBytes } from 'node:crypto';
-import { chromium, selectors } from 'playwright-core';
+import * as lib from './lib.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SRC = process.env.EVGATE_SRC || path.resolve(HERE, '../..');
-const BUILD = process.env.EVGATE_BUILD || path.join(SRC, 'build');
-const OUT = path.join(HERE, 'out');
-const SHOTS = process.env.EVGATE_SCREENSHOT_DIR || null;
-const ADMIN_PASSWORD = `Admin-pass-${randomBytes(4).toString('hex')}`;
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-selectors.setTestIdAttribute('data-test');
-
-// ---------- fixtures made here ----------
-
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function pngChunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-/** A valid RGB PNG of w×h: a pale licence-like sheet with a red seal-ish block. */
-function makePng(w, h) {
-  const raw = Buffer.alloc((w * 3 + 1) * h);
-  for (let y = 0; y < h; y += 1) {
-    raw[y * (w * 3 + 1)] = 0; // filter: none
-    for (let x = 0; x < w; x += 1) {
-      const o = y * (w * 3 + 1) + 1 + x * 3;
-      const border = x < 4 || y < 4 || x >= w - 4 || y >= h - 4;
-      const seal = (x - w * 0.75) ** 2 + (y - h * 0.7) ** 2 < (h * 0.16) ** 2;
-      const line = y > h * 0.25 && y < h * 0.6 && y % 12 < 2 && x > w * 0.12 && x < w * 0.88;
-      const [r, g, b] = border ? [180, 140, 60] : seal ? [210, 40, 40] : line ? [90, 90, 90] : [252, 248, 235];
-      raw[o] = r;
-      raw[o + 1] = g;
-      raw[o + 2] = b;
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(raw)),
-    pngChunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-// GB 32100-2015: the same algorithm as protocol/creditcode.c, to make valid and invalid codes.
-const CC_ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const CC_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-function ccCheckChar(code17) {
-  let sum = 0;
-  for (let i = 0; i < 17; i += 1) sum += CC_ALPHABET.indexOf(code17[i]) * CC_WEIGHTS[i];
-  const c = 31 - (sum % 31);
-  return CC_ALPHABET[c === 31 ? 0 : c];
-}
-function creditCode() {
-  let org = '';
-  for (const b of randomBytes(9)) org += CC_ALPHABET[b % CC_ALPHABET.length];
-  const body = `91442000${org}`;
-  return body + ccCheckChar(body);
-}
-function withWrongCheck(code) {
-  const right = code[17];
-  return code.slice(0, 17) + CC_ALPHABET[(CC_ALPHABET.indexOf(right) + 1) % CC_ALPHABET.length];
-}
-const uniq = () => randomBytes(3).toString('hex');
-
-// ---------- the daemon ----------
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts evgate-mgmt; resolves when its stderr says it is listening. */
-async function startMgmt(dir) {
-  const port = await freePort();
-  const bin = path.join(BUILD, 'mgmt', 'evgate-mgmt');
-  const env = {
-    ...process.env,
-    EVGATE_DB: path.join(dir, 'evgate.db'),
-    EVGATE_DATA_DIR: path.join(dir, 'data'),
-    EVGATE_MGMT_LISTEN: `127.0.0.1:${port}`,
-    EVGATE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    EVGATE_WEB_DIR: path.join(SRC, 'mgmt', 'web'),
-  };
-  await mkdir(env.EVGATE_DATA_DIR, { recursive: true });
-  const proc = spawn(bin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = [];
-  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
-  proc.stdout.on('data', (d) => log.push(...d.toString().split('\n').filter(Boolean)));
-  const ready = new Promise((resolve, reject) => {
-    const rl = createInterface({ input: proc.stderr });
-    rl.on('line', (line) => {
-      log.push(line);
-      if (/ info mgmt listening /.test(line)) resolve();
-    });
-    proc.once('error', (e) => reject(new Error(`cannot start ${bin}: ${e.message}`)));
-    exited.then(({ code, sig }) => reject(new Error(`evgate-mgmt exited (${code ?? sig}) before listening:\n${log.join('\n')}`)));
-  });
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`evgate-mgmt not listening after 30 s:\n${log.join('\n')}`)), 30000);
-  });
-  try {
-    await Promise.race([ready, timeout]);
-  } catch (e) {
-    proc.kill('SIGKILL');
-    throw e;
-  } finally {
-    clearTimeout(timer);
-  }
-  return {
-    base: `http://127.0.0.1:${port}`,
-    log,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
-        await exited;
-        clearTimeout(t);
-      }
-    },
-  };
-}
+const { makePng, creditCode, withWrongCheck, uniq, shot, logout, rowOf } = lib;
 
 // ---------- the suite ----------
 
-let tmp;
-let mgmt;
-let browser;
 let licensePng;
 let notLicense;
 
-before(async () => {
-  tmp = await mkdtemp(path.join(tmpdir(), 'evgate-browser-'));
-  licensePng = path.join(tmp, '营业执照.png');
+const env = lib.useEnvironment(async () => {
+  licensePng = path.join(env.tmp, '营业执照.png');
   await writeFile(licensePng, makePng(360, 240));
-  notLicense = path.join(tmp, 'licence.pdf'); // a text file with a .pdf name
+  notLicense = path.join(env.tmp, 'licence.pdf'); // a text file with a .pdf name
   await writeFile(notLicense, 'this is plain text, not a PDF\n');
-  mgmt = await startMgmt(tmp);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await mgmt?.stop();
-  if (tmp) await rm(tmp, { recursive: true, force: true });
-});
-
-/** Runs fn(page) in a fresh browser context; on failure saves a screenshot and the daemon log
- * into tests/browser/out/. Fails the test on any uncaught page error or CSP violation. */
-async function withPage(name, fn) {
-  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(`CSP: ${m.text()}`);
-  });
-  try {
-    await fn(page);
-    assert.deepEqual(problems, [], 'no page errors or CSP violations');
-  } catch (e) {
-    await mkdir(OUT, { recursive: true });
-    const slug = name.replace(/[^A-Za-z0-9_-]+/g, '_');
-    await page.screenshot({ path: path.join(OUT, `${slug}.png`), fullPage: true }).catch(() => {});
-    await writeFile(path.join(OUT, `${slug}.mgmt.log`), mgmt.log.join('\n')).catch(() => {});
-    if (problems.length) e.message += `\n${problems.join('\n')}`;
-    throw e;
-  } finally {
-    await context.close();
-  }
-}
-
-async function shot(page, name) {
-  if (!SHOTS) return;
-  await mkdir(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function login(page, username, password) {
-  await page.goto(`${mgmt.base}/#/login`);
-  await page.getByRole('heading', { name: '用户登录' }).waitFor();
-  await page.getByLabel('用户名').fill(username);
-  await page.getByLabel('密码', { exact: true }).fill(password);
-  await page.getByRole('button', { name: '登录', exact: true }).click();
-}
-
-async function logout(page) {
-  await page.getByTestId('user-menu').click();
-  await page.getByRole('menuitem', { name: '退出登录' }).click();
-  await page.getByRole('heading', { name: '用户登录' }).waitFor();
-}
+const withPage = (name, fn) => lib.withPage(env, name, fn);
+const login = (page, username, password) => lib.login(page, env.mgmt.base, username, password);
 
 async function fillRegistration(page, o) {
   await page.getByLabel('用户名').fill(o.username);
@@ -256,11 +43,6 @@ async function fillRegistration(page, o) {
   await page.getByLabel('营业执照').setInputFiles(o.license);
 }
 
-/** The text shown in the same form row as the control labelled `label`. */
-function rowOf(page, label) {
-  return page.locator('.form-row').filter({ has: page.getByLabel(label, { exact: true }) });
-}
-
 describe('accounts in the browser', () => {
   test('an operator registers, the admin approves it, the operator sees 正常', async () => {
     const op = {
@@ -272,7 +54,7 @@ describe('accounts in the browser', () => {
     };
     await withPage('register_approve', async (page) => {
       // 1. Register through the Chinese UI.
-      await page.goto(`${mgmt.base}/`);
+      await page.goto(`${env.mgmt.base}/`);
       await page.getByRole('heading', { name: '用户登录' }).waitFor();
       await shot(page, 'login');
       await page.getByRole('link', { name: '立即注册>>' }).click();
@@ -295,7 +77,7 @@ describe('accounts in the browser', () => {
       await logout(page);
 
       // 3. The admin finds it in 账号审核 and approves it.
-      await login(page, 'admin', ADMIN_PASSWORD);
+      await login(page, 'admin', env.adminPassword);
       await page.getByRole('link', { name: '账号审核' }).click();
       await page.getByRole('heading', { name: '账号审核' }).waitFor();
       await page.getByLabel('关键词').fill(op.company);
@@ -335,7 +117,7 @@ describe('accounts in the browser', () => {
       page.on('request', (r) => { if (r.url().endsWith('/api/v1/auth/register')) requests.push(r); });
       page.on('response', (r) => { if (r.url().endsWith('/api/v1/auth/register')) statuses.push(r.status()); });
       const good = creditCode();
-      await page.goto(`${mgmt.base}/#/register`);
+      await page.goto(`${env.mgmt.base}/#/register`);
       await page.getByRole('heading', { name: '运营商注册' }).waitFor();
       await fillRegistration(page, {
         username: `bad_${uniq()}`,
@@ -386,15 +168,15 @@ describe('accounts in the browser', () => {
       legal_representative: '王五', contact_name: '赵六', mobile: '13900139000', email: 'zhao@example.com', address: '中山市石岐区',
     })) fd.append(k, v);
     fd.append('license', new Blob([makePng(120, 80)], { type: 'image/png' }), 'licence.png');
-    const res = await fetch(`${mgmt.base}/api/v1/auth/register`, { method: 'POST', body: fd });
+    const res = await fetch(`${env.mgmt.base}/api/v1/auth/register`, { method: 'POST', body: fd });
     assert.equal(res.status, 201, await res.clone().text());
     const { id } = await res.json();
     const reason = '营业执照图片不清晰，请重新上传';
 
     await withPage('reject_resubmit_tokens', async (page) => {
-      await login(page, 'admin', ADMIN_PASSWORD);
+      await login(page, 'admin', env.adminPassword);
       await page.getByRole('heading', { name: '账号审核' }).waitFor();
-      await page.goto(`${mgmt.base}/#/admin/accounts/${id}`);
+      await page.goto(`${env.mgmt.base}/#/admin/accounts/${id}`);
       await page.getByRole('heading', { name: op.company }).waitFor();
       await page.getByRole('button', { name: '驳回' }).click();
       const dialog = page.getByRole('dialog');
@@ -431,20 +213,20 @@ describe('accounts in the browser', () => {
       const tokenRow = page.getByTestId('token-row').filter({ hasText: '数据同步脚本' });
       await tokenRow.waitFor();
       await shot(page, 'account_tokens');
-      const me = await fetch(`${mgmt.base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+      const me = await fetch(`${env.mgmt.base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
       assert.equal(me.status, 200);
       assert.equal((await me.json()).username, op.username);
       await tokenRow.getByRole('button', { name: '撤销' }).click();
       await page.getByRole('dialog').getByRole('button', { name: '撤销' }).click();
       await tokenRow.waitFor({ state: 'detached' });
-      const after = await fetch(`${mgmt.base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+      const after = await fetch(`${env.mgmt.base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
       assert.equal(after.status, 401);
     });
   });
 
   test('the English switch turns the login page into English, and it is remembered', async () => {
     await withPage('english', async (page) => {
-      await page.goto(`${mgmt.base}/`);
+      await page.goto(`${env.mgmt.base}/`);
       await page.getByRole('heading', { name: '用户登录' }).waitFor();
       await page.getByRole('button', { name: 'English' }).click();
       await page.getByRole('heading', { name: 'Sign in' }).waitFor();

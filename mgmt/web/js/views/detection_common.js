@@ -123,7 +123,7 @@ export function infoSections(app) {
     sections.push([
       t('det.sec_delegation'),
       [
-        [t('field.delegate_detection_id'), d.platform_name ? `${d.platform_name}（${d.company_name || ''}）` : dash(app.delegate_detection_id)],
+        [t('field.delegate_detection_id'), d.platform_name ? t('det.platform_of', { platform: d.platform_name, company: d.company_name || '' }) : dash(app.delegate_detection_id)],
         [t('field.delegation_scope'), dash(app.delegation_scope)],
       ],
       'sec-delegation',
@@ -179,7 +179,7 @@ export function verdictBlock(verdict) {
         verdict.at ? ` · ${fmtTime(verdict.at)}` : '',
         verdict.by ? ` · ${verdict.by}` : '',
       ),
-      verdict.note ? h('p', { class: 'verdict-note' }, `${t('det.verdict_note')}：`, verdict.note) : null,
+      verdict.note ? h('p', { class: 'verdict-note' }, t('det.lbl', { label: t('det.verdict_note') }), verdict.note) : null,
     ),
   );
 }

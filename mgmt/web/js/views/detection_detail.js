@@ -138,7 +138,7 @@ export async function detectionDetailView(ctx) {
         summary,
         h('p', { class: 'status-text detail-status-text' }, statusText),
         app.status === 'rejected' && app.reject_reason
-          ? h('div', { class: 'msg msg-warning reject-reason' }, h('strong', null, `${t('det.reject_reason')}：`), h('span', { 'data-test': 'reject-reason' }, app.reject_reason))
+          ? h('div', { class: 'msg msg-warning reject-reason' }, h('strong', null, t('det.lbl', { label: t('det.reject_reason') })), h('span', { 'data-test': 'reject-reason' }, app.reject_reason))
           : null,
       ],
       { class: 'card-summary', test: 'status-card' },

@@ -42,7 +42,8 @@ function gateNotice() {
           { class: ['gate-box', ok ? 'gate-ok' : 'gate-no'], role: 'status' },
           h('span', { class: 'gate-icon', 'aria-hidden': 'true' }, ok ? '✓' : '!'),
           h('strong', { class: 'gate-title' }, ok ? t('det.gate.allowed') : t('det.gate.denied')),
-          h('span', { class: 'gate-text' }, ok ? t('det.gate.allowed_text') : g && g.reason ? g.reason : t('det.gate.denied_text')),
+          // The server's reason is English prose; the UI says the same in the page's language.
+          h('span', { class: 'gate-text', title: (g && g.reason) || null, 'data-test': 'access-gate-reason' }, ok ? t('det.gate.allowed_text') : t('det.gate.denied_text')),
         ),
       );
     })
@@ -140,8 +141,8 @@ export async function detectionListView(ctx) {
               { 'data-test': 'detection-row', 'data-id': String(a.id) },
               h('td', { class: 'mono' }, h('a', { href: `#/detections/${a.id}` }, appNo(a))),
               h('td', null, h('span', { class: ['mode-tag', `mode-${a.mode}`] }, modeLabel(a.mode))),
-              h('td', null, platformName(a)),
-              h('td', null, (a.commissioning_unit && a.commissioning_unit.name) || '—'),
+              h('td', { class: 'cell-name' }, platformName(a)),
+              h('td', { class: 'cell-name' }, (a.commissioning_unit && a.commissioning_unit.name) || '—'),
               h('td', null, fmtTime(a.submitted_at)),
               h('td', null, detectionBadge(a.status)),
               h(
@@ -161,7 +162,7 @@ export async function detectionListView(ctx) {
             h(
               'td',
               { colspan: String(head.length), class: 'empty' },
-              f.status === 'all' && f.mode === 'all' ? [t('det.empty'), ' ', h('a', { href: '#/detections/new' }, t('det.new'))] : t('common.empty'),
+              f.status === 'all' && f.mode === 'all' ? [t('det.empty'), ' ', h('a', { href: '#/detections/new' }, t('det.start'))] : t('common.empty'),
             ),
           ),
     );

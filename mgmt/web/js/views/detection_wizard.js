@@ -303,9 +303,9 @@ function basicForm(mode, app, org, platforms) {
   } else {
     const list = platforms || [];
     const current = app && app.delegate_detection_id ? String(app.delegate_detection_id) : '';
-    const options = [['', list.length ? t('det.ph.delegate') : t('det.no_platforms')], ...list.map((p) => [String(p.detection_id), `${p.platform_name}（${p.company_name}）`])];
+    const options = [['', list.length ? t('det.ph.delegate') : t('det.no_platforms')], ...list.map((p) => [String(p.detection_id), t('det.platform_of', { platform: p.platform_name, company: p.company_name })])];
     if (current && !list.some((p) => String(p.detection_id) === current)) {
-      options.push([current, app.delegate ? `${app.delegate.platform_name}（${app.delegate.company_name}）` : `#${current}`]);
+      options.push([current, app.delegate ? t('det.platform_of', { platform: app.delegate.platform_name, company: app.delegate.company_name }) : `#${current}`]);
     }
     delegateFields = [
       field({ name: 'delegate_detection_id', label: t('field.delegate_detection_id'), required: true, type: 'select', value: current, options, wide: true, hint: t('det.hint.delegate') }),
@@ -330,11 +330,13 @@ function basicForm(mode, app, org, platforms) {
     'div',
     { class: 'det-basic' },
     generalError,
+    // The guide's order: 委托单位, 联调负责人, 平台信息 (self); 委托单位, 委托信息, 联调负责人 (delegated).
     section(t('det.sec_unit'), unit.map((x) => x.row), 'sec-unit'),
-    section(t('det.sec_contact'), contact.map((x) => x.row), 'sec-contact'),
+    mode === 'self' ? section(t('det.sec_contact'), contact.map((x) => x.row), 'sec-contact') : null,
     mode === 'self'
       ? section(t('det.sec_platform'), [...platformFields.map((x) => x.row), ips.row], 'sec-platform')
       : section(t('det.sec_delegation'), delegateFields.map((x) => x.row), 'sec-delegation'),
+    mode === 'self' ? null : section(t('det.sec_contact'), contact.map((x) => x.row), 'sec-contact'),
     section(t('det.sec_piles'), [...piles.map((x) => x.row), protocols.row], 'sec-piles'),
   );
 
@@ -391,7 +393,7 @@ function basicForm(mode, app, org, platforms) {
       if (list.length) body.platform.source_ips = list;
     } else {
       const d = text('delegate_detection_id');
-      if (d) body.delegate_detection_id = Number(d);
+      body.delegate_detection_id = d ? Number(d) : null;
       body.delegation_scope = text('delegation_scope');
     }
     body.pile_summary = obj(piles.map((x) => x.name));
@@ -447,7 +449,8 @@ export async function detectionWizardView(ctx) {
   }
   const org = (ctx.state.account && ctx.state.account.organisation) || {};
   const title = () => (w.app ? t('det.edit_title') : t('det.new_title'));
-  ctx.crumbs([{ label: t('nav.access') }, { label: t('det.title'), href: '#/detections' }, { label: title() }]);
+  const crumbs = () => ctx.crumbs([{ label: t('nav.access') }, { label: t('det.title'), href: '#/detections' }, { label: title() }]);
+  crumbs();
 
   const stepsHost = h('div');
   const headHost = h('div');
@@ -467,10 +470,11 @@ export async function detectionWizardView(ctx) {
 
   function renderHead() {
     cardTitle.textContent = title();
+    if (ctx.alive()) crumbs();
     replace(
       headHost,
       w.app
-        ? h('div', { class: 'wizard-meta', 'data-test': 'wizard-meta' }, h('span', { class: 'muted' }, `${t('det.app_no')}：`), h('span', { class: 'mono', 'data-test': 'wizard-app-no' }, appNo(w.app)), detectionBadge(w.app.status))
+        ? h('div', { class: 'wizard-meta', 'data-test': 'wizard-meta' }, h('span', { class: 'muted' }, t('det.lbl', { label: t('det.app_no') })), h('span', { class: 'mono', 'data-test': 'wizard-app-no' }, appNo(w.app)), detectionBadge(w.app.status))
         : null,
     );
   }
@@ -562,11 +566,25 @@ export async function detectionWizardView(ctx) {
       ),
     );
     next.addEventListener('click', () => leaveTo(2));
+    // A radio group: one tab stop, the arrow keys move the choice.
+    const group = h('div', { class: 'mode-cards', role: 'radiogroup', 'aria-label': t('det.step.mode') }, cards);
+    const tabStops = () => cards.forEach((c, i) => c.setAttribute('tabindex', (w.mode ? c.dataset.test === `mode-${w.mode}` : i === 0) ? '0' : '-1'));
+    tabStops();
+    group.addEventListener('click', tabStops);
+    group.addEventListener('keydown', (e) => {
+      const dir = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      if (!dir || locked) return;
+      e.preventDefault();
+      const i = cards.indexOf(document.activeElement);
+      const to = cards[(i + dir + cards.length) % cards.length];
+      to.click();
+      to.focus();
+    });
     return h(
       'div',
       { class: 'step-pane' },
       h('p', { class: 'step-intro' }, t('det.mode_intro')),
-      h('div', { class: 'mode-cards', role: 'radiogroup', 'aria-label': t('det.step.mode') }, cards),
+      group,
       locked ? h('p', { class: 'form-hint mode-locked' }, t('det.mode_locked')) : null,
       h('div', { class: 'wizard-actions' }, h('a', { class: 'btn btn-default btn-large', href: '#/detections' }, t('common.cancel')), next),
     );
@@ -574,7 +592,7 @@ export async function detectionWizardView(ctx) {
 
   // ② 基本信息
   function stepBasic() {
-    const host = h('div', null, message('info', t('common.loading')));
+    const host = h('div', { class: 'step-pane' }, message('info', t('common.loading')));
     const ready = () => {
       if (!w.basic || w.basicMode !== w.mode) {
         w.basic = basicForm(w.mode, w.app, org, w.platforms);
@@ -607,7 +625,7 @@ export async function detectionWizardView(ctx) {
       replace(
         host,
         h('p', { class: 'step-intro' }, t(`det.basic_intro.${w.mode}`), ' ', h('span', { class: 'req-note' }, h('span', { class: 'req' }, '*'), t('common.required_hint'))),
-        h('div', { class: 'mode-banner' }, `${t('det.mode')}：`, h('strong', null, modeLabel(w.mode))),
+        h('div', { class: 'mode-banner' }, t('det.lbl', { label: t('det.mode') }), h('strong', null, modeLabel(w.mode))),
         b.el,
         h('div', { class: 'wizard-actions' }, prev, saveBtn, next),
       );
@@ -664,7 +682,7 @@ export async function detectionWizardView(ctx) {
     const lines = [...unplaced, ...elsewhere].map((d) => {
       const step = stepOf(d.field);
       const text = fieldError(d.field, d.code || 'bad_format');
-      return h('li', null, step !== 2 ? `${t(STEP_KEYS[step - 1])}：${text}` : text);
+      return h('li', null, step !== 2 ? t('det.lbl_value', { label: t(STEP_KEYS[step - 1]), value: text }) : text);
     });
     return h('div', { class: 'msg msg-error', role: 'alert', 'data-test': 'submit-errors' }, h('div', null, t('det.submit_failed')), lines.length ? h('ul', { class: 'msg-list' }, lines) : null);
   }
@@ -729,11 +747,11 @@ export async function detectionWizardView(ctx) {
         const file = list[i];
         const bad = localProblem(file);
         if (bad) {
-          problems.push(`${file.name}：${bad}`);
+          problems.push(t('det.lbl_value', { label: file.name, value: bad }));
           continue;
         }
         if ((w.app.materials || []).length >= MAX_MATERIALS) {
-          problems.push(`${file.name}：${t('det.mat.too_many', { max: MAX_MATERIALS })}`);
+          problems.push(t('det.lbl_value', { label: file.name, value: t('det.mat.too_many', { max: MAX_MATERIALS }) }));
           continue;
         }
         current.textContent = t('det.upload_n', { i: i + 1, n: list.length, name: file.name, size: fmtSize(file.size) });
@@ -750,7 +768,7 @@ export async function detectionWizardView(ctx) {
           else if (err.status === 413) text = fieldError('materials', 'too_large');
           else if (err.status === 409 && (w.app.materials || []).length >= MAX_MATERIALS) text = t('det.mat.too_many', { max: MAX_MATERIALS });
           else text = apiErrorText(err);
-          problems.push(`${file.name}：${text}`);
+          problems.push(t('det.lbl_value', { label: file.name, value: text }));
         }
       }
       progress.reset();
@@ -796,7 +814,7 @@ export async function detectionWizardView(ctx) {
       h(
         'div',
         { class: 'doc-text' },
-        h('div', { class: 'doc-title' }, `《${formName}》`),
+        h('div', { class: 'doc-title' }, t('det.doc_name', { name: formName })),
         h('div', { class: 'doc-desc' }, t('det.form_desc')),
       ),
       formPdfLink(app, { kind: 'primary', label: t('det.download') }),
@@ -855,7 +873,7 @@ export async function detectionWizardView(ctx) {
       h('div', { class: 'summary-head' }, descList([[t('det.mode'), modeLabel(app.mode)], [t('det.app_no'), appNo(app)]])),
       sections,
       h('div', { class: 'summary-section' }, h('h3', { class: 'summary-title' }, t('det.materials')), materialsTable(app.materials)),
-      app.status === 'rejected' && app.reject_reason ? message('warning', `${t('det.reject_reason')}：${app.reject_reason}`) : null,
+      app.status === 'rejected' && app.reject_reason ? message('warning', t('det.lbl_value', { label: t('det.reject_reason'), value: app.reject_reason })) : null,
       errorHost,
       h('div', { class: 'wizard-actions' }, prev, submitBtn),
     );
@@ -863,7 +881,7 @@ export async function detectionWizardView(ctx) {
 
   const pieces = h('div', { class: 'stack' });
   if (w.app && w.app.status === 'rejected' && w.app.reject_reason) {
-    pieces.appendChild(h('div', { class: 'msg msg-warning reject-reason' }, h('strong', null, `${t('det.reject_reason')}：`), h('span', { 'data-test': 'reject-reason' }, w.app.reject_reason)));
+    pieces.appendChild(h('div', { class: 'msg msg-warning reject-reason' }, h('strong', null, t('det.lbl', { label: t('det.reject_reason') })), h('span', { 'data-test': 'reject-reason' }, w.app.reject_reason)));
   }
   pieces.appendChild(root);
   show(w.step);

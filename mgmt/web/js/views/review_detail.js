@@ -46,6 +46,7 @@ function auditDetail(detail, statusLabel) {
   if (detail === null || detail === undefined || detail === '') return '—';
   if (typeof detail !== 'object') return String(detail);
   const parts = [];
+  if (detail.mode) parts.push(`${t('det.mode')}：${has(`det.mode.${detail.mode}`) ? t(`det.mode.${detail.mode}`) : detail.mode}`);
   if (detail.status) parts.push(t('audit.status_to', { status: statusLabel(detail.status) }));
   if (detail.verdict) parts.push(`${t('det.verdict')}：${has(`det.verdict.${detail.verdict}`) ? t(`det.verdict.${detail.verdict}`) : detail.verdict}`);
   if (detail.reason) parts.push(`${t('field.reason')}：${detail.reason}`);
