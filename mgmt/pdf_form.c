@@ -50,7 +50,7 @@ enum cell_kind {
     CELL_LABEL,   /* field name, centred */
     CELL_VALUE,   /* user data, left, vertically centred */
     CELL_SECTION, /* "一、…" heading across the table, shaded */
-    CELL_TEXT,    /* a paragraph, justified, first line indented */
+    CELL_TEXT,    /* a paragraph, first line indented */
     CELL_BOX,     /* a caption at the top, a signature/date line at the bottom right */
 };
 
@@ -95,7 +95,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- text from the application ---------------------------------------------------------- */
+/* ---- text from the application ---- */
 
 /* Bidi embedding/override/isolate controls would let a value reorder how it prints. */
 static int is_bidi_control(gunichar c)
@@ -202,7 +202,7 @@ static char *list_text(const json_t *arr, const char *sep, char *(*item)(const j
     return joined;
 }
 
-/* ---- the rows of the form ------------------------------------------------------------------ */
+/* ---- the rows of the form ---- */
 
 static struct row *add_row(struct form *f, double min_h, int keep_with_next)
 {
@@ -261,17 +261,18 @@ static void pair(struct form *f, const char *l1, char *v1, const char *l2, char 
 }
 
 static const char commitment_self[] =
-    "本单位郑重承诺：本表所填单位、联调负责人、平台及充电桩信息真实、准确、完整，如有虚假，愿承担由"
-    "此"
-    "产生的一切责任。本单位同意按照 T/CEC 102《电动汽车充换电服务信息交换》系列标准及 OCPP "
-    "协议的要求配合开展平台联调和符合性检测，接入后遵守平台数据报送与信息安全的有关规定。";
+    "本单位郑重承诺：本表所填单位、联调负责人、平台及充电桩信息真实、准确、完整，"
+    "如有虚假，愿承担由此产生的一切责任。"
+    "本单位同意按照 T/CEC 102《电动汽车充换电服务信息交换》系列标准及 OCPP "
+    "协议的要求配合开展平台联调和符合性检测，"
+    "接入后遵守平台数据报送与信息安全的有关规定。";
 
 static const char commitment_delegated[] =
-    "本单位郑重承诺：本表所填单位、联调负责人、委托及充电桩信息真实、准确、完整，如有虚假，愿承担由"
-    "此"
-    "产生的一切责任。本单位自愿委托上述已通过符合性检测的平台代为接入本单位充电设施，已与其运营单位"
-    "就"
-    "委托事项达成一致，同意按照 T/CEC 102《电动汽车充换电服务信息交换》系列标准及 OCPP "
+    "本单位郑重承诺：本表所填单位、联调负责人、委托及充电桩信息真实、准确、完整，"
+    "如有虚假，愿承担由此产生的一切责任。"
+    "本单位自愿委托上述已通过符合性检测的平台代为接入本单位充电设施，"
+    "已与其运营单位就委托事项达成一致，"
+    "同意按照 T/CEC 102《电动汽车充换电服务信息交换》系列标准及 OCPP "
     "协议的要求配合开展联调和符合性检测，并遵守平台数据报送与信息安全的有关规定。";
 
 static const char date_blank[] = "日期：________年_____月_____日";
@@ -324,12 +325,11 @@ static void build_rows(struct form *f, const json_t *app, int delegated)
              g_strdup_printf("审核人：______________      %s", date_blank));
 }
 
-static const char notes_text[] = "注：本表由系统按在线填报的信息生成，请核对后打印，盖章签字后扫描"
-                                 "或拍照上传；信息如需变更，请在线"
-                                 "修改后重新下载本表，手工涂改无效。";
+static const char notes_text[] =
+    "注：本表由系统按在线填报的信息生成，请核对后打印，盖章签字后扫描或拍照上传；"
+    "信息如需变更，请在线修改后重新下载本表，手工涂改无效。";
 
-/* ---- layout and drawing -----------------------------------------------------------------------
- */
+/* ---- layout and drawing ---- */
 
 static PangoLayout *make_layout(PangoContext *ctx, const PangoFontDescription *font,
                                 const char *text, double width, PangoAlignment align, int max_lines)
@@ -488,8 +488,7 @@ static void draw_row(cairo_t *cr, const struct row *r)
     }
 }
 
-/* ---- the PDF -----------------------------------------------------------------------------------
- */
+/* ---- the PDF ---- */
 
 static cairo_status_t membuf_write(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -517,6 +516,8 @@ static cairo_status_t membuf_write(void *closure, const unsigned char *data, uns
 
 static void free_form(struct form *f)
 {
+    if (!f)
+        return;
     for (int i = 0; i < f->n; i++) {
         for (int j = 0; j < f->row[i].n; j++) {
             struct cell *c = &f->row[i].cell[j];
@@ -541,7 +542,8 @@ static int have_cjk_font(PangoFontMap *map, PangoContext *ctx, const PangoFontDe
     PangoFont *font = pango_font_map_load_font(map, ctx, fd);
     if (!font)
         return 0;
-    int ok = pango_font_has_char(font, 0x7533 /* 申 */) && pango_font_has_char(font, 0x8868);
+    int ok =
+        pango_font_has_char(font, 0x7533 /* 申 */) && pango_font_has_char(font, 0x8868 /* 表 */);
     g_object_unref(font);
     return ok;
 }
@@ -612,7 +614,7 @@ static int render(const json_t *app, unsigned char **out, size_t *out_len, char 
     /* Page 1 heading: the title, then one line with 申请单位 on the left and the number and date
      * on the right (either wraps when long). */
     time_t now = time(NULL);
-    struct tm tm;
+    struct tm tm = {0};
     localtime_r(&now, &tm);
     company = field(app, "operator", "company_name");
     id = value_text(json_object_get(app, "id"));
@@ -743,8 +745,7 @@ fail:
     return rc;
 }
 
-/* ---- the render thread ------------------------------------------------------------------------
- */
+/* ---- the render thread ---- */
 
 /* Every form is rendered on one thread of this module's own. Finishing a PDF makes cairo copy
  * each embedded font's whole CFF table into memory (~24 MB per Noto Serif CJK face); glibc then

@@ -29,6 +29,7 @@ packages=(
     python3 curl
     libpango1.0-dev libcairo2-dev fonts-noto-cjk # mgmt/pdf_form.c: PDF forms with Chinese text
     clang libclang-rt-14-dev                     # tests/fuzz: libFuzzer, ASan and UBSan runtimes
+    poppler-utils                                # tests: pdftotext/pdffonts read the PDF forms
 )
 
 # A node >= 18 with npm already on PATH is kept: this machine's node may come from a repacked

@@ -147,7 +147,20 @@ static char *schema_of(struct db *db)
 }
 
 static const char *const tables[] = {
-    "accounts", "organisations", "files", "sessions", "api_tokens", "audit_log", "login_failures",
+    "accounts",
+    "organisations",
+    "files",
+    "sessions",
+    "api_tokens",
+    "audit_log",
+    "login_failures",
+    "detections",
+    "detection_materials",
+    "tcec_credentials",
+    "access_applications",
+    "stations",
+    "piles",
+    "connectors",
 };
 
 /* Rows that the schema of `version` accepts, and a query that finds them again after the
@@ -205,6 +218,21 @@ static const struct rows_at rows[] = {
      "  FROM detections d JOIN detection_materials m ON m.detection_id = d.id"
      "  JOIN tcec_credentials c ON c.detection_id = d.id WHERE d.id = 5",
      "self/approved/1/MA4UJ9XY0"},
+    {4,
+     "INSERT INTO access_applications (id, account_id, status, created_at, updated_at)"
+     "  VALUES (3, 7, 'submitted', 1700000000, 1700000000);"
+     "INSERT INTO stations (id, account_id, station_id, status, application_id, name, area_code,"
+     "  station_type, data, created_at, updated_at) VALUES (11, 7, 'ZS001', 'submitted', 3,"
+     "  '中山站', '442000', 1, '{}', 1700000000, 1700000000);"
+     "INSERT INTO piles (id, account_id, equipment_id, station_row, status, application_id,"
+     "  equipment_type, protocol, data, created_at, updated_at) VALUES (21, 7, 'P001', 11,"
+     "  'submitted', 3, 1, 'ocpp1.6', '{}', 1700000000, 1700000000);"
+     "INSERT INTO connectors (pile_row, connector_id, ocpp_connector_id, data)"
+     "  VALUES (21, 'P00101', 1, '{}');",
+     "SELECT s.station_id || '/' || p.equipment_id || '/' || c.connector_id || '/' || a.status"
+     "  FROM stations s JOIN piles p ON p.station_row = s.id JOIN connectors c"
+     "  ON c.pile_row = p.id JOIN access_applications a ON a.id = p.application_id",
+     "ZS001/P001/P00101/submitted"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 

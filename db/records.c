@@ -1,0 +1,706 @@
+/* Station, pile, connector and access-application queries. */
+#include "db/records.h"
+#include "db/audit.h"
+#include "db/db_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = db_rc_from(db, sqlite3_step(st), what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+static void bind_opt_id(sqlite3_stmt *st, int idx, int64_t id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(st, idx, id);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+static json_t *col_time(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL
+               ? json_null()
+               : json_integer((json_int_t)sqlite3_column_int64(st, col));
+}
+
+static json_t *col_str(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? json_stringn((const char *)t, (size_t)sqlite3_column_bytes(st, col)) : json_null();
+}
+
+/* Reads one db_record_row from a statement selecting id, account_id, application_id,
+ * station_row (or 0), key, status. */
+static int read_row(struct db *db, sqlite3_stmt *st, struct db_record_row *out, const char *what)
+{
+    memset(out, 0, sizeof *out);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->row = sqlite3_column_int64(st, 0);
+        out->account_id = sqlite3_column_int64(st, 1);
+        out->application_id = sqlite3_column_int64(st, 2);
+        out->station_row = sqlite3_column_int64(st, 3);
+        db_col_copy(st, 4, out->key, sizeof out->key);
+        db_col_copy(st, 5, out->status, sizeof out->status);
+        int again = sqlite3_step(st);
+        sqlite3_reset(st);
+        return again == SQLITE_ROW ? DB_CONFLICT : DB_OK;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DB_NOTFOUND : db_rc_from(db, rc, what);
+}
+
+int db_station_find(struct db *db, int64_t account_id, const char *station_id,
+                    struct db_record_row *out)
+{
+    static const char sql[] = "SELECT id, account_id, coalesce(application_id, 0), 0, station_id,"
+                              " status FROM stations WHERE station_id = ?1"
+                              " AND (?2 = 0 OR account_id = ?2) LIMIT 2";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, station_id);
+    sqlite3_bind_int64(st, 2, account_id);
+    return read_row(db, st, out, "station_find");
+}
+
+int db_station_insert(struct db *db, int64_t account_id, int64_t application_id,
+                      const char *status, const char *station_id, const char *name,
+                      const char *area_code, int64_t station_type, const char *data, int64_t *row)
+{
+    static const char sql[] =
+        "INSERT INTO stations (account_id, station_id, status, application_id, name, area_code,"
+        " station_type, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    int64_t now = db_now();
+    sqlite3_bind_int64(st, 1, account_id);
+    db_bind_text(st, 2, station_id);
+    db_bind_text(st, 3, status);
+    bind_opt_id(st, 4, application_id);
+    db_bind_text(st, 5, name);
+    db_bind_text(st, 6, area_code);
+    sqlite3_bind_int64(st, 7, station_type);
+    db_bind_text(st, 8, data);
+    sqlite3_bind_int64(st, 9, now);
+    sqlite3_bind_int64(st, 10, now);
+    int rc = step_done(db, st, "station_insert");
+    if (rc == DB_OK)
+        *row = sqlite3_last_insert_rowid(db->h);
+    return rc;
+}
+
+int db_station_update(struct db *db, int64_t row, const char *name, const char *area_code,
+                      int64_t station_type, const char *data)
+{
+    static const char sql[] = "UPDATE stations SET name = ?, area_code = ?, station_type = ?,"
+                              " data = ?, updated_at = ? WHERE id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, name);
+    db_bind_text(st, 2, area_code);
+    sqlite3_bind_int64(st, 3, station_type);
+    db_bind_text(st, 4, data);
+    sqlite3_bind_int64(st, 5, db_now());
+    sqlite3_bind_int64(st, 6, row);
+    return step_done(db, st, "station_update");
+}
+
+int db_station_delete(struct db *db, int64_t row)
+{
+    static const char sql[] = "DELETE FROM stations WHERE id = ?1"
+                              " AND NOT EXISTS (SELECT 1 FROM piles WHERE station_row = ?1)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, row);
+    int rc = step_done(db, st, "station_delete");
+    if (rc == DB_OK && sqlite3_changes(db->h) == 0)
+        return DB_CONFLICT;
+    return rc;
+}
+
+#define STATION_COLS                                                                               \
+    "s.id, s.data, s.station_id, s.status, s.account_id, o.operator_id, o.company_name,"           \
+    " s.application_id, (SELECT count(*) FROM piles p WHERE p.station_row = s.id),"               \
+    " s.created_at, s.updated_at"
+#define STATION_FROM                                                                               \
+    " FROM stations s JOIN accounts a ON a.id = s.account_id"                                      \
+    " LEFT JOIN organisations o ON o.id = a.organisation_id"
+
+static json_t *station_from_row(sqlite3_stmt *st)
+{
+    const char *data = (const char *)sqlite3_column_text(st, 1);
+    json_t *v = data ? json_loads(data, 0, NULL) : NULL;
+    if (!json_is_object(v)) {
+        json_decref(v);
+        v = json_object();
+    }
+    json_object_set_new(v, "station_id", col_str(st, 2));
+    json_object_set_new(v, "status", col_str(st, 3));
+    json_object_set_new(v, "account_id", json_integer(sqlite3_column_int64(st, 4)));
+    json_object_set_new(v, "operator_id", col_str(st, 5));
+    json_object_set_new(v, "company_name", col_str(st, 6));
+    json_object_set_new(v, "application_id", col_time(st, 7));
+    json_object_set_new(v, "pile_count", json_integer(sqlite3_column_int64(st, 8)));
+    json_object_set_new(v, "created_at", col_time(st, 9));
+    json_object_set_new(v, "updated_at", col_time(st, 10));
+    return v;
+}
+
+json_t *db_station_view(struct db *db, int64_t row)
+{
+    static const char sql[] = "SELECT " STATION_COLS STATION_FROM " WHERE s.id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, row);
+    json_t *v = sqlite3_step(st) == SQLITE_ROW ? station_from_row(st) : NULL;
+    sqlite3_reset(st);
+    return v;
+}
+
+/* The shared WHERE of both lists: ?1 account, ?2 application, ?3 area prefix, ?4 name,
+ * ?5 station_id, ?6 status, ?7 station_type. Pile lists add ?8.. below. */
+#define STATION_WHERE                                                                              \
+    " WHERE (?1 = 0 OR s.account_id = ?1) AND (?2 = 0 OR s.application_id = ?2)"                  \
+    " AND (?3 IS NULL OR substr(s.area_code, 1, length(?3)) = ?3)"                                 \
+    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"            \
+    " AND (?6 IS NULL OR s.status = ?6) AND (?7 = 0 OR s.station_type = ?7)"
+
+static void bind_filter(sqlite3_stmt *st, const struct db_record_filter *f, int piles)
+{
+    sqlite3_bind_int64(st, 1, f->account_id);
+    sqlite3_bind_int64(st, 2, f->application_id);
+    db_bind_text(st, 3, f->area_prefix);
+    db_bind_text(st, 4, f->name);
+    db_bind_text(st, 5, f->station_id);
+    db_bind_text(st, 6, f->status);
+    sqlite3_bind_int64(st, 7, piles ? 0 : f->station_type);
+    if (piles) {
+        db_bind_text(st, 8, f->equipment_id);
+        db_bind_text(st, 9, f->protocol);
+        sqlite3_bind_int64(st, 10, f->equipment_type);
+    }
+}
+
+/* Runs a count and a page query with the same filter; `make` builds an item from a row. */
+static int list_query(struct db *db, const char *count_sql, const char *page_sql,
+                      const struct db_record_filter *f, int piles, int64_t page, int64_t size,
+                      json_t *(*make)(struct db *, sqlite3_stmt *), json_t **items,
+                      int64_t *total)
+{
+    *items = NULL;
+    sqlite3_stmt *st = db_stmt(db, count_sql);
+    if (!st)
+        return DB_ERROR;
+    bind_filter(st, f, piles);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return db_rc_from(db, rc, "record_count");
+    if (!(st = db_stmt(db, page_sql)))
+        return DB_ERROR;
+    bind_filter(st, f, piles);
+    sqlite3_bind_int64(st, piles ? 11 : 8, size);
+    sqlite3_bind_int64(st, piles ? 12 : 9, (page - 1) * size);
+    json_t *arr = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, make(db, st));
+    sqlite3_reset(st);
+    if ((rc = db_rc_from(db, rc, "record_list")) != DB_OK) {
+        json_decref(arr);
+        return rc;
+    }
+    *items = arr;
+    return DB_OK;
+}
+
+static json_t *make_station(struct db *db, sqlite3_stmt *st)
+{
+    (void)db;
+    return station_from_row(st);
+}
+
+int db_station_list(struct db *db, const struct db_record_filter *f, int64_t page,
+                    int64_t page_size, json_t **items, int64_t *total)
+{
+    static const char count_sql[] = "SELECT count(*) FROM stations s" STATION_WHERE;
+    static const char page_sql[] = "SELECT " STATION_COLS STATION_FROM STATION_WHERE
+                                   " ORDER BY s.station_id, s.id LIMIT ?8 OFFSET ?9";
+    return list_query(db, count_sql, page_sql, f, 0, page, page_size, make_station, items,
+                      total);
+}
+
+int db_pile_find(struct db *db, const char *equipment_id, struct db_record_row *out)
+{
+    static const char sql[] = "SELECT id, account_id, coalesce(application_id, 0), station_row,"
+                              " equipment_id, status FROM piles WHERE equipment_id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, equipment_id);
+    return read_row(db, st, out, "pile_find");
+}
+
+int db_pile_insert(struct db *db, int64_t account_id, int64_t application_id, const char *status,
+                   const char *equipment_id, int64_t station_row, int64_t equipment_type,
+                   const char *protocol, const char *data, int64_t *row)
+{
+    static const char sql[] =
+        "INSERT INTO piles (account_id, equipment_id, station_row, status, application_id,"
+        " equipment_type, protocol, data, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    int64_t now = db_now();
+    sqlite3_bind_int64(st, 1, account_id);
+    db_bind_text(st, 2, equipment_id);
+    sqlite3_bind_int64(st, 3, station_row);
+    db_bind_text(st, 4, status);
+    bind_opt_id(st, 5, application_id);
+    sqlite3_bind_int64(st, 6, equipment_type);
+    db_bind_text(st, 7, protocol);
+    db_bind_text(st, 8, data);
+    sqlite3_bind_int64(st, 9, now);
+    sqlite3_bind_int64(st, 10, now);
+    int rc = step_done(db, st, "pile_insert");
+    if (rc == DB_OK)
+        *row = sqlite3_last_insert_rowid(db->h);
+    return rc;
+}
+
+int db_pile_update(struct db *db, int64_t row, int64_t station_row, int64_t equipment_type,
+                   const char *protocol, const char *data)
+{
+    static const char sql[] = "UPDATE piles SET station_row = ?, equipment_type = ?, protocol = ?,"
+                              " data = ?, updated_at = ? WHERE id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, station_row);
+    sqlite3_bind_int64(st, 2, equipment_type);
+    db_bind_text(st, 3, protocol);
+    db_bind_text(st, 4, data);
+    sqlite3_bind_int64(st, 5, db_now());
+    sqlite3_bind_int64(st, 6, row);
+    return step_done(db, st, "pile_update");
+}
+
+int db_pile_delete(struct db *db, int64_t row)
+{
+    static const char sql[] = "DELETE FROM piles WHERE id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, row);
+    return step_done(db, st, "pile_delete");
+}
+
+int db_connector_insert(struct db *db, int64_t pile_row, const char *connector_id,
+                        int64_t ocpp_connector_id, const char *data)
+{
+    static const char sql[] = "INSERT INTO connectors (pile_row, connector_id, ocpp_connector_id,"
+                              " data) VALUES (?, ?, ?, ?)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, pile_row);
+    db_bind_text(st, 2, connector_id);
+    sqlite3_bind_int64(st, 3, ocpp_connector_id);
+    db_bind_text(st, 4, data);
+    return step_done(db, st, "connector_insert");
+}
+
+int db_connectors_delete(struct db *db, int64_t pile_row)
+{
+    static const char sql[] = "DELETE FROM connectors WHERE pile_row = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, pile_row);
+    return step_done(db, st, "connectors_delete");
+}
+
+int db_connector_owner(struct db *db, const char *connector_id, int64_t *pile_row)
+{
+    static const char sql[] = "SELECT pile_row FROM connectors WHERE connector_id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, connector_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *pile_row = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return DB_NOTFOUND;
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "connector_owner");
+}
+
+static json_t *connectors_of(struct db *db, int64_t pile_row)
+{
+    static const char sql[] = "SELECT data, connector_id, ocpp_connector_id FROM connectors"
+                              " WHERE pile_row = ? ORDER BY ocpp_connector_id";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    json_t *arr = json_array();
+    if (!st)
+        return arr;
+    sqlite3_bind_int64(st, 1, pile_row);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *data = (const char *)sqlite3_column_text(st, 0);
+        json_t *c = data ? json_loads(data, 0, NULL) : NULL;
+        if (!json_is_object(c)) {
+            json_decref(c);
+            c = json_object();
+        }
+        json_object_set_new(c, "connector_id", col_str(st, 1));
+        json_object_set_new(c, "ocpp_connector_id", json_integer(sqlite3_column_int64(st, 2)));
+        json_array_append_new(arr, c);
+    }
+    sqlite3_reset(st);
+    return arr;
+}
+
+#define PILE_COLS                                                                                  \
+    "p.id, p.data, p.equipment_id, p.status, p.account_id, o.operator_id, o.company_name,"         \
+    " p.application_id, s.station_id, s.name, p.password_hash IS NOT NULL, p.created_at,"          \
+    " p.updated_at"
+#define PILE_FROM                                                                                  \
+    " FROM piles p JOIN stations s ON s.id = p.station_row JOIN accounts a ON a.id = p.account_id" \
+    " LEFT JOIN organisations o ON o.id = a.organisation_id"
+#define PILE_WHERE                                                                                 \
+    " WHERE (?1 = 0 OR p.account_id = ?1) AND (?2 = 0 OR p.application_id = ?2)"                  \
+    " AND (?3 IS NULL OR substr(s.area_code, 1, length(?3)) = ?3)"                                 \
+    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"            \
+    " AND (?6 IS NULL OR p.status = ?6) AND (?7 = 0 OR s.station_type = ?7)"                       \
+    " AND (?8 IS NULL OR p.equipment_id = ?8) AND (?9 IS NULL OR p.protocol = ?9)"                 \
+    " AND (?10 = 0 OR p.equipment_type = ?10)"
+
+static json_t *pile_from_row(struct db *db, sqlite3_stmt *st)
+{
+    const char *data = (const char *)sqlite3_column_text(st, 1);
+    json_t *v = data ? json_loads(data, 0, NULL) : NULL;
+    if (!json_is_object(v)) {
+        json_decref(v);
+        v = json_object();
+    }
+    int64_t row = sqlite3_column_int64(st, 0);
+    json_object_set_new(v, "equipment_id", col_str(st, 2));
+    json_object_set_new(v, "status", col_str(st, 3));
+    json_object_set_new(v, "account_id", json_integer(sqlite3_column_int64(st, 4)));
+    json_object_set_new(v, "operator_id", col_str(st, 5));
+    json_object_set_new(v, "company_name", col_str(st, 6));
+    json_object_set_new(v, "application_id", col_time(st, 7));
+    json_object_set_new(v, "station_id", col_str(st, 8));
+    json_object_set_new(v, "station_name", col_str(st, 9));
+    json_object_set_new(v, "has_password", json_boolean(sqlite3_column_int(st, 10)));
+    json_object_set_new(v, "created_at", col_time(st, 11));
+    json_object_set_new(v, "updated_at", col_time(st, 12));
+    json_object_set_new(v, "connectors", connectors_of(db, row));
+    return v;
+}
+
+json_t *db_pile_view(struct db *db, int64_t row)
+{
+    static const char sql[] = "SELECT " PILE_COLS PILE_FROM " WHERE p.id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, row);
+    json_t *v = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        /* connectors_of uses its own statement; finish reading this row first */
+        v = pile_from_row(db, st);
+    }
+    sqlite3_reset(st);
+    return v;
+}
+
+int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page,
+                 int64_t page_size, json_t **items, int64_t *total)
+{
+    static const char count_sql[] = "SELECT count(*) FROM piles p JOIN stations s"
+                                    " ON s.id = p.station_row" PILE_WHERE;
+    static const char page_sql[] = "SELECT " PILE_COLS PILE_FROM PILE_WHERE
+                                   " ORDER BY p.equipment_id LIMIT ?11 OFFSET ?12";
+    return list_query(db, count_sql, page_sql, f, 1, page, page_size, pile_from_row, items,
+                      total);
+}
+
+int db_pile_set_password(struct db *db, int64_t row, const char *salt, const char *hash)
+{
+    static const char sql[] =
+        "UPDATE piles SET password_salt = ?, password_hash = ?, updated_at = ? WHERE id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, salt);
+    db_bind_text(st, 2, hash);
+    sqlite3_bind_int64(st, 3, db_now());
+    sqlite3_bind_int64(st, 4, row);
+    return step_done(db, st, "pile_set_password");
+}
+
+int db_access_create(struct db *db, int64_t account_id, int64_t *id)
+{
+    static const char sql[] = "INSERT INTO access_applications (account_id, status, created_at,"
+                              " updated_at) VALUES (?, 'draft', ?, ?)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    int64_t now = db_now();
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, now);
+    int rc = step_done(db, st, "access_create");
+    if (rc == DB_OK)
+        *id = sqlite3_last_insert_rowid(db->h);
+    return rc;
+}
+
+int db_access_head(struct db *db, int64_t id, struct db_access_head *out)
+{
+    static const char sql[] = "SELECT id, account_id, status FROM access_applications WHERE id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    memset(out, 0, sizeof *out);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(st, 0);
+        out->account_id = sqlite3_column_int64(st, 1);
+        db_col_copy(st, 2, out->status, sizeof out->status);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return DB_NOTFOUND;
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "access_head");
+}
+
+#define ACCESS_COLS                                                                                \
+    "x.id, x.status, x.reject_reason, x.account_id, o.company_name,"                               \
+    " (SELECT count(*) FROM stations s WHERE s.application_id = x.id),"                            \
+    " (SELECT count(*) FROM piles p WHERE p.application_id = x.id), x.created_at,"                 \
+    " x.submitted_at, x.reviewed_at"
+#define ACCESS_FROM                                                                                \
+    " FROM access_applications x JOIN accounts a ON a.id = x.account_id"                           \
+    " LEFT JOIN organisations o ON o.id = a.organisation_id"
+
+static json_t *access_from_row(struct db *db, sqlite3_stmt *st)
+{
+    (void)db;
+    return json_pack("{s:I, s:o, s:o, s:I, s:o, s:I, s:I, s:o, s:o, s:o}", "id",
+                     (json_int_t)sqlite3_column_int64(st, 0), "status", col_str(st, 1),
+                     "reject_reason", col_str(st, 2), "account_id",
+                     (json_int_t)sqlite3_column_int64(st, 3), "company_name", col_str(st, 4),
+                     "station_count", (json_int_t)sqlite3_column_int64(st, 5), "pile_count",
+                     (json_int_t)sqlite3_column_int64(st, 6), "created_at", col_time(st, 7),
+                     "submitted_at", col_time(st, 8), "reviewed_at", col_time(st, 9));
+}
+
+json_t *db_access_view(struct db *db, int64_t id, int with_audit)
+{
+    static const char sql[] = "SELECT " ACCESS_COLS ACCESS_FROM " WHERE x.id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    json_t *v = sqlite3_step(st) == SQLITE_ROW ? access_from_row(db, st) : NULL;
+    sqlite3_reset(st);
+    if (v && with_audit) {
+        json_t *audit = db_audit_for_object(db, "access_application", id);
+        json_object_set_new(v, "audit", audit ? audit : json_array());
+    }
+    return v;
+}
+
+int db_access_list(struct db *db, int64_t account_id, const char *status, int64_t page,
+                   int64_t page_size, json_t **items, int64_t *total)
+{
+    static const char where[] = "";
+    (void)where;
+    static const char count_sql[] = "SELECT count(*) FROM access_applications x"
+                                    " WHERE (?1 = 0 OR x.account_id = ?1)"
+                                    " AND (?2 IS NULL OR x.status = ?2)";
+    static const char page_sql[] =
+        "SELECT " ACCESS_COLS ACCESS_FROM " WHERE (?1 = 0 OR x.account_id = ?1)"
+        " AND (?2 IS NULL OR x.status = ?2) ORDER BY x.id DESC LIMIT ?3 OFFSET ?4";
+    *items = NULL;
+    sqlite3_stmt *st = db_stmt(db, count_sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, account_id);
+    db_bind_text(st, 2, status);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return db_rc_from(db, rc, "access_count");
+    if (!(st = db_stmt(db, page_sql)))
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, account_id);
+    db_bind_text(st, 2, status);
+    sqlite3_bind_int64(st, 3, page_size);
+    sqlite3_bind_int64(st, 4, (page - 1) * page_size);
+    json_t *arr = json_array();
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        json_array_append_new(arr, access_from_row(db, st));
+    sqlite3_reset(st);
+    if ((rc = db_rc_from(db, rc, "access_list")) != DB_OK) {
+        json_decref(arr);
+        return rc;
+    }
+    *items = arr;
+    return DB_OK;
+}
+
+int db_access_transition(struct db *db, int64_t id, const char *from, const char *to,
+                         const char *records_to, const char *reason, int64_t actor_id,
+                         const char *action)
+{
+    static const char sql[] =
+        "UPDATE access_applications SET status = ?1, reject_reason = ?2, updated_at = ?3,"
+        " submitted_at = CASE WHEN ?1 = 'submitted' THEN ?3 ELSE submitted_at END,"
+        " reviewed_at = CASE WHEN ?1 IN ('approved', 'rejected') THEN ?3 ELSE reviewed_at END,"
+        " reviewed_by = CASE WHEN ?1 IN ('approved', 'rejected') THEN ?4 ELSE reviewed_by END"
+        " WHERE id = ?5 AND instr(',' || ?6 || ',', ',' || status || ',') > 0";
+    static const char stations_sql[] =
+        "UPDATE stations SET status = ?, updated_at = ? WHERE application_id = ?";
+    static const char piles_sql[] =
+        "UPDATE piles SET status = ?, updated_at = ? WHERE application_id = ?";
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st) {
+        rc = DB_ERROR;
+        goto out;
+    }
+    int64_t now = db_now();
+    db_bind_text(st, 1, to);
+    db_bind_text(st, 2, reason);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, actor_id);
+    sqlite3_bind_int64(st, 5, id);
+    db_bind_text(st, 6, from);
+    if ((rc = step_done(db, st, "access_transition")) != DB_OK)
+        goto out;
+    if (sqlite3_changes(db->h) == 0) {
+        struct db_access_head h;
+        rc = db_access_head(db, id, &h);
+        rc = rc == DB_OK ? DB_CONFLICT : rc;
+        goto out;
+    }
+    const char *const upd[] = {stations_sql, piles_sql};
+    for (int i = 0; records_to && i < 2; i++) {
+        if (!(st = db_stmt(db, upd[i]))) {
+            rc = DB_ERROR;
+            goto out;
+        }
+        db_bind_text(st, 1, records_to);
+        sqlite3_bind_int64(st, 2, now);
+        sqlite3_bind_int64(st, 3, id);
+        if ((rc = step_done(db, st, "access_records")) != DB_OK)
+            goto out;
+    }
+    json_t *d = json_pack("{s:s, s:s?}", "status", to, "reason", reason);
+    char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    rc = db_audit_add(db, actor_id, action, "access_application", id, dj);
+    free(dj);
+    if (rc != DB_OK)
+        goto out;
+    return db_commit(db);
+out:
+    db_rollback(db);
+    return rc;
+}
+
+int db_access_attach_pile(struct db *db, int64_t id, int64_t pile_row)
+{
+    static const char pile_sql[] = "UPDATE piles SET application_id = ?1, updated_at = ?2"
+                                   " WHERE id = ?3 AND status IN ('draft', 'rejected')";
+    static const char station_sql[] =
+        "UPDATE stations SET application_id = ?1, updated_at = ?2 WHERE id ="
+        " (SELECT station_row FROM piles WHERE id = ?3) AND status IN ('draft', 'rejected')";
+    const char *const sqls[] = {pile_sql, station_sql};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(db, sqls[i]);
+        if (!st)
+            return DB_ERROR;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, db_now());
+        sqlite3_bind_int64(st, 3, pile_row);
+        int rc = step_done(db, st, "access_attach");
+        if (rc != DB_OK)
+            return rc;
+        if (i == 0 && sqlite3_changes(db->h) == 0)
+            return DB_CONFLICT;
+    }
+    return DB_OK;
+}
+
+json_t *db_access_piles(struct db *db, int64_t id)
+{
+    static const char sql[] =
+        "SELECT id, equipment_id FROM piles WHERE application_id = ? ORDER BY equipment_id";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    json_t *arr = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(arr, json_pack("[I, o]", (json_int_t)sqlite3_column_int64(st, 0),
+                                             col_str(st, 1)));
+    sqlite3_reset(st);
+    return arr;
+}
+
+int db_access_unstage_piles(struct db *db, int64_t id)
+{
+    static const char conn_sql[] = "DELETE FROM connectors WHERE pile_row IN"
+                                   " (SELECT id FROM piles WHERE application_id = ?)";
+    static const char pile_sql[] = "DELETE FROM piles WHERE application_id = ?";
+    const char *const sqls[] = {conn_sql, pile_sql};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(db, sqls[i]);
+        if (!st)
+            return DB_ERROR;
+        sqlite3_bind_int64(st, 1, id);
+        int rc = step_done(db, st, "access_unstage_piles");
+        if (rc != DB_OK)
+            return rc;
+    }
+    return DB_OK;
+}
+
+json_t *db_access_staged_stations(struct db *db, int64_t id)
+{
+    static const char sql[] =
+        "SELECT s.station_id, s.id, (SELECT count(*) FROM piles p WHERE p.station_row = s.id)"
+        " FROM stations s WHERE s.application_id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    json_t *obj = json_object();
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_object_set_new(obj, (const char *)sqlite3_column_text(st, 0),
+                            json_pack("[I, I]", (json_int_t)sqlite3_column_int64(st, 1),
+                                      (json_int_t)sqlite3_column_int64(st, 2)));
+    sqlite3_reset(st);
+    return obj;
+}
