@@ -69,9 +69,9 @@ int db_station_find(struct db *db, int64_t account_id, const char *station_id,
     return read_row(db, st, out, "station_find");
 }
 
-int db_station_insert(struct db *db, int64_t account_id, int64_t application_id,
-                      const char *status, const char *station_id, const char *name,
-                      const char *area_code, int64_t station_type, const char *data, int64_t *row)
+int db_station_insert(struct db *db, int64_t account_id, int64_t application_id, const char *status,
+                      const char *station_id, const char *name, const char *area_code,
+                      int64_t station_type, const char *data, int64_t *row)
 {
     static const char sql[] =
         "INSERT INTO stations (account_id, station_id, status, application_id, name, area_code,"
@@ -129,7 +129,7 @@ int db_station_delete(struct db *db, int64_t row)
 
 #define STATION_COLS                                                                               \
     "s.id, s.data, s.station_id, s.status, s.account_id, o.operator_id, o.company_name,"           \
-    " s.application_id, (SELECT count(*) FROM piles p WHERE p.station_row = s.id),"               \
+    " s.application_id, (SELECT count(*) FROM piles p WHERE p.station_row = s.id),"                \
     " s.created_at, s.updated_at"
 #define STATION_FROM                                                                               \
     " FROM stations s JOIN accounts a ON a.id = s.account_id"                                      \
@@ -170,9 +170,9 @@ json_t *db_station_view(struct db *db, int64_t row)
 /* The shared WHERE of both lists: ?1 account, ?2 application, ?3 area prefix, ?4 name,
  * ?5 station_id, ?6 status, ?7 station_type. Pile lists add ?8.. below. */
 #define STATION_WHERE                                                                              \
-    " WHERE (?1 = 0 OR s.account_id = ?1) AND (?2 = 0 OR s.application_id = ?2)"                  \
+    " WHERE (?1 = 0 OR s.account_id = ?1) AND (?2 = 0 OR s.application_id = ?2)"                   \
     " AND (?3 IS NULL OR substr(s.area_code, 1, length(?3)) = ?3)"                                 \
-    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"            \
+    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"             \
     " AND (?6 IS NULL OR s.status = ?6) AND (?7 = 0 OR s.station_type = ?7)"
 
 static void bind_filter(sqlite3_stmt *st, const struct db_record_filter *f, int piles)
@@ -194,8 +194,7 @@ static void bind_filter(sqlite3_stmt *st, const struct db_record_filter *f, int 
 /* Runs a count and a page query with the same filter; `make` builds an item from a row. */
 static int list_query(struct db *db, const char *count_sql, const char *page_sql,
                       const struct db_record_filter *f, int piles, int64_t page, int64_t size,
-                      json_t *(*make)(struct db *, sqlite3_stmt *), json_t **items,
-                      int64_t *total)
+                      json_t *(*make)(struct db *, sqlite3_stmt *), json_t **items, int64_t *total)
 {
     *items = NULL;
     sqlite3_stmt *st = db_stmt(db, count_sql);
@@ -237,8 +236,7 @@ int db_station_list(struct db *db, const struct db_record_filter *f, int64_t pag
     static const char count_sql[] = "SELECT count(*) FROM stations s" STATION_WHERE;
     static const char page_sql[] = "SELECT " STATION_COLS STATION_FROM STATION_WHERE
                                    " ORDER BY s.station_id, s.id LIMIT ?8 OFFSET ?9";
-    return list_query(db, count_sql, page_sql, f, 0, page, page_size, make_station, items,
-                      total);
+    return list_query(db, count_sql, page_sql, f, 0, page, page_size, make_station, items, total);
 }
 
 int db_pile_find(struct db *db, const char *equipment_id, struct db_record_row *out)
@@ -380,9 +378,9 @@ static json_t *connectors_of(struct db *db, int64_t pile_row)
     " FROM piles p JOIN stations s ON s.id = p.station_row JOIN accounts a ON a.id = p.account_id" \
     " LEFT JOIN organisations o ON o.id = a.organisation_id"
 #define PILE_WHERE                                                                                 \
-    " WHERE (?1 = 0 OR p.account_id = ?1) AND (?2 = 0 OR p.application_id = ?2)"                  \
+    " WHERE (?1 = 0 OR p.account_id = ?1) AND (?2 = 0 OR p.application_id = ?2)"                   \
     " AND (?3 IS NULL OR substr(s.area_code, 1, length(?3)) = ?3)"                                 \
-    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"            \
+    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"             \
     " AND (?6 IS NULL OR p.status = ?6) AND (?7 = 0 OR s.station_type = ?7)"                       \
     " AND (?8 IS NULL OR p.equipment_id = ?8) AND (?9 IS NULL OR p.protocol = ?9)"                 \
     " AND (?10 = 0 OR p.equipment_type = ?10)"
@@ -427,15 +425,14 @@ json_t *db_pile_view(struct db *db, int64_t row)
     return v;
 }
 
-int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page,
-                 int64_t page_size, json_t **items, int64_t *total)
+int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page, int64_t page_size,
+                 json_t **items, int64_t *total)
 {
     static const char count_sql[] = "SELECT count(*) FROM piles p JOIN stations s"
                                     " ON s.id = p.station_row" PILE_WHERE;
-    static const char page_sql[] = "SELECT " PILE_COLS PILE_FROM PILE_WHERE
-                                   " ORDER BY p.equipment_id LIMIT ?11 OFFSET ?12";
-    return list_query(db, count_sql, page_sql, f, 1, page, page_size, pile_from_row, items,
-                      total);
+    static const char page_sql[] =
+        "SELECT " PILE_COLS PILE_FROM PILE_WHERE " ORDER BY p.equipment_id LIMIT ?11 OFFSET ?12";
+    return list_query(db, count_sql, page_sql, f, 1, page, page_size, pile_from_row, items, total);
 }
 
 int db_pile_set_password(struct db *db, int64_t row, const char *salt, const char *hash)
@@ -663,8 +660,8 @@ json_t *db_access_piles(struct db *db, int64_t id)
     sqlite3_bind_int64(st, 1, id);
     json_t *arr = json_array();
     while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(arr, json_pack("[I, o]", (json_int_t)sqlite3_column_int64(st, 0),
-                                             col_str(st, 1)));
+        json_array_append_new(
+            arr, json_pack("[I, o]", (json_int_t)sqlite3_column_int64(st, 0), col_str(st, 1)));
     sqlite3_reset(st);
     return arr;
 }

@@ -36,9 +36,9 @@ struct db_record_row {
  * DB_CONFLICT when two operators use it). */
 int db_station_find(struct db *db, int64_t account_id, const char *station_id,
                     struct db_record_row *out);
-int db_station_insert(struct db *db, int64_t account_id, int64_t application_id,
-                      const char *status, const char *station_id, const char *name,
-                      const char *area_code, int64_t station_type, const char *data, int64_t *row);
+int db_station_insert(struct db *db, int64_t account_id, int64_t application_id, const char *status,
+                      const char *station_id, const char *name, const char *area_code,
+                      int64_t station_type, const char *data, int64_t *row);
 int db_station_update(struct db *db, int64_t row, const char *name, const char *area_code,
                       int64_t station_type, const char *data);
 /* Deletes a station without piles; DB_CONFLICT when it has piles. */
@@ -63,8 +63,8 @@ int db_connectors_delete(struct db *db, int64_t pile_row);
 int db_connector_owner(struct db *db, const char *connector_id, int64_t *pile_row);
 /* The pile's data with `connectors` and read-only fields; caller owns; NULL when missing. */
 json_t *db_pile_view(struct db *db, int64_t row);
-int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page,
-                 int64_t page_size, json_t **items, int64_t *total);
+int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page, int64_t page_size,
+                 json_t **items, int64_t *total);
 int db_pile_set_password(struct db *db, int64_t row, const char *salt, const char *hash);
 
 /* Access applications. */

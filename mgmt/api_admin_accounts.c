@@ -11,17 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Parses an optional positive integer query argument; -1 when present but invalid. */
-static int64_t query_int(struct mgmt_req *req, const char *name, int64_t def)
-{
-    const char *s = mgmt_query(req, name);
-    if (!s || !*s)
-        return def;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return (*end || v < 1 || v > 1000000000) ? -1 : (int64_t)v;
-}
-
 static void list(struct mgmt_req *req, struct mgmt_resp *resp)
 {
     json_t *details = json_array();
@@ -37,15 +26,8 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
                     "must be pending, active, rejected or disabled");
     if (q)
         val_text(details, "q", q, strlen(q), 1, 100);
-    int64_t page = query_int(req, "page", 1);
-    int64_t size = query_int(req, "page_size", 20);
-    if (page < 1)
-        mgmt_detail(details, "page", "bad_format", "must be a positive integer");
-    if (size < 1 || size > req->cfg->page_size_max) {
-        char msg[80];
-        snprintf(msg, sizeof msg, "must be an integer in 1..%lld", req->cfg->page_size_max);
-        mgmt_detail(details, "page_size", "bad_format", msg);
-    }
+    int64_t page, size;
+    mgmt_query_page(req, &page, &size, details);
     if (json_array_size(details)) {
         mgmt_resp_error(resp, 422, "validation_failed", "invalid query", details);
         return;

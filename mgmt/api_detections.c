@@ -68,16 +68,6 @@ static int load_own(struct mgmt_req *req, struct mgmt_resp *resp, struct db_dete
     return 0;
 }
 
-static int64_t query_int(struct mgmt_req *req, const char *name, int64_t def)
-{
-    const char *s = mgmt_query(req, name);
-    if (!s || !*s)
-        return def;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return (*end || v < 1 || v > 1000000000) ? -1 : (int64_t)v;
-}
-
 static int one_of(const char *s, const char *const *set)
 {
     for (; *set; set++)
@@ -103,11 +93,8 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
         mgmt_detail(details, "mode", "bad_format", "must be self or delegated");
     if (q)
         val_text(details, "q", q, strlen(q), 1, 100);
-    int64_t page = query_int(req, "page", 1), size = query_int(req, "page_size", 20);
-    if (page < 1)
-        mgmt_detail(details, "page", "bad_format", "must be a positive integer");
-    if (size < 1 || size > req->cfg->page_size_max)
-        mgmt_detail(details, "page_size", "bad_format", "must be an integer in 1..200");
+    int64_t page, size;
+    mgmt_query_page(req, &page, &size, details);
     if (json_array_size(details)) {
         mgmt_resp_error(resp, 422, "validation_failed", "invalid query", details);
         return;

@@ -1,5 +1,6 @@
 /* Response builders and request accessors shared by every mgmt handler. */
 #include "mgmt/http.h"
+#include "common/config.h"
 
 #include <microhttpd.h>
 #include <stdio.h>
@@ -15,6 +16,29 @@ const char *mgmt_query(struct mgmt_req *req, const char *name)
 const char *mgmt_header(struct mgmt_req *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+int64_t mgmt_query_int(struct mgmt_req *req, const char *name, int64_t def)
+{
+    const char *s = mgmt_query(req, name);
+    if (!s || !*s)
+        return def;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    return (*end || v < 1 || v > 1000000000) ? -1 : (int64_t)v;
+}
+
+void mgmt_query_page(struct mgmt_req *req, int64_t *page, int64_t *size, json_t *details)
+{
+    *page = mgmt_query_int(req, "page", 1);
+    *size = mgmt_query_int(req, "page_size", 20);
+    if (*page < 1)
+        mgmt_detail(details, "page", "bad_format", "must be a positive integer");
+    if (*size < 1 || *size > req->cfg->page_size_max) {
+        char msg[80];
+        snprintf(msg, sizeof msg, "must be an integer in 1..%lld", req->cfg->page_size_max);
+        mgmt_detail(details, "page_size", "bad_format", msg);
+    }
 }
 
 struct mgmt_field *mgmt_field(struct mgmt_req *req, const char *name)

@@ -55,6 +55,7 @@ struct mgmt_req {
     char client_addr[64];
     int64_t params[MGMT_MAX_PARAMS]; /* {id} path parameters, in order */
     int nparams;
+    char keys[MGMT_MAX_PARAMS][65]; /* {key} path parameters, in order */
     struct mgmt_caller caller;
     /* body: raw bytes for JSON requests, fields and files for multipart ones */
     char *body;
@@ -90,6 +91,13 @@ const char *mgmt_query(struct mgmt_req *req, const char *name);
 
 /* Request header `name` or NULL. Borrowed from the connection. */
 const char *mgmt_header(struct mgmt_req *req, const char *name);
+
+/* Optional positive integer query argument `name`: `def` when absent, -1 when invalid. */
+int64_t mgmt_query_int(struct mgmt_req *req, const char *name, int64_t def);
+
+/* Reads `page` and `page_size` (default 20, at most page_size_max), appending a detail for
+ * each bad one. */
+void mgmt_query_page(struct mgmt_req *req, int64_t *page, int64_t *size, json_t *details);
 
 /* Multipart text field `name` (NULL when absent) and the upload of field `name` (or NULL). */
 struct mgmt_field *mgmt_field(struct mgmt_req *req, const char *name);

@@ -20,9 +20,10 @@ static const struct mgmt_route *const route_tables[] = {
 };
 
 /* Matches `path` against `pattern`, collecting {id} parameters. Returns 1 on a match. */
-static int match(const char *pattern, const char *path, int64_t *params, int *nparams)
+static int match(const char *pattern, const char *path, int64_t *params, int *nparams,
+                 char key_out[][65])
 {
-    int n = 0;
+    int n = 0, nkeys = 0;
     const char *p = pattern, *s = path;
     while (*p && *s) {
         if (strncmp(p, "{id}", 4) == 0) {
@@ -38,6 +39,22 @@ static int match(const char *pattern, const char *path, int64_t *params, int *np
                 return 0;
             params[n++] = v;
             p += 4;
+            continue;
+        }
+        if (strncmp(p, "{key}", 5) == 0) {
+            /* a record key (station_id, equipment_id): letters and digits only */
+            size_t len = 0;
+            while ((s[len] >= 'a' && s[len] <= 'z') || (s[len] >= 'A' && s[len] <= 'Z') ||
+                   (s[len] >= '0' && s[len] <= '9'))
+                len++;
+            if (len == 0 || len >= sizeof key_out[0] || (s[len] && s[len] != '/'))
+                return 0;
+            if (nkeys >= MGMT_MAX_PARAMS)
+                return 0;
+            memcpy(key_out[nkeys], s, len);
+            key_out[nkeys++][len] = 0;
+            s += len;
+            p += 5;
             continue;
         }
         if (*p++ != *s++)
@@ -60,7 +77,7 @@ static void dispatch_api(struct mgmt_req *req, struct mgmt_resp *resp, const cha
     int method_mismatch = 0;
     for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0] && !found; t++)
         for (const struct mgmt_route *r = route_tables[t]; r->pattern && !found; r++) {
-            if (!match(r->pattern, req->path, req->params, &req->nparams))
+            if (!match(r->pattern, req->path, req->params, &req->nparams, req->keys))
                 continue;
             if (strcmp(r->method, req->method) == 0)
                 found = r;

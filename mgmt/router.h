@@ -18,7 +18,9 @@ typedef void (*mgmt_handler)(struct mgmt_req *req, struct mgmt_resp *resp);
 
 struct mgmt_route {
     const char *method;
-    const char *pattern; /* "/api/v1/admin/accounts/{id}/approve"; {id} is a positive integer */
+    /* "/api/v1/admin/accounts/{id}/approve": {id} is a positive integer (req->params),
+     * {key} 1-64 letters and digits (req->keys) */
+    const char *pattern;
     enum mgmt_access access;
     mgmt_handler handler;
 };
@@ -29,6 +31,10 @@ extern const struct mgmt_route mgmt_routes_admin_accounts[];
 extern const struct mgmt_route mgmt_routes_files[];
 extern const struct mgmt_route mgmt_routes_detections[];
 extern const struct mgmt_route mgmt_routes_admin_detections[];
+extern const struct mgmt_route mgmt_routes_stations[];
+extern const struct mgmt_route mgmt_routes_piles[];
+extern const struct mgmt_route mgmt_routes_access[];
+extern const struct mgmt_route mgmt_routes_xlsx[];
 
 /* Dispatches `req` under /api/v1 (or answers 404/405/401/403 itself). Also serves /healthz,
  * /metrics and the web UI. `route_label` receives the matched pattern for metrics (static

