@@ -39,13 +39,7 @@ static int load(struct mgmt_req *req, struct mgmt_resp *resp, struct db_access_h
 
 static void conflict(struct mgmt_resp *resp, const char *status, const char *needed)
 {
-    char msg[160];
-    snprintf(msg, sizeof msg, "the application is %s; this action needs it to be %s", status,
-             needed);
-    json_t *d = json_array();
-    mgmt_detail(d, "status", "wrong_state", msg);
-    json_object_set_new(json_array_get(d, 0), "current", json_string(status));
-    mgmt_resp_error(resp, 409, "conflict", msg, d);
+    mgmt_resp_wrong_state(resp, "application", status, needed);
 }
 
 static void list(struct mgmt_req *req, struct mgmt_resp *resp)
@@ -70,10 +64,7 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
         mgmt_resp_error(resp, 500, "internal", "could not list applications", NULL);
         return;
     }
-    mgmt_resp_json(
-        resp, 200,
-        mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
-                                 "page", (json_int_t)page, "page_size", (json_int_t)size)));
+    mgmt_resp_list(resp, items, total, page, size);
 }
 
 static void create(struct mgmt_req *req, struct mgmt_resp *resp)

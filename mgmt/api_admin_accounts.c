@@ -51,10 +51,7 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
             json_object_set_new(lic, "url", json_string(url));
         }
     }
-    mgmt_resp_json(
-        resp, 200,
-        mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
-                                 "page", (json_int_t)page, "page_size", (json_int_t)size)));
+    mgmt_resp_list(resp, items, total, page, size);
 }
 
 static void detail(struct mgmt_req *req, struct mgmt_resp *resp)

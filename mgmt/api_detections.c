@@ -46,14 +46,7 @@ void detection_answer(struct mgmt_req *req, struct mgmt_resp *resp, unsigned sta
 
 void detection_conflict(struct mgmt_resp *resp, const char *status, const char *needed)
 {
-    char msg[200];
-    snprintf(msg, sizeof msg, "the application is %s; this action needs it to be %s", status,
-             needed);
-    /* The current status as data too, so a UI can name it in its own language. */
-    json_t *d = json_array();
-    mgmt_detail(d, "status", "wrong_state", msg);
-    json_object_set_new(json_array_get(d, 0), "current", json_string(status));
-    mgmt_resp_error(resp, 409, "conflict", msg, d);
+    mgmt_resp_wrong_state(resp, "application", status, needed);
 }
 
 /* Only the owner changes its application; admins read. */
@@ -108,10 +101,7 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
         mgmt_resp_error(resp, 500, "internal", "could not list applications", NULL);
         return;
     }
-    mgmt_resp_json(
-        resp, 200,
-        mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
-                                 "page", (json_int_t)page, "page_size", (json_int_t)size)));
+    mgmt_resp_list(resp, items, total, page, size);
 }
 
 /* A delegate must be a passed self application: exactly the public list of GET /platforms,

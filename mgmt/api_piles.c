@@ -42,10 +42,7 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
     size_t i;
     json_t *it;
     json_array_foreach(items, i, it) json_object_set_new(it, "online", json_false());
-    mgmt_resp_json(
-        resp, 200,
-        mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
-                                 "page", (json_int_t)page, "page_size", (json_int_t)size)));
+    mgmt_resp_list(resp, items, total, page, size);
 }
 
 /* Checks a pile body with its connectors for pile `self_row` (0 when new). Returns the
@@ -147,7 +144,7 @@ static int store_connectors(struct mgmt_req *req, int64_t row, json_t *conns)
         json_t *copy = json_deep_copy(c);
         json_object_del(copy, "connector_id");
         json_object_del(copy, "ocpp_connector_id");
-        char *data = json_dumps(copy, JSON_COMPACT);
+        char *data = json_dumps(copy, MGMT_JSON_FLAGS);
         int rc =
             db_connector_insert(req->db, row, json_string_value(json_object_get(c, "connector_id")),
                                 json_integer_value(json_object_get(c, "ocpp_connector_id")), data);
@@ -176,7 +173,7 @@ static int save_pile(struct mgmt_req *req, json_t *pile, int64_t station_row, in
     json_t *conns = json_incref(json_object_get(pile, "connectors"));
     json_object_del(pile, "connectors");
     const char *eid = json_string_value(json_object_get(pile, "equipment_id"));
-    char *data = json_dumps(pile, JSON_COMPACT);
+    char *data = json_dumps(pile, MGMT_JSON_FLAGS);
     int rc = db_begin(req->db);
     if (rc == DB_OK && *row == 0)
         rc = db_pile_insert(req->db, req->caller.account_id, 0, "draft", eid, station_row,

@@ -25,13 +25,7 @@ int records_editable(struct mgmt_resp *resp, const char *what, const char *statu
 {
     if (strcmp(status, "draft") == 0 || strcmp(status, "rejected") == 0)
         return 0;
-    char msg[160];
-    snprintf(msg, sizeof msg, "the %s is %s; only draft or rejected records can change", what,
-             status);
-    json_t *d = json_array();
-    mgmt_detail(d, "status", "wrong_state", msg);
-    json_object_set_new(json_array_get(d, 0), "current", json_string(status));
-    mgmt_resp_error(resp, 409, "conflict", msg, d);
+    mgmt_resp_wrong_state(resp, what, status, "draft or rejected");
     return -1;
 }
 
@@ -130,10 +124,7 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
         return;
     }
     records_area_names(items);
-    mgmt_resp_json(
-        resp, 200,
-        mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
-                                 "page", (json_int_t)page, "page_size", (json_int_t)size)));
+    mgmt_resp_list(resp, items, total, page, size);
 }
 
 /* Validates a station body; returns the canonical record or NULL after answering 422. */
@@ -180,7 +171,7 @@ static void create(struct mgmt_req *req, struct mgmt_resp *resp)
     struct db_record_row r;
     const char *sid = json_string_value(json_object_get(rec, "station_id"));
     int64_t row = 0;
-    char *data = json_dumps(rec, JSON_COMPACT);
+    char *data = json_dumps(rec, MGMT_JSON_FLAGS);
     int rc = db_station_find(req->db, req->caller.account_id, sid, &r);
     if (rc == DB_OK || rc == DB_CONFLICT) {
         json_t *d = json_array();
@@ -238,7 +229,7 @@ static void update(struct mgmt_req *req, struct mgmt_resp *resp)
     json_decref(body);
     if (!rec)
         return;
-    char *data = json_dumps(rec, JSON_COMPACT);
+    char *data = json_dumps(rec, MGMT_JSON_FLAGS);
     if (db_station_update(req->db, r.row, json_string_value(json_object_get(rec, "name")),
                           json_string_value(json_object_get(rec, "area_code")),
                           json_integer_value(json_object_get(rec, "station_type")), data) != DB_OK)

@@ -11,6 +11,10 @@ struct MHD_Connection;
 struct db;
 struct evg_config;
 
+/* How mgmt serialises JSON: compact, and decimals with 15 significant digits so that a
+ * coordinate such as 22.517645 is written back as typed, not as 22.517645000000002. */
+#define MGMT_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 #define MGMT_MAX_FIELDS      48
 #define MGMT_MAX_FIELD_BYTES 8192
 #define MGMT_MAX_FILES       8
@@ -112,6 +116,15 @@ void mgmt_resp_header(struct mgmt_resp *resp, const char *name, const char *valu
 
 /* Answers `status` with `body` serialised (the reference is stolen; NULL = no body). */
 void mgmt_resp_json(struct mgmt_resp *resp, unsigned status, json_t *body);
+
+/* Answers 200 with a list page {items (stolen), total, page, page_size}, times as ISO text. */
+void mgmt_resp_list(struct mgmt_resp *resp, json_t *items, int64_t total, int64_t page,
+                    int64_t page_size);
+
+/* Answers 409 `conflict` for an action that `what` (e.g. "application") in `status` does not
+ * allow, naming the status it needs; the detail carries `current` for UIs. */
+void mgmt_resp_wrong_state(struct mgmt_resp *resp, const char *what, const char *status,
+                           const char *needed);
 
 /* Answers an error object; `details` (stolen, may be NULL) becomes the details array. */
 void mgmt_resp_error(struct mgmt_resp *resp, unsigned status, const char *code, const char *message,

@@ -149,7 +149,7 @@ static int read_sheet(struct ctx *c, struct xlsx_book *book, enum rec_sheet whic
         return -1;
     }
     if (rc == XLSX_TOO_MANY_ROWS) {
-        char msg[200];
+        char msg[400];
         snprintf(msg, sizeof msg, "at most %lld data rows per sheet (%s)",
                  c->req->cfg->max_import_rows, err);
         problem(c, s->name, 0, NULL, NULL, NULL, "too_many_rows", msg, NULL);
@@ -214,7 +214,7 @@ static int dup_in_file(struct ctx *c, struct sheet *s, json_t *seen, json_t *r, 
 
 static char *dump_rec(json_t *r)
 {
-    return json_dumps(json_object_get(r, "rec"), JSON_COMPACT);
+    return json_dumps(json_object_get(r, "rec"), MGMT_JSON_FLAGS);
 }
 
 static int stage_stations(struct ctx *c, int64_t app, struct sheet *s, int64_t *staged)
@@ -460,7 +460,7 @@ static int stage_piles(struct ctx *c, int64_t app, struct sheet *ps, struct shee
             json_object_del(crec, "connector_id");
             json_object_del(crec, "ocpp_connector_id");
             json_object_del(crec, "equipment_id");
-            char *cdata = json_dumps(crec, JSON_COMPACT);
+            char *cdata = json_dumps(crec, MGMT_JSON_FLAGS);
             drc = db_connector_insert(req->db, row, cid_copy, no, cdata);
             free(cdata);
             free(cid_copy);

@@ -14,9 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Every API file's routes; a table's earlier entries win when two patterns match. */
 static const struct mgmt_route *const route_tables[] = {
-    mgmt_routes_auth,       mgmt_routes_admin_accounts,   mgmt_routes_files,
-    mgmt_routes_detections, mgmt_routes_admin_detections,
+    mgmt_routes_auth,             /* register, login, tokens, /me */
+    mgmt_routes_admin_accounts,   /* account review */
+    mgmt_routes_files,            /* uploaded documents */
+    mgmt_routes_detections,       /* detection applications */
+    mgmt_routes_admin_detections, /* their review */
+    mgmt_routes_xlsx,             /* templates and exports, before the {key} routes */
+    mgmt_routes_stations,         /* stations and areas */
+    mgmt_routes_piles,            /* piles and connectors */
+    mgmt_routes_access,           /* access applications and imports */
 };
 
 /* Matches `path` against `pattern`, collecting {id} parameters. Returns 1 on a match. */

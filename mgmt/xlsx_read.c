@@ -17,19 +17,19 @@
 #include <sys/stat.h>
 #include <zip.h>
 
-#define CHUNK           65536
-#define MAX_MEMBERS     10000     /* zip entries; Excel writes a few dozen */
-#define MAX_DEPTH       64        /* XML nesting; SpreadsheetML needs about 8 */
-#define MAX_STALL       (1u << 20) /* bytes fed to expat without any event: one huge token */
-#define RATIO_FLOOR     (1u << 20) /* members smaller than this skip the ratio check */
-#define MAX_SHEETS      4096
-#define MAX_RELS        20000
-#define MAX_XFS         65536 /* Excel allows ~64 000 cell formats */
-#define MAX_NUMFMTS     4096
-#define MAX_NAME        1024 /* sheet names, part paths, relationship ids */
-#define MAX_ROW_NUMBER  1048576u
-#define MAX_COLUMNS     16384u
-#define MAX_SERIAL      2958465.0 /* 9999-12-31 */
+#define CHUNK            65536
+#define MAX_MEMBERS      10000      /* zip entries; Excel writes a few dozen */
+#define MAX_DEPTH        64         /* XML nesting; SpreadsheetML needs about 8 */
+#define MAX_STALL        (1u << 20) /* bytes fed to expat without any event: one huge token */
+#define RATIO_FLOOR      (1u << 20) /* members smaller than this skip the ratio check */
+#define MAX_SHEETS       4096
+#define MAX_RELS         20000
+#define MAX_XFS          65536 /* Excel allows ~64 000 cell formats */
+#define MAX_NUMFMTS      4096
+#define MAX_NAME         1024 /* sheet names, part paths, relationship ids */
+#define MAX_ROW_NUMBER   1048576u
+#define MAX_COLUMNS      16384u
+#define MAX_SERIAL       2958465.0 /* 9999-12-31 */
 #define DEFAULT_WORKBOOK "xl/workbook.xml"
 
 enum { FMT_DATE = 1, FMT_TIME = 2 };
@@ -55,14 +55,13 @@ struct pending { /* a cell of the current row while the row is being read */
 
 struct xlsx_book {
     zip_t *za;
-    zip_source_t *src;
     struct xlsx_limits lim;
     int date1904;
     struct sheet *sheets;
     size_t nsheets;
-    char *wb_path;                 /* the workbook part */
+    char *wb_path;                /* the workbook part */
     char *sst_path, *styles_path; /* from the workbook's relationships, NULL if absent */
-    char *sst;                     /* shared strings, each NUL-terminated */
+    char *sst;                    /* shared strings, each NUL-terminated */
     size_t sst_len, sst_cap;
     struct sst_entry *sst_idx;
     size_t nsst, sst_idx_cap;
@@ -327,16 +326,6 @@ static int parse_part(struct xlsx_book *b, const char *name, struct xml_ctx *x,
 
 /* ---- small helpers ---- */
 
-static char *dupn(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = 0;
-    }
-    return d;
-}
-
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
@@ -519,7 +508,7 @@ static unsigned builtin_fmt(long id)
 static unsigned classify_fmt(const char *f)
 {
     unsigned flags = 0;
-    char last = 0;      /* the last date/time token letter seen */
+    char last = 0;     /* the last date/time token letter seen */
     int pending_m = 0; /* an m whose meaning depends on the next token */
     for (const char *p = f; *p; p++) {
         char c = *p;
@@ -546,8 +535,11 @@ static unsigned classify_fmt(const char *f)
                 if (e != 'h' && e != 'm' && e != 's')
                     elapsed = 0;
             }
-            if (elapsed)
+            if (elapsed) { /* [h]:mm, [mm]:ss: elapsed time */
                 flags |= FMT_TIME;
+                last = (char)(p[1] | 0x20);
+                pending_m = 0;
+            }
             p = *q ? q : q - 1;
             continue;
         }
@@ -625,6 +617,8 @@ static size_t serial_text(const char *v, size_t n, int date1904, unsigned fmt, c
         return 0;
     long long secs = llround(d * 86400.0);
     long long day = secs / 86400;
+    if (day > (long long)MAX_SERIAL)
+        return 0;
     unsigned tod = (unsigned)(secs % 86400);
     int show_date = (fmt & FMT_DATE) || day > 0 || date1904;
     int show_time = (fmt & FMT_TIME) || tod != 0;
@@ -777,7 +771,7 @@ static void XMLCALL wb_start(void *ud, const XML_Char *name, const XML_Char **at
     memset(s, 0, sizeof *s);
     s->name = strdup(sname);
     s->rid = strdup(rid);
-    s->state = !state                      ? XLSX_VISIBLE
+    s->state = !state                         ? XLSX_VISIBLE
                : !strcmp(state, "hidden")     ? XLSX_HIDDEN
                : !strcmp(state, "veryHidden") ? XLSX_VERY_HIDDEN
                                               : XLSX_VISIBLE;
@@ -814,8 +808,7 @@ static void XMLCALL styles_start(void *ud, const XML_Char *name, const XML_Char 
         if (v < 0 || !code)
             return;
         if (c->nfmt >= MAX_NUMFMTS) {
-            xfail(&c->x, XLSX_TOO_LARGE, "%s: more than %d number formats", c->x.part,
-                  MAX_NUMFMTS);
+            xfail(&c->x, XLSX_TOO_LARGE, "%s: more than %d number formats", c->x.part, MAX_NUMFMTS);
             return;
         }
         if (grow((void **)&c->fmt_id, &c->fmt_cap, c->nfmt + 1, sizeof *c->fmt_id) ||
@@ -958,4 +951,695 @@ static void XMLCALL sst_end(void *ud, const XML_Char *name)
     } else if (!strcmp(local(name), "t")) {
         c->in_t = 0;
     }
+}
+
+/* ---- worksheets ---- */
+
+enum ctype { CT_N, CT_S, CT_STR, CT_INLINE, CT_B, CT_E, CT_D };
+
+struct sheet_ctx {
+    struct xml_ctx x;
+    const char *sheet;
+    xlsx_row_cb cb;
+    void *arg;
+    unsigned data_depth, row_depth, cell_depth; /* of <sheetData>, <row>, <c>; 0 outside */
+    unsigned row;                               /* number of the current (or last) row */
+    unsigned col, last_col;                     /* of the current and the previous cell */
+    int have_col;                               /* a cell was seen in this row */
+    enum ctype t;
+    unsigned fmt; /* FMT_* of the cell's style */
+    unsigned is_depth, rph;
+    int collect;  /* character data goes into rowbuf */
+    size_t start; /* rowbuf offset of the current cell's text */
+};
+
+static void cell_ref(const struct sheet_ctx *c, char *out)
+{
+    char col[4];
+    xlsx_col_name(c->col, col);
+    snprintf(out, 16, "%s%u", col, c->row);
+}
+
+static void row_start(struct sheet_ctx *c, const XML_Char **atts)
+{
+    struct xlsx_book *b = c->x.b;
+    const char *r = attr(atts, "r");
+    long long num = c->row + 1;
+    if (r) {
+        num = parse_uint(r, strlen(r), MAX_ROW_NUMBER);
+        if (num < 1) {
+            xfail(&c->x, XLSX_BAD_XML, "sheet %s: bad row number \"%.20s\"", c->sheet, r);
+            return;
+        }
+        if (num <= c->row) {
+            xfail(&c->x, XLSX_BAD_XML, "sheet %s: row %lld comes after row %u", c->sheet, num,
+                  c->row);
+            return;
+        }
+    } else if (num > MAX_ROW_NUMBER) {
+        xfail(&c->x, XLSX_BAD_XML, "sheet %s: more than %u rows", c->sheet, MAX_ROW_NUMBER);
+        return;
+    }
+    c->row = (unsigned)num;
+    c->row_depth = c->x.depth;
+    c->have_col = 0;
+    b->npend = 0;
+    b->row_len = 0;
+}
+
+static void cell_start(struct sheet_ctx *c, const XML_Char **atts)
+{
+    struct xlsx_book *b = c->x.b;
+    const char *r = NULL, *t = NULL, *s = NULL;
+    for (; *atts; atts += 2) {
+        const char *a = local(atts[0]);
+        if (a[0] && !a[1]) {
+            if (a[0] == 'r')
+                r = atts[1];
+            else if (a[0] == 't')
+                t = atts[1];
+            else if (a[0] == 's')
+                s = atts[1];
+        }
+    }
+    unsigned col = c->have_col ? c->last_col + 1 : 0;
+    if (r) {
+        const char *p = r;
+        unsigned v = 0;
+        while (((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')) && v <= MAX_COLUMNS)
+            v = v * 26 + (unsigned)((*p++ | 0x20) - 'a' + 1);
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (v == 0 || v > MAX_COLUMNS || *p) {
+            xfail(&c->x, XLSX_BAD_XML, "sheet %s row %u: bad cell reference \"%.20s\"", c->sheet,
+                  c->row, r);
+            return;
+        }
+        col = v - 1;
+    }
+    c->col = col;
+    if (col >= MAX_COLUMNS || (c->have_col && col <= c->last_col)) {
+        char ref[16];
+        cell_ref(c, ref);
+        xfail(&c->x, XLSX_BAD_XML, "sheet %s: cell %s is out of order", c->sheet, ref);
+        return;
+    }
+    if (!t || !strcmp(t, "n"))
+        c->t = CT_N;
+    else if (!strcmp(t, "s"))
+        c->t = CT_S;
+    else if (!strcmp(t, "str"))
+        c->t = CT_STR;
+    else if (!strcmp(t, "inlineStr"))
+        c->t = CT_INLINE;
+    else if (!strcmp(t, "b"))
+        c->t = CT_B;
+    else if (!strcmp(t, "e"))
+        c->t = CT_E;
+    else if (!strcmp(t, "d"))
+        c->t = CT_D;
+    else {
+        char ref[16];
+        cell_ref(c, ref);
+        xfail(&c->x, XLSX_BAD_XML, "sheet %s: cell %s has an unknown type \"%.20s\"", c->sheet, ref,
+              t);
+        return;
+    }
+    c->fmt = 0;
+    if (s) {
+        long long xf = parse_uint(s, strlen(s), INT_MAX);
+        if (xf >= 0 && (size_t)xf < b->nxf)
+            c->fmt = b->xf_fmt[xf];
+    }
+    c->cell_depth = c->x.depth;
+    c->is_depth = 0;
+    c->rph = 0;
+    c->collect = 0;
+    c->start = b->row_len;
+}
+
+/* Room for `more` bytes of row text, within max_row_bytes. */
+static int row_reserve(struct sheet_ctx *c, size_t more)
+{
+    struct xlsx_book *b = c->x.b;
+    if (b->row_len + more > b->lim.max_row_bytes) {
+        xfail(&c->x, XLSX_TOO_LARGE, "sheet %s: row %u holds more than %zu bytes of text", c->sheet,
+              c->row, b->lim.max_row_bytes);
+        return -1;
+    }
+    if (grow((void **)&b->rowbuf, &b->row_cap, b->row_len + more, 1)) {
+        xfail(&c->x, XLSX_NOMEM, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void XMLCALL sheet_text(void *ud, const XML_Char *s, int len)
+{
+    struct sheet_ctx *c = ud;
+    c->x.event = 1;
+    if (!c->collect || c->x.stopped)
+        return;
+    struct xlsx_book *b = c->x.b;
+    if (b->row_len - c->start + (size_t)len > b->lim.max_cell_bytes) {
+        char ref[16];
+        cell_ref(c, ref);
+        xfail(&c->x, XLSX_TOO_LONG, "sheet %s: cell %s holds more than %zu bytes", c->sheet, ref,
+              b->lim.max_cell_bytes);
+        return;
+    }
+    if (row_reserve(c, (size_t)len))
+        return;
+    memcpy(b->rowbuf + b->row_len, s, (size_t)len);
+    b->row_len += (size_t)len;
+}
+
+static void cell_end(struct sheet_ctx *c)
+{
+    struct xlsx_book *b = c->x.b;
+    c->cell_depth = 0;
+    c->collect = 0;
+    c->have_col = 1;
+    c->last_col = c->col;
+    /* room for a NUL, a date text and its NUL after the stored value */
+    if (row_reserve(c, 34))
+        return;
+    char *v = b->rowbuf + c->start;
+    size_t n = b->row_len - c->start;
+    struct pending p = {.col = c->col, .off = c->start, .len = n};
+    char ref[16];
+    switch (c->t) {
+    case CT_S: {
+        long long i = parse_uint(v, n, LLONG_MAX);
+        b->row_len = c->start;
+        if (n == 0)
+            return;
+        if (i < 0 || (size_t)i >= b->nsst) {
+            cell_ref(c, ref);
+            xfail(&c->x, XLSX_BAD_XML, "sheet %s: cell %s refers to a missing shared string",
+                  c->sheet, ref);
+            return;
+        }
+        p.type = XLSX_STRING;
+        p.ext = b->sst + b->sst_idx[i].off;
+        p.len = b->sst_idx[i].len;
+        if (p.len > b->lim.max_cell_bytes) {
+            cell_ref(c, ref);
+            xfail(&c->x, XLSX_TOO_LONG, "sheet %s: cell %s holds more than %zu bytes", c->sheet,
+                  ref, b->lim.max_cell_bytes);
+            return;
+        }
+        break;
+    }
+    case CT_STR:
+    case CT_INLINE:
+        p.len = decode_escapes(v, n);
+        p.type = XLSX_STRING;
+        break;
+    case CT_E:
+        p.type = XLSX_ERROR;
+        break;
+    case CT_B:
+        b->row_len = c->start;
+        if (n == 0)
+            return;
+        p.type = XLSX_BOOL;
+        if ((n == 1 && v[0] == '1') || (n == 4 && !strncasecmp(v, "true", 4))) {
+            p.ext = "TRUE";
+        } else if ((n == 1 && v[0] == '0') || (n == 5 && !strncasecmp(v, "false", 5))) {
+            p.ext = "FALSE";
+        } else {
+            cell_ref(c, ref);
+            xfail(&c->x, XLSX_BAD_XML, "sheet %s: cell %s has a bad boolean", c->sheet, ref);
+            return;
+        }
+        p.len = strlen(p.ext);
+        break;
+    case CT_N:
+    case CT_D: {
+        char date[32];
+        size_t dl = c->t == CT_D ? iso_text(v, n, date)
+                    : c->fmt     ? serial_text(v, n, b->date1904, c->fmt, date)
+                                 : 0;
+        p.type = c->t == CT_D ? XLSX_DATE : XLSX_NUMBER;
+        if (dl) {
+            p.type = XLSX_DATE;
+            p.raw_off = c->start;
+            p.raw_len = n;
+            v[n] = 0;
+            p.off = c->start + n + 1;
+            p.len = dl;
+            memcpy(b->rowbuf + p.off, date, dl);
+            b->row_len = p.off;
+        }
+        break;
+    }
+    }
+    if (p.len == 0) { /* no value: the cell is left out */
+        b->row_len = c->start;
+        return;
+    }
+    if (!p.ext) {
+        b->row_len = p.off + p.len;
+        b->rowbuf[b->row_len++] = 0;
+    }
+    if (!p.raw_len) {
+        p.raw_off = p.off;
+        p.raw_len = p.len;
+    }
+    if (b->npend >= b->lim.max_cells_per_row) {
+        xfail(&c->x, XLSX_TOO_MANY_CELLS, "sheet %s: row %u has more than %zu cells", c->sheet,
+              c->row, b->lim.max_cells_per_row);
+        return;
+    }
+    if (b->npend == b->pend_cap) { /* pend and cells grow together */
+        size_t cap = b->pend_cap;
+        if (grow((void **)&b->pend, &cap, b->npend + 1, sizeof *b->pend)) {
+            xfail(&c->x, XLSX_NOMEM, "out of memory");
+            return;
+        }
+        struct xlsx_cell *cells = reallocarray(b->cells, cap, sizeof *cells);
+        if (!cells) {
+            xfail(&c->x, XLSX_NOMEM, "out of memory");
+            return;
+        }
+        b->cells = cells;
+        b->pend_cap = cap;
+    }
+    b->pend[b->npend++] = p;
+}
+
+static void row_end(struct sheet_ctx *c)
+{
+    struct xlsx_book *b = c->x.b;
+    c->row_depth = 0;
+    if (!b->npend)
+        return;
+    if (c->row > b->lim.max_rows) {
+        xfail(&c->x, XLSX_TOO_MANY_ROWS, "sheet %s: row %u holds values; at most %zu rows",
+              c->sheet, c->row, b->lim.max_rows);
+        return;
+    }
+    for (size_t i = 0; i < b->npend; i++) {
+        const struct pending *p = &b->pend[i];
+        const char *text = p->ext ? p->ext : b->rowbuf + p->off;
+        b->cells[i] = (struct xlsx_cell){p->col,
+                                         p->type,
+                                         text,
+                                         p->len,
+                                         p->ext ? text : b->rowbuf + p->raw_off,
+                                         p->ext ? p->len : p->raw_len};
+    }
+    int rc = c->cb(c->arg, c->row, b->cells, b->npend);
+    b->npend = 0;
+    b->row_len = 0;
+    if (rc) {
+        c->x.status = rc;
+        c->x.stopped = 1;
+        XML_StopParser(c->x.p, XML_FALSE);
+    }
+}
+
+static int is_name(const char *n, const char *want)
+{
+    return n[0] == want[0] && !strcmp(n, want);
+}
+
+static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char **atts)
+{
+    struct sheet_ctx *c = ud;
+    if (enter(&c->x))
+        return;
+    const char *n = local(name);
+    if (c->cell_depth) {
+        if (is_name(n, "v")) {
+            c->collect = c->t != CT_INLINE;
+        } else if (is_name(n, "is")) {
+            if (!c->is_depth)
+                c->is_depth = c->x.depth;
+        } else if (is_name(n, "rPh")) {
+            c->rph++;
+        } else if (is_name(n, "t")) {
+            c->collect = c->is_depth && !c->rph && c->t == CT_INLINE;
+        }
+    } else if (c->row_depth) {
+        if (is_name(n, "c"))
+            cell_start(c, atts);
+    } else if (c->data_depth) {
+        if (is_name(n, "row"))
+            row_start(c, atts);
+    } else if (is_name(n, "sheetData")) {
+        c->data_depth = c->x.depth;
+    }
+}
+
+static void XMLCALL sheet_end(void *ud, const XML_Char *name)
+{
+    struct sheet_ctx *c = ud;
+    unsigned d = c->x.depth;
+    if (leave(&c->x))
+        return;
+    if (c->cell_depth) {
+        const char *n = local(name);
+        if (d == c->cell_depth)
+            cell_end(c);
+        else if (is_name(n, "v") || is_name(n, "t"))
+            c->collect = 0;
+        else if (is_name(n, "rPh") && c->rph)
+            c->rph--;
+        else if (d == c->is_depth)
+            c->is_depth = 0;
+    } else if (c->row_depth) {
+        if (d == c->row_depth)
+            row_end(c);
+    } else if (c->data_depth && d == c->data_depth) {
+        xdone(&c->x); /* what follows <sheetData> (merges, validations, ...) is not needed */
+    }
+}
+
+/* ---- opening ---- */
+
+/* Checks every member's declared sizes and methods before anything is inflated. */
+static int check_members(struct xlsx_book *b, char *err, size_t errlen)
+{
+    zip_int64_t n = zip_get_num_entries(b->za, 0);
+    if (n <= 0)
+        return fail(err, errlen, XLSX_NOT_XLSX, "the zip archive is empty");
+    if (n > MAX_MEMBERS)
+        return fail(err, errlen, XLSX_TOO_LARGE, "the zip archive has more than %d entries",
+                    MAX_MEMBERS);
+    zip_uint64_t total = 0;
+    for (zip_int64_t i = 0; i < n; i++) {
+        zip_stat_t st;
+        if (zip_stat_index(b->za, (zip_uint64_t)i, 0, &st) < 0)
+            return fail(err, errlen, XLSX_NOT_XLSX, "zip entry %lld: %s", (long long)i,
+                        zip_strerror(b->za));
+        const char *name = (st.valid & ZIP_STAT_NAME) ? st.name : "?";
+        if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE)
+            return fail(err, errlen, XLSX_ENCRYPTED, "%.200s: the zip entry is encrypted", name);
+        if (!(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE) ||
+            !(st.valid & ZIP_STAT_COMP_METHOD))
+            return fail(err, errlen, XLSX_NOT_XLSX, "%.200s: zip entry without sizes", name);
+        if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE)
+            return fail(err, errlen, XLSX_NOT_XLSX,
+                        "%.200s: compression method %d is not used by spreadsheets", name,
+                        (int)st.comp_method);
+        if (st.size > b->lim.max_uncompressed_bytes ||
+            (total += st.size) > b->lim.max_uncompressed_bytes)
+            return fail(err, errlen, XLSX_TOO_LARGE,
+                        "the workbook inflates to more than %zu bytes (%.200s)",
+                        b->lim.max_uncompressed_bytes, name);
+        if (st.size > RATIO_FLOOR && st.size / (st.comp_size ? st.comp_size : 1) > b->lim.max_ratio)
+            return fail(err, errlen, XLSX_TOO_LARGE,
+                        "%.200s: compressed more than %zu:1 (zip bomb?)", name, b->lim.max_ratio);
+    }
+    return XLSX_OK;
+}
+
+/* Reads a relationships part; 1 when it does not exist. */
+static int read_rels(struct xlsx_book *b, const char *path, struct rels_ctx *rc, char *err,
+                     size_t errlen)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->x.err = err;
+    rc->x.errlen = errlen;
+    return parse_part(b, path, &rc->x, rels_start, any_end, no_text);
+}
+
+static int load_structure(struct xlsx_book *b, char *err, size_t errlen)
+{
+    struct rels_ctx rc;
+    int rc_status = read_rels(b, "_rels/.rels", &rc, err, errlen);
+    if (rc_status < 0)
+        goto out;
+    const struct rel *doc = rc_status == 0 ? rel_by_type(&rc, "/officeDocument") : NULL;
+    b->wb_path = doc ? resolve("", doc->target) : strdup(DEFAULT_WORKBOOK);
+    rels_free(&rc);
+    if (!b->wb_path)
+        return fail(err, errlen, XLSX_NOT_XLSX, "the package names no usable workbook");
+    if (ends_with(b->wb_path, ".bin"))
+        return fail(err, errlen, XLSX_NOT_XLSX,
+                    "this is a binary workbook (.xlsb); save it as .xlsx");
+
+    memset(&rc, 0, sizeof rc);
+    struct xml_ctx x = {.err = err, .errlen = errlen};
+    int st = parse_part(b, b->wb_path, &x, wb_start, any_end, no_text);
+    if (st == 1)
+        return fail(err, errlen, XLSX_NOT_XLSX,
+                    "no workbook in this zip (%.200s): not an xlsx file", b->wb_path);
+    if (st < 0)
+        return st;
+    if (b->nsheets == 0)
+        return fail(err, errlen, XLSX_NOT_XLSX, "the workbook has no sheets");
+
+    /* the workbook's own relationships: <dir>/_rels/<name>.rels */
+    char path[MAX_NAME + 16];
+    const char *slash = strrchr(b->wb_path, '/');
+    int dl = slash ? (int)(slash - b->wb_path + 1) : 0;
+    snprintf(path, sizeof path, "%.*s_rels/%s.rels", dl, b->wb_path, b->wb_path + dl);
+    rc_status = read_rels(b, path, &rc, err, errlen);
+    if (rc_status == 1)
+        rc_status = fail(err, errlen, XLSX_NOT_XLSX, "no workbook relationships (%.200s)", path);
+    if (rc_status)
+        goto out;
+    for (size_t i = 0; i < b->nsheets; i++) {
+        struct sheet *s = &b->sheets[i];
+        for (size_t k = 0; k < rc.n; k++) {
+            if (strcmp(rc.v[k].id, s->rid))
+                continue;
+            s->worksheet = ends_with(rc.v[k].type, "/worksheet");
+            s->path = resolve(b->wb_path, rc.v[k].target);
+            break;
+        }
+    }
+    const struct rel *sst = rel_by_type(&rc, "/sharedStrings");
+    const struct rel *sty = rel_by_type(&rc, "/styles");
+    b->sst_path = sst ? resolve(b->wb_path, sst->target) : NULL;
+    b->styles_path = sty ? resolve(b->wb_path, sty->target) : NULL;
+    rc_status = XLSX_OK;
+out:
+    rels_free(&rc);
+    return rc_status;
+}
+
+static int load_styles(struct xlsx_book *b, char *err, size_t errlen)
+{
+    if (!b->styles_path)
+        return XLSX_OK;
+    struct styles_ctx c = {.x = {.err = err, .errlen = errlen}};
+    int st = parse_part(b, b->styles_path, &c.x, styles_start, styles_end, no_text);
+    if (st == 0 && styles_finish(b, &c))
+        st = fail(err, errlen, XLSX_NOMEM, "out of memory");
+    free(c.fmt_id);
+    free(c.fmt_flags);
+    free(c.xf_id);
+    return st < 0 ? st : XLSX_OK;
+}
+
+static int load_shared_strings(struct xlsx_book *b, char *err, size_t errlen)
+{
+    if (!b->sst_path)
+        return XLSX_OK;
+    struct sst_ctx c = {.x = {.err = err, .errlen = errlen}};
+    int st = parse_part(b, b->sst_path, &c.x, sst_start, sst_end, sst_text);
+    return st < 0 ? st : XLSX_OK;
+}
+
+/* Opens the archive over `src` (taken: freed here on failure) and loads the workbook. */
+static int open_source(zip_source_t *src, const struct xlsx_limits *lim, struct xlsx_book **out,
+                       char *err, size_t errlen)
+{
+    struct xlsx_book *b = calloc(1, sizeof *b);
+    if (!b) {
+        zip_source_free(src);
+        return fail(err, errlen, XLSX_NOMEM, "out of memory");
+    }
+    b->lim = *lim;
+    zip_error_t ze;
+    zip_error_init(&ze);
+    b->za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &ze);
+    int rc;
+    if (!b->za) {
+        int code = zip_error_code_zip(&ze);
+        rc = code == ZIP_ER_MEMORY ? fail(err, errlen, XLSX_NOMEM, "out of memory")
+             : code == ZIP_ER_READ || code == ZIP_ER_SEEK || code == ZIP_ER_OPEN
+                 ? fail(err, errlen, XLSX_IO, "cannot read the file: %s", zip_error_strerror(&ze))
+             : code == ZIP_ER_NOZIP
+                 ? fail(err, errlen, XLSX_NOT_XLSX, "not an xlsx file (not a zip)")
+                 : fail(err, errlen, XLSX_NOT_XLSX, "not an xlsx file (damaged zip: %s)",
+                        zip_error_strerror(&ze));
+        zip_error_fini(&ze);
+        zip_source_free(src);
+        free(b);
+        return rc;
+    }
+    zip_error_fini(&ze);
+    if ((rc = check_members(b, err, errlen)) || (rc = load_structure(b, err, errlen)) ||
+        (rc = load_styles(b, err, errlen)) || (rc = load_shared_strings(b, err, errlen))) {
+        xlsx_close(b);
+        return rc;
+    }
+    *out = b;
+    return XLSX_OK;
+}
+
+static void fill_limits(const struct xlsx_limits *in, struct xlsx_limits *lim)
+{
+    xlsx_limits_default(lim);
+    if (!in)
+        return;
+    size_t *d = &lim->max_file_bytes;
+    const size_t *s = &in->max_file_bytes;
+    for (size_t i = 0; i < sizeof *lim / sizeof(size_t); i++) /* all fields are size_t */
+        if (s[i])
+            d[i] = s[i];
+}
+
+/* An OLE compound file is a legacy .xls or a password-protected .xlsx (which Office wraps in one
+ * with an "EncryptionInfo" stream). */
+static const unsigned char cfb_magic[8] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
+
+static int cfb_error(const unsigned char *data, size_t len, char *err, size_t errlen)
+{
+    static const char enc[] = "E\0n\0c\0r\0y\0p\0t\0i\0o\0n\0I\0n\0f\0o\0";
+    if (memmem(data, len, enc, sizeof enc - 1))
+        return fail(err, errlen, XLSX_ENCRYPTED,
+                    "the workbook is password-protected; save it without a password");
+    return fail(err, errlen, XLSX_NOT_XLSX,
+                "this is a legacy .xls (or other Office) file; save it as .xlsx");
+}
+
+int xlsx_open(const char *path, const struct xlsx_limits *lim_in, struct xlsx_book **out, char *err,
+              size_t errlen)
+{
+    struct xlsx_limits lim;
+    fill_limits(lim_in, &lim);
+    *out = NULL;
+    FILE *f = fopen(path, "rbe");
+    if (!f)
+        return fail(err, errlen, XLSX_IO, "cannot open the file: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return fail(err, errlen, XLSX_IO, "not a regular file");
+    }
+    if ((unsigned long long)sb.st_size > lim.max_file_bytes) {
+        fclose(f);
+        return fail(err, errlen, XLSX_TOO_LARGE, "the file is larger than %zu bytes",
+                    lim.max_file_bytes);
+    }
+    unsigned char head[1 << 16];
+    size_t got = fread(head, 1, sizeof head, f);
+    if (got >= 8 && !memcmp(head, cfb_magic, 8)) {
+        /* the directory may lie further in: look through the file in chunks */
+        int rc = XLSX_NOT_XLSX;
+        do {
+            rc = cfb_error(head, got, err, errlen);
+            if (rc == XLSX_ENCRYPTED || got < sizeof head)
+                break;
+            memmove(head, head + sizeof head - 32, 32); /* a name across the boundary */
+            got = 32 + fread(head + 32, 1, sizeof head - 32, f);
+        } while (got > 32);
+        fclose(f);
+        return rc;
+    }
+    if (got < 4 || memcmp(head, "PK", 2)) {
+        fclose(f);
+        return fail(err, errlen, XLSX_NOT_XLSX, "not an xlsx file (not a zip)");
+    }
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_filep_create(f, 0, (zip_int64_t)sb.st_size, &ze);
+    zip_error_fini(&ze);
+    if (!src) {
+        fclose(f);
+        return fail(err, errlen, XLSX_NOMEM, "out of memory");
+    }
+    return open_source(src, &lim, out, err, errlen);
+}
+
+int xlsx_open_mem(const void *data, size_t len, const struct xlsx_limits *lim_in,
+                  struct xlsx_book **out, char *err, size_t errlen)
+{
+    struct xlsx_limits lim;
+    fill_limits(lim_in, &lim);
+    *out = NULL;
+    if (len > lim.max_file_bytes)
+        return fail(err, errlen, XLSX_TOO_LARGE, "the file is larger than %zu bytes",
+                    lim.max_file_bytes);
+    if (len >= 8 && !memcmp(data, cfb_magic, 8))
+        return cfb_error(data, len, err, errlen);
+    if (len < 4 || memcmp(data, "PK", 2))
+        return fail(err, errlen, XLSX_NOT_XLSX, "not an xlsx file (not a zip)");
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
+    zip_error_fini(&ze);
+    if (!src)
+        return fail(err, errlen, XLSX_NOMEM, "out of memory");
+    return open_source(src, &lim, out, err, errlen);
+}
+
+size_t xlsx_sheet_count(const struct xlsx_book *b)
+{
+    return b->nsheets;
+}
+
+const char *xlsx_sheet_name(const struct xlsx_book *b, size_t i)
+{
+    return i < b->nsheets ? b->sheets[i].name : NULL;
+}
+
+enum xlsx_sheet_state xlsx_sheet_state(const struct xlsx_book *b, size_t i)
+{
+    return i < b->nsheets ? b->sheets[i].state : XLSX_VISIBLE;
+}
+
+int xlsx_read_sheet(struct xlsx_book *b, const char *sheet_name, xlsx_row_cb cb, void *arg,
+                    char *err, size_t errlen)
+{
+    const struct sheet *s = NULL;
+    for (size_t i = 0; i < b->nsheets && !s; i++)
+        if (!strcmp(b->sheets[i].name, sheet_name))
+            s = &b->sheets[i];
+    for (size_t i = 0; i < b->nsheets && !s; i++)
+        if (!strcasecmp(b->sheets[i].name, sheet_name))
+            s = &b->sheets[i];
+    if (!s)
+        return fail(err, errlen, XLSX_NO_SHEET, "no sheet named \"%.200s\"", sheet_name);
+    if (!s->worksheet || !s->path)
+        return fail(err, errlen, XLSX_NO_SHEET, "sheet \"%.200s\" is not a worksheet", s->name);
+    struct sheet_ctx c = {
+        .x = {.err = err, .errlen = errlen}, .sheet = s->name, .cb = cb, .arg = arg};
+    b->npend = 0;
+    b->row_len = 0;
+    int rc = parse_part(b, s->path, &c.x, sheet_start, sheet_end, sheet_text);
+    if (rc == 1)
+        return fail(err, errlen, XLSX_BAD_XML, "sheet \"%.200s\": its part %.200s is missing",
+                    s->name, s->path);
+    return rc;
+}
+
+void xlsx_close(struct xlsx_book *b)
+{
+    if (!b)
+        return;
+    if (b->za)
+        zip_discard(b->za);
+    for (size_t i = 0; i < b->nsheets; i++) {
+        free(b->sheets[i].name);
+        free(b->sheets[i].rid);
+        free(b->sheets[i].path);
+    }
+    free(b->sheets);
+    free(b->wb_path);
+    free(b->sst_path);
+    free(b->styles_path);
+    free(b->sst);
+    free(b->sst_idx);
+    free(b->xf_fmt);
+    free(b->rowbuf);
+    free(b->pend);
+    free(b->cells);
+    free(b);
 }

@@ -50,7 +50,8 @@ enum xlsx_cell_type {
     XLSX_ERROR,     /* "#N/A", "#DIV/0!", ... */
 };
 
-/* One cell with a value. `text` is NUL-terminated UTF-8 of `len` bytes (never 0). For
+/* One cell with a value. `text` is NUL-terminated UTF-8 of `len` bytes (never 0); strings are
+ * exactly as typed (leading, trailing and repeated spaces kept; _xHHHH_ escapes decoded). For
  * XLSX_DATE it reads "YYYY-MM-DD", "YYYY-MM-DD HH:MM:SS" (a time of day is shown or present) or
  * "HH:MM:SS" (a time format, serial below 1), from the 1900 (with Excel's 1900-02-29) or 1904
  * date system of the workbook; `raw` is then the stored serial. For other types raw == text. */
@@ -92,10 +93,18 @@ const char *xlsx_sheet_name(const struct xlsx_book *book, size_t i); /* NULL pas
 enum xlsx_sheet_state xlsx_sheet_state(const struct xlsx_book *book, size_t i);
 
 /* Reads the sheet named `sheet_name` (exact match first, then ASCII case-insensitive, as Excel
- * compares names), streaming its XML and calling cb for each row. Returns XLSX_OK after the last
- * row, the callback's non-zero value if it stopped the reading, or a negative xlsx_status with a
- * message in err (rows before the problem have been delivered). A book reads one sheet at a
- * time; books are independent, so threads may each use their own. */
+ * compares names), streaming its XML and calling cb for each row. Cells without a value (styled
+ * blanks, <v/>, "" results, formulas saved without a cached value) are left out. Returns XLSX_OK
+ * after the last row, the callback's non-zero value if it stopped the reading, or a negative
+ * xlsx_status with a message in err; rows before the problem have been delivered:
+ *   XLSX_NO_SHEET        no such sheet, or a chart sheet
+ *   XLSX_TOO_MANY_ROWS   a value in a row past max_rows ("row 100002 holds values; ...")
+ *   XLSX_TOO_MANY_CELLS, XLSX_TOO_LONG   a row or cell past its limit (the message names it)
+ *   XLSX_TOO_LARGE       a row past max_row_bytes, or the part inflating past its declared size
+ *   XLSX_BAD_XML         malformed XML, DOCTYPE, rows or cells out of order, bad references
+ *   XLSX_NOT_XLSX        a damaged zip entry (CRC), XLSX_NOMEM
+ * Not reentrant: do not call it from the callback. Books are independent, so threads may each
+ * use their own. */
 int xlsx_read_sheet(struct xlsx_book *book, const char *sheet_name, xlsx_row_cb cb, void *arg,
                     char *err, size_t errlen);
 

@@ -20,8 +20,19 @@
 
 #define MAX_COLUMNS    64  /* per sheet; records.h has about 20 */
 #define MAX_ENUM_TEXT  256 /* one "code-名称" entry */
-#define EXCEL_LIST_MAX 255 /* characters of an inline drop-down list, commas included */
-#define EXCEL_MAX_CELL 32767
+#define EXCEL_TEXT_MAX 255 /* characters of a validation message */
+
+/* Characters of an inline drop-down list, commas included (Excel's limit); longer lists refer to
+ * the 选项 sheet instead. A test build lowers it to exercise that path. */
+#ifndef XLSXW_INLINE_LIST_MAX
+#define XLSXW_INLINE_LIST_MAX 255
+#endif
+
+/* Column widths of the instructions sheet (characters; a CJK character takes 2). */
+#define HELP_WIDTH_RULE    46
+#define HELP_WIDTH_LIST    30
+#define HELP_WIDTH_EXAMPLE 26
+#define HELP_WIDTH_ALL     (20 + 6 + 18 + HELP_WIDTH_RULE + HELP_WIDTH_LIST + 2 * HELP_WIDTH_EXAMPLE)
 
 /* Read-only columns an export appends after the template's. */
 struct extra_column {
@@ -120,7 +131,8 @@ static const char *const rules_common[] = {
     "（如 001 变成 1）或把长编号变成科学计数法。",
     "数值列（如车位数量、经度、纬度、功率、电压、电流）请填写数字，不要加单位，"
     "也不要把数字存成文本。",
-    "带下拉箭头的列请从下拉列表中选择“代码-名称”（如“1-公共”），导入时按代码识别。",
+    "带下拉箭头的列请从下拉列表中选择“代码-名称”（如“1-公共”），也可以只填代码（如“1”），"
+    "导入时按代码识别。",
     "经纬度使用 GCJ-02 坐标系（高德、腾讯地图坐标），最多 6 位小数，"
     "如 经度 113.392782、纬度 22.517645。",
     "上传后整个文件一起校验：只要有一处错误，整个文件都不会导入；系统会列出每个问题所在的工作表、"
@@ -157,7 +169,7 @@ struct book {
     size_t nsheets;
     lxw_format *head_req, *head_opt, *head_extra, *text, *date, *title, *bold, *wrap, *table_head,
         *ex_text, *ex_num, *ex_date;
-    char *list_ref[REC_SHEETS][MAX_COLUMNS]; /* 选项 range, or NULL for an inline list */
+    char list_ref[REC_SHEETS][MAX_COLUMNS][48]; /* 选项 range, or "" for an inline list */
     char err[256];
 };
 
@@ -344,11 +356,6 @@ static void book_discard(struct book *b)
     b->wb = NULL;
     if (b->path[0])
         unlink(b->path);
-    for (size_t s = 0; s < REC_SHEETS; s++)
-        for (size_t c = 0; c < MAX_COLUMNS; c++) {
-            free(b->list_ref[s][c]);
-            b->list_ref[s][c] = NULL;
-        }
 }
 
 /* Closes the workbook and reads the file into *out. */
@@ -393,11 +400,10 @@ fail:
 /* Writes the hidden 选项 sheet: one column per enum column, its "code-名称" entries below a
  * "sheet/label" head, row by row (an export streams every sheet). Lists too long (or with a comma
  * or quote) to be inline get a range of this sheet. */
-static int write_lists(struct book *b, lxw_worksheet *ws)
+static void write_lists(struct book *b, lxw_worksheet *ws)
 {
     struct {
         enum rec_sheet sheet;
-        size_t index;
         const struct rec_column *col;
     } lists[REC_SHEETS * MAX_COLUMNS];
     size_t nlists = 0, longest = 0;
@@ -420,17 +426,12 @@ static int write_lists(struct book *b, lxw_worksheet *ws)
                 if (strpbrk(entry, ",\""))
                     inline_ok = 0;
             }
-            if (!inline_ok || chars - 1 > EXCEL_LIST_MAX) {
+            if (!inline_ok || chars - 1 > XLSXW_INLINE_LIST_MAX) {
                 col_name((lxw_col_t)nlists, name);
-                if (asprintf(&b->list_ref[b->sheets[i]][c], "'%s'!$%s$2:$%s$%zu", SHEET_LISTS, name,
-                             name, n + 1) < 0) {
-                    b->list_ref[b->sheets[i]][c] = NULL;
-                    snprintf(b->err, sizeof b->err, "out of memory");
-                    return -1;
-                }
+                snprintf(b->list_ref[b->sheets[i]][c], sizeof b->list_ref[0][0],
+                         "'%s'!$%s$2:$%s$%zu", SHEET_LISTS, name, name, n + 1);
             }
             lists[nlists].sheet = b->sheets[i];
-            lists[nlists].index = c;
             lists[nlists++].col = &cols[c];
             if (n > longest)
                 longest = n;
@@ -447,7 +448,6 @@ static int write_lists(struct book *b, lxw_worksheet *ws)
                 enum_entry(&lists[k].col->enums[r], entry, sizeof entry);
                 worksheet_write_string(ws, (lxw_row_t)(r + 1), (lxw_col_t)k, entry, b->text);
             }
-    return 0;
 }
 
 /* A drop-down of "code-名称" entries on an enum column's data rows. */
@@ -457,19 +457,26 @@ static int add_dropdown(struct book *b, lxw_worksheet *ws, enum rec_sheet sheet,
     lxw_data_validation dv = {0};
     size_t n = enum_count(col);
     char **list = NULL, *buf = NULL;
-    char title[64], first[MAX_ENUM_TEXT], message[MAX_ENUM_TEXT + 64];
+    char title[64], first[MAX_ENUM_TEXT], message[2 * MAX_ENUM_TEXT + 256];
     lxw_error rc;
 
     dv.validate = LXW_VALIDATION_TYPE_LIST;
-    dv.error_type = LXW_VALIDATION_ERROR_TYPE_STOP;
+    /* A warning, not a stop: a bare code ("1") is valid too (records.h), but is not listed. */
+    dv.error_type = LXW_VALIDATION_ERROR_TYPE_WARNING;
     snprintf(title, sizeof title, "%s", col->label);
     dv.input_title = title;
-    dv.input_message = "请从下拉列表中选择";
+    dv.input_message = "从下拉列表选择，或只填代码";
     dv.error_title = title;
     enum_entry(&col->enums[0], first, sizeof first);
-    snprintf(message, sizeof message, "请从下拉列表中选择“代码-名称”，如“%s”。", first);
+    snprintf(message, sizeof message,
+             "不在下拉列表中。请选择“代码-名称”（如“%s”）或只填代码（如“%s”），"
+             "其他值导入时会被拒绝。",
+             first, col->enums[0].code);
+    if (utf8_chars(message) > EXCEL_TEXT_MAX)
+        snprintf(message, sizeof message, "不在下拉列表中，导入时会被拒绝。");
     dv.error_message = message;
-    if (b->list_ref[sheet][c]) {
+    if (b->list_ref[sheet][c][0]) {
+        dv.validate = LXW_VALIDATION_TYPE_LIST_FORMULA;
         dv.value_formula = b->list_ref[sheet][c];
     } else {
         list = calloc(n + 1, sizeof *list);
@@ -524,7 +531,7 @@ static double column_width(const struct rec_column *col)
     }
     if (want > w)
         w = want;
-    return w > 40 ? 40 : w;
+    return w > 30 ? 30 : w;
 }
 
 /* Heading, widths, column formats, frozen header and drop-downs of one data sheet. */
@@ -555,10 +562,11 @@ static int setup_data_sheet(struct book *b, lxw_worksheet *ws, enum rec_sheet sh
             lxw_comment_options co = {.width = 300, .height = 90, .author = "evgate"};
             char note[512];
 
-            snprintf(note, sizeof note, "%s%s", col->required ? "必填。" : "选填。", col->help);
+            snprintf(note, sizeof note, "%s", col->help);
             worksheet_write_comment_opt(ws, 0, (lxw_col_t)c, note, &co);
         }
-        if (col->kind == REC_ENUM && enum_count(col) && add_dropdown(b, ws, sheet, c, col, last_row))
+        if (col->kind == REC_ENUM && enum_count(col) &&
+            add_dropdown(b, ws, sheet, c, col, last_row))
             return -1;
     }
     for (size_t i = 0; i < nextras; i++) {
@@ -568,6 +576,9 @@ static int setup_data_sheet(struct book *b, lxw_worksheet *ws, enum rec_sheet sh
         worksheet_write_string(ws, 0, c, extras[i].label, b->head_extra);
     }
     worksheet_freeze_panes(ws, 1, 0);
+    worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9);
+    worksheet_repeat_rows(ws, 0, 0);
     return 0;
 }
 
@@ -651,14 +662,22 @@ static const char *kind_text(const struct rec_column *col, char *buf, size_t len
     return "";
 }
 
+/* Lines a wrapped text takes in a column `width` characters wide (2 per CJK character). */
+static size_t text_lines(const char *text, size_t width)
+{
+    size_t w = text_width(text);
+
+    return w ? (w + width - 3) / (width - 2) : 1;
+}
+
 /* Writes a paragraph across the instructions' columns A..G, tall enough for its lines. */
 static lxw_row_t write_paragraph(struct book *b, lxw_worksheet *ws, lxw_row_t r, const char *text,
                                  lxw_format *fmt)
 {
-    size_t lines = (text_width(text) + 149) / 150;
+    size_t lines = text_lines(text, HELP_WIDTH_ALL - 10);
 
     worksheet_merge_range(ws, r, 0, r, 6, text, fmt);
-    worksheet_set_row(ws, r, 18.0 * (double)(lines ? lines : 1), NULL);
+    worksheet_set_row(ws, r, 18.0 * (double)lines, NULL);
     return r + 1;
 }
 
@@ -677,6 +696,7 @@ static int write_column_rules(struct book *b, lxw_worksheet *ws, lxw_row_t *row,
     if (!cols)
         return -1;
     snprintf(buf, sizeof buf, "“%s”工作表", rec_sheet_name(sheet));
+    r++;
     worksheet_write_string(ws, r++, 0, buf, b->bold);
     for (lxw_col_t c = 0; c < (two ? 7 : 6); c++)
         worksheet_write_string(ws, r, c, two && c == 5 ? "示例（第1行）" : heads[c], b->table_head);
@@ -689,6 +709,8 @@ static int write_column_rules(struct book *b, lxw_worksheet *ws, lxw_row_t *row,
         char entry[MAX_ENUM_TEXT];
 
         if (n) {
+            size_t list_lines = 0;
+
             list = malloc(n * MAX_ENUM_TEXT + 1);
             if (!list)
                 return -1;
@@ -696,11 +718,22 @@ static int write_column_rules(struct book *b, lxw_worksheet *ws, lxw_row_t *row,
             for (const struct rec_enum *e = col->enums; e->code; e++) {
                 enum_entry(e, entry, sizeof entry);
                 chars += (size_t)sprintf(list + chars, "%s%s", chars ? "\n" : "", entry);
+                list_lines += text_lines(entry, HELP_WIDTH_LIST);
             }
-            lines = n;
+            lines = list_lines;
         }
-        if (col->help && (text_width(col->help) + 43) / 44 > lines)
-            lines = (text_width(col->help) + 43) / 44;
+        if (col->help && text_lines(col->help, HELP_WIDTH_RULE) > lines)
+            lines = text_lines(col->help, HELP_WIDTH_RULE);
+        for (int i = 0; ex && i < (two ? 2 : 1); i++) {
+            const struct rec_enum *e = ex->value[i] ? enum_find(col, ex->value[i]) : NULL;
+
+            if (e)
+                enum_entry(e, entry, sizeof entry);
+            else
+                snprintf(entry, sizeof entry, "%s", ex->value[i] ? ex->value[i] : "");
+            if (text_lines(entry, HELP_WIDTH_EXAMPLE) > lines)
+                lines = text_lines(entry, HELP_WIDTH_EXAMPLE);
+        }
         snprintf(head, sizeof head, "%s%s", col->label, col->required ? "*" : "");
         worksheet_write_string(ws, r, 0, head, col->required ? b->head_req : b->head_opt);
         worksheet_write_string(ws, r, 1, col->required ? "是" : "否", b->wrap);
@@ -726,12 +759,15 @@ static int write_help(struct book *b, lxw_worksheet *ws, enum xlsxw_book which)
     lxw_row_t r = 0;
     char line[1024];
 
+    worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9); /* A4 */
+    worksheet_fit_to_pages(ws, 1, 0);
     worksheet_set_column(ws, 0, 0, 20, NULL);
     worksheet_set_column(ws, 1, 1, 6, NULL);
     worksheet_set_column(ws, 2, 2, 18, NULL);
-    worksheet_set_column(ws, 3, 3, 46, NULL);
-    worksheet_set_column(ws, 4, 4, 26, NULL);
-    worksheet_set_column(ws, 5, 6, 24, NULL);
+    worksheet_set_column(ws, 3, 3, HELP_WIDTH_RULE, NULL);
+    worksheet_set_column(ws, 4, 4, HELP_WIDTH_LIST, NULL);
+    worksheet_set_column(ws, 5, 6, HELP_WIDTH_EXAMPLE, NULL);
     worksheet_set_row(ws, 0, 24, NULL);
     worksheet_write_string(ws, r++, 0,
                            which == XLSXW_STATIONS ? "《1.先导入-充电站信息》填写说明"
@@ -783,7 +819,8 @@ int xlsxw_template(enum xlsxw_book which, unsigned char **out, size_t *len, char
         snprintf(b.err, sizeof b.err, "cannot add the worksheets");
         goto fail;
     }
-    if (write_lists(&b, lists) || write_help(&b, help, which))
+    write_lists(&b, lists);
+    if (write_help(&b, help, which))
         goto fail;
     for (size_t i = 0; i < b.nsheets; i++)
         if (setup_data_sheet(&b, data[i], b.sheets[i], NULL, 0, XLSXW_VALIDATION_ROWS, 1))
@@ -955,8 +992,7 @@ int xlsxw_export(enum xlsxw_book which, const json_t *items, unsigned char **out
         snprintf(b.err, sizeof b.err, "cannot add the worksheets");
         goto fail;
     }
-    if (write_lists(&b, lists))
-        goto fail;
+    write_lists(&b, lists);
     for (i = 0; i < b.nsheets; i++) {
         lxw_row_t last = nrows[i] > XLSXW_VALIDATION_ROWS ? (lxw_row_t)nrows[i]
                                                           : (lxw_row_t)XLSXW_VALIDATION_ROWS;

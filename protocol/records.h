@@ -29,13 +29,13 @@ struct rec_column {
     const char *label; /* xlsx header without the required marker: "充电站编号" */
     enum rec_kind kind;
     int required;
-    int max_len;        /* characters, for REC_TEXT */
+    int max_len;         /* characters, for REC_TEXT */
     const char *charset; /* "alnum" ([A-Za-z0-9]), "phone" (digits, '-', '+', space), "area" (a
                           * code rec_area_name() knows) or NULL (any text) */
-    double min, max;    /* for numbers, inclusive ("> 0" with 1 decimal is min 0.1) */
-    int decimals;       /* for REC_DECIMAL */
+    double min, max;     /* for numbers, inclusive ("> 0" with 1 decimal is min 0.1) */
+    int decimals;        /* for REC_DECIMAL */
     const struct rec_enum *enums; /* NULL-code terminated, for REC_ENUM */
-    const char *help;   /* one line for the template's instructions sheet */
+    const char *help;             /* one line for the template's instructions sheet */
 };
 
 /* The sheet's name ("充电站", "充电桩", "充电枪") and its columns in template order. */

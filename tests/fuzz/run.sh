@@ -12,6 +12,8 @@ case $target in
 creditcode) extra=(protocol/creditcode.c) ;;
 text) extra=(mgmt/validate.c mgmt/http.c protocol/creditcode.c) ; libs=(-ljansson -lmicrohttpd) ;;
 config) extra=(common/config.c) ;;
+records) extra=(protocol/records.c protocol/areas_data.c) ;;
+xlsx) extra=(mgmt/xlsx_read.c) ; libs=(-lzip -lexpat -lm) ;;
 *) echo "unknown fuzz target $target" >&2; exit 2 ;;
 esac
 command -v clang >/dev/null || { echo "clang is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }

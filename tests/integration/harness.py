@@ -453,3 +453,105 @@ def detection_application(mode="self", delegate_detection_id=None, tag=None):
         app["delegate_detection_id"] = delegate_detection_id
         app["delegation_scope"] = "委托范围：中山市全部充电站 " + tag
     return app
+
+
+# --- helpers for the records and import tests (issue 4); appended, the API above is unchanged --
+
+def gated_operator(platform, admin=None, **over):
+    """An active operator (active_operator) that passes the access gate: it owns a `self`
+    detection application driven draft → submitted → approved → passed (admin verdict). The
+    Client also carries `.detection_id`."""
+    admin = admin or admin_client(platform)
+    op = active_operator(platform, admin, **over)
+    r = op.post("/api/v1/detections", detection_application("self"))
+    if r.status != 201:
+        raise AssertionError("detection create failed: %r" % r)
+    did = r.json()["id"]
+    steps = [
+        (op, "/api/v1/detections/%d/materials" % did, None),
+        (op, "/api/v1/detections/%d/submit" % did, {}),
+        (admin, "/api/v1/admin/detections/%d/approve" % did, {}),
+        (admin, "/api/v1/admin/detections/%d/verdict" % did,
+         {"verdict": "passed", "note": "线下联调通过"}),
+    ]
+    for client, path, body in steps:
+        if body is None:
+            r = client.post_multipart(path, {}, {"file": ("申请表.pdf", unique_pdf(),
+                                                          "application/pdf")})
+        else:
+            r = client.post(path, body)
+        if r.status not in (200, 201):
+            raise AssertionError("gate step %s failed: %r" % (path, r))
+    r = op.get("/api/v1/access-gate")
+    if r.status != 200 or r.json().get("allowed") is not True:
+        raise AssertionError("operator still not past the access gate: %r" % r)
+    op.detection_id = did
+    return op
+
+
+def station_body(station_id=None, **over):
+    """A valid station body (docs/api-records.md) in 中山市 (area code 442000)."""
+    b = {
+        "station_id": station_id or "ST" + secrets.token_hex(4).upper(),
+        "name": "中山市东区测试充电站",
+        "area_code": "442000",
+        "address": "中山市东区中山四路88号",
+        "station_tel": "0760-88888888",
+        "service_tel": "400-800-8888",
+        "station_type": 1,
+        "station_status": 50,
+        "park_nums": 12,
+        "lng": 113.392614,
+        "lat": 22.517646,
+        "construction": 4,
+        "site_guide": "地下停车场B2层",
+        "business_hours": "00:00-24:00",
+        "electricity_fee": "0.8元/度",
+        "service_fee": "0.6元/度",
+        "park_fee": "首两小时免费",
+        "payment": "线上",
+        "support_order": 0,
+        "remark": "测试",
+    }
+    b.update(over)
+    return b
+
+
+def connector_body(connector_id, ocpp_connector_id, **over):
+    """A valid connector: DC gun, 750 V × 200 A, 60 kW."""
+    c = {
+        "connector_id": connector_id,
+        "ocpp_connector_id": ocpp_connector_id,
+        "connector_name": "%d号枪" % ocpp_connector_id,
+        "connector_type": 4,
+        "voltage_upper_limits": 750,
+        "voltage_lower_limits": 200,
+        "current": 200,
+        "power": 60,
+        "park_no": "A%02d" % ocpp_connector_id,
+        "national_standard": 2,
+    }
+    c.update(over)
+    return c
+
+
+def pile_body(station_id, equipment_id=None, connectors=2, **over):
+    """A valid pile body of `station_id` with `connectors` connectors numbered 1..n whose ids
+    are the equipment id + "C1", "C2", ..."""
+    eid = equipment_id or "EQ" + secrets.token_hex(5).upper()
+    b = {
+        "equipment_id": eid,
+        "station_id": station_id,
+        "manufacturer_id": "MA4UJ9XY0",
+        "manufacturer_name": "星星充电",
+        "equipment_model": "DC-120",
+        "production_date": "2024-05-01",
+        "equipment_type": 1,
+        "power": 120,
+        "lng": 113.392614,
+        "lat": 22.517646,
+        "protocol": "ocpp1.6",
+        "connectors": [connector_body("%sC%d" % (eid, i), i) for i in range(1, connectors + 1)],
+    }
+    b.update(over)
+    return b

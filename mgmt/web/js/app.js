@@ -14,6 +14,10 @@ import { detectionListView } from './views/detection_list.js';
 import { detectionWizardView } from './views/detection_wizard.js';
 import { detectionDetailView } from './views/detection_detail.js';
 import { detectionReviewListView, detectionReviewDetailView } from './views/detection_review.js';
+import { accessListView, accessView } from './views/access.js';
+import { accessReviewListView, accessReviewDetailView } from './views/access_review.js';
+import { stationListView, stationFormView } from './views/stations.js';
+import { pileListView, pileFormView } from './views/piles.js';
 
 const state = { site: { site_name: null, version: null }, account: null, flash: null };
 let renderSeq = 0;
@@ -32,6 +36,17 @@ const routes = [
   { re: /^\/detections\/new$/, view: detectionWizardView, auth: 'operator' },
   { re: /^\/detections\/(\d+)\/edit$/, view: detectionWizardView, auth: 'operator' },
   { re: /^\/detections\/(\d+)$/, view: detectionDetailView, auth: 'operator' },
+  // 充电设施接入 → 申请接入, 我的充电站, 我的充电桩; 接入审核 for admins.
+  { re: /^\/access$/, view: accessListView, auth: 'operator' },
+  { re: /^\/access\/(\d+)$/, view: accessView, auth: 'operator' },
+  { re: /^\/stations$/, view: stationListView, auth: 'operator' },
+  { re: /^\/stations\/new$/, view: stationFormView, auth: 'operator' },
+  { re: /^\/stations\/([^/]+)\/edit$/, view: stationFormView, auth: 'operator' },
+  { re: /^\/piles$/, view: pileListView, auth: 'operator' },
+  { re: /^\/piles\/new$/, view: pileFormView, auth: 'operator' },
+  { re: /^\/piles\/([^/]+)\/edit$/, view: pileFormView, auth: 'operator' },
+  { re: /^\/admin\/access$/, view: accessReviewListView, auth: 'admin' },
+  { re: /^\/admin\/access\/(\d+)$/, view: accessReviewDetailView, auth: 'admin' },
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -141,6 +156,9 @@ function navIcon(kind) {
     review: 'M5 4h10l4 4v12H5zM14 4v5h5M8 13l2.5 2.5L16 10',
     detect: 'M13 2 5 14h6l-1 8 8-12h-6z',
     audit: 'M4 5h16v11H4zM9 20h6M12 16v4M8 10l2.5 2.5L16 8',
+    access: 'M5 3h9l5 5v13H5zM14 3v5h5M12 11v7M9 14l3-3 3 3',
+    station: 'M4 21V9l8-5 8 5v12M9 21v-6h6v6M4 21h16',
+    pile: 'M6 21V4h9v17M4 21h13M15 8h2a2 2 0 0 1 2 2v6a1.5 1.5 0 0 0 3 0V9l-2-2M9 8l-1.5 3h3L9 14',
   };
   return s('svg', { viewBox: '0 0 24 24', class: 'nav-icon', 'aria-hidden': 'true' }, s('path', { d: paths[kind] }));
 }
@@ -156,10 +174,14 @@ function renderSidenav(path) {
   if (state.account.role === 'admin') {
     items.push({ href: '#/admin/accounts', label: t('nav.review'), icon: 'review', test: 'nav-review' });
     items.push({ href: '#/admin/detections', label: t('nav.detection_review'), icon: 'audit', test: 'nav-detection-review' });
+    items.push({ href: '#/admin/access', label: t('nav.access_review'), icon: 'access', test: 'nav-access-review' });
   }
   if (isActiveOperator(state.account)) {
     items.push({ heading: t('nav.access') });
     items.push({ href: '#/detections', label: t('nav.detection'), icon: 'detect', test: 'nav-detection', sub: true });
+    items.push({ href: '#/access', label: t('nav.access_apply'), icon: 'access', test: 'nav-access', sub: true });
+    items.push({ href: '#/stations', label: t('nav.stations'), icon: 'station', test: 'nav-stations', sub: true });
+    items.push({ href: '#/piles', label: t('nav.piles'), icon: 'pile', test: 'nav-piles', sub: true });
   }
   const a = state.account;
   nav.classList.remove('is-hidden');
