@@ -40,7 +40,7 @@ REQUIRED_PLATFORM = ("platform.name", "platform.base_url", "platform.protocol_ve
 COUNT_FIELDS = ("pile_summary.ac_count", "pile_summary.dc_count")
 DETAIL_CODES = ("required", "too_short", "too_long", "too_small", "bad_format", "bad_check",
                 "lowercase", "duplicate", "bad_type", "too_large", "too_many",
-                "immutable")  # docs/api-accounts.md, "Conventions"
+                "immutable", "wrong_state")  # docs/api-accounts.md, "Conventions"
 EDITABLE = ("commissioning_unit", "contact", "platform", "pile_summary", "delegate_detection_id",
             "delegation_scope")
 
