@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +30,8 @@
 #define MAX_NAME         1024 /* sheet names, part paths, relationship ids */
 #define MAX_ROW_NUMBER   1048576u
 #define MAX_COLUMNS      16384u
-#define MAX_SERIAL       2958465.0 /* 9999-12-31 */
+#define MAX_SERIAL       2958465.0   /* 9999-12-31 */
+#define MAX_PARSER_BYTES (16u << 20) /* expat's own memory for one part (names, buffers) */
 #define DEFAULT_WORKBOOK "xl/workbook.xml"
 
 enum { FMT_DATE = 1, FMT_TIME = 2 };
@@ -241,6 +243,76 @@ static int leave(struct xml_ctx *x)
     return x->stopped ? -1 : 0;
 }
 
+/* expat keeps every distinct element and attribute name it meets (about 12 bytes of memory per
+ * byte of input made of new names), so each parser gets a memory budget. Its allocations carry a
+ * header naming their budget; new ones are charged to the budget of the parse running on this
+ * thread (parses nest only if a row callback opens another book). */
+struct budget {
+    size_t used;
+    int exceeded;
+};
+
+union mm_head {
+    struct {
+        size_t size;
+        struct budget *budget;
+    } h;
+    max_align_t align;
+};
+
+static _Thread_local struct budget *current_budget;
+
+static void *mm_malloc(size_t n)
+{
+    struct budget *b = current_budget;
+    if (n > MAX_PARSER_BYTES || (b && b->used + n > MAX_PARSER_BYTES)) {
+        if (b)
+            b->exceeded = 1;
+        return NULL;
+    }
+    union mm_head *p = malloc(sizeof *p + n);
+    if (!p)
+        return NULL;
+    p->h.size = n;
+    p->h.budget = b;
+    if (b)
+        b->used += n;
+    return p + 1;
+}
+
+static void mm_free(void *q)
+{
+    if (!q)
+        return;
+    union mm_head *p = (union mm_head *)q - 1;
+    if (p->h.budget)
+        p->h.budget->used -= p->h.size;
+    free(p);
+}
+
+static void *mm_realloc(void *q, size_t n)
+{
+    if (!q)
+        return mm_malloc(n);
+    union mm_head *p = (union mm_head *)q - 1;
+    struct budget *b = p->h.budget;
+    size_t old = p->h.size;
+    if (n > MAX_PARSER_BYTES || (b && n > old && b->used + (n - old) > MAX_PARSER_BYTES)) {
+        if (b)
+            b->exceeded = 1;
+        return NULL;
+    }
+    union mm_head *np = realloc(p, sizeof *np + n);
+    if (!np)
+        return NULL;
+    np->h.size = n;
+    if (b)
+        b->used = b->used - old + n;
+    return np + 1;
+}
+
+static const XML_Memory_Handling_Suite mm = {mm_malloc, mm_realloc, mm_free};
+
 /* Parses member `name` with the handlers; returns XLSX_OK, 1 when the member does not exist, or
  * a negative status with the message in x->err. Counts the bytes actually inflated: a member
  * producing more than its declared size (which open checked) is refused at once. */
@@ -257,8 +329,11 @@ static int parse_part(struct xlsx_book *b, const char *name, struct xml_ctx *x,
     zip_file_t *zf = zip_fopen_index(b->za, (zip_uint64_t)idx, 0);
     if (!zf)
         return fail(x->err, x->errlen, XLSX_NOT_XLSX, "%s: %s", name, zip_strerror(b->za));
-    XML_Parser p = XML_ParserCreate(NULL);
+    struct budget budget = {0}, *outer = current_budget;
+    current_budget = &budget;
+    XML_Parser p = XML_ParserCreate_MM(NULL, &mm, NULL);
     if (!p) {
+        current_budget = outer;
         zip_fclose(zf);
         return fail(x->err, x->errlen, XLSX_NOMEM, "out of memory");
     }
@@ -303,6 +378,12 @@ static int parse_part(struct xlsx_book *b, const char *name, struct xml_ctx *x,
         }
         if (x->stopped) /* the handlers have all they need */
             break;
+        if (s != XML_STATUS_OK && budget.exceeded) {
+            rc = fail(x->err, x->errlen, XLSX_TOO_LARGE,
+                      "%s: parsing needs more than %u bytes (too many distinct XML names?)", name,
+                      MAX_PARSER_BYTES);
+            break;
+        }
         if (s != XML_STATUS_OK) {
             rc = fail(x->err, x->errlen, XLSX_BAD_XML, "%s: XML error at line %lu: %s", name,
                       (unsigned long)XML_GetCurrentLineNumber(p),
@@ -319,6 +400,7 @@ static int parse_part(struct xlsx_book *b, const char *name, struct xml_ctx *x,
         }
     }
     XML_ParserFree(p);
+    current_budget = outer;
     zip_fclose(zf);
     x->p = NULL;
     return rc;

@@ -64,13 +64,15 @@ struct rec_problem {
 /* Checks one value of column `col`. On success writes the canonical text into out (outlen
  * bytes; numbers without trailing zeros, enums as their code, dates YYYY-MM-DD) and returns 0.
  * Otherwise fills *p and returns -1. `today` is YYYY-MM-DD for "not in the future" (NULL or
- * malformed: no such check). `text` may be NULL for REC_CELL_EMPTY. An optional empty value
- * succeeds with out "". An out of REC_OUT_MAX bytes always suffices; a canonical value that does
- * not fit a smaller one is refused (code too_long). One problem per value, the most useful
- * first: spaces, full_width, then number_as_text / text_as_number / date_serial (their reason
- * adds "; also ..." when the corrected value still breaks a rule), then the value's own rules.
- * Reasons and suggestions are always valid UTF-8; a suggestion is given only when it passes
- * every rule of the column (and fits). */
+ * malformed: no such check). `text` is ignored for REC_CELL_EMPTY (may be NULL); a
+ * REC_CELL_DATE may carry a time ("YYYY-MM-DD HH:MM:SS"), only its date counts. An optional
+ * empty value succeeds with out "". An out of REC_OUT_MAX bytes always suffices; a canonical
+ * value that does not fit a smaller one is refused (code too_long); out may be NULL (outlen 0)
+ * to check only. p may be NULL. One problem per value, the most useful first: spaces,
+ * full_width, then number_as_text / text_as_number / date_serial (their reason adds "; also ..."
+ * when the corrected value still breaks a rule), then the value's own rules. Reasons and
+ * suggestions are always valid UTF-8; a suggestion is given only when it passes every rule of
+ * the column (and fits). */
 int rec_check_value(const struct rec_column *col, enum rec_cell cell, const char *text,
                     const char *today, char *out, size_t outlen, struct rec_problem *p);
 

@@ -985,28 +985,43 @@ class CrashTest(ImportCase):
 
     PILES = 20000
 
-    def big_piles_file(self, sid):
+    def big_piles_file(self, prefix, sid):
         wb = openpyxl.Workbook(write_only=True)
         ws = wb.create_sheet("充电桩")
         ws.append(PILE_HEADERS)
         labels = [label(h) for h in PILE_HEADERS]
         for i in range(self.PILES):
-            ws.append([pile_row("BIG%06d" % i, sid).get(h) for h in labels])
+            ws.append([pile_row("%s%06d" % (prefix, i), sid).get(h) for h in labels])
         ws = wb.create_sheet("充电枪")
         ws.append(CONNECTOR_HEADERS)
         labels = [label(h) for h in CONNECTOR_HEADERS]
         for i in range(self.PILES):
-            eid = "BIG%06d" % i
+            eid = "%s%06d" % (prefix, i)
             ws.append([connector_row(eid + "C1", eid, 1).get(h) for h in labels])
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()
 
+    def login(self, op):
+        c = self.platform.mgmt()
+        self.assertEqual(c.login(op.fields["username"], op.fields["password"]).status, 200)
+        return c
+
+    def test_a_large_import_stages_every_row(self):
+        op = self.gated()
+        app = self.new_application(op)
+        self.upload_ok(op, app["id"], "stations", self.stations_file([station_row("BIGS0")]), 1)
+        data = self.big_piles_file("BIGM", "BIGS0")
+        self.assertLess(len(data), MAX_IMPORT)
+        self.upload_ok(op, app["id"], "piles", data, self.PILES)
+        self.assertEqual(self.total(op, "piles", application_id=app["id"]), self.PILES)
+        self.assertEqual(self.get_app(op, app["id"])["pile_count"], self.PILES)
+
     def test_kill_during_import(self):
         op = self.gated()
         app = self.new_application(op)
         self.upload_ok(op, app["id"], "stations", self.stations_file([station_row("BIGS1")]), 1)
-        data = self.big_piles_file("BIGS1")
+        data = self.big_piles_file("BIGK", "BIGS1")
         self.assertLess(len(data), MAX_IMPORT)
         path = self.app_url(app["id"], "/piles")
         body, ctype = multipart({}, {"file": ("big.xlsx", data, XLSX_TYPE)})
@@ -1020,8 +1035,9 @@ class CrashTest(ImportCase):
         sock = socket.create_connection(("127.0.0.1", self.platform.mgmt_port), timeout=120)
         try:
             sock.sendall(head.encode("latin-1") + body)
-            # the body is sent; is the request still being processed? mgmt logs `request`
-            # with the path once it has answered.
+            # The body is sent. mgmt logs `request` with the path once it has answered; if
+            # that line is not there yet the request is in flight when it is killed (if it is,
+            # both outcomes are still checked below).
             done = [l for l in mgmt.log if " request " in l and path in l]
             mgmt.proc.send_signal(signal.SIGKILL)
             mgmt.proc.wait(20)
@@ -1029,24 +1045,26 @@ class CrashTest(ImportCase):
             sock.close()
         mgmt._reader.join(5)
         in_flight = not done
-        staged_line = [l for l in mgmt.log if "import_staged" in l]
+        staged_line = [l for l in mgmt.log if "import_staged" in l and "kind=piles" in l
+                       and re.search(r"application=%d\b" % app["id"], l)]
         # restart mgmt on the same database
         self.platform.launch("mgmt").wait_ready()
-        op2 = self.platform.mgmt()
-        self.assertEqual(op2.login(op.fields["username"], op.fields["password"]).status, 200)
+        op2 = self.login(op)
         n = self.total(op2, "piles", application_id=app["id"])
-        sys.stderr.write("[crash test: killed %s the answer was logged; %s; %d piles staged "
-                         "after restart] " % ("before" if in_flight else "after",
-                                              "import_staged logged" if staged_line
-                                              else "no import_staged line", n))
-        self.assertIn(n, (0, self.PILES), "a killed import left %d of %d piles staged (killed "
-                      "%s the answer)" % (n, self.PILES, "before" if in_flight else "after"))
+        sys.stderr.write("[killed %s the answer was logged; %s; %d piles staged after "
+                         "restart] " % ("before" if in_flight else "after",
+                                        "import_staged logged" if staged_line
+                                        else "no import_staged line", n))
+        self.assertIn(n, (0, self.PILES), "a killed import left %d of %d piles staged"
+                      % (n, self.PILES))
+        if staged_line:
+            self.assertEqual(n, self.PILES, "the import logged it staged, then lost the rows")
         self.assertEqual(self.total(op2, "stations", application_id=app["id"]), 1)
         if n:
-            # the connectors came with them
-            items = op2.get(API + "/piles?application_id=%d&page_size=200&page=7" % app["id"])
-            for p in items.json()["items"]:
+            r = op2.get(API + "/piles?application_id=%d&page_size=200&page=7" % app["id"])
+            for p in r.json()["items"]:
                 self.assertEqual(len(p["connectors"]), 1, p)
+        self.assertEqual(self.get_app(op2, app["id"])["pile_count"], n)
         con = sqlite3.connect(self.platform.env["EVGATE_DB"], timeout=30)
         try:
             self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
@@ -1058,6 +1076,8 @@ class CrashTest(ImportCase):
         r = op2.post_multipart(path, {}, {"file": ("a.xlsx", self.piles_file(p, c), XLSX_TYPE)})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.total(op2, "piles", application_id=app["id"]), 2)
+        # and the killed file's ids are free (or were replaced) on the platform
+        self.assertEqual(op2.get(API + "/piles/BIGK000000").status, 404)
 
 
 if __name__ == "__main__":

@@ -452,7 +452,7 @@ export default {
   'nav.piles': 'My charging piles',
   'nav.access_review': 'Access review',
   'rstatus.draft': 'Draft',
-  'rstatus.submitted': 'Under review',
+  'rstatus.submitted': 'Submitted',
   'rstatus.accessed': 'Accessed',
   'rstatus.rejected': 'Rejected',
   'area.province': 'Province',
@@ -758,4 +758,6 @@ export default {
   'audit.access.submit': 'Submitted',
   'audit.access.approve': 'Approved',
   'audit.access.reject': 'Rejected',
+  'rerr.connector.power.inconsistent': 'At most the pile\'s power and max voltage × current / 1000',
+  'rerr.connector.voltage_lower_limits.inconsistent': 'At most the max voltage',
 };

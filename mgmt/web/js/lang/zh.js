@@ -452,7 +452,7 @@ export default {
   'nav.piles': '我的充电桩',
   'nav.access_review': '接入审核',
   'rstatus.draft': '草稿',
-  'rstatus.submitted': '审核中',
+  'rstatus.submitted': '已提交',
   'rstatus.accessed': '已接入',
   'rstatus.rejected': '已驳回',
   'area.province': '省份',
@@ -758,4 +758,6 @@ export default {
   'audit.access.submit': '提交申请',
   'audit.access.approve': '审核通过',
   'audit.access.reject': '驳回',
+  'rerr.connector.power.inconsistent': '不能大于桩的额定功率，也不能大于电压上限×电流÷1000',
+  'rerr.connector.voltage_lower_limits.inconsistent': '不能大于电压上限',
 };

@@ -296,7 +296,6 @@ function accessWizard(ctx, app, hasStations) {
       importArea(a.id, 'stations', (res) => {
         w.app = res.application || { ...w.app, station_count: res.staged };
         w.notice = t('acc.stations_ok', { n: res.staged });
-        toast(t('acc.stations_ok', { n: res.staged }));
         show(2);
       }),
       h('div', { class: 'wizard-actions' }, canSkip ? next : h('span', { class: 'muted' }, t('acc.need_stations'))),
@@ -320,7 +319,6 @@ function accessWizard(ctx, app, hasStations) {
       importArea(a.id, 'piles', (res) => {
         w.app = res.application || { ...w.app, pile_count: res.staged };
         w.notice = t('acc.piles_ok', { n: res.staged });
-        toast(t('acc.piles_ok', { n: res.staged }));
         show(3);
       }),
       h('div', { class: 'wizard-actions' }, prev, next),

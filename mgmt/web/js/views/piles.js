@@ -271,7 +271,12 @@ function connectorEditor(initial, disabled) {
         meta.kind === 'enum'
           ? h('select', { class: 'input input-cell', disabled }, enumOptions(meta.name, t('rf.choose')).map(([k, txt]) => h('option', { value: k, selected: k === val }, txt)))
           : h('input', { class: ['input', 'input-cell', meta.mono ? 'mono' : null], type: 'text', value: val, disabled, inputmode: meta.kind === 'int' || meta.kind === 'dec' ? 'decimal' : null, 'data-test': `connector-${meta.name}` });
-      if (meta.kind === 'enum') input.setAttribute('data-test', `connector-${meta.name}`);
+      if (meta.kind === 'enum') {
+        input.setAttribute('data-test', `connector-${meta.name}`);
+        const title = () => { input.title = input.selectedOptions[0] ? input.selectedOptions[0].textContent : ''; };
+        input.addEventListener('change', title);
+        title();
+      }
       const errorEl = h('div', { class: 'field-error' });
       const td = h('td', { class: ['conn-cell', `conn-${meta.name}`] }, input, errorEl);
       cells[meta.name] = { input, error: errorEl, td, meta };

@@ -476,7 +476,7 @@ export function stationColumns(areas) {
   return [
     [t('rf.station.station_id'), (s) => s.station_id, 'mono'],
     [t('rf.station.name'), (s) => s.name, 'cell-name'],
-    [t('rf.station.area_code'), (s) => s.area_name || areaPath(areas, s.area_code)],
+    [t('rf.station.area_code'), (s) => (areas ? areaPath(areas, s.area_code) : s.area_name || s.area_code)],
     [t('rf.station.address'), (s) => s.address, 'cell-name'],
     [t('rf.station.station_type'), (s) => enumLabel('station_type', s.station_type)],
     [t('rf.station.service_tel'), (s) => dash(s.service_tel)],
