@@ -107,13 +107,14 @@ static int on_row(void *arg, unsigned row, const struct xlsx_cell *cells, size_t
     if (!any)
         return 0; /* an empty row, or one with only unknown columns */
     json_t *rec = json_object(), *texts = json_array();
-    char canon[512], text[512];
+    char canon[REC_OUT_MAX];
     for (size_t k = 0; k < s->ncols && k < 64; k++) {
         const struct rec_column *col = &s->cols[k];
         const struct xlsx_cell *cell = by_col[k];
         enum rec_cell kind = cell ? cell_kind(cell) : REC_CELL_EMPTY;
         json_t *t = json_null();
-        snprintf(text, sizeof text, "%.*s", cell ? (int)cell->len : 0, cell ? cell->text : "");
+        /* the whole cell, however long: the rules decide, nothing is cut here */
+        char *text = cell ? strndup(cell->text, cell->len) : strdup("");
         if (kind != REC_CELL_EMPTY || col->required) {
             struct rec_problem p;
             memset(&p, 0, sizeof p);
@@ -126,6 +127,7 @@ static int on_row(void *arg, unsigned row, const struct xlsx_cell *cells, size_t
             }
         }
         json_array_append_new(texts, t);
+        free(text);
     }
     json_array_append_new(
         s->rows, json_pack("{s:I, s:o, s:o}", "row", (json_int_t)row, "rec", rec, "texts", texts));
