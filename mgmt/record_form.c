@@ -76,7 +76,7 @@ json_t *record_from_json(enum rec_sheet sheet, const json_t *in, const char *pre
 {
     size_t n = 0;
     const struct rec_column *cols = rec_columns(sheet, &n);
-    char today[11], path[128], buf[64], canon[512];
+    char today[11], path[128], buf[64], canon[REC_OUT_MAX];
     record_today(today);
     json_t *out = json_object();
     if (texts)
