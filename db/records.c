@@ -701,3 +701,37 @@ json_t *db_access_staged_stations(struct db *db, int64_t id)
     sqlite3_reset(st);
     return obj;
 }
+
+int db_access_delete_draft(struct db *db, int64_t id)
+{
+    static const char stations_sql[] = "DELETE FROM stations WHERE application_id = ?";
+    static const char app_sql[] =
+        "DELETE FROM access_applications WHERE id = ? AND status = 'draft'";
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    struct db_access_head h;
+    if ((rc = db_access_head(db, id, &h)) != DB_OK)
+        goto out;
+    if (strcmp(h.status, "draft") != 0) {
+        rc = DB_CONFLICT;
+        goto out;
+    }
+    if ((rc = db_access_unstage_piles(db, id)) != DB_OK)
+        goto out;
+    const char *const sqls[] = {stations_sql, app_sql};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = db_stmt(db, sqls[i]);
+        if (!st) {
+            rc = DB_ERROR;
+            goto out;
+        }
+        sqlite3_bind_int64(st, 1, id);
+        if ((rc = step_done(db, st, "access_delete")) != DB_OK)
+            goto out; /* a foreign key: another pile uses a staged station */
+    }
+    return db_commit(db);
+out:
+    db_rollback(db);
+    return rc;
+}

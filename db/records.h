@@ -93,6 +93,10 @@ json_t *db_access_piles(struct db *db, int64_t id);
 /* Removes the application's staged piles and their connectors (inside the caller's
  * transaction), before a new piles file replaces them. */
 int db_access_unstage_piles(struct db *db, int64_t id);
+/* Deletes a `draft` application with its staged piles, connectors and stations, in one
+ * transaction. DB_CONFLICT when it is not a draft or another pile uses a staged station. */
+int db_access_delete_draft(struct db *db, int64_t id);
+
 /* The application's staged stations as {station_id: [row, pile_count]}; caller owns. */
 json_t *db_access_staged_stations(struct db *db, int64_t id);
 

@@ -2,6 +2,7 @@
  * admin's decision, and the piles' gateway passwords. */
 #include "common/config.h"
 #include "common/log.h"
+#include "db/audit.h"
 #include "db/detections.h"
 #include "db/records.h"
 #include "mgmt/import.h"
@@ -77,7 +78,9 @@ static void create(struct mgmt_req *req, struct mgmt_resp *resp)
                         NULL);
         return;
     }
-    if (db_access_create(req->db, req->caller.account_id, &id) != DB_OK) {
+    if (db_access_create(req->db, req->caller.account_id, &id) != DB_OK ||
+        db_audit_add(req->db, req->caller.account_id, "access.create", "access_application", id,
+                     NULL) != DB_OK) {
         mgmt_resp_error(resp, 500, "internal", "could not create the application", NULL);
         return;
     }
@@ -89,6 +92,27 @@ static void get_one(struct mgmt_req *req, struct mgmt_resp *resp)
     struct db_access_head h;
     if (load(req, resp, &h) == 0)
         respond(req, resp, 200, h.id);
+}
+
+static void delete_one(struct mgmt_req *req, struct mgmt_resp *resp)
+{
+    struct db_access_head h;
+    if (load(req, resp, &h) < 0)
+        return;
+    if (h.account_id != req->caller.account_id) {
+        mgmt_resp_error(resp, 404, "not_found", "no such access application", NULL);
+        return;
+    }
+    int rc = db_access_delete_draft(req->db, h.id);
+    if (rc == DB_CONFLICT && strcmp(h.status, "draft") != 0)
+        conflict(resp, h.status, "draft");
+    else if (rc == DB_CONFLICT)
+        mgmt_resp_error(resp, 409, "conflict",
+                        "a pile outside this application uses one of its stations", NULL);
+    else if (rc != DB_OK)
+        mgmt_resp_error(resp, 500, "internal", "could not delete the application", NULL);
+    else
+        mgmt_resp_json(resp, 204, NULL);
 }
 
 static void upload(struct mgmt_req *req, struct mgmt_resp *resp, enum import_kind kind)
@@ -273,6 +297,7 @@ const struct mgmt_route mgmt_routes_access[] = {
     {"GET", "/api/v1/access-applications", ACCESS_ACTIVE, list},
     {"POST", "/api/v1/access-applications", ACCESS_OPERATOR, create},
     {"GET", "/api/v1/access-applications/{id}", ACCESS_ACTIVE, get_one},
+    {"DELETE", "/api/v1/access-applications/{id}", ACCESS_OPERATOR, delete_one},
     {"POST", "/api/v1/access-applications/{id}/stations", ACCESS_OPERATOR, upload_stations},
     {"POST", "/api/v1/access-applications/{id}/piles", ACCESS_OPERATOR, upload_piles},
     {"POST", "/api/v1/access-applications/{id}/submit", ACCESS_OPERATOR, submit},

@@ -22,7 +22,8 @@
 static void site(struct mgmt_req *req, struct mgmt_resp *resp)
 {
     mgmt_resp_json(resp, 200,
-                   json_pack("{s:s, s:s}", "site_name", req->cfg->site_name, "version", "0.1.0"));
+                   json_pack("{s:s, s:s, s:s}", "site_name", req->cfg->site_name, "version",
+                             "0.1.0", "area_code_prefixes", req->cfg->area_code_prefixes));
 }
 
 /* Reads and validates the organisation fields of a multipart form into `org` (pointers

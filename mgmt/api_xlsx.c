@@ -10,19 +10,32 @@
 
 #define EXPORT_MAX_ROWS 100000
 
-static void send_xlsx(struct mgmt_resp *resp, unsigned char *buf, size_t len, const char *name)
+/* `name` is ASCII for old clients; `utf8_name` (the guide's Chinese name) is sent as RFC 5987
+ * filename* for the rest. */
+static void send_xlsx(struct mgmt_resp *resp, unsigned char *buf, size_t len, const char *name,
+                      const char *utf8_name)
 {
     resp->status = 200;
     resp->content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     resp->body = (char *)buf;
     resp->body_len = len;
-    char disp[256];
-    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"", name);
+    char disp[400], enc[300];
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)utf8_name; *c && n + 4 < sizeof enc; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            *c == '.' || *c == '-' || *c == '_')
+            enc[n++] = (char)*c;
+        else
+            n += (size_t)snprintf(enc + n, sizeof enc - n, "%%%02X", *c);
+    }
+    enc[n] = 0;
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"; filename*=UTF-8''%s", name, enc);
     mgmt_resp_header(resp, "Content-Disposition", disp);
     mgmt_resp_header(resp, "Cache-Control", "private, no-store");
 }
 
-static void template(struct mgmt_resp *resp, enum xlsxw_book which, const char *name)
+static void template(struct mgmt_resp *resp, enum xlsxw_book which, const char *name,
+                     const char *utf8_name)
 {
     unsigned char *buf = NULL;
     size_t len = 0;
@@ -32,17 +45,17 @@ static void template(struct mgmt_resp *resp, enum xlsxw_book which, const char *
         mgmt_resp_error(resp, 500, "internal", "could not write the template", NULL);
         return;
     }
-    send_xlsx(resp, buf, len, name);
+    send_xlsx(resp, buf, len, name, utf8_name);
 }
 
 static void template_stations(struct mgmt_req *req, struct mgmt_resp *resp)
 {
-    template(resp, XLSXW_STATIONS, "stations-template.xlsx");
+    template(resp, XLSXW_STATIONS, "stations-template.xlsx", "1.先导入-充电站信息.xlsx");
 }
 
 static void template_piles(struct mgmt_req *req, struct mgmt_resp *resp)
 {
-    template(resp, XLSXW_PILES, "piles-template.xlsx");
+    template(resp, XLSXW_PILES, "piles-template.xlsx", "2.后导入-充电桩信息.xlsx");
 }
 
 static void export(struct mgmt_req *req, struct mgmt_resp *resp, enum xlsxw_book which)
@@ -80,7 +93,8 @@ static void export(struct mgmt_req *req, struct mgmt_resp *resp, enum xlsxw_book
         mgmt_resp_error(resp, 500, "internal", "could not write the export", NULL);
         return;
     }
-    send_xlsx(resp, buf, len, which == XLSXW_STATIONS ? "stations.xlsx" : "piles.xlsx");
+    send_xlsx(resp, buf, len, which == XLSXW_STATIONS ? "stations.xlsx" : "piles.xlsx",
+              which == XLSXW_STATIONS ? "充电站.xlsx" : "充电桩.xlsx");
 }
 
 static void export_stations(struct mgmt_req *req, struct mgmt_resp *resp)

@@ -354,7 +354,8 @@ static int parse_part(struct xlsx_book *b, const char *name, struct xml_ctx *x,
     for (;;) {
         void *buf = XML_GetBuffer(p, CHUNK);
         if (!buf) {
-            rc = fail(x->err, x->errlen, XLSX_NOMEM, "%s: out of memory", name);
+            rc = fail(x->err, x->errlen, budget.exceeded ? XLSX_TOO_LARGE : XLSX_NOMEM,
+                      "%s: out of memory for the XML parser", name);
             break;
         }
         zip_int64_t n = zip_fread(zf, buf, CHUNK);

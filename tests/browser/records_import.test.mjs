@@ -71,13 +71,14 @@ describe('access applications and records in the browser', () => {
     const pileFile = path.join(env.tmp, '2.后导入-充电桩信息.xlsx');
     await writeFile(badStations, makeXlsx({ 充电站: [STATION_HEAD, stationRow(sid, `${stationName} `)] }));
     await writeFile(goodStations, makeXlsx({ 充电站: [STATION_HEAD, stationRow(sid, stationName)] }));
-    await writeFile(
-      pileFile,
+    const pileBook = (power) =>
       makeXlsx({
         充电桩: [PILE_HEAD, ...piles.map((p) => [p, sid, '万马', 'DC-60', 1, 60, 'ocpp1.6'])],
-        充电枪: [CONN_HEAD, ...piles.flatMap((p) => [[`${p}A`, p, 1, '1号枪', 4, 750, 200, 80, 60, 2], [`${p}B`, p, 2, '2号枪', 4, 750, 200, 80, 60, 2]])],
-      }),
-    );
+        充电枪: [CONN_HEAD, ...piles.flatMap((p) => [[`${p}A`, p, 1, '1号枪', 4, 750, 200, 80, 60, 2], [`${p}B`, p, 2, '2号枪', 4, 750, 200, 80, power, 2]])],
+      });
+    const badPileFile = path.join(env.tmp, '2.后导入-充电桩信息-文本数字.xlsx');
+    await writeFile(badPileFile, pileBook('６０'));
+    await writeFile(pileFile, pileBook(60));
 
     await withPage('records_import', async (page) => {
       await login(page, op.username, op.password);
@@ -128,6 +129,18 @@ describe('access applications and records in the browser', () => {
       await page.getByTestId('import-ok').getByText('已导入 1 个充电站').waitFor();
       await page.getByRole('link', { name: '《2.后导入-充电桩信息.xlsx》' }).first().waitFor();
       await shot(page, 'access_wizard_2_piles');
+
+      // A connector's power typed with full-width digits: the 充电枪 sheet's cell is named.
+      answered = page.waitForResponse(isApi(`/access-applications/${app.id}/piles`, 'POST'));
+      await page.getByTestId('import-file-piles').setInputFiles(badPileFile);
+      assert.equal((await answered).status(), 422);
+      const bad = page.getByTestId('import-problem').filter({ hasText: '充电枪' });
+      assert.equal(await bad.count(), 2, 'one problem per pile\'s second connector');
+      assert.equal(await bad.first().getAttribute('data-row'), '3');
+      assert.equal(await bad.first().getAttribute('data-column'), '额定功率(kW)');
+      assert.equal(await bad.first().getAttribute('data-code'), 'full_width');
+      assert.equal(await bad.first().getByTestId('problem-suggestion').innerText(), '60');
+      await shot(page, 'access_wizard_2_errors');
 
       answered = page.waitForResponse(isApi(`/access-applications/${app.id}/piles`, 'POST'));
       await page.getByTestId('import-file-piles').setInputFiles(pileFile);

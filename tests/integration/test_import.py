@@ -128,6 +128,37 @@ def plain_book(sheets):
     return out.getvalue()
 
 
+def to_inline_strings(data):
+    """Rewrites an xlsx so that every shared-string cell holds an inline string instead (as
+    some generators and spreadsheet programs write them), dropping sharedStrings.xml."""
+    import zipfile
+    src = zipfile.ZipFile(io.BytesIO(data))
+    names = src.namelist()
+    shared = []
+    if "xl/sharedStrings.xml" in names:
+        xml = src.read("xl/sharedStrings.xml").decode("utf-8")
+        for si in re.findall(r"<si>(.*?)</si>", xml, re.S):
+            shared.append("".join(re.findall(r"<t[^>]*>(.*?)</t>", si, re.S)))
+
+    def cell(m):
+        attrs, idx = m.group(1), int(m.group(2))
+        attrs = attrs.replace(' t="s"', ' t="inlineStr"')
+        return '<c%s><is><t xml:space="preserve">%s</t></is></c>' % (attrs, shared[idx])
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for n in names:
+            body = src.read(n)
+            if n == "xl/sharedStrings.xml":
+                continue
+            if n.startswith("xl/worksheets/") and n.endswith(".xml"):
+                body = re.sub(r'<c([^>]*? t="s"[^>]*)><v>(\d+)</v></c>', cell,
+                              body.decode("utf-8")).encode("utf-8")
+            elif n in ("[Content_Types].xml", "xl/_rels/workbook.xml.rels"):
+                body = re.sub(rb'<(Override|Relationship)[^>]*sharedStrings[^>]*/>', b"", body)
+            dst.writestr(n, body)
+    return out.getvalue()
+
+
 def cell_str(v):
     """The text evgate reads from a cell written by openpyxl."""
     if v is None:
@@ -450,6 +481,26 @@ class LifecycleTest(ImportCase):
         self.assertEqual(r.json().get("equipment_id"), "LCP002")
         self.assertRegex(r.json().get("password", ""), HEX32)
         self.assertNotEqual(r.json()["password"], second["LCP002"])
+        # passwords are stored only salted and hashed: neither they nor their bare SHA-256
+        # appear anywhere in the database or the data directory
+        import hashlib
+        secrets_seen = list(first.values()) + list(second.values()) + [r.json()["password"]]
+        blobs = []
+        for root in (self.platform.dir,):
+            for d, _, names in os.walk(root):
+                for nme in names:
+                    try:
+                        with open(os.path.join(d, nme), "rb") as f:
+                            blobs.append((nme, f.read()))
+                    except OSError:
+                        pass
+        for pw in secrets_seen:
+            bare = hashlib.sha256(pw.encode()).hexdigest()
+            for nme, blob in blobs:
+                self.assertNotIn(pw.encode(), blob, "a pile password is stored in %s" % nme)
+                self.assertNotIn(bare.encode(), blob, "an unsalted hash is stored in %s" % nme)
+                self.assertNotIn(bytes.fromhex(bare), blob,
+                                 "an unsalted hash is stored in %s" % nme)
         # the application's detail carries its audit
         detail = self.get_app(self.admin, app["id"])
         self.assertIsInstance(detail.get("audit"), list, detail)
@@ -604,6 +655,37 @@ class UploadTest(ImportCase):
         data = plain_book({"充电桩": (PILE_HEADERS, p), "充电枪": (CONNECTOR_HEADERS, c)})
         self.upload_ok(op, app["id"], "piles", data, 1)
 
+    def test_inline_strings_read_the_same_as_shared_strings(self):
+        op = self.gated()
+        app = self.new_application(op)
+        rows = [station_row("INLS1", 充电站名称="中山“内联”字符串站"), station_row("INLS2")]
+        data = to_inline_strings(self.stations_file(rows))
+        self.upload_ok(op, app["id"], "stations", data, 2)
+        got = {s["station_id"]: s for s in self.items(op, "stations", application_id=app["id"])}
+        self.assertEqual(got["INLS1"]["name"], "中山“内联”字符串站")
+        self.assertEqual(got["INLS1"]["station_status"], 50)
+        p, c = piles_with_connectors("INL", "INLS1", 2, 2)
+        p[0]["额定功率(kW)"] = "60"   # a number stored as text is still reported
+        r = self.upload(op, app["id"], "piles", to_inline_strings(self.piles_file(p, c)))
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual([(d.get("sheet"), d.get("row"), d.get("column"), d.get("code"))
+                          for d in error_details(r)],
+                         [("充电桩", 2, "额定功率(kW)", "number_as_text")])
+        p[0]["额定功率(kW)"] = 60
+        self.upload_ok(op, app["id"], "piles", to_inline_strings(self.piles_file(p, c)), 2)
+
+    def test_piles_cannot_name_another_operators_station(self):
+        a = self.gated()
+        self.assertEqual(a.post(API + "/stations", station_body("ONLYA1")).status, 201)
+        b = self.gated()
+        app = self.new_application(b)
+        p, c = piles_with_connectors("NOTB", "ONLYA1", 1)
+        r = self.upload(b, app["id"], "piles", self.piles_file(p, c))
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual([(d.get("sheet"), d.get("row"), d.get("column"), d.get("value"),
+                           d.get("code")) for d in error_details(r)],
+                         [("充电桩", 2, "充电站编号", "ONLYA1", "unknown_station")])
+
     def test_not_xlsx(self):
         op = self.gated()
         app = self.new_application(op)
@@ -662,6 +744,34 @@ class UploadTest(ImportCase):
         self.assertEqual(error_code(r), "too_large", r)
         self.assertEqual(self.total(op, "stations", application_id=app["id"]), 0)
         self.assertEqual(self.platform.mgmt().get("/healthz").status, 200)
+
+    def test_concurrent_uploads_stage_one_whole_file(self):
+        op = self.gated()
+        app = self.new_application(op)
+        self.upload_ok(op, app["id"], "stations", self.stations_file([station_row("CCS1")]), 1)
+        files = {}
+        for prefix in ("CCA", "CCB", "CCC"):
+            p, c = piles_with_connectors(prefix, "CCS1", 300, 2)
+            files[prefix] = self.piles_file(p, c)
+        results = {}
+
+        def worker(prefix):
+            c = self.platform.mgmt()
+            c.cookies, c.csrf = dict(op.cookies), op.csrf
+            results[prefix] = self.upload(c, app["id"], "piles", files[prefix])
+        threads = [threading.Thread(target=worker, args=(k,)) for k in files]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        for k, r in results.items():
+            self.assertIn(r.status, (200, 409), "%s: %r" % (k, r))
+        self.assertTrue(any(r.status == 200 for r in results.values()), results)
+        ids = sorted(x["equipment_id"] for x in self.items(op, "piles", application_id=app["id"]))
+        prefixes = {i[:3] for i in ids}
+        self.assertEqual(len(prefixes), 1, "piles of several files are staged: %r" % prefixes)
+        self.assertEqual(len(ids), 300)
+        self.assertEqual(results[prefixes.pop()].status, 200)
 
     def test_upload_needs_the_file_field(self):
         op = self.gated()
@@ -727,6 +837,28 @@ class UploadTest(ImportCase):
                        headers={"Content-Type": ctype}, csrf=False)
         self.assertError(r, 403, "csrf_failed")
         self.assertEqual(self.total(op, "stations", application_id=app["id"]), 0)
+
+
+# ============================================================================================
+class RowLimitTest(ImportCase):
+    """max_import_rows (configurable) caps the data rows of one sheet."""
+
+    extra_env = {"EVGATE_MAX_IMPORT_ROWS": "5"}
+
+    def test_too_many_rows_is_refused_whole(self):
+        op = self.gated()
+        app = self.new_application(op)
+        self.upload_ok(op, app["id"], "stations",
+                       self.stations_file([station_row("RLS%d" % i) for i in range(5)]), 5)
+        r = self.upload(op, app["id"], "stations",
+                        self.stations_file([station_row("RLT%d" % i) for i in range(6)]))
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(error_code(r), "import_failed")
+        d = [x for x in error_details(r) if x.get("code") == "too_many_rows"]
+        self.assertTrue(d, r)
+        self.assertIsNone(d[0].get("row"), d)
+        self.assertEqual(sorted(s["station_id"] for s in self.items(
+            op, "stations", application_id=app["id"])), ["RLS%d" % i for i in range(5)])
 
 
 # ============================================================================================
@@ -903,11 +1035,25 @@ class FaultTest(ImportCase):
         add("SF14", "服务电话", "400-abc", "bad_format", None, 服务电话="400-abc")
         add("SF15", "建设场所", "4-居民区", "bad_enum", None, 建设场所="4-居民区")
         add("SF16", "是否支持预约", "2", "bad_enum", None, 是否支持预约=2)
+        # an 18-digit ID typed as a number: the file keeps only 15 digits (openpyxl, like
+        # Excel, writes 1.234567890123457e+17), so there is no exact suggestion
+        add(123456789012345678, "充电站编号", "1.234567890123457e+17", "text_as_number", None)
         add("SG2", 站点类型="50-个人", 建设场所="4-写字楼")
         r = self.upload(op, app["id"], "stations", self.stations_file(rows))
         FaultTest.assertProblems(self, r, expected)
         self.assertEqual(self.total(op, "stations", application_id=app["id"]), 0)
         self.assertEqual(op.get(API + "/stations/SG1").status, 404)
+
+    def test_dropping_a_station_that_staged_piles_use_is_refused(self):
+        op = self.gated()
+        app, srows, p, c = self.staged_application(op, "DRP", stations=2, piles=1)
+        r = self.upload(op, app["id"], "stations", self.stations_file(srows[1:]))
+        self.assertEqual(r.status, 422, r)
+        named = [d for d in error_details(r) if d.get("value") == srows[0]["充电站编号"]]
+        self.assertTrue(named, r)
+        self.assertEqual(named[0].get("code"), "unknown_station", r)
+        self.assertEqual(self.total(op, "stations", application_id=app["id"]), 2)
+        self.assertEqual(self.total(op, "piles", application_id=app["id"]), 1)
 
     def test_problem_list_is_capped_at_1000(self):
         op = self.gated()

@@ -10,6 +10,7 @@ import datetime
 import io
 import os
 import re
+import secrets
 import sys
 import unittest
 import urllib.parse
@@ -303,6 +304,27 @@ class StationTest(RecordsCase):
         self.assertError(self.op.request("DELETE", url), 404, "not_found")
         self.assertError(self.op.request("PUT", url, json_body=new), 404, "not_found")
 
+    def test_read_only_fields_are_not_taken_from_the_body(self):
+        other = self.operator()
+        body = station_body(status="accessed", account_id=other.account["id"],
+                            operator_id="XXXXXXXXX", application_id=1, pile_count=9,
+                            area_name="北京市")
+        r = self.op.post(API + "/stations", body)
+        self.assertIn(r.status, (201, 422), r)
+        if r.status == 201:
+            st = r.json()
+            self.assertEqual(st["status"], "draft")
+            self.assertEqual(st["account_id"], self.op.account["id"])
+            self.assertEqual(st["operator_id"], self.op.operator_id)
+            self.assertIsNone(st.get("application_id"))
+            self.assertEqual(st["pile_count"], 0)
+            self.assertEqual(st["area_name"], "中山市")
+            self.assertEqual(other.get(API + "/stations/" + body["station_id"]).status, 404)
+            url = API + "/stations/" + body["station_id"]
+            r = self.op.request("PUT", url, json_body=dict(body, status="submitted"))
+            self.assertIn(r.status, (200, 422), r)
+            self.assertEqual(self.op.get(url).json()["status"], "draft")
+
     def test_optional_fields_may_be_omitted(self):
         body = {k: v for k, v in station_body().items() if k in STATION_REQUIRED}
         r = self.op.post(API + "/stations", body)
@@ -519,6 +541,22 @@ class PileTest(RecordsCase):
         st = self.op.get(API + "/stations/" + self.sid).json()
         self.assertGreaterEqual(st.get("pile_count"), 1, st)
 
+    def test_read_only_fields_are_not_taken_from_the_body(self):
+        body = pile_body(self.sid, status="accessed", has_password=True, application_id=1,
+                         account_id=1, station_name="假的")
+        r = self.op.post(API + "/piles", body)
+        self.assertIn(r.status, (201, 422), r)
+        if r.status == 201:
+            p = r.json()
+            self.assertEqual(p["status"], "draft")
+            self.assertIs(p["has_password"], False)
+            self.assertIsNone(p.get("application_id"))
+            self.assertEqual(p["account_id"], self.op.account["id"])
+            self.assertEqual(p["station_name"], "中山市东区测试充电站")
+            # a draft pile has no gateway password to issue
+            self.assertError(self.op.post(API + "/piles/%s/password" % body["equipment_id"]),
+                             409, "conflict")
+
     def test_connector_numbering(self):
         body = pile_body(self.sid, connectors=2)
         body["connectors"][1]["ocpp_connector_id"] = 3
@@ -620,6 +658,27 @@ class PileTest(RecordsCase):
         # the refused duplicate did not replace the first
         self.assertEqual(self.op.get(API + "/piles/" + body["equipment_id"]).json()
                          .get("account_id"), self.op.account["id"])
+
+    def test_concurrent_creates_of_one_equipment_id_succeed_once(self):
+        import threading
+        ops = [self.op, self.operator(), self.operator()]
+        for i, o in enumerate(ops[1:]):
+            self.assertEqual(o.post(API + "/stations", station_body(self.sid)).status, 201)
+        eid = "RACE" + secrets.token_hex(4).upper()
+        results = []
+
+        def worker(i):
+            b = pile_body(self.sid, connectors=1)
+            b["equipment_id"] = eid
+            results.append(ops[i % 3].post(API + "/piles", b).status)
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(9)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(sorted(results), [201] + [409] * 8, results)
+        owners = [o for o in ops if o.get(API + "/piles/" + eid).status == 200]
+        self.assertEqual(len(owners), 1)
 
     def test_unknown_station(self):
         self.bad("station_id", "unknown_station", body=pile_body("NOSUCHSTATION"))
@@ -1040,6 +1099,38 @@ class ExportTest(RecordsCase):
         self.assertEqual(sorted(rows), sorted(self.stations))
         rows = self.station_rows(self.export(self.admin, "stations"))
         self.assertTrue(set(self.stations) | {"EXB1"} <= set(rows))
+
+    def test_export_cells_are_text_not_numbers_or_formulas(self):
+        op = self.operator()
+        body = station_body("00123", name="=1+1", remark="@SUM(A1)", station_tel="0760-1",
+                            service_tel="07608888", site_guide="+86 引导", payment="-付")
+        self.assertEqual(op.post(API + "/stations", body).status, 201)
+        pb = pile_body("00123", "0001234")
+        self.assertEqual(op.post(API + "/piles", pb).status, 201)
+        r = op.get(API + "/stations/export.xlsx")
+        self.assertEqual(r.status, 200, r)
+        wb = openpyxl.load_workbook(io.BytesIO(r.body))
+        ws = wb["充电站"]
+        header = [str(c.value).rstrip("*") for c in ws[1]]
+        row = {h: c for h, c in zip(header, ws[2])}
+        for lab, want in (("充电站编号", "00123"), ("充电站名称", "=1+1"), ("备注", "@SUM(A1)"),
+                          ("站点电话", "0760-1"), ("服务电话", "07608888"),
+                          ("站点引导", "+86 引导"), ("支付方式", "-付")):
+            self.assertEqual(row[lab].data_type, "s", "%s is not a text cell" % lab)
+            self.assertEqual(row[lab].value, want, lab)
+        r = op.get(API + "/piles/export.xlsx")
+        wb = openpyxl.load_workbook(io.BytesIO(r.body))
+        ws = wb["充电桩"]
+        header = [str(c.value).rstrip("*") for c in ws[1]]
+        row = {h: c for h, c in zip(header, ws[2])}
+        self.assertEqual((row["充电桩编码"].data_type, row["充电桩编码"].value), ("s", "0001234"))
+        self.assertEqual((row["充电站编号"].data_type, row["充电站编号"].value), ("s", "00123"))
+        self.assertEqual(row["额定功率(kW)"].data_type, "n")
+        ws = wb["充电枪"]
+        header = [str(c.value).rstrip("*") for c in ws[1]]
+        row = {h: c for h, c in zip(header, ws[2])}
+        self.assertEqual(row["充电接口编码"].data_type, "s")
+        self.assertEqual(row["额定电压上限(V)"].data_type, "n")
 
     def test_export_needs_an_active_user(self):
         self.assertError(self.anon().get(API + "/stations/export.xlsx"), 401)

@@ -746,7 +746,7 @@ export default {
   'imp.failed': 'The file has {n} problems; nothing was imported.',
   'imp.failed_hint': 'Fix each one below and upload again.',
   'imp.spaces_warning': 'Some cells have extra spaces (shown as ·). One extra space can make the application fail: remove them or use the suggested value.',
-  'imp.legend': 'In values, · is a space, □ a full-width space, → a tab.',
+  'imp.legend': 'In values, · is a space, □ a full-width space, → a tab; shaded characters are full-width.',
   'arev.title': 'Access review',
   'arev.list': 'Access applications',
   'arev.detail': 'Access application',
@@ -760,4 +760,5 @@ export default {
   'audit.access.reject': 'Rejected',
   'rerr.connector.power.inconsistent': 'At most the pile\'s power and max voltage × current / 1000',
   'rerr.connector.voltage_lower_limits.inconsistent': 'At most the max voltage',
+  'rf.fw_title': 'full-width character',
 };

@@ -746,7 +746,7 @@ export default {
   'imp.failed': '校验未通过，共发现 {n} 处问题，本次未导入任何数据。',
   'imp.failed_hint': '请按下表逐项修改表格后重新上传。',
   'imp.spaces_warning': '注意：部分单元格含有多余的空格（表中以 · 标出）。站点等信息多一个空格都可能导致申请失败，请删除多余空格，或按“建议值”填写。',
-  'imp.legend': '说明：当前值和建议值中的 · 表示一个空格，□ 表示全角空格，→ 表示制表符。',
+  'imp.legend': '说明：当前值和建议值中的 · 表示一个空格，□ 表示全角空格，→ 表示制表符，黄底字符为全角字符。',
   'arev.title': '接入审核',
   'arev.list': '接入申请列表',
   'arev.detail': '接入申请详情',
@@ -760,4 +760,5 @@ export default {
   'audit.access.reject': '驳回',
   'rerr.connector.power.inconsistent': '不能大于桩的额定功率，也不能大于电压上限×电流÷1000',
   'rerr.connector.voltage_lower_limits.inconsistent': '不能大于电压上限',
+  'rf.fw_title': '全角字符',
 };

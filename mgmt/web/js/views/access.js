@@ -306,7 +306,7 @@ function accessWizard(ctx, app, hasStations) {
     const a = w.app;
     const prev = button(t('det.prev'), { class: 'btn-large', test: 'wizard-prev', onClick: () => show(1) });
     const next = button(t('det.next'), { kind: 'primary', class: 'btn-large', test: 'wizard-next', onClick: () => show(3) });
-    next.disabled = !(a.pile_count > 0);
+    next.disabled = !(a.pile_count > 0 || a.station_count > 0);
     return h(
       'div',
       { class: 'step-pane', 'data-test': 'pane-piles' },

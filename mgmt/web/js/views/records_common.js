@@ -6,7 +6,7 @@
 
 import { api } from '../api.js';
 import { h, replace, uid } from '../dom.js';
-import { t, has, fmtTime } from '../i18n.js';
+import { t, has } from '../i18n.js';
 import { field, Form } from '../form.js';
 import { button, message, pager, disablePager, apiErrorText } from '../ui.js';
 
@@ -130,6 +130,11 @@ export function visibleValue(value, test) {
       if (run) parts.push(run);
       run = '';
       parts.push(h('span', { class: 'ws-mark', title: t('rf.ws_title') }, mark));
+    } else if (ch >= '\uff01' && ch <= '\uff5e') {
+      // full-width digits and letters look like half-width ones: shaded so they can be told
+      if (run) parts.push(run);
+      run = '';
+      parts.push(h('span', { class: 'fw-mark', title: t('rf.fw_title') }, ch));
     } else {
       run += ch;
     }
@@ -518,4 +523,3 @@ export function stagedTables(appId, areas, extraQuery = '') {
   return { stations: st.el, piles: pl.el };
 }
 
-export { fmtTime };
