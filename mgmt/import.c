@@ -158,7 +158,8 @@ static int read_sheet(struct ctx *c, struct xlsx_book *book, enum rec_sheet whic
         return -1;
     }
     if (rc != XLSX_OK) {
-        problem(c, s->name, 0, NULL, NULL, NULL, "not_xlsx", err, NULL);
+        int big = rc == XLSX_TOO_LARGE || rc == XLSX_TOO_LONG || rc == XLSX_TOO_MANY_CELLS;
+        problem(c, s->name, 0, NULL, NULL, NULL, big ? "too_large" : "not_xlsx", err, NULL);
         return -1;
     }
     if (!s->header_seen)

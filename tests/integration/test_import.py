@@ -18,6 +18,7 @@ import socket
 import sqlite3
 import sys
 import threading
+import time
 import unittest
 import urllib.parse
 
@@ -1159,15 +1160,39 @@ class CrashTest(ImportCase):
         self.upload_ok(op, app["id"], "stations", self.stations_file([station_row("BIGS0")]), 1)
         data = self.big_piles_file("BIGM", "BIGS0")
         self.assertLess(len(data), MAX_IMPORT)
+        started = time.monotonic()
         self.upload_ok(op, app["id"], "piles", data, self.PILES)
+        CrashTest.import_seconds = time.monotonic() - started
         self.assertEqual(self.total(op, "piles", application_id=app["id"]), self.PILES)
         self.assertEqual(self.get_app(op, app["id"])["pile_count"], self.PILES)
 
-    def test_kill_during_import(self):
+    @staticmethod
+    def server_unread(server_port, client_port):
+        """Bytes the server has not yet read from the connection (its receive queue), from
+        /proc/net/tcp{,6}; None when the socket is not found."""
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    lines = f.read().splitlines()[1:]
+            except OSError:
+                continue
+            for line in lines:
+                parts = line.split()
+                local, remote, queues = parts[1], parts[2], parts[4]
+                if (int(local.rsplit(":", 1)[1], 16) == server_port and
+                        int(remote.rsplit(":", 1)[1], 16) == client_port):
+                    return int(queues.split(":")[1], 16)
+        return None
+
+    def kill_during_import(self, prefix, when):
+        """Sends a large piles file and SIGKILLs mgmt `when` ("sent": right after the last
+        byte left; "read": once mgmt has read the whole body; a number: that many seconds
+        after that). Restarts mgmt and checks that all rows or none are staged."""
         op = self.gated()
         app = self.new_application(op)
-        self.upload_ok(op, app["id"], "stations", self.stations_file([station_row("BIGS1")]), 1)
-        data = self.big_piles_file("BIGK", "BIGS1")
+        sid = prefix + "S"
+        self.upload_ok(op, app["id"], "stations", self.stations_file([station_row(sid)]), 1)
+        data = self.big_piles_file(prefix, sid)
         self.assertLess(len(data), MAX_IMPORT)
         path = self.app_url(app["id"], "/piles")
         body, ctype = multipart({}, {"file": ("big.xlsx", data, XLSX_TYPE)})
@@ -1181,9 +1206,19 @@ class CrashTest(ImportCase):
         sock = socket.create_connection(("127.0.0.1", self.platform.mgmt_port), timeout=120)
         try:
             sock.sendall(head.encode("latin-1") + body)
-            # The body is sent. mgmt logs `request` with the path once it has answered; if
-            # that line is not there yet the request is in flight when it is killed (if it is,
-            # both outcomes are still checked below).
+            if when != "sent":
+                # wait (bounded) until mgmt has read every byte of the request
+                port = sock.getsockname()[1]
+                deadline = time.monotonic() + 60
+                while time.monotonic() < deadline:
+                    unread = self.server_unread(self.platform.mgmt_port, port)
+                    if unread == 0 or unread is None:
+                        break
+                    time.sleep(0.005)
+                if isinstance(when, (int, float)):
+                    time.sleep(when)
+            # mgmt logs `request` with the path once it has answered: if that line is not
+            # there yet, the request is in flight when it is killed (both outcomes are checked)
             done = [l for l in mgmt.log if " request " in l and path in l]
             mgmt.proc.send_signal(signal.SIGKILL)
             mgmt.proc.wait(20)
@@ -1197,14 +1232,16 @@ class CrashTest(ImportCase):
         self.platform.launch("mgmt").wait_ready()
         op2 = self.login(op)
         n = self.total(op2, "piles", application_id=app["id"])
-        sys.stderr.write("[killed %s the answer was logged; %s; %d piles staged after "
-                         "restart] " % ("before" if in_flight else "after",
-                                        "import_staged logged" if staged_line
-                                        else "no import_staged line", n))
+        sys.stderr.write("[kill %s: %s the answer; %s; %d piles staged after restart] "
+                         % (when, "before" if in_flight else "after",
+                            "import_staged logged" if staged_line else "no import_staged line",
+                            n))
         self.assertIn(n, (0, self.PILES), "a killed import left %d of %d piles staged"
                       % (n, self.PILES))
         if staged_line:
             self.assertEqual(n, self.PILES, "the import logged it staged, then lost the rows")
+        if done and "status=200" in done[0]:
+            self.assertEqual(n, self.PILES, "the import answered 200, then lost the rows")
         self.assertEqual(self.total(op2, "stations", application_id=app["id"]), 1)
         if n:
             r = op2.get(API + "/piles?application_id=%d&page_size=200&page=7" % app["id"])
@@ -1218,12 +1255,19 @@ class CrashTest(ImportCase):
         finally:
             con.close()
         # the application still works: a new upload replaces whatever was there
-        p, c = piles_with_connectors("AFTER", "BIGS1", 2)
+        p, c = piles_with_connectors(prefix + "A", sid, 2)
         r = op2.post_multipart(path, {}, {"file": ("a.xlsx", self.piles_file(p, c), XLSX_TYPE)})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.total(op2, "piles", application_id=app["id"]), 2)
-        # and the killed file's ids are free (or were replaced) on the platform
-        self.assertEqual(op2.get(API + "/piles/BIGK000000").status, 404)
+        self.assertEqual(op2.get(API + "/piles/%s000000" % prefix).status, 404)
+
+    def test_kill_during_import(self):
+        self.kill_during_import("BIGK", "sent")
+        self.kill_during_import("BIGR", "read")
+        t = getattr(CrashTest, "import_seconds", None) or 2.0
+        self.kill_during_import("BIGH", t / 2)
+        self.kill_during_import("BIGL", t * 0.9)
+        self.kill_during_import("BIGZ", t * 2 + 1)   # most likely after the answer
 
 
 if __name__ == "__main__":
