@@ -46,5 +46,8 @@ fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} meson test -C build --suite fuzz --print-errorlogs \
 		--timeout-multiplier 0
 
+# The benchmarks of tests/bench/: they print figures (not timed tests).
 bench:
-	@echo "bench: the load benchmarks (tests/bench/) come with a later issue; nothing to run yet"
+	@bash scripts/install-deps.sh
+	@$(MAKE) --no-print-directory build
+	meson test -C build --benchmark --verbose

@@ -116,7 +116,10 @@ int db_operator_register(struct db *db, const char *username, const char *passwo
         org->contact_name, org->mobile,      org->email,       org->address};
     for (int i = 0; i < 8; i++)
         db_bind_text(st, i + 1, txt[i]);
-    sqlite3_bind_int64(st, 9, org->license_file_id);
+    if (org->license_file_id > 0)
+        sqlite3_bind_int64(st, 9, org->license_file_id);
+    else
+        sqlite3_bind_null(st, 9);
     sqlite3_bind_int64(st, 10, now);
     sqlite3_bind_int64(st, 11, now);
     if ((rc = step_done(db, st, "organisation_insert")) != DB_OK)
