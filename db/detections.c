@@ -390,7 +390,7 @@ int db_detection_transition(struct db *db, int64_t id, const char *from, const c
     db_bind_text(st, 1, to);
     db_bind_text(st, 2, reason);
     sqlite3_bind_int64(st, 3, db_now());
-    sqlite3_bind_int64(st, 4, actor_id);
+    bind_id_or_null(st, 4, actor_id); /* 0: the system (a conformance run) */
     sqlite3_bind_int64(st, 5, id);
     db_bind_text(st, 6, from);
     if ((rc = step_done(db, st, "detection_transition")) != DB_OK)

@@ -590,7 +590,7 @@ int db_access_transition(struct db *db, int64_t id, const char *from, const char
     db_bind_text(st, 1, to);
     db_bind_text(st, 2, reason);
     sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, actor_id);
+    bind_opt_id(st, 4, actor_id);
     sqlite3_bind_int64(st, 5, id);
     db_bind_text(st, 6, from);
     if ((rc = step_done(db, st, "access_transition")) != DB_OK)

@@ -160,6 +160,32 @@ def to_inline_strings(data):
     return out.getvalue()
 
 
+def to_rich_text(data):
+    """Rewrites the shared strings of an xlsx as rich text: each string split into two runs
+    (the second bold), plus a phonetic hint (<rPh>, which Excel writes for East Asian text and
+    readers must ignore), as Excel does when part of a cell is formatted."""
+    import zipfile
+    from xml.sax.saxutils import escape, unescape
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+
+    def si(m):
+        text = unescape("".join(re.findall(r"<t[^>]*>(.*?)</t>", m.group(1), re.S)))
+        cut = max(1, len(text) // 2)
+        return ('<si><r><t xml:space="preserve">%s</t></r><r><rPr><b/></rPr>'
+                '<t xml:space="preserve">%s</t></r><rPh sb="0" eb="1"><t>ヨミ</t></rPh>'
+                '<phoneticPr fontId="1" type="noConversion"/></si>'
+                % (escape(text[:cut]), escape(text[cut:])))
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for n in src.namelist():
+            body = src.read(n)
+            if n == "xl/sharedStrings.xml":
+                body = re.sub(r"<si>(.*?)</si>", si, body.decode("utf-8"),
+                              flags=re.S).encode("utf-8")
+            dst.writestr(n, body)
+    return out.getvalue()
+
+
 def cell_str(v):
     """The text evgate reads from a cell written by openpyxl."""
     if v is None:
@@ -674,6 +700,19 @@ class UploadTest(ImportCase):
                          [("充电桩", 2, "额定功率(kW)", "number_as_text")])
         p[0]["额定功率(kW)"] = 60
         self.upload_ok(op, app["id"], "piles", to_inline_strings(self.piles_file(p, c)), 2)
+
+    def test_rich_text_strings_read_as_their_plain_text(self):
+        op = self.gated()
+        app = self.new_application(op)
+        rows = [station_row("RTS1", 充电站名称="中山富文本站"), station_row("RTS2")]
+        data = to_rich_text(self.stations_file(rows))
+        wb = openpyxl.load_workbook(io.BytesIO(data))
+        self.assertEqual(wb["充电站"]["B2"].value, "中山富文本站")   # the file is sound
+        self.upload_ok(op, app["id"], "stations", data, 2)
+        got = {x["station_id"]: x for x in self.items(op, "stations", application_id=app["id"])}
+        self.assertEqual(got["RTS1"]["name"], "中山富文本站")
+        self.assertEqual(got["RTS2"]["station_status"], 50)
+        self.assertEqual(got["RTS1"]["area_code"], "442000")
 
     def test_piles_cannot_name_another_operators_station(self):
         a = self.gated()
