@@ -29,13 +29,22 @@ int pw_verify(const char *hash, const char *password)
 
 int pw_generate(char *out, size_t len)
 {
-    /* No 0/O, 1/l/I: generated passwords are read off a terminal and typed. */
+    /* No 0/O, 1/l/I: generated passwords are read off a terminal and typed. Bytes at or above
+     * the largest multiple of the set's size are drawn again, so every character is equally
+     * likely. */
     static const char set[] = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    unsigned char r[256];
-    if (len < 17 || len > sizeof r || RAND_bytes(r, (int)len) != 1)
+    const unsigned n = sizeof set - 1, limit = 256 - 256 % n;
+    if (len < 17 || len > 256)
         return -1;
-    for (size_t i = 0; i + 1 < len; i++)
-        out[i] = set[r[i] % (sizeof set - 1)];
+    size_t have = 0;
+    while (have + 1 < len) {
+        unsigned char r[64];
+        if (RAND_bytes(r, sizeof r) != 1)
+            return -1;
+        for (size_t i = 0; i < sizeof r && have + 1 < len; i++)
+            if (r[i] < limit)
+                out[have++] = set[r[i] % n];
+    }
     out[len - 1] = 0;
     return 0;
 }

@@ -14,7 +14,7 @@ int pw_hash(const char *password, char out[PW_HASH_MAX]);
  * Constant time in the password. */
 int pw_verify(const char *hash, const char *password);
 
-/* Fills `out` (len bytes, len >= 17) with a random printable password of len-1 characters,
+/* Fills `out` (len bytes, 17 <= len <= 256) with a random printable password of len-1 characters,
  * for generated admin passwords and pile keys. Returns 0 or -1. */
 int pw_generate(char *out, size_t len);
 
