@@ -224,6 +224,15 @@ static void update(struct mgmt_req *req, struct mgmt_resp *resp)
     if (!body)
         return;
     /* the key is the path's: a body may repeat it but not change it */
+    const char *given = json_string_value(json_object_get(body, "station_id"));
+    if (given && strcmp(given, r.key) != 0) {
+        json_t *d = json_array();
+        mgmt_detail(d, "station_id", "immutable",
+                    "the id of a station cannot change: create a new one and delete this one");
+        mgmt_resp_error(resp, 422, "validation_failed", "the id cannot change", d);
+        json_decref(body);
+        return;
+    }
     json_object_set_new(body, "station_id", json_string(r.key));
     json_t *rec = station_body(req, resp, body);
     json_decref(body);

@@ -30,6 +30,7 @@ packages=(
     libpango1.0-dev libcairo2-dev fonts-noto-cjk # mgmt/pdf_form.c: PDF forms with Chinese text
     clang libclang-rt-14-dev                     # tests/fuzz: libFuzzer, ASan and UBSan runtimes
     poppler-utils                                # tests: pdftotext/pdffonts read the PDF forms
+    python3-openpyxl                             # tests: write and read xlsx like a user's Excel
 )
 
 # A node >= 18 with npm already on PATH is kept: this machine's node may come from a repacked

@@ -110,9 +110,14 @@ class RecordsCase(unittest.TestCase):
         try:
             cls.platform.start(("mgmt",))
             cls.admin = admin_client(cls.platform)
+            cls.setUpData()
         except BaseException:
             cls.platform.close()
             raise
+
+    @classmethod
+    def setUpData(cls):
+        """Per-class fixtures, run once the daemon is up (a failure stops the daemon)."""
 
     @classmethod
     def tearDownClass(cls):
@@ -254,8 +259,7 @@ class StationTest(RecordsCase):
     """POST/GET/PUT/DELETE /stations and the station field rules."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setUpData(cls):
         cls.op = active_operator(cls.platform, cls.admin)
 
     def bad(self, field, value, codes, suggestion=Ellipsis, path=None):
@@ -502,8 +506,7 @@ class PileTest(RecordsCase):
     """POST/GET/PUT/DELETE /piles with their connectors and the pile and connector rules."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setUpData(cls):
         cls.op = active_operator(cls.platform, cls.admin)
         r = cls.op.post(API + "/stations", station_body("PILESTA1"))
         assert r.status == 201, r
@@ -828,8 +831,7 @@ class ListTest(RecordsCase):
     extra_env = {"EVGATE_AREA_CODE_PREFIXES": "4420,4401"}
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setUpData(cls):
         a = cls.a = active_operator(cls.platform, cls.admin)
         b = cls.b = active_operator(cls.platform, cls.admin)
         cls.a_stations = {
@@ -979,8 +981,7 @@ class ExportTest(RecordsCase):
     """GET /stations/export.xlsx and /piles/export.xlsx read back with openpyxl."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setUpData(cls):
         a = cls.a = active_operator(cls.platform, cls.admin)
         cls.b = active_operator(cls.platform, cls.admin)
         cls.stations = {}
@@ -1143,8 +1144,7 @@ class AuthorisationTest(RecordsCase):
     """Another operator's records answer 404; anonymous 401; pending 403; CSRF."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def setUpData(cls):
         cls.a = active_operator(cls.platform, cls.admin)
         cls.b = active_operator(cls.platform, cls.admin)
         r = cls.a.post(API + "/stations", station_body("AUTHA1"))
