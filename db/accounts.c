@@ -52,13 +52,6 @@ int db_account_by_id(struct db *db, int64_t id, struct db_account *out)
     return read_account(db, st, out, "account_by_id");
 }
 
-static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-    int rc = db_rc_from(db, sqlite3_step(st), what);
-    sqlite3_reset(st);
-    return rc;
-}
-
 static int credit_code_taken(struct db *db, const char *code, int64_t except_org, int *taken)
 {
     static const char sql[] = "SELECT 1 FROM organisations WHERE credit_code = ? AND id != ?";
@@ -122,7 +115,7 @@ int db_operator_register(struct db *db, const char *username, const char *passwo
         sqlite3_bind_null(st, 9);
     sqlite3_bind_int64(st, 10, now);
     sqlite3_bind_int64(st, 11, now);
-    if ((rc = step_done(db, st, "organisation_insert")) != DB_OK)
+    if ((rc = db_step_done(db, st, "organisation_insert")) != DB_OK)
         goto out;
     int64_t org_id = sqlite3_last_insert_rowid(db->h);
     if (!(st = db_stmt(db, ins_acc)))
@@ -133,7 +126,7 @@ int db_operator_register(struct db *db, const char *username, const char *passwo
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, now);
-    if ((rc = step_done(db, st, "account_insert")) != DB_OK)
+    if ((rc = db_step_done(db, st, "account_insert")) != DB_OK)
         goto out;
     *id = sqlite3_last_insert_rowid(db->h);
     if ((rc = db_audit_add(db, *id, "account.register", "account", *id, NULL)) != DB_OK)
@@ -196,7 +189,7 @@ int db_operator_resubmit(struct db *db, int64_t account_id, const struct db_orga
     sqlite3_bind_int64(st, 10, org->license_file_id);
     sqlite3_bind_int64(st, 11, now);
     sqlite3_bind_int64(st, 12, org_id);
-    if ((rc = step_done(db, st, "organisation_update")) != DB_OK)
+    if ((rc = db_step_done(db, st, "organisation_update")) != DB_OK)
         goto out;
     if (!(st = db_stmt(db, upd_acc))) {
         rc = DB_ERROR;
@@ -205,7 +198,7 @@ int db_operator_resubmit(struct db *db, int64_t account_id, const struct db_orga
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, account_id);
-    if ((rc = step_done(db, st, "account_resubmit")) != DB_OK)
+    if ((rc = db_step_done(db, st, "account_resubmit")) != DB_OK)
         goto out;
     if ((rc = db_audit_add(db, account_id, "account.resubmit", "account", account_id, NULL)) !=
         DB_OK)
@@ -231,7 +224,7 @@ int db_admin_ensure(struct db *db, const char *username, const char *password_ha
     db_bind_text(st, 2, password_hash);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, now);
-    int rc = step_done(db, st, "admin_ensure");
+    int rc = db_step_done(db, st, "admin_ensure");
     if (rc == DB_OK)
         *created = sqlite3_changes(db->h) > 0;
     return rc;
@@ -261,7 +254,7 @@ int db_operator_set_status(struct db *db, int64_t id, const char *from, const ch
     sqlite3_bind_int64(st, 4, actor_id);
     sqlite3_bind_int64(st, 5, id);
     db_bind_text(st, 6, from);
-    if ((rc = step_done(db, st, "operator_set_status")) != DB_OK)
+    if ((rc = db_step_done(db, st, "operator_set_status")) != DB_OK)
         goto out;
     if (sqlite3_changes(db->h) == 0) {
         struct db_account a;
@@ -276,7 +269,7 @@ int db_operator_set_status(struct db *db, int64_t id, const char *from, const ch
             goto out;
         }
         sqlite3_bind_int64(st, 1, id);
-        if ((rc = step_done(db, st, "kill_sessions")) != DB_OK)
+        if ((rc = db_step_done(db, st, "kill_sessions")) != DB_OK)
             goto out;
     }
     json_t *detail = json_pack("{s:s, s:s?}", "status", to, "reason", reason);
@@ -299,30 +292,17 @@ out:
     " f.sha256 FROM accounts a LEFT JOIN organisations o ON o.id = a.organisation_id"              \
     " LEFT JOIN files f ON f.id = o.license_file_id "
 
-static json_t *col_time(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL
-               ? json_null()
-               : json_integer((json_int_t)sqlite3_column_int64(st, col));
-}
-
-static json_t *col_str(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? json_stringn((const char *)t, (size_t)sqlite3_column_bytes(st, col)) : json_null();
-}
-
 static json_t *view_from_row(sqlite3_stmt *st)
 {
     json_t *v = json_object();
     json_object_set_new(v, "id", json_integer((json_int_t)sqlite3_column_int64(st, 0)));
-    json_object_set_new(v, "username", col_str(st, 1));
-    json_object_set_new(v, "role", col_str(st, 2));
-    json_object_set_new(v, "status", col_str(st, 3));
-    json_object_set_new(v, "reject_reason", col_str(st, 4));
-    json_object_set_new(v, "created_at", col_time(st, 5));
-    json_object_set_new(v, "submitted_at", col_time(st, 6));
-    json_object_set_new(v, "reviewed_at", col_time(st, 7));
+    json_object_set_new(v, "username", db_col_json_str(st, 1));
+    json_object_set_new(v, "role", db_col_json_str(st, 2));
+    json_object_set_new(v, "status", db_col_json_str(st, 3));
+    json_object_set_new(v, "reject_reason", db_col_json_str(st, 4));
+    json_object_set_new(v, "created_at", db_col_json_int(st, 5));
+    json_object_set_new(v, "submitted_at", db_col_json_int(st, 6));
+    json_object_set_new(v, "reviewed_at", db_col_json_int(st, 7));
     if (sqlite3_column_type(st, 8) == SQLITE_NULL) {
         json_object_set_new(v, "organisation", json_null());
     } else {
@@ -331,7 +311,7 @@ static json_t *view_from_row(sqlite3_stmt *st)
             "contact_name", "mobile",      "email",       "address"};
         json_t *o = json_object();
         for (int i = 0; i < 8; i++)
-            json_object_set_new(o, names[i], col_str(st, 9 + i));
+            json_object_set_new(o, names[i], db_col_json_str(st, 9 + i));
         json_object_set_new(v, "organisation", o);
     }
     if (sqlite3_column_type(st, 17) == SQLITE_NULL) {
@@ -340,8 +320,8 @@ static json_t *view_from_row(sqlite3_stmt *st)
         json_object_set_new(
             v, "license",
             json_pack("{s:I, s:o, s:o, s:I, s:o}", "id", (json_int_t)sqlite3_column_int64(st, 17),
-                      "name", col_str(st, 18), "mime", col_str(st, 19), "size",
-                      (json_int_t)sqlite3_column_int64(st, 20), "sha256", col_str(st, 21)));
+                      "name", db_col_json_str(st, 18), "mime", db_col_json_str(st, 19), "size",
+                      (json_int_t)sqlite3_column_int64(st, 20), "sha256", db_col_json_str(st, 21)));
     }
     return v;
 }

@@ -135,6 +135,34 @@ int db_rc_from(struct db *db, int rc, const char *what)
     }
 }
 
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+    int rc = db_rc_from(db, sqlite3_step(st), what);
+    sqlite3_reset(st);
+    return rc;
+}
+
+void db_bind_id(sqlite3_stmt *st, int idx, int64_t id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(st, idx, id);
+    else
+        sqlite3_bind_null(st, idx);
+}
+
+json_t *db_col_json_str(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? json_stringn((const char *)t, (size_t)sqlite3_column_bytes(st, col)) : json_null();
+}
+
+json_t *db_col_json_int(sqlite3_stmt *st, int col)
+{
+    return sqlite3_column_type(st, col) == SQLITE_NULL
+               ? json_null()
+               : json_integer((json_int_t)sqlite3_column_int64(st, col));
+}
+
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
     if (s)

@@ -4,6 +4,7 @@
 
 #include "db/db.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #define DB_STMT_CACHE 64
@@ -23,6 +24,18 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 /* Maps an SQLite result code to enum db_rc (constraint -> DB_CONFLICT), logging real errors
  * with `what` naming the query. */
 int db_rc_from(struct db *db, int rc, const char *what);
+
+/* Steps a statement that returns no rows and resets it; the result as enum db_rc. */
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
+
+/* Binds a row id, or NULL when `id` <= 0 (no row, or the system as actor). */
+void db_bind_id(sqlite3_stmt *st, int idx, int64_t id);
+
+/* Column `col` as a new JSON string, or JSON null for SQL NULL. */
+json_t *db_col_json_str(sqlite3_stmt *st, int col);
+
+/* Column `col` as a new JSON integer, or JSON null for SQL NULL (times, optional ids). */
+json_t *db_col_json_int(sqlite3_stmt *st, int col);
 
 /* Binds a text that may be NULL. */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);

@@ -6,21 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-    int rc = db_rc_from(db, sqlite3_step(st), what);
-    sqlite3_reset(st);
-    return rc;
-}
-
-static void bind_id_or_null(sqlite3_stmt *st, int idx, int64_t id)
-{
-    if (id > 0)
-        sqlite3_bind_int64(st, idx, id);
-    else
-        sqlite3_bind_null(st, idx);
-}
-
 static int audit_json(struct db *db, int64_t actor, const char *action, int64_t id, json_t *d)
 {
     char *s = d ? json_dumps(d, JSON_COMPACT) : NULL;
@@ -74,10 +59,10 @@ int db_detection_create(struct db *db, int64_t account_id, const char *mode, con
     sqlite3_bind_int64(st, 1, account_id);
     db_bind_text(st, 2, mode);
     db_bind_text(st, 3, text);
-    bind_id_or_null(st, 4, delegate_id);
+    db_bind_id(st, 4, delegate_id);
     sqlite3_bind_int64(st, 5, now);
     sqlite3_bind_int64(st, 6, now);
-    if ((rc = step_done(db, st, "detection_create")) != DB_OK)
+    if ((rc = db_step_done(db, st, "detection_create")) != DB_OK)
         goto out;
     *id = sqlite3_last_insert_rowid(db->h);
     if ((rc = audit_json(db, account_id, "detection.create", *id,
@@ -102,10 +87,10 @@ int db_detection_update(struct db *db, int64_t id, const json_t *data, int64_t d
         return DB_ERROR;
     }
     db_bind_text(st, 1, text);
-    bind_id_or_null(st, 2, delegate_id);
+    db_bind_id(st, 2, delegate_id);
     sqlite3_bind_int64(st, 3, db_now());
     sqlite3_bind_int64(st, 4, id);
-    int rc = step_done(db, st, "detection_update");
+    int rc = db_step_done(db, st, "detection_update");
     free(text);
     if (rc == DB_OK && sqlite3_changes(db->h) == 0)
         return DB_CONFLICT;
@@ -156,7 +141,7 @@ int db_detection_delete(struct db *db, int64_t id, json_t *stored_names)
             goto out;
         }
         sqlite3_bind_int64(st, 1, id);
-        if ((rc = step_done(db, st, "detection_delete")) != DB_OK)
+        if ((rc = db_step_done(db, st, "detection_delete")) != DB_OK)
             goto out;
     }
     size_t i;
@@ -168,7 +153,7 @@ int db_detection_delete(struct db *db, int64_t id, json_t *stored_names)
             goto out;
         }
         sqlite3_bind_int64(st, 1, json_integer_value(fid));
-        if ((rc = step_done(db, st, "detection_delete_file")) != DB_OK)
+        if ((rc = db_step_done(db, st, "detection_delete_file")) != DB_OK)
             goto out;
     }
     json_decref(file_ids);
@@ -177,19 +162,6 @@ out:
     json_decref(file_ids);
     db_rollback(db);
     return rc;
-}
-
-static json_t *col_json_time(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL
-               ? json_null()
-               : json_integer((json_int_t)sqlite3_column_int64(st, col));
-}
-
-static json_t *col_json_str(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? json_stringn((const char *)t, (size_t)sqlite3_column_bytes(st, col)) : json_null();
 }
 
 static json_t *materials_of(struct db *db, int64_t id)
@@ -208,11 +180,11 @@ static json_t *materials_of(struct db *db, int64_t id)
         snprintf(url, sizeof url, "/api/v1/files/%lld", (long long)sqlite3_column_int64(st, 5));
         json_array_append_new(arr, json_pack("{s:I, s:o, s:o, s:I, s:o, s:I, s:s, s:o}", "id",
                                              (json_int_t)sqlite3_column_int64(st, 0), "name",
-                                             col_json_str(st, 1), "mime", col_json_str(st, 2),
+                                             db_col_json_str(st, 1), "mime", db_col_json_str(st, 2),
                                              "size", (json_int_t)sqlite3_column_int64(st, 3),
-                                             "sha256", col_json_str(st, 4), "file_id",
+                                             "sha256", db_col_json_str(st, 4), "file_id",
                                              (json_int_t)sqlite3_column_int64(st, 5), "url", url,
-                                             "created_at", col_json_time(st, 6)));
+                                             "created_at", db_col_json_int(st, 6)));
     }
     sqlite3_reset(st);
     return arr;
@@ -226,7 +198,7 @@ static json_t *credentials_issued_at(struct db *db, int64_t id)
     if (!st)
         return json_null();
     sqlite3_bind_int64(st, 1, id);
-    json_t *v = sqlite3_step(st) == SQLITE_ROW ? col_json_time(st, 0) : json_null();
+    json_t *v = sqlite3_step(st) == SQLITE_ROW ? db_col_json_int(st, 0) : json_null();
     sqlite3_reset(st);
     return v;
 }
@@ -249,13 +221,13 @@ static json_t *view_from_row(sqlite3_stmt *st)
 {
     json_t *v = json_object();
     json_object_set_new(v, "id", json_integer(sqlite3_column_int64(st, 0)));
-    json_object_set_new(v, "mode", col_json_str(st, 1));
-    json_object_set_new(v, "status", col_json_str(st, 2));
-    json_object_set_new(v, "reject_reason", col_json_str(st, 3));
+    json_object_set_new(v, "mode", db_col_json_str(st, 1));
+    json_object_set_new(v, "status", db_col_json_str(st, 2));
+    json_object_set_new(v, "reject_reason", db_col_json_str(st, 3));
     json_object_set_new(v, "operator",
                         json_pack("{s:I, s:o, s:o}", "account_id",
                                   (json_int_t)sqlite3_column_int64(st, 15), "company_name",
-                                  col_json_str(st, 16), "operator_id", col_json_str(st, 17)));
+                                  db_col_json_str(st, 16), "operator_id", db_col_json_str(st, 17)));
     const char *data = (const char *)sqlite3_column_text(st, 4);
     json_t *d = data ? json_loads(data, 0, NULL) : NULL;
     static const char *const keys[] = {"commissioning_unit", "contact", "platform",
@@ -273,19 +245,21 @@ static json_t *view_from_row(sqlite3_stmt *st)
         json_object_set_new(v, "delegate_detection_id", json_integer(did));
         json_object_set_new(v, "delegate",
                             json_pack("{s:I, s:o, s:o}", "detection_id", did, "platform_name",
-                                      col_json_str(st, 18), "company_name", col_json_str(st, 19)));
+                                      db_col_json_str(st, 18), "company_name",
+                                      db_col_json_str(st, 19)));
     }
     if (sqlite3_column_type(st, 6) == SQLITE_NULL)
         json_object_set_new(v, "verdict", json_null());
     else
         json_object_set_new(v, "verdict",
-                            json_pack("{s:o, s:o, s:o, s:o, s:o}", "result", col_json_str(st, 6),
-                                      "source", col_json_str(st, 7), "note", col_json_str(st, 8),
-                                      "at", col_json_time(st, 9), "by", col_json_str(st, 10)));
-    json_object_set_new(v, "created_at", col_json_time(st, 11));
-    json_object_set_new(v, "updated_at", col_json_time(st, 12));
-    json_object_set_new(v, "submitted_at", col_json_time(st, 13));
-    json_object_set_new(v, "reviewed_at", col_json_time(st, 14));
+                            json_pack("{s:o, s:o, s:o, s:o, s:o}", "result", db_col_json_str(st, 6),
+                                      "source", db_col_json_str(st, 7), "note",
+                                      db_col_json_str(st, 8), "at", db_col_json_int(st, 9), "by",
+                                      db_col_json_str(st, 10)));
+    json_object_set_new(v, "created_at", db_col_json_int(st, 11));
+    json_object_set_new(v, "updated_at", db_col_json_int(st, 12));
+    json_object_set_new(v, "submitted_at", db_col_json_int(st, 13));
+    json_object_set_new(v, "reviewed_at", db_col_json_int(st, 14));
     return v;
 }
 
@@ -390,10 +364,10 @@ int db_detection_transition(struct db *db, int64_t id, const char *from, const c
     db_bind_text(st, 1, to);
     db_bind_text(st, 2, reason);
     sqlite3_bind_int64(st, 3, db_now());
-    bind_id_or_null(st, 4, actor_id); /* 0: the system (a conformance run) */
+    db_bind_id(st, 4, actor_id); /* 0: the system (a conformance run) */
     sqlite3_bind_int64(st, 5, id);
     db_bind_text(st, 6, from);
-    if ((rc = step_done(db, st, "detection_transition")) != DB_OK)
+    if ((rc = db_step_done(db, st, "detection_transition")) != DB_OK)
         goto out;
     if (sqlite3_changes(db->h) == 0) {
         struct db_detection_head h;
@@ -429,9 +403,9 @@ int db_detection_verdict(struct db *db, int64_t id, const char *verdict, const c
     db_bind_text(st, 2, source);
     db_bind_text(st, 3, note);
     sqlite3_bind_int64(st, 4, db_now());
-    bind_id_or_null(st, 5, actor_id);
+    db_bind_id(st, 5, actor_id);
     sqlite3_bind_int64(st, 6, id);
-    if ((rc = step_done(db, st, "detection_verdict")) != DB_OK)
+    if ((rc = db_step_done(db, st, "detection_verdict")) != DB_OK)
         goto out;
     if (sqlite3_changes(db->h) == 0) {
         struct db_detection_head h;
@@ -502,7 +476,7 @@ int db_material_add(struct db *db, int64_t detection_id, int64_t file_id, int ma
     sqlite3_bind_int64(st, 1, detection_id);
     sqlite3_bind_int64(st, 2, file_id);
     sqlite3_bind_int64(st, 3, db_now());
-    if ((rc = step_done(db, st, "material_add")) != DB_OK)
+    if ((rc = db_step_done(db, st, "material_add")) != DB_OK)
         goto out;
     *id = sqlite3_last_insert_rowid(db->h);
     return db_commit(db);
@@ -551,7 +525,7 @@ int db_material_delete(struct db *db, int64_t detection_id, int64_t material_id,
             goto out;
         }
         sqlite3_bind_int64(st, 1, ids[i]);
-        if ((rc = step_done(db, st, "material_delete")) != DB_OK)
+        if ((rc = db_step_done(db, st, "material_delete")) != DB_OK)
             goto out;
     }
     return db_commit(db);
@@ -577,7 +551,7 @@ int db_credentials_issue(struct db *db, const struct db_tcec_credentials *c, int
     }
     sqlite3_bind_int64(st, 1, db_now());
     db_bind_text(st, 2, c->operator_id);
-    if ((rc = step_done(db, st, "credentials_revoke")) != DB_OK)
+    if ((rc = db_step_done(db, st, "credentials_revoke")) != DB_OK)
         goto out;
     if (!(st = db_stmt(db, ins))) {
         rc = DB_ERROR;
@@ -590,7 +564,7 @@ int db_credentials_issue(struct db *db, const struct db_tcec_credentials *c, int
     db_bind_text(st, 5, c->data_secret_iv);
     db_bind_text(st, 6, c->sig_secret);
     sqlite3_bind_int64(st, 7, c->issued_at);
-    if ((rc = step_done(db, st, "credentials_insert")) != DB_OK)
+    if ((rc = db_step_done(db, st, "credentials_insert")) != DB_OK)
         goto out;
     /* The audit row says that credentials were issued, never what they are. */
     if ((rc = audit_json(db, actor_id, "detection.credentials", c->detection_id,
@@ -641,10 +615,10 @@ json_t *db_passed_platforms(struct db *db)
     json_t *arr = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr,
-                              json_pack("{s:I, s:o, s:o}", "detection_id",
-                                        (json_int_t)sqlite3_column_int64(st, 0), "platform_name",
-                                        col_json_str(st, 1), "company_name", col_json_str(st, 2)));
+        json_array_append_new(arr, json_pack("{s:I, s:o, s:o}", "detection_id",
+                                             (json_int_t)sqlite3_column_int64(st, 0),
+                                             "platform_name", db_col_json_str(st, 1),
+                                             "company_name", db_col_json_str(st, 2)));
     sqlite3_reset(st);
     if (db_rc_from(db, rc, "passed_platforms") != DB_OK) {
         json_decref(arr);

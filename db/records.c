@@ -6,34 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-    int rc = db_rc_from(db, sqlite3_step(st), what);
-    sqlite3_reset(st);
-    return rc;
-}
-
-static void bind_opt_id(sqlite3_stmt *st, int idx, int64_t id)
-{
-    if (id > 0)
-        sqlite3_bind_int64(st, idx, id);
-    else
-        sqlite3_bind_null(st, idx);
-}
-
-static json_t *col_time(sqlite3_stmt *st, int col)
-{
-    return sqlite3_column_type(st, col) == SQLITE_NULL
-               ? json_null()
-               : json_integer((json_int_t)sqlite3_column_int64(st, col));
-}
-
-static json_t *col_str(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? json_stringn((const char *)t, (size_t)sqlite3_column_bytes(st, col)) : json_null();
-}
-
 /* Reads one db_record_row from a statement selecting id, account_id, application_id,
  * station_row (or 0), key, status. */
 static int read_row(struct db *db, sqlite3_stmt *st, struct db_record_row *out, const char *what)
@@ -83,14 +55,14 @@ int db_station_insert(struct db *db, int64_t account_id, int64_t application_id,
     sqlite3_bind_int64(st, 1, account_id);
     db_bind_text(st, 2, station_id);
     db_bind_text(st, 3, status);
-    bind_opt_id(st, 4, application_id);
+    db_bind_id(st, 4, application_id);
     db_bind_text(st, 5, name);
     db_bind_text(st, 6, area_code);
     sqlite3_bind_int64(st, 7, station_type);
     db_bind_text(st, 8, data);
     sqlite3_bind_int64(st, 9, now);
     sqlite3_bind_int64(st, 10, now);
-    int rc = step_done(db, st, "station_insert");
+    int rc = db_step_done(db, st, "station_insert");
     if (rc == DB_OK)
         *row = sqlite3_last_insert_rowid(db->h);
     return rc;
@@ -110,7 +82,7 @@ int db_station_update(struct db *db, int64_t row, const char *name, const char *
     db_bind_text(st, 4, data);
     sqlite3_bind_int64(st, 5, db_now());
     sqlite3_bind_int64(st, 6, row);
-    return step_done(db, st, "station_update");
+    return db_step_done(db, st, "station_update");
 }
 
 int db_station_delete(struct db *db, int64_t row)
@@ -121,7 +93,7 @@ int db_station_delete(struct db *db, int64_t row)
     if (!st)
         return DB_ERROR;
     sqlite3_bind_int64(st, 1, row);
-    int rc = step_done(db, st, "station_delete");
+    int rc = db_step_done(db, st, "station_delete");
     if (rc == DB_OK && sqlite3_changes(db->h) == 0)
         return DB_CONFLICT;
     return rc;
@@ -143,15 +115,15 @@ static json_t *station_from_row(sqlite3_stmt *st)
         json_decref(v);
         v = json_object();
     }
-    json_object_set_new(v, "station_id", col_str(st, 2));
-    json_object_set_new(v, "status", col_str(st, 3));
+    json_object_set_new(v, "station_id", db_col_json_str(st, 2));
+    json_object_set_new(v, "status", db_col_json_str(st, 3));
     json_object_set_new(v, "account_id", json_integer(sqlite3_column_int64(st, 4)));
-    json_object_set_new(v, "operator_id", col_str(st, 5));
-    json_object_set_new(v, "company_name", col_str(st, 6));
-    json_object_set_new(v, "application_id", col_time(st, 7));
+    json_object_set_new(v, "operator_id", db_col_json_str(st, 5));
+    json_object_set_new(v, "company_name", db_col_json_str(st, 6));
+    json_object_set_new(v, "application_id", db_col_json_int(st, 7));
     json_object_set_new(v, "pile_count", json_integer(sqlite3_column_int64(st, 8)));
-    json_object_set_new(v, "created_at", col_time(st, 9));
-    json_object_set_new(v, "updated_at", col_time(st, 10));
+    json_object_set_new(v, "created_at", db_col_json_int(st, 9));
+    json_object_set_new(v, "updated_at", db_col_json_int(st, 10));
     return v;
 }
 
@@ -266,13 +238,13 @@ int db_pile_insert(struct db *db, int64_t account_id, int64_t application_id, co
     db_bind_text(st, 2, equipment_id);
     sqlite3_bind_int64(st, 3, station_row);
     db_bind_text(st, 4, status);
-    bind_opt_id(st, 5, application_id);
+    db_bind_id(st, 5, application_id);
     sqlite3_bind_int64(st, 6, equipment_type);
     db_bind_text(st, 7, protocol);
     db_bind_text(st, 8, data);
     sqlite3_bind_int64(st, 9, now);
     sqlite3_bind_int64(st, 10, now);
-    int rc = step_done(db, st, "pile_insert");
+    int rc = db_step_done(db, st, "pile_insert");
     if (rc == DB_OK)
         *row = sqlite3_last_insert_rowid(db->h);
     return rc;
@@ -292,7 +264,7 @@ int db_pile_update(struct db *db, int64_t row, int64_t station_row, int64_t equi
     db_bind_text(st, 4, data);
     sqlite3_bind_int64(st, 5, db_now());
     sqlite3_bind_int64(st, 6, row);
-    return step_done(db, st, "pile_update");
+    return db_step_done(db, st, "pile_update");
 }
 
 int db_pile_delete(struct db *db, int64_t row)
@@ -302,7 +274,7 @@ int db_pile_delete(struct db *db, int64_t row)
     if (!st)
         return DB_ERROR;
     sqlite3_bind_int64(st, 1, row);
-    return step_done(db, st, "pile_delete");
+    return db_step_done(db, st, "pile_delete");
 }
 
 int db_connector_insert(struct db *db, int64_t pile_row, const char *connector_id,
@@ -317,7 +289,7 @@ int db_connector_insert(struct db *db, int64_t pile_row, const char *connector_i
     db_bind_text(st, 2, connector_id);
     sqlite3_bind_int64(st, 3, ocpp_connector_id);
     db_bind_text(st, 4, data);
-    return step_done(db, st, "connector_insert");
+    return db_step_done(db, st, "connector_insert");
 }
 
 int db_connectors_delete(struct db *db, int64_t pile_row)
@@ -327,7 +299,7 @@ int db_connectors_delete(struct db *db, int64_t pile_row)
     if (!st)
         return DB_ERROR;
     sqlite3_bind_int64(st, 1, pile_row);
-    return step_done(db, st, "connectors_delete");
+    return db_step_done(db, st, "connectors_delete");
 }
 
 int db_connector_owner(struct db *db, const char *connector_id, int64_t *pile_row)
@@ -362,7 +334,7 @@ static json_t *connectors_of(struct db *db, int64_t pile_row)
             json_decref(c);
             c = json_object();
         }
-        json_object_set_new(c, "connector_id", col_str(st, 1));
+        json_object_set_new(c, "connector_id", db_col_json_str(st, 1));
         json_object_set_new(c, "ocpp_connector_id", json_integer(sqlite3_column_int64(st, 2)));
         json_array_append_new(arr, c);
     }
@@ -394,17 +366,17 @@ static json_t *pile_from_row(struct db *db, sqlite3_stmt *st)
         v = json_object();
     }
     int64_t row = sqlite3_column_int64(st, 0);
-    json_object_set_new(v, "equipment_id", col_str(st, 2));
-    json_object_set_new(v, "status", col_str(st, 3));
+    json_object_set_new(v, "equipment_id", db_col_json_str(st, 2));
+    json_object_set_new(v, "status", db_col_json_str(st, 3));
     json_object_set_new(v, "account_id", json_integer(sqlite3_column_int64(st, 4)));
-    json_object_set_new(v, "operator_id", col_str(st, 5));
-    json_object_set_new(v, "company_name", col_str(st, 6));
-    json_object_set_new(v, "application_id", col_time(st, 7));
-    json_object_set_new(v, "station_id", col_str(st, 8));
-    json_object_set_new(v, "station_name", col_str(st, 9));
+    json_object_set_new(v, "operator_id", db_col_json_str(st, 5));
+    json_object_set_new(v, "company_name", db_col_json_str(st, 6));
+    json_object_set_new(v, "application_id", db_col_json_int(st, 7));
+    json_object_set_new(v, "station_id", db_col_json_str(st, 8));
+    json_object_set_new(v, "station_name", db_col_json_str(st, 9));
     json_object_set_new(v, "has_password", json_boolean(sqlite3_column_int(st, 10)));
-    json_object_set_new(v, "created_at", col_time(st, 11));
-    json_object_set_new(v, "updated_at", col_time(st, 12));
+    json_object_set_new(v, "created_at", db_col_json_int(st, 11));
+    json_object_set_new(v, "updated_at", db_col_json_int(st, 12));
     json_object_set_new(v, "connectors", connectors_of(db, row));
     return v;
 }
@@ -446,7 +418,7 @@ int db_pile_set_password(struct db *db, int64_t row, const char *salt, const cha
     db_bind_text(st, 2, hash);
     sqlite3_bind_int64(st, 3, db_now());
     sqlite3_bind_int64(st, 4, row);
-    return step_done(db, st, "pile_set_password");
+    return db_step_done(db, st, "pile_set_password");
 }
 
 int db_access_create(struct db *db, int64_t account_id, int64_t *id)
@@ -460,7 +432,7 @@ int db_access_create(struct db *db, int64_t account_id, int64_t *id)
     sqlite3_bind_int64(st, 1, account_id);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, now);
-    int rc = step_done(db, st, "access_create");
+    int rc = db_step_done(db, st, "access_create");
     if (rc == DB_OK)
         *id = sqlite3_last_insert_rowid(db->h);
     return rc;
@@ -499,12 +471,13 @@ static json_t *access_from_row(struct db *db, sqlite3_stmt *st)
 {
     (void)db;
     return json_pack("{s:I, s:o, s:o, s:I, s:o, s:I, s:I, s:o, s:o, s:o}", "id",
-                     (json_int_t)sqlite3_column_int64(st, 0), "status", col_str(st, 1),
-                     "reject_reason", col_str(st, 2), "account_id",
-                     (json_int_t)sqlite3_column_int64(st, 3), "company_name", col_str(st, 4),
-                     "station_count", (json_int_t)sqlite3_column_int64(st, 5), "pile_count",
-                     (json_int_t)sqlite3_column_int64(st, 6), "created_at", col_time(st, 7),
-                     "submitted_at", col_time(st, 8), "reviewed_at", col_time(st, 9));
+                     (json_int_t)sqlite3_column_int64(st, 0), "status", db_col_json_str(st, 1),
+                     "reject_reason", db_col_json_str(st, 2), "account_id",
+                     (json_int_t)sqlite3_column_int64(st, 3), "company_name",
+                     db_col_json_str(st, 4), "station_count",
+                     (json_int_t)sqlite3_column_int64(st, 5), "pile_count",
+                     (json_int_t)sqlite3_column_int64(st, 6), "created_at", db_col_json_int(st, 7),
+                     "submitted_at", db_col_json_int(st, 8), "reviewed_at", db_col_json_int(st, 9));
 }
 
 json_t *db_access_view(struct db *db, int64_t id, int with_audit)
@@ -590,10 +563,10 @@ int db_access_transition(struct db *db, int64_t id, const char *from, const char
     db_bind_text(st, 1, to);
     db_bind_text(st, 2, reason);
     sqlite3_bind_int64(st, 3, now);
-    bind_opt_id(st, 4, actor_id);
+    db_bind_id(st, 4, actor_id);
     sqlite3_bind_int64(st, 5, id);
     db_bind_text(st, 6, from);
-    if ((rc = step_done(db, st, "access_transition")) != DB_OK)
+    if ((rc = db_step_done(db, st, "access_transition")) != DB_OK)
         goto out;
     if (sqlite3_changes(db->h) == 0) {
         struct db_access_head h;
@@ -610,7 +583,7 @@ int db_access_transition(struct db *db, int64_t id, const char *from, const char
         db_bind_text(st, 1, records_to);
         sqlite3_bind_int64(st, 2, now);
         sqlite3_bind_int64(st, 3, id);
-        if ((rc = step_done(db, st, "access_records")) != DB_OK)
+        if ((rc = db_step_done(db, st, "access_records")) != DB_OK)
             goto out;
     }
     json_t *d = json_pack("{s:s, s:s?}", "status", to, "reason", reason);
@@ -641,7 +614,7 @@ int db_access_attach_pile(struct db *db, int64_t id, int64_t pile_row)
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, db_now());
         sqlite3_bind_int64(st, 3, pile_row);
-        int rc = step_done(db, st, "access_attach");
+        int rc = db_step_done(db, st, "access_attach");
         if (rc != DB_OK)
             return rc;
         if (i == 0 && sqlite3_changes(db->h) == 0)
@@ -660,8 +633,8 @@ json_t *db_access_piles(struct db *db, int64_t id)
     sqlite3_bind_int64(st, 1, id);
     json_t *arr = json_array();
     while (sqlite3_step(st) == SQLITE_ROW)
-        json_array_append_new(
-            arr, json_pack("[I, o]", (json_int_t)sqlite3_column_int64(st, 0), col_str(st, 1)));
+        json_array_append_new(arr, json_pack("[I, o]", (json_int_t)sqlite3_column_int64(st, 0),
+                                             db_col_json_str(st, 1)));
     sqlite3_reset(st);
     return arr;
 }
@@ -677,7 +650,7 @@ int db_access_unstage_piles(struct db *db, int64_t id)
         if (!st)
             return DB_ERROR;
         sqlite3_bind_int64(st, 1, id);
-        int rc = step_done(db, st, "access_unstage_piles");
+        int rc = db_step_done(db, st, "access_unstage_piles");
         if (rc != DB_OK)
             return rc;
     }
@@ -727,7 +700,7 @@ int db_access_delete_draft(struct db *db, int64_t id)
             goto out;
         }
         sqlite3_bind_int64(st, 1, id);
-        if ((rc = step_done(db, st, "access_delete")) != DB_OK)
+        if ((rc = db_step_done(db, st, "access_delete")) != DB_OK)
             goto out; /* a foreign key: another pile uses a staged station */
     }
     return db_commit(db);

@@ -2,13 +2,6 @@
 #include "db/sessions.h"
 #include "db/db_internal.h"
 
-static int exec_stmt(struct db *db, sqlite3_stmt *st, const char *what)
-{
-    int rc = db_rc_from(db, sqlite3_step(st), what);
-    sqlite3_reset(st);
-    return rc;
-}
-
 int db_session_create(struct db *db, const char *token_hash, int64_t account_id,
                       const char *csrf_token, int64_t expires_at)
 {
@@ -22,7 +15,7 @@ int db_session_create(struct db *db, const char *token_hash, int64_t account_id,
     db_bind_text(st, 3, csrf_token);
     sqlite3_bind_int64(st, 4, db_now());
     sqlite3_bind_int64(st, 5, expires_at);
-    return exec_stmt(db, st, "session_create");
+    return db_step_done(db, st, "session_create");
 }
 
 int db_session_lookup(struct db *db, const char *token_hash, int64_t now, int64_t *account_id,
@@ -54,7 +47,7 @@ int db_session_delete(struct db *db, const char *token_hash)
         return DB_ERROR;
     db_bind_text(st, 1, token_hash);
     sqlite3_bind_int64(st, 2, db_now());
-    return exec_stmt(db, st, "session_delete");
+    return db_step_done(db, st, "session_delete");
 }
 
 int db_token_create(struct db *db, int64_t account_id, const char *name, const char *token_hash,
@@ -70,7 +63,7 @@ int db_token_create(struct db *db, int64_t account_id, const char *name, const c
     db_bind_text(st, 3, token_hash);
     db_bind_text(st, 4, prefix);
     sqlite3_bind_int64(st, 5, db_now());
-    int rc = exec_stmt(db, st, "token_create");
+    int rc = db_step_done(db, st, "token_create");
     if (rc == DB_OK)
         *id = sqlite3_last_insert_rowid(db->h);
     return rc;
@@ -135,7 +128,7 @@ int db_token_revoke(struct db *db, int64_t account_id, int64_t id)
     sqlite3_bind_int64(st, 1, db_now());
     sqlite3_bind_int64(st, 2, id);
     sqlite3_bind_int64(st, 3, account_id);
-    int rc = exec_stmt(db, st, "token_revoke");
+    int rc = db_step_done(db, st, "token_revoke");
     if (rc == DB_OK && sqlite3_changes(db->h) == 0)
         return DB_NOTFOUND;
     return rc;
@@ -175,7 +168,7 @@ int db_login_failed(struct db *db, const char *key, int64_t now, int64_t max_fai
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_int64(st, 3, max_failures);
     sqlite3_bind_int64(st, 4, lock_s);
-    return exec_stmt(db, st, "login_failed");
+    return db_step_done(db, st, "login_failed");
 }
 
 int db_login_succeeded(struct db *db, const char *key)
@@ -185,5 +178,5 @@ int db_login_succeeded(struct db *db, const char *key)
     if (!st)
         return DB_ERROR;
     db_bind_text(st, 1, key);
-    return exec_stmt(db, st, "login_succeeded");
+    return db_step_done(db, st, "login_succeeded");
 }
