@@ -78,6 +78,12 @@ static const struct cfg_entry table[] = {
      "most jobs in one commit of the database writer"},
     {"writer_queue_max", T_INT, "200000", CFG_GATEWAY, S(writer_queue_max), 16, 10000000,
      "most jobs waiting for the database writer before new work is refused"},
+    {"ocpp_heartbeat_s", T_INT, "300", CFG_GATEWAY, S(ocpp_heartbeat_s), 1, 86400,
+     "OCPP heartbeat interval in seconds; a pile silent for twice as long is disconnected"},
+    {"ocpp_max_frame_bytes", T_INT, "65536", CFG_GATEWAY, S(ocpp_max_frame_bytes), 1024, 16777216,
+     "largest OCPP-J message a pile may send (a larger one closes the connection with 1009)"},
+    {"ocpp_max_msgs_per_min", T_INT, "600", CFG_GATEWAY, S(ocpp_max_msgs_per_min), 1, 1000000,
+     "OCPP-J messages one pile may send per minute (bursts up to this); more are dropped"},
 };
 #undef S
 #define NENTRIES (sizeof table / sizeof table[0])

@@ -48,6 +48,9 @@ struct evg_config {
     long long writer_batch_ms;
     long long writer_batch_max;
     long long writer_queue_max;
+    long long ocpp_heartbeat_s;
+    long long ocpp_max_frame_bytes;
+    long long ocpp_max_msgs_per_min;
 };
 
 /* Fills `cfg` from defaults, the config file, the environment and argv (in that order of

@@ -186,6 +186,23 @@ const struct db_migration db_migrations[] = {
      "  data TEXT NOT NULL,"
      "  UNIQUE (pile_row, ocpp_connector_id)"
      ");"},
+    /* The gateway's record of OCPP connections: a pile is online while it has a session
+     * without disconnected_at. Keyed by equipment_id, not the pile's row, so that the writer's
+     * jobs need no lookup and the history outlives a record's edits. */
+    {5, "pile_sessions",
+     "CREATE TABLE pile_sessions ("
+     "  id INTEGER PRIMARY KEY,"
+     "  equipment_id TEXT NOT NULL,"
+     "  protocol TEXT NOT NULL," /* the negotiated subprotocol */
+     "  peer TEXT,"              /* the pile's address */
+     "  connected_at INTEGER NOT NULL,"
+     "  disconnected_at INTEGER," /* NULL while connected */
+     "  close_reason TEXT"        /* peer_closed, disconnected, replaced, idle, too_large, binary,
+                                     stopping, gateway_restart */
+     ");"
+     "CREATE INDEX pile_sessions_pile ON pile_sessions(equipment_id, connected_at);"
+     "CREATE INDEX pile_sessions_open ON pile_sessions(equipment_id)"
+     "  WHERE disconnected_at IS NULL;"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

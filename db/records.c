@@ -708,3 +708,84 @@ out:
     db_rollback(db);
     return rc;
 }
+
+/* --- the gateway's queries (OCPP endpoint, issue 5) ------------------------------------------ */
+
+int db_gateway_piles(struct db *db, db_gateway_pile_fn fn, void *arg)
+{
+    static const char sql[] = "SELECT equipment_id, status, protocol, password_salt,"
+                              " password_hash FROM piles ORDER BY equipment_id";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct db_gateway_pile p = {
+            .equipment_id = (const char *)sqlite3_column_text(st, 0),
+            .status = (const char *)sqlite3_column_text(st, 1),
+            .protocol = (const char *)sqlite3_column_text(st, 2),
+            .password_salt = (const char *)sqlite3_column_text(st, 3),
+            .password_hash = (const char *)sqlite3_column_text(st, 4),
+        };
+        if (!p.equipment_id || !p.status || !p.protocol)
+            continue; /* NOT NULL columns: never */
+        int stop = fn(arg, &p);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DB_OK : db_rc_from(db, rc, "gateway_piles");
+}
+
+int db_pile_session_open(struct db *db, const char *equipment_id, const char *protocol,
+                         const char *peer, int64_t at, int64_t *row)
+{
+    static const char sql[] = "INSERT INTO pile_sessions (equipment_id, protocol, peer,"
+                              " connected_at) VALUES (?, ?, ?, ?)";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, equipment_id);
+    db_bind_text(st, 2, protocol);
+    db_bind_text(st, 3, peer);
+    sqlite3_bind_int64(st, 4, at);
+    int rc = db_step_done(db, st, "pile_session_open");
+    if (rc == DB_OK && row)
+        *row = sqlite3_last_insert_rowid(db->h);
+    return rc;
+}
+
+int db_pile_session_close(struct db *db, int64_t row, const char *equipment_id, int64_t at,
+                          const char *reason)
+{
+    static const char sql[] = "UPDATE pile_sessions SET disconnected_at = ?, close_reason = ?"
+                              " WHERE id = ? AND equipment_id = ? AND disconnected_at IS NULL";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, at);
+    db_bind_text(st, 2, reason);
+    sqlite3_bind_int64(st, 3, row);
+    db_bind_text(st, 4, equipment_id);
+    int rc = db_step_done(db, st, "pile_session_close");
+    if (rc == DB_OK && sqlite3_changes(db->h) == 0)
+        rc = DB_NOTFOUND;
+    return rc;
+}
+
+int db_pile_sessions_close_open(struct db *db, int64_t at, const char *reason, int64_t *closed)
+{
+    static const char sql[] = "UPDATE pile_sessions SET disconnected_at = ?, close_reason = ?"
+                              " WHERE disconnected_at IS NULL";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, at);
+    db_bind_text(st, 2, reason);
+    int rc = db_step_done(db, st, "pile_sessions_close_open");
+    if (closed)
+        *closed = rc == DB_OK ? sqlite3_changes(db->h) : 0;
+    return rc;
+}

@@ -12,12 +12,16 @@ struct evg_config;
 struct db;
 struct gw_writer;
 struct gw_metrics;
+struct gw_piles;
+struct gw_ocpp;
 
 struct gw_server {
     const struct evg_config *cfg;
     struct db *db;            /* the lws thread's connection (migrations; short reads) */
     struct gw_writer *writer; /* every write goes through it */
     struct gw_metrics *metrics;
+    struct gw_piles *piles; /* OCPP handshakes' pile table (its own thread; thread-safe) */
+    struct gw_ocpp *ocpp;   /* OCPP-J connections */
     const char *event_loop; /* "libev" or "poll" */
     _Atomic(struct lws_context *) ctx;
     volatile sig_atomic_t stopping;

@@ -3,6 +3,8 @@
 #include "gateway/http.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
+#include "gateway/ocpp.h"
+#include "gateway/piles.h"
 #include "gateway/writer.h"
 #include "common/log.h"
 
@@ -74,6 +76,11 @@ static void metrics(struct gw_server *gw, struct response *r)
     gw_writer_stats(gw->writer, &st);
     /* Counted before rendering so that a scrape sees itself: the counter moves on every call. */
     gw_metrics_http_request(gw->metrics, r->route, 200);
+    if (gw->piles) {
+        struct gw_piles_stats ps;
+        gw_piles_stats(gw->piles, &ps);
+        gw_metrics_set_piles(gw->metrics, &ps);
+    }
     size_t len = 0;
     char *b = gw_metrics_render(gw->metrics, &st, &len);
     if (!b) {
@@ -173,10 +180,12 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
 
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-        /* No WebSocket (or h2c) protocol is served yet: hang up rather than keep an idle
-         * upgraded connection on a protocol that ignores it. */
-        log_debug("gateway", "upgrade_refused", "upgrade=%s", in ? (const char *)in : "");
-        return -1;
+        /* Only OCPP-J WebSocket upgrades on /ocpp/ are served; ocpp_handshake.c decides them
+         * (and hangs up on any other upgrade, h2c included). */
+        return gw_ocpp_confirm_upgrade(gw, wsi, in ? (const char *)in : NULL);
+
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return -1; /* never a WebSocket on the HTTP protocol */
 
     case LWS_CALLBACK_HTTP: {
         char *uri = NULL;

@@ -3,10 +3,13 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/metrics.h"
+#include "gateway/ocpp.h"
+#include "gateway/piles.h"
 #include "gateway/writer.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "db/db.h"
+#include "db/records.h"
 
 #include <libwebsockets.h>
 #include <ev.h>
@@ -41,6 +44,14 @@
 /* Idle HTTP keep-alive, and lws' timeout for network round trips (header completion etc.). */
 #define GW_KEEPALIVE_S 5
 #define GW_TIMEOUT_S   10
+/* How often the OCPP handshakes' pile table is reloaded from the database: a password re-issued
+ * or a pile approved in mgmt takes effect within this (sooner after a refused handshake). */
+#define GW_PILES_REFRESH_MS 3000
+/* WebSocket keep-alive (lws' validity policy): a connection from which nothing valid arrived for
+ * GW_OCPP_PING_S (at most ocpp_heartbeat_s) is pinged, and dropped when the pong does not come
+ * within GW_OCPP_PONG_WAIT_S (at most as long again). */
+#define GW_OCPP_PING_S      60
+#define GW_OCPP_PONG_WAIT_S 30
 
 static struct gw_server *g_server; /* for the signal handler only */
 
@@ -249,7 +260,8 @@ int main(int argc, char **argv)
 
     struct gw_server gw = {.cfg = &cfg};
     struct lws_context *ctx = NULL;
-    struct lws_protocols protocols[2];
+    struct lws_protocols protocols[2 + GW_OCPP_VERSIONS];
+    static lws_retry_bo_t keepalive;
     int exit_code = 1;
     log_info("gateway", "starting", "version=%s pid=%ld db=%s", EVGATE_VERSION, (long)getpid(),
              cfg.db);
@@ -261,6 +273,25 @@ int main(int argc, char **argv)
     }
     if (db_migrate(gw.db, -1, err, sizeof err) != DB_OK) {
         log_error("gateway", "db_migrate_failed", "path=%s error=\"%s\"", cfg.db, err);
+        goto out;
+    }
+    int64_t ended = 0;
+    if (db_pile_sessions_close_open(gw.db, db_now(), "gateway_restart", &ended) != DB_OK) {
+        log_error("gateway", "db_write_failed", "what=pile_sessions");
+        goto out;
+    }
+    if (ended)
+        log_info("gateway", "pile_sessions_ended", "sessions=%lld reason=gateway_restart",
+                 (long long)ended);
+    gw.piles = gw_piles_start(cfg.db, (int)cfg.sqlite_busy_ms, cfg.sqlite_synchronous,
+                              GW_PILES_REFRESH_MS, err, sizeof err);
+    if (!gw.piles) {
+        log_error("gateway", "pile_table_failed", "error=\"%s\"", err);
+        goto out;
+    }
+    gw.ocpp = gw_ocpp_new(&gw);
+    if (!gw.ocpp) {
+        log_error("gateway", "out_of_memory", NULL);
         goto out;
     }
     struct gw_writer_opts wo = {
@@ -291,7 +322,13 @@ int main(int argc, char **argv)
     }
     unsigned fds = size_fd_limit(cfg.gw_max_connections);
     gw_http_protocol(&protocols[0], (size_t)cfg.gw_rx_buffer);
-    memset(&protocols[1], 0, sizeof protocols[1]);
+    gw_ocpp_protocols(&protocols[1], (size_t)cfg.gw_rx_buffer);
+    memset(&protocols[1 + GW_OCPP_VERSIONS], 0, sizeof protocols[1 + GW_OCPP_VERSIONS]);
+    long long ping = cfg.ocpp_heartbeat_s < GW_OCPP_PING_S ? cfg.ocpp_heartbeat_s : GW_OCPP_PING_S;
+    keepalive.secs_since_valid_ping = (uint16_t)ping;
+    keepalive.secs_since_valid_hangup =
+        (uint16_t)(ping + (ping < GW_OCPP_PONG_WAIT_S ? ping : GW_OCPP_PONG_WAIT_S));
+    info.retry_and_idle_policy = &keepalive;
     info.port = port;
     info.protocols = protocols;
     info.user = &gw;
@@ -330,6 +367,7 @@ int main(int argc, char **argv)
                   cfg.gateway_listen);
         goto out;
     }
+    gw_ocpp_start(gw.ocpp, ctx);
     log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u", gw.event_loop,
              gw.loop && ev_backend((struct ev_loop *)gw.loop) == EVBACKEND_EPOLL ? "epoll" : "poll",
              fds);
@@ -347,8 +385,9 @@ int main(int argc, char **argv)
     log_info("gateway", "stopping", "writer_inflight=%zu", ws.inflight);
 
 out:
-    /* Writer first: it commits what it holds and its completions run here, on the lws thread,
-     * while the context still exists. */
+    /* The open pile sessions end in the database first, then the writer: it commits what it
+     * holds and its completions run here, on the lws thread, while the context still exists. */
+    gw_ocpp_stop(gw.ocpp);
     gw_writer_free(gw.writer);
     gw.writer = NULL;
     atomic_store(&gw.ctx, NULL);
@@ -356,6 +395,8 @@ out:
         lws_context_destroy(ctx);
     if (gw.loop)
         ev_loop_destroy((struct ev_loop *)gw.loop);
+    gw_ocpp_free(gw.ocpp); /* after the context: its connections' CLOSED callbacks use it */
+    gw_piles_stop(gw.piles);
     gw_metrics_free(gw.metrics);
     db_close(gw.db);
     g_server = NULL;

@@ -1,5 +1,7 @@
 /* Gateway counters rendered as Prometheus text; see metrics.h. */
 #include "gateway/metrics.h"
+#include "gateway/ocpp.h"
+#include "gateway/piles.h"
 #include "gateway/writer.h"
 
 #include <inttypes.h>
@@ -12,6 +14,8 @@
 /* Distinct (route, status) pairs kept; routes are a closed set and statuses a handful, so this
  * is never reached in practice; beyond it requests are counted without labels. */
 #define GW_METRICS_HTTP_SERIES 32
+/* Handshake results are a closed set of six; room to spare. */
+#define GW_METRICS_OCPP_RESULTS 12
 
 struct http_series {
     const char *route;
@@ -27,6 +31,14 @@ struct gw_metrics {
     struct http_series http[GW_METRICS_HTTP_SERIES];
     size_t nhttp;
     uint64_t http_dropped; /* requests whose series did not fit */
+    struct {
+        const char *result;
+        uint64_t count;
+    } ocpp_handshakes[GW_METRICS_OCPP_RESULTS];
+    size_t nocpp_handshakes;
+    long ocpp_conns[GW_OCPP_VERSIONS];
+    uint64_t ocpp_messages, ocpp_dropped;
+    struct gw_piles_stats piles;
 };
 
 struct gw_metrics *gw_metrics_new(const char *version, const char *event_loop)
@@ -72,6 +84,43 @@ void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status
     m->http[m->nhttp++] = (struct http_series){.route = route, .status = status, .count = 1};
 }
 
+void gw_metrics_ocpp_handshake(struct gw_metrics *m, const char *result)
+{
+    for (size_t i = 0; i < m->nocpp_handshakes; i++)
+        if (strcmp(m->ocpp_handshakes[i].result, result) == 0) {
+            m->ocpp_handshakes[i].count++;
+            return;
+        }
+    if (m->nocpp_handshakes < GW_METRICS_OCPP_RESULTS) {
+        m->ocpp_handshakes[m->nocpp_handshakes].result = result;
+        m->ocpp_handshakes[m->nocpp_handshakes++].count = 1;
+    }
+}
+
+void gw_metrics_ocpp_conn(struct gw_metrics *m, int version, int delta)
+{
+    if (version < 0 || version >= GW_OCPP_VERSIONS)
+        return;
+    m->ocpp_conns[version] += delta;
+    if (m->ocpp_conns[version] < 0)
+        m->ocpp_conns[version] = 0;
+}
+
+void gw_metrics_ocpp_message(struct gw_metrics *m)
+{
+    m->ocpp_messages++;
+}
+
+void gw_metrics_ocpp_dropped(struct gw_metrics *m)
+{
+    m->ocpp_dropped++;
+}
+
+void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps)
+{
+    m->piles = *ps;
+}
+
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -104,6 +153,36 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     head(f, "evgate_gateway_http_requests_unlabelled_total", "counter",
          "HTTP requests answered but not counted by route (too many distinct series).");
     fprintf(f, "evgate_gateway_http_requests_unlabelled_total %" PRIu64 "\n", m->http_dropped);
+
+    head(f, "evgate_gateway_ocpp_connections", "gauge",
+         "Piles connected over OCPP-J, by negotiated subprotocol.");
+    for (int v = 0; v < GW_OCPP_VERSIONS; v++)
+        fprintf(f, "evgate_gateway_ocpp_connections{protocol=\"%s\"} %ld\n",
+                gw_ocpp_version_name((enum gw_ocpp_version)v), m->ocpp_conns[v]);
+    head(f, "evgate_gateway_ocpp_handshakes_total", "counter",
+         "OCPP-J WebSocket upgrades decided, by result (accepted or the refusal's reason).");
+    for (size_t i = 0; i < m->nocpp_handshakes; i++)
+        fprintf(f, "evgate_gateway_ocpp_handshakes_total{result=\"%s\"} %" PRIu64 "\n",
+                m->ocpp_handshakes[i].result, m->ocpp_handshakes[i].count);
+    head(f, "evgate_gateway_ocpp_messages_total", "counter",
+         "OCPP-J messages received from piles and handed to the dispatcher.");
+    fprintf(f, "evgate_gateway_ocpp_messages_total %" PRIu64 "\n", m->ocpp_messages);
+    head(f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
+         "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.");
+    fprintf(f, "evgate_gateway_ocpp_messages_dropped_total %" PRIu64 "\n", m->ocpp_dropped);
+    head(f, "evgate_gateway_pile_table_piles", "gauge",
+         "Piles in the gateway's in-memory table (every status).");
+    fprintf(f, "evgate_gateway_pile_table_piles %zu\n", m->piles.piles);
+    head(f, "evgate_gateway_pile_table_loads_total", "counter",
+         "Times the pile table was loaded from the database.");
+    fprintf(f, "evgate_gateway_pile_table_loads_total %" PRIu64 "\n", m->piles.loads_total);
+    head(f, "evgate_gateway_pile_table_load_failures_total", "counter",
+         "Loads of the pile table that failed (the previous table stayed in use).");
+    fprintf(f, "evgate_gateway_pile_table_load_failures_total %" PRIu64 "\n",
+            m->piles.load_failures);
+    head(f, "evgate_gateway_pile_table_age_seconds", "gauge",
+         "Seconds since the pile table in use was loaded.");
+    fprintf(f, "evgate_gateway_pile_table_age_seconds %.3f\n", m->piles.last_load_age_s);
 
     head(f, "evgate_gateway_db_up", "gauge",
          "1 when the database writer's last commit or ping succeeded.");

@@ -23,6 +23,16 @@ void gw_metrics_conn_close(struct gw_metrics *m);
  * naming a route ("/healthz", "other"), never request data: the label set stays bounded. */
 void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status);
 
+/* OCPP endpoint (ocpp_handshake.c, ocpp_conn.c). `result` is a static string from a closed
+ * set (accepted, unknown_pile, unauthorized, ...); `version` an enum gw_ocpp_version. */
+void gw_metrics_ocpp_handshake(struct gw_metrics *m, const char *result);
+void gw_metrics_ocpp_conn(struct gw_metrics *m, int version, int delta);
+void gw_metrics_ocpp_message(struct gw_metrics *m);
+void gw_metrics_ocpp_dropped(struct gw_metrics *m);
+/* A snapshot of the pile table's counters, rendered with the next scrape. */
+struct gw_piles_stats;
+void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps);
+
 /* Renders every metric, with # HELP and # TYPE, into a new NUL-terminated buffer whose length
  * goes to *len. `ws` is a snapshot of the writer's counters (gw_writer_stats). Returns NULL on
  * allocation failure; caller frees. */

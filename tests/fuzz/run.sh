@@ -14,6 +14,8 @@ text) extra=(mgmt/validate.c mgmt/http.c protocol/creditcode.c) ; libs=(-ljansso
 config) extra=(common/config.c) ;;
 records) extra=(protocol/records.c protocol/areas_data.c) ;;
 xlsx) extra=(mgmt/xlsx_read.c) ; libs=(-lzip -lexpat -lm) ;;
+ocpp_frame|ocpp_validate) extra=(protocol/ocpp_frame.c protocol/ocpp_validate.c protocol/ocpp_format.c
+    protocol/ocpp_schemas_16.c protocol/ocpp_schemas_201.c) ; libs=(-ljansson -lm) ;;
 *) echo "unknown fuzz target $target" >&2; exit 2 ;;
 esac
 command -v clang >/dev/null || { echo "clang is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }

@@ -233,6 +233,14 @@ static const struct rows_at rows[] = {
      "  FROM stations s JOIN piles p ON p.station_row = s.id JOIN connectors c"
      "  ON c.pile_row = p.id JOIN access_applications a ON a.id = p.application_id",
      "ZS001/P001/P00101/submitted"},
+    {5,
+     "INSERT INTO pile_sessions (equipment_id, protocol, peer, connected_at, disconnected_at,"
+     "  close_reason) VALUES ('P001', 'ocpp1.6', '127.0.0.1', 1700000000, 1700000600, 'idle');"
+     "INSERT INTO pile_sessions (equipment_id, protocol, connected_at)"
+     "  VALUES ('P001', 'ocpp1.6', 1700000700);",
+     "SELECT count(*) || '/' || count(disconnected_at) || '/' || max(close_reason)"
+     "  FROM pile_sessions WHERE equipment_id = 'P001'",
+     "2/1/idle"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 

@@ -1,0 +1,310 @@
+/* The pile table behind OCPP handshakes: snapshots loaded by a background thread and swapped
+ * in under a mutex. See piles.h. */
+#include "gateway/piles.h"
+#include "common/log.h"
+#include "db/db.h"
+#include "db/records.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* On-demand reloads come at most this often (a refused handshake asks for one). */
+#define GW_PILES_MIN_GAP_MS 1000
+
+struct snapshot {
+    struct gw_pile *v; /* sorted by equipment_id (strcmp) */
+    size_t n, cap;
+};
+
+struct gw_piles {
+    struct db *db; /* the thread's own connection */
+    int refresh_ms;
+    pthread_t thread;
+    bool started;
+
+    pthread_mutex_t lock; /* guards everything below */
+    pthread_cond_t cond;  /* CLOCK_MONOTONIC */
+    struct snapshot *cur;
+    bool stopping, asked;
+    struct timespec last_load; /* monotonic */
+    uint64_t loads, failures;
+};
+
+static struct timespec now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts;
+}
+
+static struct timespec add_ms(struct timespec t, long ms)
+{
+    t.tv_sec += ms / 1000;
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    if (t.tv_nsec >= 1000000000L) {
+        t.tv_sec++;
+        t.tv_nsec -= 1000000000L;
+    }
+    return t;
+}
+
+static bool before(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+    if (!s)
+        return;
+    free(s->v);
+    free(s);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* One row into the snapshot; rows that cannot be a handshake's identity are skipped. */
+static int add_row(void *arg, const struct db_gateway_pile *p)
+{
+    struct snapshot *s = arg;
+    size_t idlen = strlen(p->equipment_id);
+    if (idlen == 0 || idlen > GW_PILE_ID_MAX)
+        return 0;
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        struct gw_pile *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    struct gw_pile *e = &s->v[s->n];
+    memset(e, 0, sizeof *e);
+    memcpy(e->equipment_id, p->equipment_id, idlen + 1);
+    snprintf(e->protocol, sizeof e->protocol, "%s", p->protocol);
+    e->accessed = strcmp(p->status, "accessed") == 0;
+    const char *salt = p->password_salt, *hash = p->password_hash;
+    if (salt && hash && strlen(salt) < sizeof e->salt && strlen(hash) == 2 * sizeof e->hash) {
+        bool ok = true;
+        for (size_t i = 0; i < sizeof e->hash && ok; i++) {
+            int hi = hexval(hash[2 * i]), lo = hexval(hash[2 * i + 1]);
+            ok = hi >= 0 && lo >= 0;
+            e->hash[i] = (unsigned char)(hi << 4 | lo);
+        }
+        if (ok) {
+            snprintf(e->salt, sizeof e->salt, "%s", salt);
+            e->has_password = true;
+        }
+    }
+    s->n++;
+    return 0;
+}
+
+static int cmp_pile(const void *a, const void *b)
+{
+    return strcmp(((const struct gw_pile *)a)->equipment_id,
+                  ((const struct gw_pile *)b)->equipment_id);
+}
+
+/* Reads every pile into a new snapshot; NULL on failure (logged). Takes no lock. */
+static struct snapshot *load(struct gw_piles *t)
+{
+    struct snapshot *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    int rc = db_gateway_piles(t->db, add_row, s);
+    if (rc != DB_OK) {
+        log_warn("gateway", "pile_table_load_failed", "rc=%d", rc);
+        snapshot_free(s);
+        return NULL;
+    }
+    /* SQLite's ORDER BY (BINARY collation) is strcmp order; sort anyway if it ever is not. */
+    for (size_t i = 1; i < s->n; i++)
+        if (strcmp(s->v[i - 1].equipment_id, s->v[i].equipment_id) >= 0) {
+            qsort(s->v, s->n, sizeof *s->v, cmp_pile);
+            break;
+        }
+    return s;
+}
+
+/* Loads and swaps; called with t->lock held, which it drops while querying. */
+static void reload_locked(struct gw_piles *t)
+{
+    pthread_mutex_unlock(&t->lock);
+    struct snapshot *s = load(t), *old = NULL;
+    pthread_mutex_lock(&t->lock);
+    t->last_load = now_mono();
+    if (s) {
+        old = t->cur;
+        t->cur = s;
+        t->loads++;
+    } else {
+        t->failures++;
+    }
+    pthread_mutex_unlock(&t->lock);
+    snapshot_free(old); /* lookups copy entries out under the lock: nobody points into it */
+    pthread_mutex_lock(&t->lock);
+}
+
+static void *run(void *arg)
+{
+    struct gw_piles *t = arg;
+    pthread_mutex_lock(&t->lock);
+    while (!t->stopping) {
+        struct timespec due = add_ms(t->last_load, t->refresh_ms);
+        if (t->asked) {
+            struct timespec soon = add_ms(t->last_load, GW_PILES_MIN_GAP_MS);
+            if (before(soon, due))
+                due = soon;
+        }
+        if (before(now_mono(), due)) {
+            pthread_cond_timedwait(&t->cond, &t->lock, &due);
+            continue;
+        }
+        t->asked = false;
+        reload_locked(t);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return NULL;
+}
+
+struct gw_piles *gw_piles_start(const char *db_path, int busy_ms, const char *synchronous,
+                                int refresh_ms, char *err, size_t errlen)
+{
+    struct gw_piles *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    t->refresh_ms = refresh_ms > 0 ? refresh_ms : 1000;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&t->lock, NULL);
+
+    t->db = db_open(db_path, busy_ms, synchronous, err, errlen);
+    if (!t->db)
+        goto fail;
+    t->cur = load(t);
+    if (!t->cur) {
+        snprintf(err, errlen, "cannot read the piles table (see the log)");
+        goto fail;
+    }
+    t->loads = 1;
+    t->last_load = now_mono();
+
+    /* Signals belong to the main thread. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&t->thread, NULL, run, t);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the pile table thread: %s", strerror(rc));
+        goto fail;
+    }
+    t->started = true;
+    log_info("gateway", "pile_table_loaded", "piles=%zu refresh_ms=%d", t->cur->n, t->refresh_ms);
+    return t;
+fail:
+    gw_piles_stop(t);
+    return NULL;
+}
+
+void gw_piles_stop(struct gw_piles *t)
+{
+    if (!t)
+        return;
+    if (t->started) {
+        pthread_mutex_lock(&t->lock);
+        t->stopping = true;
+        pthread_cond_signal(&t->cond);
+        pthread_mutex_unlock(&t->lock);
+        pthread_join(t->thread, NULL);
+    }
+    db_close(t->db);
+    snapshot_free(t->cur);
+    pthread_cond_destroy(&t->cond);
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+int gw_piles_lookup(struct gw_piles *t, const char *equipment_id, struct gw_pile *out)
+{
+    int rc = -1;
+    pthread_mutex_lock(&t->lock);
+    const struct snapshot *s = t->cur;
+    size_t lo = 0, hi = s ? s->n : 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(equipment_id, s->v[mid].equipment_id);
+        if (c == 0) {
+            *out = s->v[mid];
+            rc = 0;
+            break;
+        }
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    pthread_mutex_unlock(&t->lock);
+    return rc;
+}
+
+void gw_piles_refresh_soon(struct gw_piles *t)
+{
+    pthread_mutex_lock(&t->lock);
+    if (!t->asked) {
+        t->asked = true;
+        pthread_cond_signal(&t->cond);
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
+bool gw_pile_password_ok(const struct gw_pile *p, const char *password, size_t len)
+{
+    if (!p->has_password)
+        return false;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+              EVP_DigestUpdate(ctx, p->salt, strlen(p->salt)) &&
+              EVP_DigestUpdate(ctx, password, len) && EVP_DigestFinal_ex(ctx, md, &mdlen) &&
+              mdlen == sizeof p->hash;
+    EVP_MD_CTX_free(ctx);
+    return ok && CRYPTO_memcmp(md, p->hash, sizeof p->hash) == 0;
+}
+
+void gw_piles_stats(struct gw_piles *t, struct gw_piles_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&t->lock);
+    out->piles = t->cur ? t->cur->n : 0;
+    out->loads_total = t->loads;
+    out->load_failures = t->failures;
+    struct timespec now = now_mono();
+    out->last_load_age_s = (double)(now.tv_sec - t->last_load.tv_sec) +
+                           (double)(now.tv_nsec - t->last_load.tv_nsec) / 1e9;
+    pthread_mutex_unlock(&t->lock);
+}

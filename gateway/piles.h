@@ -1,0 +1,64 @@
+/* The gateway's in-memory table of piles, what an OCPP handshake needs to decide without
+ * touching SQLite on the lws thread: equipment_id -> status, protocol, password salt and hash.
+ *
+ * A background thread with its own database connection loads the whole table every
+ * `refresh_ms` (and soon after gw_piles_refresh_soon()), builds a new sorted snapshot off any
+ * lock and swaps it in under a mutex; a lookup holds that mutex only to binary-search and copy
+ * one entry out, so the lws thread never waits for a query. A changed password or status is
+ * seen by handshakes within one refresh period. */
+#ifndef EVGATE_GW_PILES_H
+#define EVGATE_GW_PILES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest station identity OCPP-J allows in the URL (identifierString[48]). */
+#define GW_PILE_ID_MAX 48
+
+struct gw_piles;
+
+/* One pile, copied out of the table. */
+struct gw_pile {
+    char equipment_id[GW_PILE_ID_MAX + 1];
+    char protocol[16]; /* "ocpp1.6", "ocpp2.0.1", "platform" */
+    bool accessed;     /* status = accessed: may connect */
+    bool has_password; /* a password was issued (and its hash is well-formed) */
+    char salt[65];
+    unsigned char hash[32]; /* sha256(salt || password) */
+};
+
+struct gw_piles_stats {
+    size_t piles;           /* entries in the current snapshot */
+    uint64_t loads_total;   /* snapshots loaded (the first one included) */
+    uint64_t load_failures; /* loads that failed (the old snapshot stayed) */
+    double last_load_age_s; /* seconds since the current snapshot was loaded */
+};
+
+/* Opens a connection to `db_path` (migrated already), loads the first snapshot on the calling
+ * thread (so that piles accessed before the start can connect at once) and starts the refresh
+ * thread, which wakes every `refresh_ms`. Returns NULL with a message in `err` when the database
+ * cannot be read. Caller frees with gw_piles_stop(). */
+struct gw_piles *gw_piles_start(const char *db_path, int busy_ms, const char *synchronous,
+                                int refresh_ms, char *err, size_t errlen);
+
+/* Stops and joins the thread, closes its connection and frees the table. NULL is a no-op. */
+void gw_piles_stop(struct gw_piles *t);
+
+/* Copies the pile `equipment_id` into *out. Returns 0, or -1 when the table has no such pile.
+ * Thread-safe; holds the table's mutex for a binary search only. */
+int gw_piles_lookup(struct gw_piles *t, const char *equipment_id, struct gw_pile *out);
+
+/* Asks the thread to reload soon, without waiting: at once unless it loaded less than a second
+ * ago (so that refused handshakes cannot make it query in a loop). Thread-safe; never blocks
+ * beyond taking the mutex. */
+void gw_piles_refresh_soon(struct gw_piles *t);
+
+/* Whether `password` (len bytes) is the pile's gateway password: sha256(salt || password)
+ * compared in constant time. False when no password was issued. */
+bool gw_pile_password_ok(const struct gw_pile *p, const char *password, size_t len);
+
+/* Copies the table's counters. Thread-safe. */
+void gw_piles_stats(struct gw_piles *t, struct gw_piles_stats *out);
+
+#endif

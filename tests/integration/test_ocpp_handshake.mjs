@@ -1,0 +1,532 @@
+// Integration test of the gateway's OCPP-J connection layer (issue 5, item 2): the handshake on
+// /ocpp/{EquipmentID} (Basic auth, pile status, subprotocol), one connection per pile, the frame
+// and rate limits, binary frames, the idle timeout, the connection gauge in /metrics, pile
+// sessions in the database, and a re-issued password taking effect. The real evgate-mgmt and
+// evgate-gateway run on free loopback ports over one temporary database; the piles are made
+// through the mgmt API. A client no one here wrote: npm's `ws`.
+//
+// Run from tests/browser (its node_modules has ws):
+//   cd tests/browser && EVGATE_BUILD=../../build node --test ../integration/test_ocpp_handshake.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SRC = process.env.EVGATE_SRC || path.resolve(HERE, '../..');
+const BUILD = process.env.EVGATE_BUILD || path.join(SRC, 'build');
+const NODE_DIR = path.join(SRC, 'tests', 'browser');
+
+// ESM ignores NODE_PATH: resolve ws from tests/browser's node_modules explicitly.
+let WebSocket = null;
+let lib = null;
+try {
+  WebSocket = createRequire(path.join(NODE_DIR, 'package.json'))('ws');
+  lib = await import(pathToFileURL(path.join(NODE_DIR, 'lib.mjs')).href);
+} catch {
+  WebSocket = null;
+}
+const skip = WebSocket && lib ? false : 'npm packages missing in tests/browser/node_modules (npm ci there)';
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+const RATE_LIMIT = 30; // EVGATE_OCPP_MAX_MSGS_PER_MIN of the main gateway
+const MAX_FRAME = 65536; // the default ocpp_max_frame_bytes
+
+const env = { tmp: null, mgmt: null, gw: null, adminPassword: `Admin-pass-${randomBytes(4).toString('hex')}` };
+const piles = {}; // name -> {id, password}
+
+// ---------- daemons ----------
+
+/** Starts evgate-gateway on the shared database; resolves when it logs `listening`. */
+async function startGateway(extraEnv = {}) {
+  const port = await lib.freePort();
+  const bin = path.join(BUILD, 'gateway', 'evgate-gateway');
+  const e = {
+    ...process.env,
+    EVGATE_DB: path.join(env.tmp, 'evgate.db'),
+    EVGATE_DATA_DIR: path.join(env.tmp, 'data'),
+    EVGATE_GATEWAY_LISTEN: `127.0.0.1:${port}`,
+    EVGATE_OCPP_MAX_MSGS_PER_MIN: String(RATE_LIMIT),
+    ...extraEnv,
+  };
+  const proc = spawn(bin, [], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
+  proc.stdout.on('data', (d) => log.push(...d.toString().split('\n').filter(Boolean)));
+  const ready = new Promise((resolve, reject) => {
+    createInterface({ input: proc.stderr }).on('line', (line) => {
+      log.push(line);
+      if (/ info gateway listening /.test(line)) resolve();
+    });
+    proc.once('error', (err) => reject(new Error(`cannot start ${bin}: ${err.message}`)));
+    exited.then(({ code, sig }) => reject(new Error(`gateway exited (${code ?? sig}) before listening:\n${log.join('\n')}`)));
+  });
+  let timer;
+  try {
+    await Promise.race([ready, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`gateway not listening after 30 s:\n${log.join('\n')}`)), 30000); })]);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    port,
+    log,
+    http: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}`,
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+        const r = await exited;
+        clearTimeout(t);
+        return r;
+      }
+      return { code: proc.exitCode, sig: proc.signalCode };
+    },
+  };
+}
+
+// ---------- records through the mgmt API ----------
+
+function detectionBody(tag) {
+  return {
+    mode: 'self',
+    commissioning_unit: { name: `中山市委托测试单位${tag}`, credit_code: lib.creditCode(), address: `广东省中山市石岐区民族路${tag}号` },
+    contact: { name: `联调王${tag}`, mobile: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, email: `joint-${tag}@example.com` },
+    pile_summary: { brands: `星星充电 ${tag}`, models: 'DC-120', ac_count: 1, dc_count: 2, protocols: ['ocpp1.6', 'ocpp2.0.1'] },
+    platform: { name: `测试充电平台${tag}`, base_url: `https://evcs-${tag}.example.com/evcs/v1/`, protocol_version: 'T/CEC 102-2016', source_ips: ['203.0.113.10'] },
+    delegate_detection_id: null,
+  };
+}
+
+function pileBody(stationId, equipmentId, protocol) {
+  return {
+    equipment_id: equipmentId,
+    station_id: stationId,
+    manufacturer_id: 'MA4UJ9XY0',
+    manufacturer_name: '星星充电',
+    equipment_model: 'DC-120',
+    production_date: '2024-05-01',
+    equipment_type: 1,
+    power: 120,
+    lng: 113.392614,
+    lat: 22.517646,
+    protocol,
+    connectors: [1, 2].map((n) => ({
+      connector_id: `${equipmentId}C${n}`,
+      ocpp_connector_id: n,
+      connector_name: `${n}号枪`,
+      connector_type: 4,
+      voltage_upper_limits: 750,
+      voltage_lower_limits: 200,
+      current: 200,
+      power: 60,
+      park_no: `A0${n}`,
+      national_standard: 2,
+    })),
+  };
+}
+
+function ok(r, status, what) {
+  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** An operator past the access gate with accessed piles `names` (name -> protocol) and a draft
+ * pile; fills `piles`. */
+async function makePiles(names) {
+  const tag = lib.uniq();
+  const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
+  await lib.approvedOperator(env, op);
+  const s = await lib.apiSession(env.mgmt.base, op.username, op.password);
+  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
+
+  const det = ok(await s.call('POST', '/detections', detectionBody(tag)), 201, 'detection');
+  ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
+  ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
+
+  const stationId = `ST${tag.toUpperCase()}`;
+  ok(await s.call('POST', '/stations', {
+    station_id: stationId, name: '中山市东区测试充电站', area_code: '442000', address: '中山市东区中山四路88号',
+    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
+  }), 201, 'station');
+  const ids = {};
+  for (const [name, protocol] of Object.entries(names)) {
+    ids[name] = `EQ${tag.toUpperCase()}${name.toUpperCase()}`;
+    ok(await s.call('POST', '/piles', pileBody(stationId, ids[name], protocol)), 201, `pile ${name}`);
+  }
+  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: Object.values(ids) }), 201, 'submit');
+  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  for (const [name, id] of Object.entries(ids)) {
+    const pw = ok(await s.call('POST', `/piles/${id}/password`), 200, `password ${name}`);
+    assert.match(pw.password, /^[0-9a-f]{32}$/);
+    piles[name] = { id, password: pw.password, protocol: names[name], session: op };
+  }
+  const draftId = `EQ${tag.toUpperCase()}DRAFT`;
+  ok(await s.call('POST', '/piles', pileBody(stationId, draftId, 'ocpp1.6')), 201, 'draft pile');
+  piles.draft = { id: draftId, password: 'f'.repeat(32) };
+  return s;
+}
+
+// ---------- WebSocket helpers ----------
+
+const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** Opens a WebSocket; resolves {ws, status: 101} on open or {status, headers, body} on a refusal.
+ * opts: {user, password, auth (header), protocols, url} */
+function handshake(gw, id, opts = {}) {
+  const url = opts.url || `${gw.ws}/ocpp/${encodeURIComponent(id)}`;
+  const headers = {};
+  if (opts.auth !== undefined) {
+    if (opts.auth !== null) headers.Authorization = opts.auth;
+  } else {
+    headers.Authorization = basic(opts.user ?? id, opts.password);
+  }
+  const protocols = opts.protocols === undefined ? ['ocpp1.6'] : opts.protocols;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers, handshakeTimeout: 10000 });
+    ws.once('open', () => resolve({ ws, status: 101 }));
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode, headers: res.headers, body });
+      });
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/** Resolves the next message (parsed JSON) of `ws`, or rejects after `ms`. */
+function nextMessage(ws, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no message')), ms);
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(t);
+      resolve(isBinary ? data : JSON.parse(data.toString()));
+    });
+  });
+}
+
+/** Resolves {code, reason} when `ws` closes, or rejects after `ms`. */
+function closed(ws, ms = 15000) {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve({ code: ws._closeCode, reason: String(ws._closeMessage || '') });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('not closed')), ms);
+    ws.once('close', (code, reason) => {
+      clearTimeout(t);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+async function metricValue(gw, name, labels = {}) {
+  const text = await (await fetch(`${gw.http}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] || '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws `what`). */
+async function until(fn, what, ms = 15000, every = 100) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** A handshake of pile `p`, retried while it answers 404 (the gateway's pile table reloads a
+ * moment after a pile is approved). */
+async function handshakeLoaded(gw, p, opts = {}) {
+  return until(async () => {
+    const r = await handshake(gw, p.id, { password: p.password, ...opts });
+    return r.status === 404 ? null : r;
+  }, `pile ${p.id} in the gateway's table`);
+}
+
+function sessionsOf(id) {
+  const py = 'import sqlite3, sys, json\n' +
+    'db = sqlite3.connect(sys.argv[1])\n' +
+    'rows = db.execute("SELECT protocol, connected_at, disconnected_at, close_reason FROM pile_sessions WHERE equipment_id = ? ORDER BY id", (sys.argv[2],)).fetchall()\n' +
+    'print(json.dumps(rows))\n';
+  const r = spawnSync('python3', ['-c', py, path.join(env.tmp, 'evgate.db'), id], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).map(([protocol, connected, disconnected, reason]) => ({ protocol, connected, disconnected, reason }));
+}
+
+// ---------- the suite ----------
+
+before(async () => {
+  if (skip) return;
+  env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-ocpp-'));
+  env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
+  env.gw = await startGateway();
+  await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp1.6' });
+});
+
+after(async () => {
+  if (env.gw) {
+    const alive = env.gw.alive();
+    const r = await env.gw.stop();
+    if (!alive || r.code !== 0 || process.env.EVGATE_TEST_LOG) console.error(env.gw.log.slice(process.env.EVGATE_TEST_LOG ? 0 : -60).join('\n'));
+    assert.ok(alive, 'the gateway died during the tests');
+    assert.equal(r.code, 0, 'the gateway stops cleanly on SIGTERM');
+  }
+  await env.mgmt?.stop();
+  if (env.tmp) await rm(env.tmp, { recursive: true, force: true });
+});
+
+test('accepted with Basic auth and ocpp1.6; a CALL gets CALLERROR NotImplemented with its id', { skip }, async () => {
+  const r = await handshakeLoaded(env.gw, piles.a);
+  assert.equal(r.status, 101, JSON.stringify(r));
+  const { ws } = r;
+  assert.equal(ws.protocol, 'ocpp1.6');
+  const id = `id-${randomBytes(8).toString('hex')}`;
+  ws.send(JSON.stringify([2, id, 'Heartbeat', {}]));
+  const answer = await nextMessage(ws);
+  assert.equal(answer.length, 5, JSON.stringify(answer));
+  assert.deepEqual([answer[0], answer[1], answer[2], answer[4]], [4, id, 'NotImplemented', {}]);
+  assert.equal(typeof answer[3], 'string');
+  ws.close(1000);
+  await closed(ws);
+});
+
+test('an ocpp2.0.1 pile negotiates ocpp2.0.1, also when it offers both', { skip }, async () => {
+  for (const protocols of [['ocpp2.0.1'], ['ocpp2.0.1', 'ocpp1.6']]) {
+    const r = await handshakeLoaded(env.gw, piles.b, { protocols });
+    assert.equal(r.status, 101, JSON.stringify(r));
+    assert.equal(r.ws.protocol, 'ocpp2.0.1');
+    r.ws.close(1000);
+    await closed(r.ws);
+  }
+});
+
+test('refusals: wrong password and no auth 401, unknown pile 404, draft pile 403', { skip }, async () => {
+  await handshakeLoaded(env.gw, piles.a).then((r) => { r.ws?.close(); return r.ws && closed(r.ws); });
+  const wrong = await handshake(env.gw, piles.a.id, { password: 'not-the-password' });
+  assert.equal(wrong.status, 401, JSON.stringify(wrong));
+  assert.equal(wrong.headers['www-authenticate'], 'Basic realm="evgate"');
+  assert.equal(JSON.parse(wrong.body).error.code, 'unauthorized');
+
+  const none = await handshake(env.gw, piles.a.id, { auth: null });
+  assert.equal(none.status, 401);
+  assert.equal(none.headers['www-authenticate'], 'Basic realm="evgate"');
+  const otherUser = await handshake(env.gw, piles.a.id, { user: piles.c.id, password: piles.a.password });
+  assert.equal(otherUser.status, 401, 'the Basic user must be the EquipmentID');
+  const bearer = await handshake(env.gw, piles.a.id, { auth: 'Bearer abc' });
+  assert.equal(bearer.status, 401);
+
+  assert.equal((await handshake(env.gw, 'NOSUCHPILE42', { password: piles.a.password })).status, 404);
+  assert.equal((await handshake(env.gw, 'x'.repeat(49), { password: 'p' })).status, 404, 'identity over 48 characters');
+  assert.equal((await handshake(env.gw, 'A:B', { password: 'p' })).status, 404, 'identity with a colon');
+
+  const draft = await until(async () => {
+    const r = await handshake(env.gw, piles.draft.id, { password: piles.draft.password });
+    return r.status === 404 ? null : r;
+  }, 'the draft pile in the table');
+  assert.equal(draft.status, 403, JSON.stringify(draft));
+  assert.equal(JSON.parse(draft.body).error.code, 'not_accessed');
+});
+
+test('subprotocol mismatch is refused with 400', { skip }, async () => {
+  await handshakeLoaded(env.gw, piles.a).then((r) => { r.ws?.close(); return r.ws && closed(r.ws); });
+  for (const protocols of [['ocpp2.0.1'], ['ocpp1.5'], [], ['ocpp2.0.1', 'ocpp1.6']]) {
+    const r = await handshake(env.gw, piles.a.id, { password: piles.a.password, protocols });
+    assert.equal(r.status, 400, `${JSON.stringify(protocols)}: ${JSON.stringify(r)}`);
+    assert.equal(JSON.parse(r.body).error.code, 'no_subprotocol');
+  }
+  // the configured one wins when it comes first
+  const r = await handshake(env.gw, piles.a.id, { password: piles.a.password, protocols: ['ocpp1.6', 'ocpp2.0.1'] });
+  assert.equal(r.status, 101);
+  assert.equal(r.ws.protocol, 'ocpp1.6');
+  r.ws.close(1000);
+  await closed(r.ws);
+});
+
+test('other paths and upgrades are still refused; HTTP routes still work', { skip }, async () => {
+  await assert.rejects(handshake(env.gw, 'x', { url: `${env.gw.ws}/healthz`, password: 'p' }));
+  const h = await fetch(`${env.gw.http}/healthz`);
+  assert.equal(h.status, 200);
+  const o = await fetch(`${env.gw.http}/ocpp/${piles.a.id}`);
+  assert.equal(o.status, 404, 'a plain GET of an OCPP path is not a page');
+});
+
+test('a second connection replaces the first, the gauge follows, sessions are recorded', { skip }, async () => {
+  const p = piles.c;
+  const base = (await metricValue(env.gw, 'evgate_gateway_ocpp_connections', { protocol: 'ocpp1.6' })) ?? 0;
+  const first = await handshakeLoaded(env.gw, p);
+  assert.equal(first.status, 101);
+  await until(async () => (await metricValue(env.gw, 'evgate_gateway_ocpp_connections', { protocol: 'ocpp1.6' })) === base + 1, 'gauge +1');
+  const firstClosed = closed(first.ws);
+  const second = await handshake(env.gw, p.id, { password: p.password });
+  assert.equal(second.status, 101);
+  const c = await firstClosed;
+  assert.equal(c.code, 1000);
+  assert.equal(c.reason, 'replaced');
+  // the second one works and is the one counted
+  second.ws.send(JSON.stringify([2, 'r-1', 'Heartbeat', {}]));
+  assert.equal((await nextMessage(second.ws))[1], 'r-1');
+  assert.equal(await metricValue(env.gw, 'evgate_gateway_ocpp_connections', { protocol: 'ocpp1.6' }), base + 1);
+  second.ws.close(1000);
+  await closed(second.ws);
+  await until(async () => (await metricValue(env.gw, 'evgate_gateway_ocpp_connections', { protocol: 'ocpp1.6' })) === base, 'gauge back');
+
+  const rows = await until(() => {
+    const s = sessionsOf(p.id);
+    return s.length >= 2 && s.every((x) => x.disconnected !== null) ? s : null;
+  }, 'both sessions ended in pile_sessions');
+  assert.equal(rows.at(-2).reason, 'replaced');
+  assert.equal(rows.at(-1).reason, 'peer_closed');
+  for (const r of rows) {
+    assert.equal(r.protocol, 'ocpp1.6');
+    assert.ok(r.disconnected >= r.connected);
+  }
+});
+
+test('a message over ocpp_max_frame_bytes closes with 1009, a binary frame with 1003', { skip }, async () => {
+  const p = piles.d;
+  let r = await handshakeLoaded(env.gw, p);
+  assert.equal(r.status, 101);
+  r.ws.send(JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'x', data: 'y'.repeat(MAX_FRAME) }]));
+  assert.equal((await closed(r.ws)).code, 1009);
+
+  r = await handshake(env.gw, p.id, { password: p.password });
+  assert.equal(r.status, 101);
+  // just under the limit passes
+  const id = 'near';
+  const near = JSON.stringify([2, id, 'DataTransfer', { vendorId: 'x', data: '' }]);
+  r.ws.send(JSON.stringify([2, id, 'DataTransfer', { vendorId: 'x', data: 'y'.repeat(MAX_FRAME - near.length) }]));
+  assert.equal((await nextMessage(r.ws))[1], id);
+  r.ws.send(Buffer.from([2, 0, 1]), { binary: true });
+  assert.equal((await closed(r.ws)).code, 1003);
+  assert.ok(env.gw.alive());
+});
+
+test('a message fragmented over several frames is reassembled, and limited as a whole', { skip }, async () => {
+  const p = piles.d;
+  let r = await handshakeLoaded(env.gw, p);
+  assert.equal(r.status, 101);
+  const text = JSON.stringify([2, 'frag', 'DataTransfer', { vendorId: 'x', data: 'z'.repeat(20000) }]);
+  const parts = [text.slice(0, 7), text.slice(7, 15000), text.slice(15000)];
+  parts.forEach((part, i) => r.ws.send(part, { fin: i === parts.length - 1 }));
+  assert.equal((await nextMessage(r.ws))[1], 'frag');
+  r.ws.close(1000);
+  await closed(r.ws);
+
+  r = await handshake(env.gw, p.id, { password: p.password });
+  assert.equal(r.status, 101);
+  const chunk = 'w'.repeat(30000);
+  for (let i = 0; i < 3; i += 1) r.ws.send(chunk, { fin: i === 2 });
+  assert.equal((await closed(r.ws)).code, 1009);
+});
+
+test('reconnect churn: 100 connections of one pile leave one session open at most and the gauge at rest', { skip }, async () => {
+  const p = piles.c;
+  const base = (await metricValue(env.gw, 'evgate_gateway_ocpp_connections', { protocol: 'ocpp1.6' })) ?? 0;
+  const before = sessionsOf(p.id).length;
+  for (let i = 0; i < 100; i += 1) {
+    const r = await handshake(env.gw, p.id, { password: p.password });
+    assert.equal(r.status, 101);
+    if (i % 2) r.ws.terminate(); // half of them vanish without a close frame
+    else r.ws.close(1000);
+  }
+  await until(async () => (await metricValue(env.gw, 'evgate_gateway_ocpp_connections', { protocol: 'ocpp1.6' })) === base, 'gauge back at rest');
+  const rows = await until(() => {
+    const s = sessionsOf(p.id);
+    return s.length === before + 100 && s.every((x) => x.disconnected !== null) ? s : null;
+  }, '100 more sessions, all ended');
+  assert.equal(rows.length, before + 100);
+  assert.ok(env.gw.alive());
+});
+
+test('messages over ocpp_max_msgs_per_min are dropped and counted', { skip }, async () => {
+  const p = piles.d;
+  const dropped0 = (await metricValue(env.gw, 'evgate_gateway_ocpp_messages_dropped_total')) ?? 0;
+  const r = await handshakeLoaded(env.gw, p);
+  assert.equal(r.status, 101);
+  const answers = new Set();
+  r.ws.on('message', (d) => answers.add(JSON.parse(d.toString())[1]));
+  const n = RATE_LIMIT + 10;
+  for (let i = 0; i < n; i += 1) r.ws.send(JSON.stringify([2, `m${i}`, 'Heartbeat', {}]));
+  await until(async () => (await metricValue(env.gw, 'evgate_gateway_ocpp_messages_dropped_total')) >= dropped0 + 10, 'dropped counter');
+  // an answer after the flood proves the first ones were all answered before it
+  await until(() => answers.size >= RATE_LIMIT, `${RATE_LIMIT} answers`);
+  assert.ok(answers.size <= RATE_LIMIT + 1, `at most the burst is answered (got ${answers.size})`);
+  assert.ok(answers.has('m0'));
+  assert.ok(!answers.has(`m${n - 1}`));
+  assert.ok(r.ws.readyState === WebSocket.OPEN, 'dropping does not disconnect');
+  r.ws.close(1000);
+  await closed(r.ws);
+});
+
+test('a re-issued password makes the old one fail within the refresh period', { skip }, async () => {
+  const p = piles.a;
+  const r = await handshakeLoaded(env.gw, p);
+  assert.equal(r.status, 101);
+  r.ws.close(1000);
+  await closed(r.ws);
+  const s = await lib.apiSession(env.mgmt.base, p.session.username, p.session.password);
+  const fresh = ok(await s.call('POST', `/piles/${p.id}/password`), 200, 're-issue').password;
+  const started = Date.now();
+  await until(async () => {
+    const x = await handshake(env.gw, p.id, { password: p.password });
+    if (x.ws) {
+      x.ws.close();
+      await closed(x.ws);
+    }
+    return x.status === 401;
+  }, 'the old password to fail', 15000, 200);
+  assert.ok(Date.now() - started < 10000, 'within the refresh period');
+  const y = await handshake(env.gw, p.id, { password: fresh });
+  assert.equal(y.status, 101);
+  y.ws.close(1000);
+  await closed(y.ws);
+  p.password = fresh;
+});
+
+test('a pile silent for 2 x ocpp_heartbeat_s is closed (idle); sessions end on SIGTERM', { skip }, async () => {
+  const gw2 = await startGateway({ EVGATE_OCPP_HEARTBEAT_S: '1' });
+  try {
+    const p = piles.b;
+    const r = await handshake(gw2, p.id, { password: p.password, protocols: ['ocpp2.0.1'] });
+    assert.equal(r.status, 101, JSON.stringify(r));
+    const t0 = Date.now();
+    const c = await closed(r.ws, 15000);
+    assert.equal(c.code, 1000);
+    assert.equal(c.reason, 'idle');
+    assert.ok(Date.now() - t0 >= 1500, 'not before the idle timeout');
+
+    const again = await handshake(gw2, p.id, { password: p.password, protocols: ['ocpp2.0.1'] });
+    assert.equal(again.status, 101);
+    const stopped = closed(again.ws);
+    const rc = await gw2.stop();
+    assert.equal(rc.code, 0);
+    await stopped;
+    const last = sessionsOf(p.id).at(-1);
+    assert.equal(last.reason, 'stopping');
+    assert.equal(last.protocol, 'ocpp2.0.1');
+  } finally {
+    await gw2.stop();
+  }
+});
