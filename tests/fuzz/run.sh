@@ -23,5 +23,5 @@ command -v clang >/dev/null || { echo "clang is not installed (scripts/install-d
     -fno-sanitize-recover=undefined "tests/fuzz/fuzz_$target.c" "${extra[@]}" "${libs[@]}" \
     -o "$out/fuzz_$target")
 # New inputs go to the build tree; the seeds in the repository are read only.
-"$out/fuzz_$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+"$out/fuzz_$target" -artifact_prefix="$out/" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -print_final_stats=1 "$out/corpus-$target" "$src/tests/fuzz/corpus/$target" 2>&1 | tail -n 15
