@@ -160,6 +160,7 @@ static void bind_filter(sqlite3_stmt *st, const struct db_record_filter *f, int 
         db_bind_text(st, 8, f->equipment_id);
         db_bind_text(st, 9, f->protocol);
         sqlite3_bind_int64(st, 10, f->equipment_type);
+        sqlite3_bind_int(st, 13, f->online);
     }
 }
 
@@ -342,10 +343,14 @@ static json_t *connectors_of(struct db *db, int64_t pile_row)
     return arr;
 }
 
+/* A pile is online while the gateway has an open session for it. */
+#define PILE_ONLINE                                                                                \
+    "EXISTS (SELECT 1 FROM pile_sessions ps WHERE ps.equipment_id = p.equipment_id"                \
+    " AND ps.disconnected_at IS NULL)"
 #define PILE_COLS                                                                                  \
     "p.id, p.data, p.equipment_id, p.status, p.account_id, o.operator_id, o.company_name,"         \
     " p.application_id, s.station_id, s.name, p.password_hash IS NOT NULL, p.created_at,"          \
-    " p.updated_at"
+    " p.updated_at, " PILE_ONLINE
 #define PILE_FROM                                                                                  \
     " FROM piles p JOIN stations s ON s.id = p.station_row JOIN accounts a ON a.id = p.account_id" \
     " LEFT JOIN organisations o ON o.id = a.organisation_id"
@@ -355,7 +360,8 @@ static json_t *connectors_of(struct db *db, int64_t pile_row)
     " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"             \
     " AND (?6 IS NULL OR p.status = ?6) AND (?7 = 0 OR s.station_type = ?7)"                       \
     " AND (?8 IS NULL OR p.equipment_id = ?8) AND (?9 IS NULL OR p.protocol = ?9)"                 \
-    " AND (?10 = 0 OR p.equipment_type = ?10)"
+    " AND (?10 = 0 OR p.equipment_type = ?10)"                                                     \
+    " AND (?13 = 0 OR (" PILE_ONLINE ") = (?13 = 1))"
 
 static json_t *pile_from_row(struct db *db, sqlite3_stmt *st)
 {
@@ -377,6 +383,7 @@ static json_t *pile_from_row(struct db *db, sqlite3_stmt *st)
     json_object_set_new(v, "has_password", json_boolean(sqlite3_column_int(st, 10)));
     json_object_set_new(v, "created_at", db_col_json_int(st, 11));
     json_object_set_new(v, "updated_at", db_col_json_int(st, 12));
+    json_object_set_new(v, "online", json_boolean(sqlite3_column_int(st, 13)));
     json_object_set_new(v, "connectors", connectors_of(db, row));
     return v;
 }

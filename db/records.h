@@ -21,6 +21,7 @@ struct db_record_filter {
     const char *protocol;
     int64_t station_type;
     int64_t equipment_type;
+    int online; /* piles: 0 any, 1 connected to the gateway now, 2 not connected */
 };
 
 struct db_record_row {

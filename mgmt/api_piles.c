@@ -31,17 +31,10 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
     }
     json_decref(details);
     json_t *items;
-    /* Nothing is online until the gateway reports piles (issue 5): online=true is empty. */
-    const char *online = mgmt_query(req, "online");
-    if (online && strcmp(online, "true") == 0) {
-        items = json_array();
-    } else if (db_pile_list(req->db, &f, page, size, &items, &total) != DB_OK) {
+    if (db_pile_list(req->db, &f, page, size, &items, &total) != DB_OK) {
         mgmt_resp_error(resp, 500, "internal", "could not list piles", NULL);
         return;
     }
-    size_t i;
-    json_t *it;
-    json_array_foreach(items, i, it) json_object_set_new(it, "online", json_false());
     mgmt_resp_list(resp, items, total, page, size);
 }
 
@@ -163,7 +156,6 @@ static void respond_pile(struct mgmt_req *req, struct mgmt_resp *resp, unsigned 
         mgmt_resp_error(resp, 404, "not_found", "no such pile", NULL);
         return;
     }
-    json_object_set_new(v, "online", json_false());
     mgmt_resp_json(resp, status, mgmt_iso_times(v));
 }
 

@@ -85,6 +85,8 @@ void records_filter(struct mgmt_req *req, struct db_record_filter *f, json_t *de
     const char *online = mgmt_query(req, "online");
     if (online && *online && strcmp(online, "true") && strcmp(online, "false"))
         mgmt_detail(details, "online", "bad_format", "must be true or false");
+    else if (online && *online)
+        f->online = strcmp(online, "true") == 0 ? 1 : 2;
 }
 
 static void add_area_name(json_t *st)

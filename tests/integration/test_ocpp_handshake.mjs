@@ -277,12 +277,14 @@ function sessionsOf(id) {
 
 // ---------- the suite ----------
 
+let opSession; // the piles' operator, logged in to mgmt
+
 before(async () => {
   if (skip) return;
   env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-ocpp-'));
   env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
   env.gw = await startGateway();
-  await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp1.6' });
+  opSession = await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp1.6' });
 });
 
 after(async () => {
@@ -387,6 +389,12 @@ test('a second connection replaces the first, the gauge follows, sessions are re
   // the second one works and is the one counted
   second.ws.send(JSON.stringify([2, 'r-1', 'Heartbeat', {}]));
   assert.equal((await nextMessage(second.ws))[1], 'r-1');
+  // mgmt sees the pile online (from the open session), and only it among the connected filter
+  const listed = ok(await opSession.call('GET', `/piles?online=true&equipment_id=${p.id}`), 200, 'online list');
+  assert.equal(listed.total, 1);
+  assert.equal(listed.items[0].online, true);
+  const offline = ok(await opSession.call('GET', `/piles?online=false&equipment_id=${p.id}`), 200, 'offline list');
+  assert.equal(offline.total, 0);
   assert.equal(await metricValue(env.gw, 'evgate_gateway_ocpp_connections', { protocol: 'ocpp1.6' }), base + 1);
   second.ws.close(1000);
   await closed(second.ws);
