@@ -238,19 +238,9 @@ static void update(struct mgmt_req *req, struct mgmt_resp *resp)
     struct db_record_row r;
     if (load(req, resp, &r) < 0 || records_editable(resp, "pile", r.status) < 0)
         return;
-    json_t *body = mgmt_body_json(req, resp);
+    json_t *body = records_put_body(req, resp, &r, "equipment_id", "pile");
     if (!body)
         return;
-    const char *given = json_string_value(json_object_get(body, "equipment_id"));
-    if (given && strcmp(given, r.key) != 0) {
-        json_t *d = json_array();
-        mgmt_detail(d, "equipment_id", "immutable",
-                    "the id of a pile cannot change: create a new one and delete this one");
-        mgmt_resp_error(resp, 422, "validation_failed", "the id cannot change", d);
-        json_decref(body);
-        return;
-    }
-    json_object_set_new(body, "equipment_id", json_string(r.key));
     int64_t station_row = 0, row = r.row;
     json_t *pile = pile_body(req, resp, body, r.row, &station_row);
     json_decref(body);

@@ -29,6 +29,27 @@ int records_editable(struct mgmt_resp *resp, const char *what, const char *statu
     return -1;
 }
 
+json_t *records_put_body(struct mgmt_req *req, struct mgmt_resp *resp,
+                         const struct db_record_row *r, const char *key_field, const char *what)
+{
+    json_t *body = mgmt_body_json(req, resp);
+    if (!body)
+        return NULL;
+    const char *given = json_string_value(json_object_get(body, key_field));
+    if (given && strcmp(given, r->key) != 0) {
+        char msg[120];
+        snprintf(msg, sizeof msg,
+                 "the id of a %s cannot change: create a new one and delete this one", what);
+        json_t *d = json_array();
+        mgmt_detail(d, key_field, "immutable", msg);
+        mgmt_resp_error(resp, 422, "validation_failed", "the id cannot change", d);
+        json_decref(body);
+        return NULL;
+    }
+    json_object_set_new(body, key_field, json_string(r->key));
+    return body;
+}
+
 int records_new_pile_password(struct mgmt_req *req, int64_t row, char password[33])
 {
     char salt[33], hash[65], salted[100];
@@ -222,20 +243,9 @@ static void update(struct mgmt_req *req, struct mgmt_resp *resp)
     struct db_record_row r;
     if (load(req, resp, &r) < 0 || records_editable(resp, "station", r.status) < 0)
         return;
-    json_t *body = mgmt_body_json(req, resp);
+    json_t *body = records_put_body(req, resp, &r, "station_id", "station");
     if (!body)
         return;
-    /* the key is the path's: a body may repeat it but not change it */
-    const char *given = json_string_value(json_object_get(body, "station_id"));
-    if (given && strcmp(given, r.key) != 0) {
-        json_t *d = json_array();
-        mgmt_detail(d, "station_id", "immutable",
-                    "the id of a station cannot change: create a new one and delete this one");
-        mgmt_resp_error(resp, 422, "validation_failed", "the id cannot change", d);
-        json_decref(body);
-        return;
-    }
-    json_object_set_new(body, "station_id", json_string(r.key));
     json_t *rec = station_body(req, resp, body);
     json_decref(body);
     if (!rec)

@@ -18,6 +18,12 @@ int records_visible(struct mgmt_req *req, int64_t account_id);
 /* Answers 409 when a record's status does not allow editing. Returns -1 then, else 0. */
 int records_editable(struct mgmt_resp *resp, const char *what, const char *status);
 
+/* Reads the JSON body of a PUT of record `r` (a `what` keyed by `key_field`): the body may
+ * repeat the key but not change it (422 `immutable`). Returns the body with the key set
+ * (caller owns) or NULL after answering. */
+json_t *records_put_body(struct mgmt_req *req, struct mgmt_resp *resp,
+                         const struct db_record_row *r, const char *key_field, const char *what);
+
 /* Issues a new gateway password for pile `row`: fills password[33] and stores its salted
  * SHA-256. Returns 0 or -1. */
 int records_new_pile_password(struct mgmt_req *req, int64_t row, char password[33]);
