@@ -84,6 +84,9 @@ static const struct cfg_entry table[] = {
      "largest OCPP-J message a pile may send (a larger one closes the connection with 1009)"},
     {"ocpp_max_msgs_per_min", T_INT, "600", CFG_GATEWAY, S(ocpp_max_msgs_per_min), 1, 1000000,
      "OCPP-J messages one pile may send per minute (bursts up to this); more are dropped"},
+    {"ocpp_meter_values_keep", T_INT, "2000", CFG_GATEWAY, S(ocpp_meter_values_keep), 10, 100000000,
+     "sampled meter values kept per pile (older ones are deleted, checked every 32 "
+     "messages that carry values)"},
 };
 #undef S
 #define NENTRIES (sizeof table / sizeof table[0])

@@ -51,6 +51,7 @@ struct evg_config {
     long long ocpp_heartbeat_s;
     long long ocpp_max_frame_bytes;
     long long ocpp_max_msgs_per_min;
+    long long ocpp_meter_values_keep;
 };
 
 /* Fills `cfg` from defaults, the config file, the environment and argv (in that order of

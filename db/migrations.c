@@ -203,6 +203,80 @@ const struct db_migration db_migrations[] = {
      "CREATE INDEX pile_sessions_pile ON pile_sessions(equipment_id, connected_at);"
      "CREATE INDEX pile_sessions_open ON pile_sessions(equipment_id)"
      "  WHERE disconnected_at IS NULL;"},
+    /* What piles report over OCPP-J (gateway, issue 5 item 3), written by the gateway's batched
+     * writer; keyed by equipment_id like pile_sessions. Energies in Wh. */
+    {6, "ocpp_state",
+     "CREATE TABLE ocpp_piles ("
+     "  equipment_id TEXT PRIMARY KEY,"
+     "  protocol TEXT," /* the subprotocol last heard */
+     "  vendor TEXT,"
+     "  model TEXT,"
+     "  serial TEXT,"
+     "  firmware TEXT,"
+     "  boot_reason TEXT,"     /* 2.0.1 BootReasonEnumType; NULL in 1.6 */
+     "  last_boot_at INTEGER," /* the last accepted BootNotification; NULL = never booted */
+     "  last_seen_at INTEGER," /* the last CALL received */
+     "  violations INTEGER NOT NULL DEFAULT 0" /* protocol violations ever counted */
+     ");"
+     /* connector_id: 1.6 connectorId (0 = the pile as a whole) or 2.0.1 evseId;
+      * evse_connector_id: 2.0.1 connectorId within the EVSE, 0 in 1.6. tcec_status: T/CEC 102
+      * ConnectorStatus (0 offline, 1 idle, 2 occupied not charging, 3 charging, 4 reserved,
+      * 255 fault), mapped in gateway/ocpp_answers.c. */
+     "CREATE TABLE ocpp_connectors ("
+     "  equipment_id TEXT NOT NULL,"
+     "  connector_id INTEGER NOT NULL,"
+     "  evse_connector_id INTEGER NOT NULL DEFAULT 0,"
+     "  status TEXT NOT NULL,"
+     "  tcec_status INTEGER NOT NULL,"
+     "  error_code TEXT,"
+     "  updated_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (equipment_id, connector_id, evse_connector_id)"
+     ");"
+     /* id is 1.6's transactionId; transaction_ref 2.0.1's (a string chosen by the station). */
+     "CREATE TABLE ocpp_transactions ("
+     "  id INTEGER PRIMARY KEY,"
+     "  equipment_id TEXT NOT NULL,"
+     "  connector_id INTEGER NOT NULL,"
+     "  transaction_ref TEXT,"
+     "  id_tag TEXT,"
+     "  started_at INTEGER NOT NULL,"
+     "  stopped_at INTEGER,"
+     "  meter_start_wh INTEGER,"
+     "  meter_stop_wh INTEGER," /* the final reading, or the latest while running */
+     "  energy_wh INTEGER,"
+     "  stop_reason TEXT,"
+     "  updated_at INTEGER NOT NULL"
+     ");"
+     "CREATE UNIQUE INDEX ocpp_transactions_ref ON ocpp_transactions(equipment_id,"
+     "  transaction_ref) WHERE transaction_ref IS NOT NULL;"
+     "CREATE INDEX ocpp_transactions_pile ON ocpp_transactions(equipment_id, started_at);"
+     /* Sampled values, the newest ocpp_meter_values_keep per pile. */
+     "CREATE TABLE ocpp_meter_values ("
+     "  id INTEGER PRIMARY KEY,"
+     "  equipment_id TEXT NOT NULL,"
+     "  connector_id INTEGER NOT NULL,"
+     "  transaction_id INTEGER," /* ocpp_transactions.id (no FK: rows outlive nothing here) */
+     "  sampled_at INTEGER NOT NULL,"
+     "  measurand TEXT NOT NULL,"
+     "  phase TEXT,"
+     "  unit TEXT,"
+     "  context TEXT,"
+     "  value REAL NOT NULL"
+     ");"
+     "CREATE INDEX ocpp_meter_values_pile ON ocpp_meter_values(equipment_id, id);"
+     "CREATE INDEX ocpp_meter_values_tx ON ocpp_meter_values(transaction_id)"
+     "  WHERE transaction_id IS NOT NULL;"
+     /* The newest offending frames per pile (the count is ocpp_piles.violations). */
+     "CREATE TABLE pile_violations ("
+     "  id INTEGER PRIMARY KEY,"
+     "  equipment_id TEXT NOT NULL,"
+     "  at INTEGER NOT NULL,"
+     "  code TEXT NOT NULL," /* the CALLERROR code answered */
+     "  path TEXT,"          /* the failing JSON path, NULL for framing */
+     "  reason TEXT,"
+     "  frame TEXT NOT NULL" /* the frame as received, cut at 1 KiB */
+     ");"
+     "CREATE INDEX pile_violations_pile ON pile_violations(equipment_id, id);"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

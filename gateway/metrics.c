@@ -16,6 +16,10 @@
 #define GW_METRICS_HTTP_SERIES 32
 /* Handshake results are a closed set of six; room to spare. */
 #define GW_METRICS_OCPP_RESULTS 12
+/* (version, action) pairs: 1.6 has 40 actions, 2.0.1 64, plus 4 pseudo-actions each. */
+#define GW_METRICS_OCPP_SERIES 160
+/* CALLERROR codes of both versions: 16 distinct. */
+#define GW_METRICS_OCPP_CODES 24
 
 struct http_series {
     const char *route;
@@ -37,7 +41,19 @@ struct gw_metrics {
     } ocpp_handshakes[GW_METRICS_OCPP_RESULTS];
     size_t nocpp_handshakes;
     long ocpp_conns[GW_OCPP_VERSIONS];
-    uint64_t ocpp_messages, ocpp_dropped;
+    struct {
+        int version;
+        const char *action;
+        uint64_t count;
+    } ocpp_msgs[GW_METRICS_OCPP_SERIES];
+    size_t nocpp_msgs;
+    uint64_t ocpp_msgs_unlabelled;
+    struct {
+        const char *code;
+        uint64_t count;
+    } ocpp_errors[GW_METRICS_OCPP_CODES];
+    size_t nocpp_errors;
+    uint64_t ocpp_dropped;
     struct gw_piles_stats piles;
 };
 
@@ -106,9 +122,33 @@ void gw_metrics_ocpp_conn(struct gw_metrics *m, int version, int delta)
         m->ocpp_conns[version] = 0;
 }
 
-void gw_metrics_ocpp_message(struct gw_metrics *m)
+void gw_metrics_ocpp_message(struct gw_metrics *m, int version, const char *action)
 {
-    m->ocpp_messages++;
+    for (size_t i = 0; i < m->nocpp_msgs; i++)
+        if (m->ocpp_msgs[i].version == version && strcmp(m->ocpp_msgs[i].action, action) == 0) {
+            m->ocpp_msgs[i].count++;
+            return;
+        }
+    if (m->nocpp_msgs == GW_METRICS_OCPP_SERIES || version < 0 || version >= GW_OCPP_VERSIONS) {
+        m->ocpp_msgs_unlabelled++;
+        return;
+    }
+    m->ocpp_msgs[m->nocpp_msgs].version = version;
+    m->ocpp_msgs[m->nocpp_msgs].action = action;
+    m->ocpp_msgs[m->nocpp_msgs++].count = 1;
+}
+
+void gw_metrics_ocpp_error(struct gw_metrics *m, const char *code)
+{
+    for (size_t i = 0; i < m->nocpp_errors; i++)
+        if (strcmp(m->ocpp_errors[i].code, code) == 0) {
+            m->ocpp_errors[i].count++;
+            return;
+        }
+    if (m->nocpp_errors < GW_METRICS_OCPP_CODES) {
+        m->ocpp_errors[m->nocpp_errors].code = code;
+        m->ocpp_errors[m->nocpp_errors++].count = 1;
+    }
 }
 
 void gw_metrics_ocpp_dropped(struct gw_metrics *m)
@@ -165,8 +205,21 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
         fprintf(f, "evgate_gateway_ocpp_handshakes_total{result=\"%s\"} %" PRIu64 "\n",
                 m->ocpp_handshakes[i].result, m->ocpp_handshakes[i].count);
     head(f, "evgate_gateway_ocpp_messages_total", "counter",
-         "OCPP-J messages received from piles and handed to the dispatcher.");
-    fprintf(f, "evgate_gateway_ocpp_messages_total %" PRIu64 "\n", m->ocpp_messages);
+         "OCPP-J messages received from piles and handed to the dispatcher, by version and "
+         "action (CALLs; CALLRESULT, CALLERROR, invalid frames and unknown actions apart).");
+    for (size_t i = 0; i < m->nocpp_msgs; i++)
+        fprintf(f, "evgate_gateway_ocpp_messages_total{version=\"%s\",action=\"%s\"} %" PRIu64 "\n",
+                gw_ocpp_version_name((enum gw_ocpp_version)m->ocpp_msgs[i].version),
+                m->ocpp_msgs[i].action, m->ocpp_msgs[i].count);
+    head(f, "evgate_gateway_ocpp_messages_unlabelled_total", "counter",
+         "OCPP-J messages counted without labels (too many distinct series).");
+    fprintf(f, "evgate_gateway_ocpp_messages_unlabelled_total %" PRIu64 "\n",
+            m->ocpp_msgs_unlabelled);
+    head(f, "evgate_gateway_ocpp_errors_total", "counter",
+         "CALLERRORs sent to piles, by error code.");
+    for (size_t i = 0; i < m->nocpp_errors; i++)
+        fprintf(f, "evgate_gateway_ocpp_errors_total{code=\"%s\"} %" PRIu64 "\n",
+                m->ocpp_errors[i].code, m->ocpp_errors[i].count);
     head(f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
          "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.");
     fprintf(f, "evgate_gateway_ocpp_messages_dropped_total %" PRIu64 "\n", m->ocpp_dropped);

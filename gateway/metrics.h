@@ -27,7 +27,12 @@ void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status
  * set (accepted, unknown_pile, unauthorized, ...); `version` an enum gw_ocpp_version. */
 void gw_metrics_ocpp_handshake(struct gw_metrics *m, const char *result);
 void gw_metrics_ocpp_conn(struct gw_metrics *m, int version, int delta);
-void gw_metrics_ocpp_message(struct gw_metrics *m);
+/* Counts one message received from a pile (after the rate limit) by version and `action`: a
+ * static string from a closed set (an action name of the version's table, "unknown",
+ * "invalid", "CALLRESULT", "CALLERROR"), never request data. */
+void gw_metrics_ocpp_message(struct gw_metrics *m, int version, const char *action);
+/* Counts one CALLERROR sent to a pile; `code` a static string (the version's codes). */
+void gw_metrics_ocpp_error(struct gw_metrics *m, const char *code);
 void gw_metrics_ocpp_dropped(struct gw_metrics *m);
 /* A snapshot of the pile table's counters, rendered with the next scrape. */
 struct gw_piles_stats;

@@ -45,6 +45,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct gw_server;
 struct gw_ocpp;
@@ -114,6 +115,12 @@ int gw_ocpp_send(struct gw_ocpp_conn *c, const char *text, size_t len);
  * recorded as the session's close reason) from the next writeable callback. Idempotent: the
  * first reason wins. */
 void gw_ocpp_close(struct gw_ocpp_conn *c, int code, const char *reason);
+
+/* Counters the dispatcher keeps per connection: each call adds one and returns the new total.
+ * Protocol violations (CALLERRORs the pile caused) and messages carrying meter values (the
+ * retention pruning's cadence). */
+uint64_t gw_ocpp_conn_add_violation(struct gw_ocpp_conn *c);
+uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c);
 
 /* --- ocpp_dispatch.c -------------------------------------------------------------------- */
 

@@ -60,6 +60,7 @@ struct gw_ocpp_conn {
     const char *close_reason;
     bool close_sent;
     struct gw_pile_session *session;
+    uint64_t violations, samples; /* the dispatcher's counters */
 };
 
 /* lws' per-session data: the connection lives apart so that it may outlive the socket. */
@@ -172,6 +173,16 @@ bool gw_ocpp_conn_open(const struct gw_ocpp_conn *c)
     return c->wsi && !c->close_code;
 }
 
+uint64_t gw_ocpp_conn_add_violation(struct gw_ocpp_conn *c)
+{
+    return ++c->violations;
+}
+
+uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c)
+{
+    return ++c->samples;
+}
+
 void gw_ocpp_conn_ref(struct gw_ocpp_conn *c)
 {
     c->refs++;
@@ -275,7 +286,6 @@ static void deliver(struct gw_ocpp_conn *c, const char *text, size_t len)
         }
         return;
     }
-    gw_metrics_ocpp_message(c->o->gw->metrics);
     gw_ocpp_conn_ref(c);
     gw_ocpp_on_frame(c, text, len);
     gw_ocpp_conn_unref(c);
@@ -403,8 +413,9 @@ static void on_closed(struct gw_ocpp *o, struct pss_ocpp *pss)
     gw_pile_session_close(o->gw, c->session, reason);
     c->session = NULL;
     log_info("gateway", "ocpp_disconnected",
-             "equipment_id=%s reason=%s duration_s=%lld dropped=%llu", c->id, reason,
-             (long long)((mono_us() - c->connected_us) / 1000000), (unsigned long long)c->dropped);
+             "equipment_id=%s reason=%s duration_s=%lld dropped=%llu violations=%llu", c->id,
+             reason, (long long)((mono_us() - c->connected_us) / 1000000),
+             (unsigned long long)c->dropped, (unsigned long long)c->violations);
     c->wsi = NULL;
     drop_queue(c);
     gw_ocpp_conn_unref(c);

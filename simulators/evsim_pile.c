@@ -1,13 +1,618 @@
-/* evsim-pile: placeholder until its issue lands (pile: issue 5, platform: issue 6). */
+/* evsim-pile: an OCPP 1.6J / 2.0.1 charge-point simulator, from one pile to tens of thousands in
+ * one process, on libwebsockets' client API and libev. This file is the options (one table
+ * drives parsing and --help), the pile list, the event loop, signals and the summary. */
+#include "simulators/sim.h"
+
+#include <libwebsockets.h>
+#include <ev.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+enum opt_id {
+    O_URL = 1000,
+    O_IDS,
+    O_PREFIX,
+    O_COUNT,
+    O_START,
+    O_PASSWORD,
+    O_PASSWORDS_FILE,
+    O_PROTOCOL,
+    O_SCENARIO,
+    O_DURATION,
+    O_CONNECTORS,
+    O_HEARTBEAT,
+    O_METER_INTERVAL,
+    O_SESSION,
+    O_CALL_TIMEOUT,
+    O_SOURCES,
+    O_RATE,
+    O_RECONNECT,
+    O_SUMMARY_JSON,
+    O_QUIET,
+    O_HELP,
+};
+
+/* The options: name, takes a value, value name, default (for --help), help text. */
+static const struct opt_def {
+    const char *name;
+    int id;
+    int has_arg;
+    const char *value, *def, *help;
+} opts_table[] = {
+    {"url", O_URL, 1, "URL", "ws://127.0.0.1:8180/ocpp",
+     "gateway endpoint; the EquipmentID is appended as the last path segment"},
+    {"ids", O_IDS, 1, "ID,ID,...", NULL, "the piles' EquipmentIDs"},
+    {"prefix", O_PREFIX, 1, "P", "P", "with --count: EquipmentIDs PREFIX + number (P1, P2, ...)"},
+    {"count", O_COUNT, 1, "N", NULL, "simulate N piles named from --prefix and --start"},
+    {"start", O_START, 1, "N", "1", "first number for --prefix/--count"},
+    {"password", O_PASSWORD, 1, "PW", NULL, "Basic-auth password, the same for every pile"},
+    {"passwords-file", O_PASSWORDS_FILE, 1, "FILE", NULL,
+     "per-pile passwords: lines `equipment_id password`, or the JSON mgmt returns "
+     "({\"items\":[{\"equipment_id\",\"password\"}]}); without --ids/--count its piles are used"},
+    {"protocol", O_PROTOCOL, 1, "ocpp1.6|ocpp2.0.1", "ocpp1.6", "OCPP version (subprotocol)"},
+    {"scenario", O_SCENARIO, 1, "boot|idle|charge|faulty", "idle",
+     "boot: one BootNotification and the statuses per connection, then hang up; "
+     "idle: boot, statuses, heartbeats; charge: idle plus Authorize, start, meter values, stop, "
+     "repeated; faulty: boot, then malformed and schema-violating frames, CALLERRORs counted"},
+    {"duration", O_DURATION, 1, "S", "0",
+     "stop after S seconds (0: at SIGINT/SIGTERM, or when "
+     "every pile is done)"},
+    {"connectors", O_CONNECTORS, 1, "N", "1", "connectors (1.6) or EVSEs (2.0.1) per pile"},
+    {"heartbeat-override", O_HEARTBEAT, 1, "S", NULL,
+     "heartbeat every S seconds instead of the BootNotification's interval"},
+    {"meter-interval", O_METER_INTERVAL, 1, "S", "5", "charge: seconds between meter values"},
+    {"session", O_SESSION, 1, "S", "30", "charge: seconds a charging session lasts"},
+    {"call-timeout", O_CALL_TIMEOUT, 1, "S", "30", "give up on an unanswered CALL after S seconds"},
+    {"source-addresses", O_SOURCES, 1, "A,B,...", NULL,
+     "bind client sockets to these local addresses in turn (e.g. 127.0.0.2,127.0.0.3) to get "
+     "past one address' ~28000 ephemeral ports"},
+    {"rate", O_RATE, 1, "N", "500", "connections started per second while ramping up"},
+    {"reconnect", O_RECONNECT, 0, NULL, NULL,
+     "reconnect after a failure or a close, exponential back-off 1-60 s with jitter"},
+    {"summary-json", O_SUMMARY_JSON, 1, "FILE", NULL, "also write the summary as JSON to FILE"},
+    {"quiet", O_QUIET, 0, NULL, NULL, "no progress lines on stderr"},
+    {"help", O_HELP, 0, NULL, NULL, "this text"},
+};
+#define NOPTS (sizeof opts_table / sizeof opts_table[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: evsim-pile [options]\n"
+                 "OCPP 1.6J / 2.0.1 charge-point simulator: connects piles to an evgate gateway "
+                 "with Basic auth,\nruns a scenario and prints a summary (CALLs, CALLERRORs, "
+                 "round-trip percentiles) on exit.\n\nOptions:\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        const struct opt_def *d = &opts_table[i];
+        char left[64], text[512];
+        snprintf(left, sizeof left, "--%s%s%s", d->name, d->value ? " " : "",
+                 d->value ? d->value : "");
+        snprintf(text, sizeof text, "%s%s%s%s", d->help, d->def ? " (default " : "",
+                 d->def ? d->def : "", d->def ? ")" : "");
+        /* the help text wrapped at HELP_COLS, indented under its option */
+        enum { LEFT = 28, HELP_COLS = 100 };
+        if (strlen(left) + 4 > LEFT)
+            fprintf(out, "  %s\n%*s", left, LEFT, "");
+        else
+            fprintf(out, "  %-*s", LEFT - 2, left);
+        int col = LEFT;
+        for (const char *w = text; *w;) {
+            size_t n = strcspn(w, " ");
+            if (col > LEFT && col + 1 + (int)n > HELP_COLS) {
+                fprintf(out, "\n%*s", LEFT, "");
+                col = LEFT;
+            }
+            if (col > LEFT) {
+                fputc(' ', out);
+                col++;
+            }
+            fprintf(out, "%.*s", (int)n, w);
+            col += (int)n;
+            w += n;
+            while (*w == ' ')
+                w++;
+        }
+        fputc('\n', out);
+    }
+}
+
+static struct lws_context *g_ctx;
+static struct ev_loop *g_loop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    sim_request_stop(); /* the sweep sees it within SIM_SWEEP_MS */
+}
+
+static void break_loop(void)
+{
+    ev_break(g_loop, EVBREAK_ALL);
+}
+
+/* --- the pile list ----------------------------------------------------------------------- */
+
+struct pile_list {
+    struct pile *piles;
+    size_t n, cap;
+    char **strings; /* ids and passwords, owned */
+    size_t nstrings, capstrings;
+};
+
+static char *keep(struct pile_list *l, const char *s, size_t len)
+{
+    if (l->nstrings == l->capstrings) {
+        size_t cap = l->capstrings ? l->capstrings * 2 : 256;
+        char **ns = realloc(l->strings, cap * sizeof *ns);
+        if (!ns)
+            return NULL;
+        l->strings = ns;
+        l->capstrings = cap;
+    }
+    char *c = strndup(s, len);
+    if (c)
+        l->strings[l->nstrings++] = c;
+    return c;
+}
+
+static int add_pile(struct pile_list *l, const char *id, size_t len, char *err, size_t errlen)
+{
+    if (len == 0 || len > SIM_ID_MAX || memchr(id, ':', len) || memchr(id, '/', len)) {
+        snprintf(err, errlen, "EquipmentID \"%.*s\" must be 1-%d characters without ':' or '/'",
+                 (int)(len > 60 ? 60 : len), id, SIM_ID_MAX);
+        return -1;
+    }
+    if (l->n == SIM_PILES_MAX) {
+        snprintf(err, errlen, "at most %d piles", SIM_PILES_MAX);
+        return -1;
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct pile *np = realloc(l->piles, cap * sizeof *np);
+        if (!np)
+            goto oom;
+        l->piles = np;
+        l->cap = cap;
+    }
+    struct pile *p = &l->piles[l->n];
+    memset(p, 0, sizeof *p);
+    p->id = keep(l, id, len);
+    if (!p->id)
+        goto oom;
+    l->n++;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return -1;
+}
+
+static struct pile *find_pile(struct pile_list *l, const char *id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->piles[i].id, id) == 0)
+            return &l->piles[i];
+    return NULL;
+}
+
+/* Reads `equipment_id password` lines (or mgmt's JSON). Piles not yet listed are added when
+ * `add` is set; the others get their password. Returns 0 or -1 with err. */
+static int read_passwords(struct pile_list *l, const char *path, bool add, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int c = fgetc(f);
+    while (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+        c = fgetc(f);
+    if (c != EOF)
+        ungetc(c, f);
+    int rc = 0;
+    if (c == '{' || c == '[') {
+        json_error_t je;
+        json_t *root = json_loadf(f, 0, &je);
+        json_t *items = json_is_array(root) ? root : json_object_get(root, "items");
+        if (!json_is_array(items)) {
+            snprintf(err, errlen, "%s: not {\"items\": [...]} (%s)", path, je.text);
+            rc = -1;
+        }
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it)
+        {
+            const char *id = json_string_value(json_object_get(it, "equipment_id"));
+            const char *pw = json_string_value(json_object_get(it, "password"));
+            if (!id || !pw) {
+                snprintf(err, errlen, "%s: item %zu lacks equipment_id or password", path, i);
+                rc = -1;
+                break;
+            }
+            struct pile *p = find_pile(l, id);
+            if (!p && add) {
+                if (add_pile(l, id, strlen(id), err, errlen) < 0) {
+                    rc = -1;
+                    break;
+                }
+                p = &l->piles[l->n - 1];
+            }
+            if (p && !(p->password = keep(l, pw, strlen(pw)))) {
+                rc = -1;
+                break;
+            }
+        }
+        json_decref(root);
+    } else {
+        char line[512];
+        int lineno = 0;
+        while (rc == 0 && fgets(line, sizeof line, f)) {
+            lineno++;
+            char *save = NULL, *id = strtok_r(line, " \t\r\n", &save);
+            char *pw = id ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+            if (!id || id[0] == '#')
+                continue;
+            if (!pw || strlen(pw) > SIM_PASSWORD_MAX) {
+                snprintf(err, errlen, "%s:%d: expected `equipment_id password`", path, lineno);
+                rc = -1;
+                break;
+            }
+            struct pile *p = find_pile(l, id);
+            if (!p && add) {
+                if (add_pile(l, id, strlen(id), err, errlen) < 0) {
+                    rc = -1;
+                    break;
+                }
+                p = &l->piles[l->n - 1];
+            }
+            if (p && !(p->password = keep(l, pw, strlen(pw))))
+                rc = -1;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void free_list(struct pile_list *l)
+{
+    for (size_t i = 0; i < l->nstrings; i++)
+        free(l->strings[i]);
+    free(l->strings);
+    free(l->piles);
+}
+
+/* --- options ----------------------------------------------------------------------------- */
+
+static int parse_int(const char *name, const char *s, long lo, long hi, long *out, char *err,
+                     size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        snprintf(err, errlen, "--%s must be an integer in %ld..%ld, got \"%s\"", name, lo, hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ws://host[:port][/path] into o->host, o->port, o->path (no trailing '/'). */
+static int parse_url(struct sim_opts *o, const char *url, char *err, size_t errlen)
+{
+    const char *prot = NULL, *addr = NULL, *path = NULL;
+    char buf[sizeof o->host + sizeof o->path];
+    int port = 0;
+    snprintf(buf, sizeof buf, "%s", url);
+    if (lws_parse_uri(buf, &prot, &addr, &port, &path) || strcmp(prot, "ws") != 0 || !*addr) {
+        snprintf(err, errlen,
+                 "--url must be ws://host[:port]/path, got \"%s\" (wss is not "
+                 "supported yet)",
+                 url);
+        return -1;
+    }
+    snprintf(o->host, sizeof o->host, "%s", addr);
+    o->port = port;
+    /* lws_parse_uri drops the leading '/' of the path */
+    int n = snprintf(o->path, sizeof o->path, "/%s", path);
+    while (n > 1 && o->path[n - 1] == '/')
+        o->path[--n] = 0;
+    if (n == 1)
+        o->path[0] = 0;
+    return 0;
+}
+
+static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_list *l, char *err,
+                         size_t errlen)
+{
+    struct option lo[NOPTS + 1];
+    for (size_t i = 0; i < NOPTS; i++)
+        lo[i] = (struct option){opts_table[i].name, opts_table[i].has_arg, NULL, opts_table[i].id};
+    memset(&lo[NOPTS], 0, sizeof lo[NOPTS]);
+    const char *url = "ws://127.0.0.1:8180/ocpp", *ids = NULL, *prefix = "P", *password = NULL;
+    const char *pwfile = NULL, *sources = NULL;
+    long count = -1, start = 1, v;
+    static char sources_buf[1024];
+    memset(o, 0, sizeof *o);
+    o->version = OCPP_V16;
+    o->scenario = SC_IDLE;
+    o->connectors = 1;
+    o->meter_interval_s = 5;
+    o->session_s = 30;
+    o->call_timeout_s = 30;
+    o->rate = 500;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        const char *name = "";
+        for (size_t i = 0; i < NOPTS; i++)
+            if (opts_table[i].id == c)
+                name = opts_table[i].name;
+        switch (c) {
+        case O_URL:
+            url = optarg;
+            break;
+        case O_IDS:
+            ids = optarg;
+            break;
+        case O_PREFIX:
+            prefix = optarg;
+            break;
+        case O_COUNT:
+            if (parse_int(name, optarg, 1, SIM_PILES_MAX, &count, err, errlen) < 0)
+                return -1;
+            break;
+        case O_START:
+            if (parse_int(name, optarg, 0, 999999999, &start, err, errlen) < 0)
+                return -1;
+            break;
+        case O_PASSWORD:
+            password = optarg;
+            break;
+        case O_PASSWORDS_FILE:
+            pwfile = optarg;
+            break;
+        case O_PROTOCOL:
+            if (ocpp_version_from_subprotocol(optarg) < 0) {
+                snprintf(err, errlen, "--protocol must be ocpp1.6 or ocpp2.0.1, got \"%s\"",
+                         optarg);
+                return -1;
+            }
+            o->version = (enum ocpp_version)ocpp_version_from_subprotocol(optarg);
+            break;
+        case O_SCENARIO: {
+            static const char *const sc[] = {"boot", "idle", "charge", "faulty"};
+            int found = -1;
+            for (int i = 0; i < 4; i++)
+                if (strcmp(optarg, sc[i]) == 0)
+                    found = i;
+            if (found < 0) {
+                snprintf(err, errlen, "--scenario must be boot, idle, charge or faulty, got \"%s\"",
+                         optarg);
+                return -1;
+            }
+            o->scenario = (enum sim_scenario)found;
+            break;
+        }
+        case O_DURATION: {
+            char *end;
+            o->duration_s = strtod(optarg, &end);
+            if (end == optarg || *end || o->duration_s < 0 || o->duration_s > 1e7) {
+                snprintf(err, errlen, "--duration must be seconds >= 0, got \"%s\"", optarg);
+                return -1;
+            }
+            break;
+        }
+        case O_CONNECTORS:
+            if (parse_int(name, optarg, 1, SIM_CONNECTORS_MAX, &v, err, errlen) < 0)
+                return -1;
+            o->connectors = (int)v;
+            break;
+        case O_HEARTBEAT:
+            if (parse_int(name, optarg, 1, 86400, &v, err, errlen) < 0)
+                return -1;
+            o->heartbeat_override_s = (int)v;
+            break;
+        case O_METER_INTERVAL:
+            if (parse_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
+                return -1;
+            o->meter_interval_s = (int)v;
+            break;
+        case O_SESSION:
+            if (parse_int(name, optarg, 1, 86400, &v, err, errlen) < 0)
+                return -1;
+            o->session_s = (int)v;
+            break;
+        case O_CALL_TIMEOUT:
+            if (parse_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
+                return -1;
+            o->call_timeout_s = (int)v;
+            break;
+        case O_SOURCES:
+            sources = optarg;
+            break;
+        case O_RATE:
+            if (parse_int(name, optarg, 1, 1000000, &v, err, errlen) < 0)
+                return -1;
+            o->rate = (double)v;
+            break;
+        case O_RECONNECT:
+            o->reconnect = true;
+            break;
+        case O_SUMMARY_JSON:
+            o->summary_json = optarg;
+            break;
+        case O_QUIET:
+            o->quiet = true;
+            break;
+        case O_HELP:
+            return 1;
+        default:
+            snprintf(err, errlen, "unknown option or missing value: %s (see --help)",
+                     argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument \"%s\" (see --help)", argv[optind]);
+        return -1;
+    }
+    o->url_base = url;
+    if (parse_url(o, url, err, errlen) < 0)
+        return -1;
+    if (ids && count > 0) {
+        snprintf(err, errlen, "--ids and --count exclude each other");
+        return -1;
+    }
+    if (ids) {
+        for (const char *s = ids; *s;) {
+            size_t n = strcspn(s, ",");
+            if (add_pile(l, s, n, err, errlen) < 0)
+                return -1;
+            s += n + (s[n] == ',');
+        }
+    } else if (count > 0) {
+        for (long i = 0; i < count; i++) {
+            char id[SIM_ID_MAX + 32];
+            int n = snprintf(id, sizeof id, "%s%ld", prefix, start + i);
+            if (add_pile(l, id, (size_t)n, err, errlen) < 0)
+                return -1;
+        }
+    }
+    if (pwfile && read_passwords(l, pwfile, l->n == 0, err, errlen) < 0)
+        return -1;
+    if (l->n == 0) {
+        snprintf(err, errlen, "no piles: give --ids, --count or --passwords-file");
+        return -1;
+    }
+    if (password && strlen(password) > SIM_PASSWORD_MAX) {
+        snprintf(err, errlen, "--password longer than %d bytes", SIM_PASSWORD_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < l->n; i++) {
+        if (!l->piles[i].password)
+            l->piles[i].password = password;
+        if (!l->piles[i].password) {
+            snprintf(err, errlen, "no password for %s (--password or --passwords-file)",
+                     l->piles[i].id);
+            return -1;
+        }
+    }
+    if (sources) {
+        snprintf(sources_buf, sizeof sources_buf, "%s", sources);
+        char *save = NULL;
+        for (char *s = strtok_r(sources_buf, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+            if (o->nsources == SIM_SOURCES_MAX) {
+                snprintf(err, errlen, "at most %d --source-addresses", SIM_SOURCES_MAX);
+                return -1;
+            }
+            o->sources[o->nsources++] = s;
+        }
+    }
+    return 0;
+}
+
+/* Enough descriptors for every pile and a margin; lws sizes its tables from the soft limit. */
+static unsigned size_fd_limit(size_t piles)
+{
+    rlim_t want = (rlim_t)piles + 64;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return (unsigned)want;
+    rlim_t target = want;
+    if (rl.rlim_max != RLIM_INFINITY && target > rl.rlim_max)
+        target = rl.rlim_max;
+    struct rlimit nrl = {.rlim_cur = target, .rlim_max = rl.rlim_max};
+    setrlimit(RLIMIT_NOFILE, &nrl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < want)
+        fprintf(stderr, "evsim-pile: warning: %llu descriptors for %zu piles (raise ulimit -Hn)\n",
+                (unsigned long long)rl.rlim_cur, piles);
+    return (unsigned)(rl.rlim_cur < want ? rl.rlim_cur : want);
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-        printf("Usage: evsim-pile\nNot implemented yet: the simulator comes with its own issue.\n");
+    struct sim_opts o;
+    struct pile_list l = {0};
+    char err[512];
+    int rc = parse_options(argc, argv, &o, &l, err, sizeof err);
+    if (rc == 1) {
+        usage(stdout);
+        free_list(&l);
         return 0;
     }
-    fprintf(stderr, "evsim-pile: not implemented yet\n");
-    return 2;
+    if (rc < 0) {
+        fprintf(stderr, "evsim-pile: %s\n", err);
+        free_list(&l);
+        return 2;
+    }
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    lws_set_log_level(LLL_ERR, NULL);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = sim_protocols;
+    info.gid = -1;
+    info.uid = -1;
+    info.fd_limit_per_thread = size_fd_limit(l.n);
+    info.timeout_secs = 20; /* connect + handshake */
+    info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    /* libev (epoll) so that a wake-up does not cost O(piles), with poll() as the fallback */
+    g_loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
+    if (g_loop) {
+        void *loops[1] = {g_loop};
+        info.options |= LWS_SERVER_OPTION_LIBEV;
+        info.foreign_loops = loops;
+        g_ctx = lws_create_context(&info);
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+        info.foreign_loops = NULL;
+        if (g_ctx) {
+            sim_break_loop = break_loop;
+        } else {
+            ev_loop_destroy(g_loop);
+            g_loop = NULL;
+        }
+    }
+    if (!g_ctx) {
+        if (!o.quiet)
+            fprintf(stderr, "evsim-pile: libev unavailable, using poll()\n");
+        g_ctx = lws_create_context(&info);
+    }
+    if (!g_ctx) {
+        fprintf(stderr, "evsim-pile: cannot create the lws context\n");
+        free_list(&l);
+        if (g_loop)
+            ev_loop_destroy(g_loop);
+        return 1;
+    }
+    int64_t t0 = sim_now_ms();
+    sim_run_start(g_ctx, &o, l.piles, l.n);
+    while (!sim_run_over())
+        if (lws_service(g_ctx, 0) < 0)
+            break;
+    double elapsed = (double)(sim_now_ms() - t0) / 1000.0;
+    lws_context_destroy(g_ctx);
+    if (g_loop)
+        ev_loop_destroy(g_loop);
+    rc = sim_stats_report(&o, l.n, elapsed, o.summary_json);
+    free_list(&l);
+    return rc == 0 ? 0 : 1;
 }

@@ -299,7 +299,7 @@ after(async () => {
   if (env.tmp) await rm(env.tmp, { recursive: true, force: true });
 });
 
-test('accepted with Basic auth and ocpp1.6; a CALL gets CALLERROR NotImplemented with its id', { skip }, async () => {
+test('accepted with Basic auth and ocpp1.6; a CALL is answered with its id', { skip }, async () => {
   const r = await handshakeLoaded(env.gw, piles.a);
   assert.equal(r.status, 101, JSON.stringify(r));
   const { ws } = r;
@@ -307,9 +307,10 @@ test('accepted with Basic auth and ocpp1.6; a CALL gets CALLERROR NotImplemented
   const id = `id-${randomBytes(8).toString('hex')}`;
   ws.send(JSON.stringify([2, id, 'Heartbeat', {}]));
   const answer = await nextMessage(ws);
-  assert.equal(answer.length, 5, JSON.stringify(answer));
-  assert.deepEqual([answer[0], answer[1], answer[2], answer[4]], [4, id, 'NotImplemented', {}]);
-  assert.equal(typeof answer[3], 'string');
+  // the central system's behaviour is test_ocpp_core.mjs'; here only the framing and the id
+  assert.equal(answer.length, 3, JSON.stringify(answer));
+  assert.deepEqual([answer[0], answer[1]], [3, id]);
+  assert.match(answer[2].currentTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   ws.close(1000);
   await closed(ws);
 });

@@ -161,6 +161,12 @@ static const char *const tables[] = {
     "stations",
     "piles",
     "connectors",
+    "pile_sessions",
+    "ocpp_piles",
+    "ocpp_connectors",
+    "ocpp_transactions",
+    "ocpp_meter_values",
+    "pile_violations",
 };
 
 /* Rows that the schema of `version` accepts, and a query that finds them again after the
@@ -241,6 +247,25 @@ static const struct rows_at rows[] = {
      "SELECT count(*) || '/' || count(disconnected_at) || '/' || max(close_reason)"
      "  FROM pile_sessions WHERE equipment_id = 'P001'",
      "2/1/idle"},
+    {6,
+     "INSERT INTO ocpp_piles (equipment_id, protocol, vendor, model, last_boot_at, last_seen_at,"
+     "  violations) VALUES ('P001', 'ocpp1.6', 'Star', 'DC-120', 1700000000, 1700000100, 2);"
+     "INSERT INTO ocpp_connectors (equipment_id, connector_id, status, tcec_status, updated_at)"
+     "  VALUES ('P001', 1, 'Charging', 3, 1700000100);"
+     "INSERT INTO ocpp_transactions (id, equipment_id, connector_id, id_tag, started_at,"
+     "  stopped_at, meter_start_wh, meter_stop_wh, energy_wh, stop_reason, updated_at)"
+     "  VALUES (41, 'P001', 1, 'TAG1', 1700000000, 1700003600, 1000, 21000, 20000, 'Local',"
+     "  1700003600);"
+     "INSERT INTO ocpp_meter_values (equipment_id, connector_id, transaction_id, sampled_at,"
+     "  measurand, unit, value) VALUES ('P001', 1, 41, 1700001800,"
+     "  'Energy.Active.Import.Register', 'Wh', 11000);"
+     "INSERT INTO pile_violations (equipment_id, at, code, path, frame)"
+     "  VALUES ('P001', 1700000050, 'TypeConstraintViolation', '$.connectorId', '[2]');",
+     "SELECT p.vendor || '/' || c.tcec_status || '/' || t.energy_wh || '/' || m.value || '/' ||"
+     "  v.code FROM ocpp_piles p JOIN ocpp_connectors c USING (equipment_id)"
+     "  JOIN ocpp_transactions t USING (equipment_id) JOIN ocpp_meter_values m"
+     "  ON m.transaction_id = t.id JOIN pile_violations v ON v.equipment_id = p.equipment_id",
+     "Star/3/20000/11000.0/TypeConstraintViolation"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 

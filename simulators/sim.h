@@ -1,0 +1,175 @@
+/* evsim-pile internals: the options, the per-pile state, the statistics and the functions the
+ * simulator's files share (evsim_pile.c options/main, sim_conn.c lws client and the sweep,
+ * sim_scenario.c what a pile says and answers, sim_stats.c counters, histogram, summary). */
+#ifndef EVSIM_SIM_H
+#define EVSIM_SIM_H
+
+#include "protocol/ocpp.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct lws;
+struct lws_context;
+struct lws_protocols;
+
+/* Limits (one place, STYLE rule 7). */
+#define SIM_ID_MAX           48  /* EquipmentID bytes: the gateway's limit */
+#define SIM_PASSWORD_MAX     128 /* Basic-auth password bytes */
+#define SIM_SOURCES_MAX      64  /* --source-addresses entries */
+#define SIM_CONNECTORS_MAX   16  /* --connectors */
+#define SIM_PILES_MAX        200000
+#define SIM_CALLQ_MAX        16    /* CALLs waiting behind the outstanding one, per pile */
+#define SIM_FAULTY_TIMEOUT_S 3     /* a faulty frame the peer does not answer is given up */
+#define SIM_SWEEP_MS         50    /* the one timer driving every pile */
+#define SIM_BACKOFF_MAX_S    60    /* reconnect back-off ceiling */
+#define SIM_RX_MAX           65536 /* largest message accepted from the gateway */
+
+enum sim_scenario { SC_BOOT, SC_IDLE, SC_CHARGE, SC_FAULTY };
+
+/* What a pile sends: CP->CS actions and the faulty frames, one index space for the counters. */
+enum sim_action {
+    A_BOOT,
+    A_HEARTBEAT,
+    A_STATUS,
+    A_AUTHORIZE,
+    A_START_TX,  /* 1.6 StartTransaction */
+    A_STOP_TX,   /* 1.6 StopTransaction */
+    A_METER,     /* 1.6 MeterValues */
+    A_TX_START,  /* 2.0.1 TransactionEvent Started */
+    A_TX_UPDATE, /* 2.0.1 TransactionEvent Updated (meter values) */
+    A_TX_END,    /* 2.0.1 TransactionEvent Ended */
+    A_F_UNKNOWN_ACTION,
+    A_F_MISSING_REQUIRED,
+    A_F_WRONG_TYPE,
+    A_F_LONG_ID,
+    A_F_MALFORMED,
+    A_COUNT
+};
+#define A_FAULTY_FIRST A_F_UNKNOWN_ACTION
+
+struct sim_opts {
+    const char *url_base; /* ws://host:port/path, the EquipmentID appended */
+    char host[256];
+    char path[512];
+    int port;
+    enum ocpp_version version;
+    enum sim_scenario scenario;
+    double duration_s; /* 0: until a signal */
+    int connectors;
+    int heartbeat_override_s; /* 0: the BootNotification's interval */
+    int meter_interval_s;
+    int session_s;
+    int call_timeout_s;
+    double rate; /* connections started per second */
+    bool reconnect;
+    const char *summary_json;
+    const char *sources[SIM_SOURCES_MAX];
+    int nsources;
+    bool quiet;
+};
+
+/* One simulated charge point. Kept small: tens of thousands live in one array. */
+struct pile {
+    struct lws *wsi;
+    const char *id;       /* borrowed from the id arena */
+    const char *password; /* borrowed */
+    uint32_t index;
+    uint8_t state; /* enum pile_state in sim_conn.c */
+    uint8_t booted;
+    uint8_t in_tx;
+    uint8_t faulty_step;
+    uint8_t tried; /* connected or tried before: the next attempt is a reconnect */
+    uint8_t ever_connected;
+    uint16_t attempts; /* consecutive failed connects, for the back-off */
+    uint8_t boot_done; /* the first BootNotification of this connection was answered */
+    uint16_t status_next, status_end; /* connectors whose StatusNotification is due: [next, end] */
+    uint32_t hb_interval_s;
+    int64_t next_connect_ms;
+    int64_t next_heartbeat_ms; /* 0: none scheduled */
+    int64_t next_step_ms;      /* the scenario's next action; 0: none */
+    /* the outstanding CALL */
+    uint32_t msg_seq;
+    uint32_t out_seq; /* 0: none outstanding */
+    uint8_t out_action;
+    int64_t out_sent_us;
+    int64_t out_deadline_ms;
+    /* CALLs waiting */
+    uint8_t q[SIM_CALLQ_MAX];
+    uint8_t q_head, q_len;
+    /* text waiting for a writeable callback: the CALL and the answers to the CS's CALLs */
+    struct txbuf *tx_head, *tx_tail;
+    /* a message arriving in fragments */
+    char *rx;
+    uint32_t rx_len;
+    /* charging */
+    uint32_t tx_id; /* 1.6: the CS's transactionId; 2.0.1: our counter */
+    uint32_t meter_wh;
+    uint32_t tx_seq; /* 2.0.1 seqNo */
+    int64_t tx_started_ms;
+    uint32_t sessions;
+};
+
+struct txbuf {
+    struct txbuf *next;
+    size_t len;
+    unsigned char buf[]; /* LWS_PRE bytes, then the text */
+};
+
+/* --- sim_stats.c ------------------------------------------------------------------------- */
+
+struct sim_stats {
+    uint64_t piles_connected; /* piles that completed a handshake at least once */
+    uint64_t connected, connect_failed, reconnects, disconnects; /* connected: handshakes */
+    uint64_t handshake_status[600]; /* failed handshakes by HTTP status; [0]: no HTTP answer */
+    uint64_t sent[A_COUNT], answered[A_COUNT], errored[A_COUNT], timed_out[A_COUNT];
+    uint64_t invalid_sent; /* our own payload failed ocpp_validate (a simulator bug) */
+    uint64_t cs_calls, cs_calls_answered, cs_calls_unsupported;
+    uint64_t received_bad;    /* frames from the gateway that ocpp_frame_parse refused */
+    uint64_t unmatched;       /* answers to no outstanding CALL (late, after a timeout) */
+    uint64_t invalid_answers; /* CALLRESULT payloads the response schema refuses */
+    uint64_t boots_accepted, boots_other;
+    uint64_t transactions;
+};
+
+extern struct sim_stats g_stats;
+
+const char *sim_action_name(enum sim_action a);
+/* Counts a CALLERROR with `code` (copied into a small fixed table). */
+void sim_stats_error_code(const char *code);
+/* Records one round trip of `us` microseconds (fixed buckets, no allocation). */
+void sim_stats_latency(int64_t us);
+/* Prints the table to stdout and, when path is set, the JSON summary there. Returns 0 or -1. */
+int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, const char *path);
+
+/* --- sim_conn.c -------------------------------------------------------------------------- */
+
+int64_t sim_now_ms(void);
+int64_t sim_now_us(void);
+/* The lws protocol table: one client protocol per version (same callback). */
+extern const struct lws_protocols *sim_protocols;
+/* Starts the sweep on ctx; piles[0..n) begin idle and connect at `rate`. */
+void sim_run_start(struct lws_context *ctx, const struct sim_opts *o, struct pile *piles, size_t n);
+/* Asks every pile to stop; true once the run is over (duration passed or stop requested). */
+bool sim_run_over(void);
+void sim_request_stop(void);
+/* Set by main: ends the event loop once the run is over (NULL: lws_service returns anyway). */
+extern void (*sim_break_loop)(void);
+/* Closes p's connection (from the next writeable callback). */
+void sim_close(struct pile *p);
+/* Queues `text` (len bytes, copied) on p and asks for a writeable callback. 0 or -1. */
+int sim_send(struct pile *p, const char *text, size_t len);
+
+/* --- sim_scenario.c ---------------------------------------------------------------------- */
+
+/* The pile's WebSocket is open: start the conversation. */
+void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms);
+/* The socket went away: forget the outstanding CALL and the queue. */
+void sim_on_close(struct pile *p);
+/* A complete text message from the gateway. */
+void sim_on_message(const struct sim_opts *o, struct pile *p, const char *text, size_t len);
+/* Timers: due actions, CALL timeouts, the queue. Called by the sweep for open piles. */
+void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms);
+
+#endif

@@ -1,0 +1,158 @@
+// Shared helpers of the OCPP integration tests: the real evgate-gateway on a free loopback port,
+// and accessed piles with passwords made through the mgmt API (an approved operator, a passed
+// detection, a station, piles, an approved access application). Uses tests/browser/lib.mjs
+// (mgmt daemon, API sessions); `lib` is null when tests/browser's npm packages are missing.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const SRC = process.env.EVGATE_SRC || path.resolve(HERE, '../..');
+export const BUILD = process.env.EVGATE_BUILD || path.join(SRC, 'build');
+export const NODE_DIR = path.join(SRC, 'tests', 'browser');
+
+export let lib = null;
+try {
+  lib = await import(pathToFileURL(path.join(NODE_DIR, 'lib.mjs')).href);
+} catch {
+  lib = null;
+}
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+
+/** Starts evgate-gateway on `tmp`'s database; resolves when it logs `listening`. */
+export async function startGateway(tmp, extraEnv = {}) {
+  const port = await lib.freePort();
+  const bin = path.join(BUILD, 'gateway', 'evgate-gateway');
+  const e = {
+    ...process.env,
+    EVGATE_DB: path.join(tmp, 'evgate.db'),
+    EVGATE_DATA_DIR: path.join(tmp, 'data'),
+    EVGATE_GATEWAY_LISTEN: `127.0.0.1:${port}`,
+    ...extraEnv,
+  };
+  const proc = spawn(bin, [], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
+  proc.stdout.on('data', (d) => log.push(...d.toString().split('\n').filter(Boolean)));
+  const ready = new Promise((resolve, reject) => {
+    createInterface({ input: proc.stderr }).on('line', (line) => {
+      log.push(line);
+      if (/ info gateway listening /.test(line)) resolve();
+    });
+    proc.once('error', (err) => reject(new Error(`cannot start ${bin}: ${err.message}`)));
+    exited.then(({ code, sig }) => reject(new Error(`gateway exited (${code ?? sig}) before listening:\n${log.join('\n')}`)));
+  });
+  let timer;
+  try {
+    await Promise.race([ready, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`gateway not listening after 30 s:\n${log.join('\n')}`)), 30000); })]);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    port,
+    log,
+    ws: `ws://127.0.0.1:${port}`,
+    http: `http://127.0.0.1:${port}`,
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+        const r = await exited;
+        clearTimeout(t);
+        return r;
+      }
+      return { code: proc.exitCode, sig: proc.signalCode };
+    },
+  };
+}
+
+export function detectionBody(tag) {
+  return {
+    mode: 'self',
+    commissioning_unit: { name: `中山市委托测试单位${tag}`, credit_code: lib.creditCode(), address: `广东省中山市石岐区民族路${tag}号` },
+    contact: { name: `联调王${tag}`, mobile: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, email: `joint-${tag}@example.com` },
+    pile_summary: { brands: `星星充电 ${tag}`, models: 'DC-120', ac_count: 1, dc_count: 2, protocols: ['ocpp1.6', 'ocpp2.0.1'] },
+    platform: { name: `测试充电平台${tag}`, base_url: `https://evcs-${tag}.example.com/evcs/v1/`, protocol_version: 'T/CEC 102-2016', source_ips: ['203.0.113.10'] },
+    delegate_detection_id: null,
+  };
+}
+
+export function pileBody(stationId, equipmentId, protocol) {
+  return {
+    equipment_id: equipmentId,
+    station_id: stationId,
+    manufacturer_id: 'MA4UJ9XY0',
+    manufacturer_name: '星星充电',
+    equipment_model: 'DC-120',
+    production_date: '2024-05-01',
+    equipment_type: 1,
+    power: 120,
+    lng: 113.392614,
+    lat: 22.517646,
+    protocol,
+    connectors: [1, 2].map((n) => ({
+      connector_id: `${equipmentId}C${n}`,
+      ocpp_connector_id: n,
+      connector_name: `${n}号枪`,
+      connector_type: 4,
+      voltage_upper_limits: 750,
+      voltage_lower_limits: 200,
+      current: 200,
+      power: 60,
+      park_no: `A0${n}`,
+      national_standard: 2,
+    })),
+  };
+}
+
+export function ok(r, status, what) {
+  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** An operator past the access gate whose piles `names` (name -> protocol) are accessed, their
+ * passwords issued in one go by POST /access-applications/{id}/pile-passwords. `env` has
+ * {mgmt, adminPassword}. Returns {piles: name -> {id, password, protocol}, passwords (that
+ * endpoint's JSON body), session, op}. */
+export async function makeAccessedPiles(env, names) {
+  const tag = lib.uniq();
+  const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
+  await lib.approvedOperator(env, op);
+  const s = await lib.apiSession(env.mgmt.base, op.username, op.password);
+  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
+
+  const det = ok(await s.call('POST', '/detections', detectionBody(tag)), 201, 'detection');
+  ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
+  ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
+
+  const stationId = `ST${tag.toUpperCase()}`;
+  ok(await s.call('POST', '/stations', {
+    station_id: stationId, name: '中山市东区测试充电站', area_code: '442000', address: '中山市东区中山四路88号',
+    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
+  }), 201, 'station');
+  const ids = {};
+  for (const [name, protocol] of Object.entries(names)) {
+    ids[name] = `EQ${tag.toUpperCase()}${name.toUpperCase()}`;
+    ok(await s.call('POST', '/piles', pileBody(stationId, ids[name], protocol)), 201, `pile ${name}`);
+  }
+  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: Object.values(ids) }), 201, 'submit');
+  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  const passwords = ok(await s.call('POST', `/access-applications/${app.id}/pile-passwords`), 200, 'pile passwords');
+  const byId = Object.fromEntries(passwords.items.map((x) => [x.equipment_id, x.password]));
+  const piles = {};
+  for (const [name, id] of Object.entries(ids)) {
+    assert.match(byId[id] ?? '', /^[0-9a-f]{32}$/, `password of ${id}`);
+    piles[name] = { id, password: byId[id], protocol: names[name] };
+  }
+  return { piles, passwords, session: s, op };
+}

@@ -1,0 +1,616 @@
+// Integration test of the gateway's central-system behaviour (issue 5, item 3): a 1.6 and a
+// 2.0.1 pile boot, heartbeat, report status, authorise, run a transaction with meter values and
+// send the notifications; every answer is checked, and the database (read with Debian's
+// `sqlite3` CLI, read-only) must hold boot information, connector status with its T/CEC code,
+// the transaction with its energy and the meter values. Schema-violating and malformed frames
+// get the CALLERROR code and path that each version mandates, 2.0.1 refuses CALLs before its
+// boot with SecurityError, violations are recorded per pile, a full writer queue is answered
+// with InternalError, and /metrics counts messages and errors. Real evgate-mgmt and
+// evgate-gateway on loopback; the piles come from the mgmt API; the client is npm's `ws`.
+//
+// Run from tests/browser (its node_modules has ws):
+//   cd tests/browser && EVGATE_BUILD=../../build node --test ../integration/test_ocpp_core.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SRC = process.env.EVGATE_SRC || path.resolve(HERE, '../..');
+const BUILD = process.env.EVGATE_BUILD || path.join(SRC, 'build');
+const NODE_DIR = path.join(SRC, 'tests', 'browser');
+
+let WebSocket = null;
+let lib = null;
+try {
+  WebSocket = createRequire(path.join(NODE_DIR, 'package.json'))('ws');
+  lib = await import(pathToFileURL(path.join(NODE_DIR, 'lib.mjs')).href);
+} catch {
+  WebSocket = null;
+}
+const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+const skip = !(WebSocket && lib) ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
+  : !hasSqlite ? 'the sqlite3 command-line tool is missing (apt-get install sqlite3)' : false;
+
+const env = { tmp: null, mgmt: null, gw: null, adminPassword: `Admin-pass-${randomBytes(4).toString('hex')}` };
+const piles = {}; // name -> {id, password}
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
+const HEARTBEAT_S = 77; // EVGATE_OCPP_HEARTBEAT_S of the main gateway: BootNotification's interval
+
+
+// ---------- daemons ----------
+
+/** Starts evgate-gateway on the shared database; resolves when it logs `listening`. */
+async function startGateway(extraEnv = {}) {
+  const port = await lib.freePort();
+  const bin = path.join(BUILD, 'gateway', 'evgate-gateway');
+  const e = {
+    ...process.env,
+    EVGATE_DB: path.join(env.tmp, 'evgate.db'),
+    EVGATE_DATA_DIR: path.join(env.tmp, 'data'),
+    EVGATE_GATEWAY_LISTEN: `127.0.0.1:${port}`,
+    EVGATE_OCPP_HEARTBEAT_S: String(HEARTBEAT_S),
+    ...extraEnv,
+  };
+  const proc = spawn(bin, [], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = [];
+  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
+  proc.stdout.on('data', (d) => log.push(...d.toString().split('\n').filter(Boolean)));
+  const ready = new Promise((resolve, reject) => {
+    createInterface({ input: proc.stderr }).on('line', (line) => {
+      log.push(line);
+      if (/ info gateway listening /.test(line)) resolve();
+    });
+    proc.once('error', (err) => reject(new Error(`cannot start ${bin}: ${err.message}`)));
+    exited.then(({ code, sig }) => reject(new Error(`gateway exited (${code ?? sig}) before listening:\n${log.join('\n')}`)));
+  });
+  let timer;
+  try {
+    await Promise.race([ready, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`gateway not listening after 30 s:\n${log.join('\n')}`)), 30000); })]);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    port,
+    log,
+    http: `http://127.0.0.1:${port}`,
+    ws: `ws://127.0.0.1:${port}`,
+    alive: () => proc.exitCode === null && proc.signalCode === null,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
+        const r = await exited;
+        clearTimeout(t);
+        return r;
+      }
+      return { code: proc.exitCode, sig: proc.signalCode };
+    },
+  };
+}
+
+// ---------- records through the mgmt API ----------
+
+function detectionBody(tag) {
+  return {
+    mode: 'self',
+    commissioning_unit: { name: `中山市委托测试单位${tag}`, credit_code: lib.creditCode(), address: `广东省中山市石岐区民族路${tag}号` },
+    contact: { name: `联调王${tag}`, mobile: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, email: `joint-${tag}@example.com` },
+    pile_summary: { brands: `星星充电 ${tag}`, models: 'DC-120', ac_count: 1, dc_count: 2, protocols: ['ocpp1.6', 'ocpp2.0.1'] },
+    platform: { name: `测试充电平台${tag}`, base_url: `https://evcs-${tag}.example.com/evcs/v1/`, protocol_version: 'T/CEC 102-2016', source_ips: ['203.0.113.10'] },
+    delegate_detection_id: null,
+  };
+}
+
+function pileBody(stationId, equipmentId, protocol) {
+  return {
+    equipment_id: equipmentId,
+    station_id: stationId,
+    manufacturer_id: 'MA4UJ9XY0',
+    manufacturer_name: '星星充电',
+    equipment_model: 'DC-120',
+    production_date: '2024-05-01',
+    equipment_type: 1,
+    power: 120,
+    lng: 113.392614,
+    lat: 22.517646,
+    protocol,
+    connectors: [1, 2].map((n) => ({
+      connector_id: `${equipmentId}C${n}`,
+      ocpp_connector_id: n,
+      connector_name: `${n}号枪`,
+      connector_type: 4,
+      voltage_upper_limits: 750,
+      voltage_lower_limits: 200,
+      current: 200,
+      power: 60,
+      park_no: `A0${n}`,
+      national_standard: 2,
+    })),
+  };
+}
+
+function ok(r, status, what) {
+  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** An operator past the access gate with accessed piles `names` (name -> protocol) and a draft
+ * pile; fills `piles`. */
+async function makePiles(names) {
+  const tag = lib.uniq();
+  const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
+  await lib.approvedOperator(env, op);
+  const s = await lib.apiSession(env.mgmt.base, op.username, op.password);
+  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
+
+  const det = ok(await s.call('POST', '/detections', detectionBody(tag)), 201, 'detection');
+  ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
+  ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
+
+  const stationId = `ST${tag.toUpperCase()}`;
+  ok(await s.call('POST', '/stations', {
+    station_id: stationId, name: '中山市东区测试充电站', area_code: '442000', address: '中山市东区中山四路88号',
+    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
+  }), 201, 'station');
+  const ids = {};
+  for (const [name, protocol] of Object.entries(names)) {
+    ids[name] = `EQ${tag.toUpperCase()}${name.toUpperCase()}`;
+    ok(await s.call('POST', '/piles', pileBody(stationId, ids[name], protocol)), 201, `pile ${name}`);
+  }
+  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: Object.values(ids) }), 201, 'submit');
+  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  for (const [name, id] of Object.entries(ids)) {
+    const pw = ok(await s.call('POST', `/piles/${id}/password`), 200, `password ${name}`);
+    assert.match(pw.password, /^[0-9a-f]{32}$/);
+    piles[name] = { id, password: pw.password, protocol: names[name], session: op };
+  }
+  const draftId = `EQ${tag.toUpperCase()}DRAFT`;
+  ok(await s.call('POST', '/piles', pileBody(stationId, draftId, 'ocpp1.6')), 201, 'draft pile');
+  piles.draft = { id: draftId, password: 'f'.repeat(32) };
+  return s;
+}
+
+// ---------- WebSocket helpers ----------
+
+const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** Opens a WebSocket; resolves {ws, status: 101} on open or {status, headers, body} on a refusal.
+ * opts: {user, password, auth (header), protocols, url} */
+function handshake(gw, id, opts = {}) {
+  const url = opts.url || `${gw.ws}/ocpp/${encodeURIComponent(id)}`;
+  const headers = {};
+  if (opts.auth !== undefined) {
+    if (opts.auth !== null) headers.Authorization = opts.auth;
+  } else {
+    headers.Authorization = basic(opts.user ?? id, opts.password);
+  }
+  const protocols = opts.protocols === undefined ? ['ocpp1.6'] : opts.protocols;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers, handshakeTimeout: 10000 });
+    ws.once('open', () => resolve({ ws, status: 101 }));
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode, headers: res.headers, body });
+      });
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/** Resolves the next message (parsed JSON) of `ws`, or rejects after `ms`. */
+function nextMessage(ws, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no message')), ms);
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(t);
+      resolve(isBinary ? data : JSON.parse(data.toString()));
+    });
+  });
+}
+
+/** Resolves {code, reason} when `ws` closes, or rejects after `ms`. */
+function closed(ws, ms = 15000) {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve({ code: ws._closeCode, reason: String(ws._closeMessage || '') });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('not closed')), ms);
+    ws.once('close', (code, reason) => {
+      clearTimeout(t);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+async function metricValue(gw, name, labels = {}) {
+  const text = await (await fetch(`${gw.http}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] || '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws `what`). */
+async function until(fn, what, ms = 15000, every = 100) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** A handshake of pile `p`, retried while it answers 404 (the gateway's pile table reloads a
+ * moment after a pile is approved). */
+async function handshakeLoaded(gw, p, opts = {}) {
+  return until(async () => {
+    const r = await handshake(gw, p.id, { password: p.password, ...opts });
+    return r.status === 404 ? null : r;
+  }, `pile ${p.id} in the gateway's table`);
+}
+
+// ---------- OCPP helpers ----------
+
+/** A connected pile: call() sends a CALL and resolves its answer (CALLRESULT or CALLERROR);
+ * raw() sends any text and resolves the next message. */
+async function connect(gw, p) {
+  const r = await handshakeLoaded(gw, p, { protocols: [p.protocol] });
+  assert.equal(r.status, 101, JSON.stringify(r));
+  const ws = r.ws;
+  const waiting = new Map();
+  const unmatched = [];
+  ws.on('message', (data) => {
+    const msg = JSON.parse(data.toString());
+    const w = waiting.get(msg[1]);
+    if (w) {
+      waiting.delete(msg[1]);
+      w(msg);
+    } else {
+      unmatched.push(msg);
+    }
+  });
+  let n = 0;
+  const wait = (id, ms = 10000) => new Promise((resolve, reject) => {
+    const t = setTimeout(() => { waiting.delete(id); reject(new Error(`no answer to ${id}`)); }, ms);
+    waiting.set(id, (m) => { clearTimeout(t); resolve(m); });
+  });
+  return {
+    ws,
+    unmatched,
+    async call(action, payload) {
+      const id = `${action}-${(n += 1)}`;
+      const answer = wait(id);
+      ws.send(JSON.stringify([2, id, action, payload]));
+      return answer;
+    },
+    /** Sends `text`; resolves the answer carrying `id`. */
+    async raw(text, id) {
+      const answer = wait(id);
+      ws.send(text);
+      return answer;
+    },
+    async close() {
+      ws.close(1000);
+      await closed(ws);
+    },
+  };
+}
+
+function result(msg, what) {
+  assert.equal(msg[0], 3, `${what}: ${JSON.stringify(msg)}`);
+  return msg[2];
+}
+
+function callError(msg, code, pathWant, what) {
+  assert.equal(msg[0], 4, `${what}: ${JSON.stringify(msg)}`);
+  assert.equal(msg[2], code, `${what}: ${JSON.stringify(msg)}`);
+  if (pathWant !== undefined) assert.equal(msg[4].path, pathWant, `${what}: ${JSON.stringify(msg)}`);
+  return msg;
+}
+
+const iso = (d = new Date()) => d.toISOString();
+const ISO_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
+
+/** Rows of `sql` (with ? bound to `params`, as text) from the test database, read-only. */
+function query(sql, ...params) {
+  let i = 0;
+  const bound = sql.replace(/\?/g, () => `'${String(params[i++]).replace(/'/g, "''")}'`);
+  const r = spawnSync('sqlite3', ['-readonly', '-json', path.join(env.tmp, 'evgate.db'), bound], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim() ? JSON.parse(r.stdout) : [];
+}
+
+// ---------- the suite ----------
+
+before(async () => {
+  if (skip) return;
+  env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-ocpp-core-'));
+  env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
+  env.gw = await startGateway();
+  await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp2.0.1' });
+});
+
+after(async () => {
+  if (env.gw) {
+    const alive = env.gw.alive();
+    const r = await env.gw.stop();
+    if (!alive || r.code !== 0 || process.env.EVGATE_TEST_LOG) console.error(env.gw.log.slice(process.env.EVGATE_TEST_LOG ? 0 : -60).join('\n'));
+    assert.ok(alive, 'the gateway died during the tests');
+    assert.equal(r.code, 0, 'the gateway stops cleanly on SIGTERM');
+  }
+  await env.mgmt?.stop();
+  if (env.tmp) await rm(env.tmp, { recursive: true, force: true });
+});
+
+test('1.6: boot, heartbeat, status, authorize, a transaction with meter values, notifications; all stored', { skip }, async () => {
+  const p = piles.a;
+  const cp = await connect(env.gw, p);
+  const boot = result(await cp.call('BootNotification', {
+    chargePointVendor: 'StarCharge', chargePointModel: 'DC-120', chargePointSerialNumber: 'SN-0001', firmwareVersion: '1.2.3',
+  }), 'boot');
+  assert.equal(boot.status, 'Accepted');
+  assert.equal(boot.interval, HEARTBEAT_S);
+  assert.match(boot.currentTime, ISO_RE);
+  assert.ok(Math.abs(Date.parse(boot.currentTime) - Date.now()) < 5000);
+  assert.match(result(await cp.call('Heartbeat', {}), 'heartbeat').currentTime, ISO_RE);
+
+  const statuses = ['Available', 'Preparing', 'Faulted'];
+  for (const connectorId of [0, 1, 2]) {
+    const st = { connectorId, errorCode: connectorId === 2 ? 'GroundFailure' : 'NoError', status: statuses[connectorId], timestamp: iso() };
+    assert.deepEqual(result(await cp.call('StatusNotification', st), `status ${connectorId}`), {});
+  }
+  assert.deepEqual(result(await cp.call('Authorize', { idTag: 'TAG-0001' }), 'authorize'), { idTagInfo: { status: 'Accepted' } });
+
+  const start = result(await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG-0001', meterStart: 1000, timestamp: iso() }), 'start');
+  assert.deepEqual(start.idTagInfo, { status: 'Accepted' });
+  assert.ok(Number.isInteger(start.transactionId) && start.transactionId > 0, JSON.stringify(start));
+  const txId = start.transactionId;
+  assert.deepEqual(result(await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' }), 'charging'), {});
+  assert.deepEqual(result(await cp.call('MeterValues', {
+    connectorId: 1,
+    transactionId: txId,
+    meterValue: [{
+      timestamp: iso(),
+      sampledValue: [
+        { value: '6000', measurand: 'Energy.Active.Import.Register', unit: 'Wh', context: 'Sample.Periodic' },
+        { value: '31.5', measurand: 'Current.Import', unit: 'A', phase: 'L1' },
+        { value: '7.2', measurand: 'Power.Active.Import', unit: 'kW' },
+      ],
+    }],
+  }), 'meter values'), {});
+  const stop = result(await cp.call('StopTransaction', {
+    transactionId: txId, idTag: 'TAG-0001', meterStop: 21000, timestamp: iso(), reason: 'EVDisconnected',
+    transactionData: [{ timestamp: iso(), sampledValue: [{ value: '21', unit: 'kWh', context: 'Transaction.End' }] }],
+  }), 'stop');
+  assert.deepEqual(stop, { idTagInfo: { status: 'Accepted' } });
+  // a retried stop is answered again and changes nothing
+  assert.deepEqual(result(await cp.call('StopTransaction', { transactionId: txId, meterStop: 99999, timestamp: iso() }), 'stop again'), {});
+
+  assert.deepEqual(result(await cp.call('DataTransfer', { vendorId: 'com.example', messageId: 'x', data: 'y' }), 'data transfer'), { status: 'UnknownVendorId' });
+  assert.deepEqual(result(await cp.call('FirmwareStatusNotification', { status: 'Installed' }), 'firmware'), {});
+  assert.deepEqual(result(await cp.call('DiagnosticsStatusNotification', { status: 'Uploaded' }), 'diagnostics'), {});
+  // the answers are sent after the commit: the rows are there already
+  const [pile] = query('SELECT * FROM ocpp_piles WHERE equipment_id = ?', p.id);
+  assert.equal(pile.vendor, 'StarCharge');
+  assert.equal(pile.model, 'DC-120');
+  assert.equal(pile.serial, 'SN-0001');
+  assert.equal(pile.firmware, '1.2.3');
+  assert.equal(pile.protocol, 'ocpp1.6');
+  assert.ok(pile.last_boot_at > 0 && pile.last_seen_at >= pile.last_boot_at, JSON.stringify(pile));
+
+  const conns = query('SELECT connector_id, status, tcec_status, error_code FROM ocpp_connectors WHERE equipment_id = ? ORDER BY connector_id', p.id);
+  assert.deepEqual(conns, [
+    { connector_id: 0, status: 'Available', tcec_status: 1, error_code: 'NoError' },
+    { connector_id: 1, status: 'Charging', tcec_status: 3, error_code: 'NoError' },
+    { connector_id: 2, status: 'Faulted', tcec_status: 255, error_code: 'GroundFailure' },
+  ]);
+
+  const [tx] = query('SELECT * FROM ocpp_transactions WHERE id = ?', txId);
+  assert.equal(tx.equipment_id, p.id);
+  assert.equal(tx.connector_id, 1);
+  assert.equal(tx.id_tag, 'TAG-0001');
+  assert.equal(tx.meter_start_wh, 1000);
+  assert.equal(tx.meter_stop_wh, 21000);
+  assert.equal(tx.energy_wh, 20000);
+  assert.equal(tx.stop_reason, 'EVDisconnected');
+  assert.ok(tx.stopped_at >= tx.started_at);
+  assert.equal(tx.transaction_ref, null);
+
+  const mv = query('SELECT measurand, phase, unit, value, transaction_id, connector_id FROM ocpp_meter_values WHERE equipment_id = ? ORDER BY id', p.id);
+  assert.deepEqual(mv.map((r) => [r.measurand, r.unit, r.value, r.transaction_id]), [
+    ['Energy.Active.Import.Register', 'Wh', 6000, txId],
+    ['Current.Import', 'A', 31.5, txId],
+    ['Power.Active.Import', 'kW', 7.2, txId],
+    ['Energy.Active.Import.Register', 'kWh', 21, txId],
+  ]);
+  assert.equal(mv[1].phase, 'L1');
+  assert.ok(mv.every((r) => r.connector_id === 1), 'transactionData takes the connector of its transaction');
+  assert.equal(query('SELECT count(*) AS n FROM pile_violations WHERE equipment_id = ?', p.id)[0].n, 0);
+  await cp.close();
+});
+
+test('1.6: schema and framing violations get 1.6 codes and paths, and are recorded', { skip }, async () => {
+  const p = piles.c;
+  const cp = await connect(env.gw, p);
+  callError(await cp.call('BootNotification', { chargePointVendor: 'V' }), 'OccurenceConstraintViolation', '$.chargePointModel', 'required');
+  callError(await cp.call('StatusNotification', { connectorId: '1', errorCode: 'NoError', status: 'Available' }), 'TypeConstraintViolation', '$.connectorId', 'type');
+  callError(await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Occupied' }), 'PropertyConstraintViolation', '$.status', 'enum');
+  callError(await cp.call('Authorize', { idTag: 'x'.repeat(21) }), 'PropertyConstraintViolation', '$.idTag', 'maxLength');
+  callError(await cp.call('Heartbeat', { colour: 'red' }), 'FormationViolation', '$.colour', 'additional property');
+  callError(await cp.call('StartTransaction', { connectorId: 1, idTag: 'T', meterStart: 0, timestamp: 'yesterday' }), 'PropertyConstraintViolation', '$.timestamp', 'date-time');
+  callError(await cp.call('Reset', { type: 'Hard' }), 'NotSupported', undefined, 'a CS->CP action');
+  callError(await cp.call('TransactionEvent', {}), 'NotImplemented', undefined, 'a 2.0.1 action in 1.6');
+  callError(await cp.raw('[2, "f1", "Heartbeat"]', 'f1'), 'ProtocolError', undefined, 'incomplete');
+  const notJson = await cp.raw('this is not json', '-1');
+  callError(notJson, 'FormationViolation', undefined, 'not JSON');
+  // CALLRESULT and CALLERROR frames are accepted without an answer
+  cp.ws.send(JSON.stringify([3, 'our-call-1', {}]));
+  cp.ws.send(JSON.stringify([4, 'our-call-2', 'GenericError', '', {}]));
+  result(await cp.call('Heartbeat', {}), 'heartbeat after the results');
+  assert.deepEqual(cp.unmatched, [], 'nothing answered the CALLRESULT/CALLERROR');
+
+  const rows = await until(() => {
+    const r = query('SELECT code, path, frame FROM pile_violations WHERE equipment_id = ? ORDER BY id', p.id);
+    return r.length >= 10 ? r : null;
+  }, 'the violations recorded');
+  assert.deepEqual(rows.map((r) => r.code), [
+    'OccurenceConstraintViolation', 'TypeConstraintViolation', 'PropertyConstraintViolation', 'PropertyConstraintViolation',
+    'FormationViolation', 'PropertyConstraintViolation', 'NotSupported', 'NotImplemented', 'ProtocolError', 'FormationViolation',
+  ]);
+  assert.equal(rows[1].path, '$.connectorId');
+  assert.equal(rows[0].frame.startsWith('[2,"BootNotification-'), true, rows[0].frame);
+  assert.equal(rows[9].frame, 'this is not json');
+  assert.equal(query('SELECT violations FROM ocpp_piles WHERE equipment_id = ?', p.id)[0].violations, 10);
+  await cp.close();
+});
+
+test('2.0.1: SecurityError before boot, 2.0.1 codes, then boot, status, a TransactionEvent transaction; stored', { skip }, async () => {
+  const p = piles.b;
+  const cp = await connect(env.gw, p);
+  callError(await cp.call('Heartbeat', {}), 'SecurityError', undefined, 'before boot');
+  callError(await cp.call('StatusNotification', { timestamp: iso(), connectorStatus: 'Available', evseId: 1, connectorId: 1 }), 'SecurityError', undefined, 'status before boot');
+  callError(await cp.call('BootNotification', { chargingStation: { model: 'AC-7', vendorName: 'V' } }), 'OccurrenceConstraintViolation', '$.reason', 'required, 2.0.1 spelling');
+  callError(await cp.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'AC-7', vendorName: 'V', extra: 1 } }), 'ProtocolError', '$.chargingStation.extra', 'additional');
+  callError(await cp.raw('[2, 17, "Heartbeat", {}]', '-1'), 'RpcFrameworkError', undefined, 'unreadable id');
+  callError(await cp.raw('[2, "p1", "Heartbeat", []]', 'p1'), 'FormatViolation', undefined, 'payload not an object');
+  callError(await cp.raw('[7, "t1"]', 't1'), 'MessageTypeNotSupported', undefined, 'message type 7');
+  callError(await cp.call('RequestStartTransaction', { idToken: { idToken: 'A', type: 'Central' }, remoteStartId: 1 }), 'NotSupported', undefined, 'a CSMS->CS action');
+  callError(await cp.call('StartTransaction', {}), 'NotImplemented', undefined, 'a 1.6 action in 2.0.1');
+
+  const boot = result(await cp.call('BootNotification', {
+    reason: 'PowerUp', chargingStation: { model: 'AC-7', vendorName: 'Wallbox', serialNumber: 'WB-42', firmwareVersion: '2.0.1-r5' },
+  }), 'boot');
+  assert.equal(boot.status, 'Accepted');
+  assert.equal(boot.interval, HEARTBEAT_S);
+  assert.match(boot.currentTime, ISO_RE);
+  assert.match(result(await cp.call('Heartbeat', {}), 'heartbeat').currentTime, ISO_RE);
+  for (const evseId of [1, 2])
+    assert.deepEqual(result(await cp.call('StatusNotification', { timestamp: iso(), connectorStatus: evseId === 1 ? 'Occupied' : 'Reserved', evseId, connectorId: 1 }), `status ${evseId}`), {});
+  assert.deepEqual(result(await cp.call('Authorize', { idToken: { idToken: 'RFID-9', type: 'ISO14443' } }), 'authorize'), { idTokenInfo: { status: 'Accepted' } });
+
+  const ref = `tx-${randomBytes(4).toString('hex')}`;
+  const energy = (wh, context) => [{ timestamp: iso(), sampledValue: [{ value: wh, context, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'Wh' } }] }];
+  const started = result(await cp.call('TransactionEvent', {
+    eventType: 'Started', timestamp: iso(), triggerReason: 'Authorized', seqNo: 0,
+    transactionInfo: { transactionId: ref, chargingState: 'EVConnected' },
+    idToken: { idToken: 'RFID-9', type: 'ISO14443' }, evse: { id: 1, connectorId: 1 },
+    meterValue: energy(2000, 'Transaction.Begin'),
+  }), 'started');
+  assert.deepEqual(started, { idTokenInfo: { status: 'Accepted' } });
+  assert.deepEqual(result(await cp.call('TransactionEvent', {
+    eventType: 'Updated', timestamp: iso(), triggerReason: 'ChargingStateChanged', seqNo: 1,
+    transactionInfo: { transactionId: ref, chargingState: 'Charging' },
+    meterValue: [{ timestamp: iso(), sampledValue: [
+      { value: 5, measurand: 'Energy.Active.Import.Register', unitOfMeasure: { unit: 'kWh' } },
+      { value: 11, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W', multiplier: 3 } },
+    ] }],
+  }), 'updated'), {});
+  const [charging] = query('SELECT tcec_status FROM ocpp_connectors WHERE equipment_id = ? AND connector_id = 1', p.id);
+  assert.equal(charging.tcec_status, 3, 'Occupied + Charging is T/CEC 3');
+  assert.deepEqual(result(await cp.call('MeterValues', { evseId: 1, meterValue: energy(8000) }), 'meter values'), {});
+  assert.deepEqual(result(await cp.call('TransactionEvent', {
+    eventType: 'Ended', timestamp: iso(), triggerReason: 'EVCommunicationLost', seqNo: 2,
+    transactionInfo: { transactionId: ref, stoppedReason: 'EVDisconnected' },
+    meterValue: energy(12000, 'Transaction.End'),
+  }), 'ended'), {});
+
+  // the rest of 2.0.1's CP->CS messages get their minimal answers
+  assert.deepEqual(result(await cp.call('NotifyReport', { requestId: 1, generatedAt: iso(), seqNo: 0, tbc: false }), 'report'), {});
+  assert.deepEqual(result(await cp.call('NotifyEvent', { generatedAt: iso(), seqNo: 0, eventData: [{
+    eventId: 1, timestamp: iso(), trigger: 'Alerting', actualValue: 'x', eventNotificationType: 'HardWiredNotification',
+    component: { name: 'EVSE' }, variable: { name: 'Problem' },
+  }] }), 'event'), {});
+  assert.deepEqual(result(await cp.call('SecurityEventNotification', { type: 'StartupOfTheDevice', timestamp: iso() }), 'security event'), {});
+  assert.deepEqual(result(await cp.call('LogStatusNotification', { status: 'Idle' }), 'log status'), {});
+  assert.deepEqual(result(await cp.call('FirmwareStatusNotification', { status: 'Installed' }), 'firmware'), {});
+  assert.deepEqual(result(await cp.call('SignCertificate', { csr: 'x' }), 'sign'), { status: 'Rejected' });
+  assert.deepEqual(result(await cp.call('DataTransfer', { vendorId: 'com.example' }), 'data transfer'), { status: 'UnknownVendorId' });
+
+  const [pile] = query('SELECT * FROM ocpp_piles WHERE equipment_id = ?', p.id);
+  assert.deepEqual([pile.vendor, pile.model, pile.serial, pile.firmware, pile.boot_reason, pile.protocol],
+    ['Wallbox', 'AC-7', 'WB-42', '2.0.1-r5', 'PowerUp', 'ocpp2.0.1']);
+  const conns = query('SELECT connector_id, evse_connector_id, status, tcec_status FROM ocpp_connectors WHERE equipment_id = ? ORDER BY connector_id', p.id);
+  assert.deepEqual(conns, [
+    { connector_id: 1, evse_connector_id: 1, status: 'Occupied', tcec_status: 3 },
+    { connector_id: 2, evse_connector_id: 1, status: 'Reserved', tcec_status: 4 },
+  ]);
+  const [tx] = query('SELECT * FROM ocpp_transactions WHERE equipment_id = ? AND transaction_ref = ?', p.id, ref);
+  assert.equal(tx.connector_id, 1);
+  assert.equal(tx.id_tag, 'RFID-9');
+  assert.equal(tx.meter_start_wh, 2000);
+  assert.equal(tx.meter_stop_wh, 12000);
+  assert.equal(tx.energy_wh, 10000);
+  assert.equal(tx.stop_reason, 'EVDisconnected');
+  assert.ok(tx.stopped_at >= tx.started_at);
+  const mv = query('SELECT measurand, unit, value, transaction_id FROM ocpp_meter_values WHERE equipment_id = ? ORDER BY id', p.id);
+  assert.deepEqual(mv.map((r) => [r.measurand, r.unit, r.value, r.transaction_id]), [
+    ['Energy.Active.Import.Register', 'Wh', 2000, tx.id],
+    ['Energy.Active.Import.Register', 'kWh', 5, tx.id],
+    ['Power.Active.Import', 'W', 11000, tx.id],
+    ['Energy.Active.Import.Register', 'Wh', 8000, null],
+    ['Energy.Active.Import.Register', 'Wh', 12000, tx.id],
+  ]);
+  const v = await until(() => {
+    const r = query('SELECT code, path FROM pile_violations WHERE equipment_id = ? ORDER BY id', p.id);
+    return r.length >= 9 ? r : null;
+  }, 'the violations recorded');
+  assert.deepEqual(v.map((r) => r.code), ['SecurityError', 'SecurityError', 'OccurrenceConstraintViolation', 'ProtocolError',
+    'RpcFrameworkError', 'FormatViolation', 'MessageTypeNotSupported', 'NotSupported', 'NotImplemented']);
+  assert.equal(v[2].path, '$.reason');
+  await cp.close();
+
+  // the boot is remembered: a reconnect without a reboot is served at once
+  const again = await connect(env.gw, p);
+  assert.match(result(await again.call('Heartbeat', {}), 'heartbeat after reconnect').currentTime, ISO_RE);
+  await again.close();
+});
+
+test('/metrics counts messages by version and action and CALLERRORs by code', { skip }, async () => {
+  assert.ok((await metricValue(env.gw, 'evgate_gateway_ocpp_messages_total', { version: 'ocpp1.6', action: 'BootNotification' })) >= 2);
+  assert.ok((await metricValue(env.gw, 'evgate_gateway_ocpp_messages_total', { version: 'ocpp2.0.1', action: 'TransactionEvent' })) >= 3);
+  assert.ok((await metricValue(env.gw, 'evgate_gateway_ocpp_messages_total', { version: 'ocpp1.6', action: 'CALLRESULT' })) >= 1);
+  assert.ok((await metricValue(env.gw, 'evgate_gateway_ocpp_messages_total', { version: 'ocpp1.6', action: 'invalid' })) >= 1);
+  assert.ok((await metricValue(env.gw, 'evgate_gateway_ocpp_errors_total', { code: 'SecurityError' })) >= 2);
+  assert.ok((await metricValue(env.gw, 'evgate_gateway_ocpp_errors_total', { code: 'OccurenceConstraintViolation' })) >= 1);
+  assert.ok((await metricValue(env.gw, 'evgate_gateway_ocpp_errors_total', { code: 'OccurrenceConstraintViolation' })) >= 1);
+});
+
+test('a full writer queue is answered with InternalError, never a CALLRESULT for what was not stored', { skip }, async () => {
+  // a gateway whose writer gathers for a second and takes 16 jobs at most
+  const gw2 = await startGateway({ EVGATE_WRITER_BATCH_MS: '1000', EVGATE_WRITER_QUEUE_MAX: '16' });
+  try {
+    const cp = await connect(gw2, piles.d);
+    await until(async () => {
+      const m = await cp.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'M', vendorName: 'V' } });
+      return m[0] === 3;
+    }, 'boot accepted');
+    const answers = await Promise.all(Array.from({ length: 40 }, () => cp.call('Heartbeat', {})));
+    const errors = answers.filter((m) => m[0] === 4);
+    assert.ok(errors.length > 0, 'some were refused');
+    assert.ok(errors.length < 40, 'some were served');
+    for (const e of errors) assert.equal(e[2], 'InternalError');
+    for (const a of answers.filter((m) => m[0] === 3)) assert.match(a[2].currentTime, ISO_RE);
+    await cp.close();
+  } finally {
+    await gw2.stop();
+  }
+});

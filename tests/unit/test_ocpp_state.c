@@ -1,0 +1,170 @@
+/* Unit tests of db/ocpp_state.c: boot and last contact, connector status (a late status does
+ * not undo a newer one), transactions of both versions with their energy, meter-value and
+ * violation retention. One fresh database per test. */
+#include "db/db.h"
+#include "db/db_internal.h"
+#include "db/ocpp_state.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+struct fixture {
+    char dir[64];
+    char path[128];
+    struct db *db;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof *f);
+    char err[256];
+    snprintf(f->dir, sizeof f->dir, "/tmp/evgate-test-ocpp-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof f->path, "%s/evgate.db", f->dir);
+    f->db = db_open(f->path, 5000, "NORMAL", err, sizeof err);
+    if (!f->db || db_migrate(f->db, -1, err, sizeof err) != DB_OK)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    db_close(f->db);
+    char p[192];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static int64_t query_int(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -999;
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_boot_and_seen(void **state)
+{
+    struct db *db = ((struct fixture *)*state)->db;
+    bool booted = true;
+    assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
+    assert_false(booted);
+    assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", NULL, NULL, NULL, 100), DB_NOTFOUND);
+    assert_int_equal(db_ocpp_seen(db, "P1", "ocpp2.0.1", 100), DB_OK);
+    assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
+    assert_false(booted);
+    assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", "S", "F", "PowerUp", 100), DB_OK);
+    assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
+    assert_true(booted);
+    assert_int_equal(db_ocpp_seen(db, "P1", "ocpp2.0.1", 90), DB_OK); /* never backwards */
+    assert_int_equal(query_int(db, "SELECT last_seen_at FROM ocpp_piles"), 100);
+}
+
+static void test_connector_status(void **state)
+{
+    struct db *db = ((struct fixture *)*state)->db;
+    assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Charging", 3, NULL, 200), DB_OK);
+    assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Available", 1, NULL, 150), DB_OK);
+    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 3);
+    assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Finishing", 2, NULL, 200), DB_OK);
+    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 2);
+    /* the charging state refines only an occupied 2.0.1 connector */
+    assert_int_equal(db_ocpp_connector_charging(db, "P1", 1, 3, 210), DB_OK);
+    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 2);
+    assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Occupied", 2, NULL, 220), DB_OK);
+    assert_int_equal(db_ocpp_connector_charging(db, "P1", 1, 3, 230), DB_OK);
+    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 3);
+}
+
+static void test_transactions(void **state)
+{
+    struct db *db = ((struct fixture *)*state)->db;
+    int64_t a = 0, b = 0, again = 0, conn = 0;
+    /* 1.6: ids from the row, energy from meterStart/meterStop */
+    assert_int_equal(db_ocpp_tx_start(db, "P1", 2, NULL, "T", 100, 1000, &a), DB_OK);
+    assert_true(a > 0);
+    assert_int_equal(db_ocpp_tx_of_pile(db, "P1", a, &conn), DB_OK);
+    assert_int_equal(conn, 2);
+    assert_int_equal(db_ocpp_tx_of_pile(db, "P2", a, NULL), DB_NOTFOUND);
+    assert_int_equal(db_ocpp_tx_meter(db, a, 4000, 150), DB_OK);
+    assert_int_equal(query_int(db, "SELECT energy_wh FROM ocpp_transactions"), 3000);
+    assert_int_equal(db_ocpp_tx_stop(db, "P2", a, 200, 9000, "Local"), DB_NOTFOUND);
+    assert_int_equal(db_ocpp_tx_stop(db, "P1", a, 200, 9000, "Local"), DB_OK);
+    assert_int_equal(db_ocpp_tx_stop(db, "P1", a, 300, 99999, "Other"), DB_NOTFOUND);
+    assert_int_equal(query_int(db, "SELECT energy_wh FROM ocpp_transactions"), 8000);
+    /* 2.0.1: by reference, start reading from the first register value */
+    assert_int_equal(db_ocpp_tx_start(db, "P1", 1, "abc", NULL, 100, -1, &b), DB_OK);
+    assert_int_equal(db_ocpp_tx_start(db, "P1", 1, "abc", NULL, 100, -1, &again), DB_OK);
+    assert_int_equal(b, again);
+    assert_int_equal(db_ocpp_tx_find(db, "P1", "abc", &again, &conn), DB_OK);
+    assert_int_equal(conn, 1);
+    assert_int_equal(db_ocpp_tx_find(db, "P2", "abc", &again, NULL), DB_NOTFOUND);
+    assert_int_equal(db_ocpp_tx_id_tag(db, b, "TOKEN", 110), DB_OK);
+    assert_int_equal(db_ocpp_tx_meter(db, b, 500, 110), DB_OK);
+    assert_int_equal(db_ocpp_tx_meter(db, b, 2500, 120), DB_OK);
+    assert_int_equal(db_ocpp_tx_stop(db, "P1", b, 130, -1, NULL), DB_OK);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT energy_wh FROM ocpp_transactions WHERE id = %lld",
+             (long long)b);
+    assert_int_equal(query_int(db, sql), 2000);
+}
+
+static void test_retention(void **state)
+{
+    struct db *db = ((struct fixture *)*state)->db;
+    for (int i = 0; i < 30; i++) {
+        struct db_ocpp_sample s = {.connector_id = 1,
+                                   .sampled_at = 100 + i,
+                                   .measurand = "Energy.Active.Import.Register",
+                                   .value = i};
+        assert_int_equal(db_ocpp_meter_add(db, "P1", &s), DB_OK);
+        assert_int_equal(db_ocpp_meter_add(db, "P2", &s), DB_OK);
+    }
+    assert_int_equal(db_ocpp_meter_prune(db, "P1", 10), DB_OK);
+    assert_int_equal(
+        query_int(db, "SELECT count(*) FROM ocpp_meter_values WHERE equipment_id = 'P1'"), 10);
+    assert_int_equal(
+        query_int(db, "SELECT min(value) FROM ocpp_meter_values WHERE equipment_id = 'P1'"), 20);
+    assert_int_equal(
+        query_int(db, "SELECT count(*) FROM ocpp_meter_values WHERE equipment_id = 'P2'"), 30);
+
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(db_ocpp_violation_add(db, "P1", 100 + i, "FormationViolation",
+                                               i ? "$.a" : "", "r", "[2", 5),
+                         DB_OK);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM pile_violations"), 5);
+    assert_int_equal(query_int(db, "SELECT min(at) FROM pile_violations"), 102);
+    assert_int_equal(query_int(db, "SELECT violations FROM ocpp_piles WHERE equipment_id = 'P1'"),
+                     7);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_boot_and_seen),
+        T(test_connector_status),
+        T(test_transactions),
+        T(test_retention),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
