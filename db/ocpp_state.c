@@ -289,3 +289,92 @@ int db_ocpp_violation_add(struct db *db, const char *equipment_id, int64_t at, c
     sqlite3_bind_int64(st, 2, keep);
     return db_step_done(db, st, "ocpp_violation_prune");
 }
+
+static json_t *tx_from_row(sqlite3_stmt *st)
+{
+    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "transaction_id",
+                     (json_int_t)sqlite3_column_int64(st, 0), "connector_id",
+                     (json_int_t)sqlite3_column_int64(st, 1), "transaction_ref",
+                     db_col_json_str(st, 2), "id_tag", db_col_json_str(st, 3), "started_at",
+                     db_col_json_int(st, 4), "stopped_at", db_col_json_int(st, 5), "meter_start_wh",
+                     db_col_json_int(st, 6), "meter_stop_wh", db_col_json_int(st, 7), "energy_wh",
+                     db_col_json_int(st, 8), "stop_reason", db_col_json_str(st, 9));
+}
+
+json_t *db_ocpp_live(struct db *db, const char *equipment_id)
+{
+    static const char pile_sql[] =
+        "SELECT EXISTS (SELECT 1 FROM pile_sessions WHERE equipment_id = ?1"
+        " AND disconnected_at IS NULL), p.protocol, p.last_seen_at, p.vendor, p.model, p.serial,"
+        " p.firmware, p.boot_reason, p.last_boot_at, coalesce(p.violations, 0)"
+        " FROM (SELECT 1) LEFT JOIN ocpp_piles p ON p.equipment_id = ?1";
+    static const char conn_sql[] =
+        "SELECT connector_id, evse_connector_id, status, tcec_status, error_code, updated_at"
+        " FROM ocpp_connectors WHERE equipment_id = ? ORDER BY connector_id, evse_connector_id";
+    static const char tx_sql[] =
+        "SELECT id, connector_id, transaction_ref, id_tag, started_at, stopped_at, meter_start_wh,"
+        " meter_stop_wh, energy_wh, stop_reason FROM ocpp_transactions WHERE equipment_id = ?"
+        " ORDER BY started_at DESC, id DESC LIMIT 10";
+    static const char viol_sql[] = "SELECT at, code, path, reason, frame FROM pile_violations"
+                                   " WHERE equipment_id = ? ORDER BY id DESC LIMIT 10";
+    sqlite3_stmt *st = db_stmt(db, pile_sql);
+    if (!st)
+        return NULL;
+    db_bind_text(st, 1, equipment_id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return NULL;
+    }
+    int online = sqlite3_column_int(st, 0);
+    json_t *v = json_pack("{s:b, s:o, s:o, s:I}", "online", online, "protocol",
+                          db_col_json_str(st, 1), "last_seen_at", db_col_json_int(st, 2),
+                          "violations", (json_int_t)sqlite3_column_int64(st, 9));
+    json_object_set_new(v, "boot",
+                        sqlite3_column_type(st, 8) == SQLITE_NULL
+                            ? json_null()
+                            : json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "vendor",
+                                        db_col_json_str(st, 3), "model", db_col_json_str(st, 4),
+                                        "serial", db_col_json_str(st, 5), "firmware",
+                                        db_col_json_str(st, 6), "reason", db_col_json_str(st, 7),
+                                        "at", db_col_json_int(st, 8)));
+    sqlite3_reset(st);
+    json_t *conns = json_array(), *txs = json_array(), *viols = json_array(), *open = NULL;
+    if ((st = db_stmt(db, conn_sql))) {
+        db_bind_text(st, 1, equipment_id);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            /* T/CEC says 0 (offline) for every connector of a pile that is not connected */
+            json_array_append_new(
+                conns,
+                json_pack("{s:I, s:I, s:o, s:I, s:o, s:o}", "connector_id",
+                          (json_int_t)sqlite3_column_int64(st, 0), "evse_connector_id",
+                          (json_int_t)sqlite3_column_int64(st, 1), "status", db_col_json_str(st, 2),
+                          "tcec_status", (json_int_t)(online ? sqlite3_column_int64(st, 3) : 0),
+                          "error_code", db_col_json_str(st, 4), "updated_at",
+                          db_col_json_int(st, 5)));
+        sqlite3_reset(st);
+    }
+    if ((st = db_stmt(db, tx_sql))) {
+        db_bind_text(st, 1, equipment_id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            json_t *tx = tx_from_row(st);
+            if (!open && sqlite3_column_type(st, 5) == SQLITE_NULL)
+                open = json_incref(tx);
+            json_array_append_new(txs, tx);
+        }
+        sqlite3_reset(st);
+    }
+    if ((st = db_stmt(db, viol_sql))) {
+        db_bind_text(st, 1, equipment_id);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            json_array_append_new(
+                viols, json_pack("{s:o, s:o, s:o, s:o, s:o}", "at", db_col_json_int(st, 0), "code",
+                                 db_col_json_str(st, 1), "path", db_col_json_str(st, 2), "reason",
+                                 db_col_json_str(st, 3), "frame", db_col_json_str(st, 4)));
+        sqlite3_reset(st);
+    }
+    json_object_set_new(v, "connectors", conns);
+    json_object_set_new(v, "open_transaction", open ? open : json_null());
+    json_object_set_new(v, "transactions", txs);
+    json_object_set_new(v, "recent_violations", viols);
+    return v;
+}

@@ -7,6 +7,7 @@
 
 #include "db/db.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -89,5 +90,12 @@ int db_ocpp_meter_prune(struct db *db, const char *equipment_id, int64_t keep);
  * ocpp_piles.violations and keeps only the newest `keep` frames of the pile. */
 int db_ocpp_violation_add(struct db *db, const char *equipment_id, int64_t at, const char *code,
                           const char *path, const char *reason, const char *frame, int64_t keep);
+
+/* The live view of a pile for mgmt: {online, protocol, last_seen_at, boot {vendor, model,
+ * serial, firmware, reason, at} or null, connectors [{connector_id, evse_connector_id, status,
+ * tcec_status (0 while offline), error_code, updated_at}], open_transaction or null,
+ * transactions (the last 10), violations (count), recent_violations (the last 10 with code, path,
+ * reason, frame)}. Times are epoch seconds. Caller owns; NULL on error. */
+json_t *db_ocpp_live(struct db *db, const char *equipment_id);
 
 #endif

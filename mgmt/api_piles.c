@@ -2,6 +2,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "db/detections.h"
+#include "db/ocpp_state.h"
 #include "mgmt/record_form.h"
 #include "mgmt/records_api.h"
 #include "mgmt/router.h"
@@ -351,6 +352,21 @@ static void password(struct mgmt_req *req, struct mgmt_resp *resp)
     mgmt_resp_json(resp, 200, json_pack("{s:s, s:s}", "equipment_id", r.key, "password", pw));
 }
 
+static void live(struct mgmt_req *req, struct mgmt_resp *resp)
+{
+    struct db_record_row r;
+    if (load(req, resp, &r) < 0)
+        return;
+    json_t *v = db_ocpp_live(req->db, r.key);
+    if (!v) {
+        mgmt_resp_error(resp, 500, "internal", "could not read the pile's state", NULL);
+        return;
+    }
+    json_object_set_new(v, "equipment_id", json_string(r.key));
+    json_object_set_new(v, "status", json_string(r.status));
+    mgmt_resp_json(resp, 200, mgmt_iso_times(v));
+}
+
 const struct mgmt_route mgmt_routes_piles[] = {
     {"GET", "/api/v1/piles", ACCESS_ACTIVE, list},
     {"POST", "/api/v1/piles", ACCESS_OPERATOR, create},
@@ -359,5 +375,6 @@ const struct mgmt_route mgmt_routes_piles[] = {
     {"PUT", "/api/v1/piles/{key}", ACCESS_OPERATOR, update},
     {"DELETE", "/api/v1/piles/{key}", ACCESS_OPERATOR, delete_one},
     {"POST", "/api/v1/piles/{key}/password", ACCESS_OPERATOR, password},
+    {"GET", "/api/v1/piles/{key}/live", ACCESS_ACTIVE, live},
     {NULL, NULL, ACCESS_ANON, NULL},
 };

@@ -25,6 +25,9 @@ struct lws_protocols;
 #define SIM_SWEEP_MS         50    /* the one timer driving every pile */
 #define SIM_BACKOFF_MAX_S    60    /* reconnect back-off ceiling */
 #define SIM_RX_MAX           65536 /* largest message accepted from the gateway */
+/* lws' receive buffer, allocated per connection: OCPP answers to a pile are mostly under 200
+ * bytes; larger messages arrive in pieces and are reassembled up to SIM_RX_MAX. */
+#define SIM_LWS_RX_BYTES 1024
 
 enum sim_scenario { SC_BOOT, SC_IDLE, SC_CHARGE, SC_FAULTY };
 

@@ -293,8 +293,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 static const struct lws_protocols protocols[] = {
-    {"ocpp1.6", callback, 0, 4096, 0, NULL, 0},
-    {"ocpp2.0.1", callback, 0, 4096, 0, NULL, 0},
+    {"ocpp1.6", callback, 0, SIM_LWS_RX_BYTES, 0, NULL, 0},
+    {"ocpp2.0.1", callback, 0, SIM_LWS_RX_BYTES, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 const struct lws_protocols *sim_protocols = protocols;

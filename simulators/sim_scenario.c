@@ -19,8 +19,6 @@
 #define CHARGE_PAUSE_MS 5000
 #define SAMPLE_POWER_W  22000 /* the energy the meter gains per hour of charging */
 
-static const char *const v16_status_unknown = "Available";
-
 static void now_iso(char *buf, size_t len)
 {
     struct timeval tv;
@@ -87,7 +85,7 @@ static const char *connector_status(const struct sim_opts *o, const struct pile 
 {
     if (c == 1 && p->in_tx)
         return o->version == OCPP_V16 ? "Charging" : "Occupied";
-    return v16_status_unknown;
+    return "Available";
 }
 
 /* Builds the payload of `a` for p; sets *action. Caller frees. */
@@ -356,8 +354,8 @@ void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
 
 void sim_on_close(struct pile *p)
 {
-    if (p->out_seq)
-        g_stats.timed_out[p->out_action]++; /* never answered */
+    if (p->out_seq && !sim_run_over())
+        g_stats.timed_out[p->out_action]++; /* lost with the connection (in flight at exit: not) */
     p->out_seq = 0;
     p->q_len = 0;
     p->in_tx = 0;

@@ -148,6 +148,8 @@ function ok(r, status, what) {
 
 /** An operator past the access gate with accessed piles `names` (name -> protocol) and a draft
  * pile; fills `piles`. */
+let opSession; // the piles' operator, logged in to mgmt
+
 async function makePiles(names) {
   const tag = lib.uniq();
   const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
@@ -346,7 +348,7 @@ before(async () => {
   env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-ocpp-core-'));
   env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
   env.gw = await startGateway();
-  await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp2.0.1' });
+  opSession = await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp2.0.1' });
 });
 
 after(async () => {
@@ -445,6 +447,20 @@ test('1.6: boot, heartbeat, status, authorize, a transaction with meter values, 
   assert.equal(mv[1].phase, 'L1');
   assert.ok(mv.every((r) => r.connector_id === 1), 'transactionData takes the connector of its transaction');
   assert.equal(query('SELECT count(*) AS n FROM pile_violations WHERE equipment_id = ?', p.id)[0].n, 0);
+
+  // mgmt's live view of the same pile, as its operator sees it
+  const live = ok(await opSession.call('GET', `/piles/${p.id}/live`), 200, 'live');
+  assert.equal(live.online, true);
+  assert.equal(live.protocol, 'ocpp1.6');
+  assert.equal(live.boot.vendor, 'StarCharge');
+  assert.equal(live.boot.firmware, '1.2.3');
+  assert.deepEqual(live.connectors.map((c) => [c.connector_id, c.status, c.tcec_status]),
+    [[0, 'Available', 1], [1, 'Charging', 3], [2, 'Faulted', 255]]);
+  assert.equal(live.open_transaction, null);
+  assert.equal(live.transactions[0].transaction_id, txId);
+  assert.equal(live.transactions[0].energy_wh, 20000);
+  assert.match(live.transactions[0].started_at, ISO_RE);
+  assert.equal(live.violations, 0);
   await cp.close();
 });
 
