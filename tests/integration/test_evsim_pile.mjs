@@ -311,12 +311,17 @@ for (const version of ['ocpp1.6', 'ocpp2.0.1']) {
     const csDone = new Promise((r) => { done = r; });
     server.on('client', (client) => {
       client.on('strictValidationFailure', (e) => failures.push(`${e.method} ${e.isCall ? 'call' : 'result'} ${e.outbound ? 'out' : 'in'}: ${e.error.message}`));
+      // the CS's CALLs begin once the pile's own session has begun (a remote start first would
+      // make the scenario's Authorize wait for the next session, past the run)
+      let authorized;
+      const firstAuthorize = new Promise((r) => { authorized = r; });
       client.handle(({ method, params }) => {
         received.push({ method, params });
+        if (method === 'Authorize') authorized();
         return csAnswer(version, method, params);
       });
       (async () => {
-        await new Promise((r) => setTimeout(r, 500));
+        await Promise.race([firstAuthorize, new Promise((r) => setTimeout(r, 5000))]);
         for (const [method, params] of CS_CALLS[version]) {
           try {
             csResults.push({ method, ok: true, result: await client.call(method, params) });

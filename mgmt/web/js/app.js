@@ -18,6 +18,7 @@ import { accessListView, accessView } from './views/access.js';
 import { accessReviewListView, accessReviewDetailView } from './views/access_review.js';
 import { stationListView, stationFormView } from './views/stations.js';
 import { pileListView, pileFormView } from './views/piles.js';
+import { pileDetailView } from './views/pile_detail.js';
 
 const state = { site: { site_name: null, version: null }, account: null, flash: null };
 let renderSeq = 0;
@@ -45,6 +46,8 @@ const routes = [
   { re: /^\/piles$/, view: pileListView, auth: 'operator' },
   { re: /^\/piles\/new$/, view: pileFormView, auth: 'operator' },
   { re: /^\/piles\/([^/]+)\/edit$/, view: pileFormView, auth: 'operator' },
+  // 充电桩详情: the pile's owner, and admins (from 接入审核's pile tables).
+  { re: /^\/piles\/([^/]+)$/, view: pileDetailView, auth: 'staff' },
   { re: /^\/admin\/access$/, view: accessReviewListView, auth: 'admin' },
   { re: /^\/admin\/access\/(\d+)$/, view: accessReviewDetailView, auth: 'admin' },
 ];
@@ -239,9 +242,10 @@ async function render() {
   }
   if (!route) return navigate(homeHash());
   if (route.auth === 'guest' && state.account) return navigate(homeHash());
-  if ((route.auth === 'user' || route.auth === 'admin' || route.auth === 'operator') && !state.account) return navigate('#/login');
+  if ((route.auth === 'user' || route.auth === 'admin' || route.auth === 'operator' || route.auth === 'staff') && !state.account) return navigate('#/login');
   if (route.auth === 'admin' && state.account.role !== 'admin') return navigate(homeHash());
   if (route.auth === 'operator' && !isActiveOperator(state.account)) return navigate(homeHash());
+  if (route.auth === 'staff' && state.account.role !== 'admin' && !isActiveOperator(state.account)) return navigate(homeHash());
 
   renderBrand();
   renderHeaderTools();

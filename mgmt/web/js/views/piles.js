@@ -148,7 +148,7 @@ export async function pileListView(ctx) {
               'tr',
               { 'data-test': 'pile-row', 'data-key': p.equipment_id },
               h('td', { class: 'cell-check' }, box),
-              h('td', { class: 'mono' }, p.equipment_id),
+              h('td', { class: 'mono' }, h('a', { href: `#/piles/${encodeURIComponent(p.equipment_id)}`, 'data-test': 'pile-detail-link' }, p.equipment_id)),
               h('td', { class: 'cell-name' }, p.station_name || '', h('div', { class: 'muted mono sub-id' }, p.station_id)),
               h('td', null, enumLabel('equipment_type', p.equipment_type)),
               h('td', { class: 'num' }, dash(p.power)),
@@ -159,6 +159,7 @@ export async function pileListView(ctx) {
               h(
                 'td',
                 { class: 'cell-actions' },
+                h('a', { href: `#/piles/${encodeURIComponent(p.equipment_id)}`, class: 'link-action', 'data-test': 'pile-detail' }, t('pd.detail')),
                 h('a', { href: `#/piles/${encodeURIComponent(p.equipment_id)}/edit`, class: 'link-action', 'data-test': 'pile-edit' }, selectable ? t('common.edit') : t('common.view')),
                 p.status === 'accessed' ? button(t('pl.reset_password'), { kind: 'link-danger', small: true, test: 'pile-password', onClick: () => resetPassword(p) }) : null,
                 p.status === 'draft' ? button(t('common.delete'), { kind: 'link-danger', small: true, test: 'pile-delete', onClick: () => remove(p) }) : null,

@@ -492,7 +492,7 @@ export function stationColumns(areas) {
 
 export function pileColumns() {
   return [
-    [t('rf.pile.equipment_id'), (p) => p.equipment_id, 'mono'],
+    [t('rf.pile.equipment_id'), (p) => h('a', { href: `#/piles/${encodeURIComponent(p.equipment_id)}`, 'data-test': 'pile-detail-link' }, p.equipment_id), 'mono'],
     [t('rl.station'), (p) => h('span', null, p.station_name || '', h('span', { class: 'muted mono sub-id' }, ` ${p.station_id}`)), 'cell-name'],
     [t('rf.pile.equipment_type'), (p) => enumLabel('equipment_type', p.equipment_type)],
     [t('rf.pile.power'), (p) => dash(p.power), 'num'],
