@@ -82,6 +82,7 @@ struct pile {
     uint8_t state; /* enum pile_state in sim_conn.c */
     uint8_t booted;
     uint8_t in_tx;
+    uint8_t tx_pending; /* a session is being authorized/started */
     uint8_t faulty_step;
     uint8_t tried; /* connected or tried before: the next attempt is a reconnect */
     uint8_t ever_connected;
@@ -127,7 +128,8 @@ struct sim_stats {
     uint64_t connected, connect_failed, reconnects, disconnects; /* connected: handshakes */
     uint64_t handshake_status[600]; /* failed handshakes by HTTP status; [0]: no HTTP answer */
     uint64_t sent[A_COUNT], answered[A_COUNT], errored[A_COUNT], timed_out[A_COUNT];
-    uint64_t invalid_sent; /* our own payload failed ocpp_validate (a simulator bug) */
+    uint64_t in_flight[A_COUNT]; /* outstanding when the run ended */
+    uint64_t invalid_sent;       /* our own payload failed ocpp_validate (a simulator bug) */
     uint64_t cs_calls, cs_calls_answered, cs_calls_unsupported;
     uint64_t received_bad;    /* frames from the gateway that ocpp_frame_parse refused */
     uint64_t unmatched;       /* answers to no outstanding CALL (late, after a timeout) */

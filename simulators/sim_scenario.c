@@ -270,6 +270,7 @@ static void no_statuses(struct pile *p)
 
 static void start_session(const struct sim_opts *o, struct pile *p)
 {
+    p->tx_pending = 1;
     enqueue(p, o->version == OCPP_V16 ? A_START_TX : A_TX_START);
 }
 
@@ -311,6 +312,7 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
     case A_START_TX:
     case A_TX_START:
         p->in_tx = 1;
+        p->tx_pending = 0;
         p->tx_seq = a == A_TX_START ? 1 : p->tx_seq;
         if (a == A_START_TX && ok > 0)
             p->tx_id = (uint32_t)json_number_value(json_object_get(payload, "transactionId"));
@@ -340,7 +342,7 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
 
 void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
 {
-    p->booted = p->boot_done = p->in_tx = 0;
+    p->booted = p->boot_done = p->in_tx = p->tx_pending = 0;
     p->out_seq = 0;
     p->q_len = p->q_head = 0;
     p->faulty_step = 0;
@@ -354,11 +356,13 @@ void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
 
 void sim_on_close(struct pile *p)
 {
-    if (p->out_seq && !sim_run_over())
-        g_stats.timed_out[p->out_action]++; /* lost with the connection (in flight at exit: not) */
+    if (p->out_seq && sim_run_over())
+        g_stats.in_flight[p->out_action]++;
+    else if (p->out_seq)
+        g_stats.timed_out[p->out_action]++; /* lost with the connection */
     p->out_seq = 0;
     p->q_len = 0;
-    p->in_tx = 0;
+    p->in_tx = p->tx_pending = 0;
     no_statuses(p);
 }
 
@@ -382,7 +386,8 @@ void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms)
         } else if (!p->booted) {
             if (!queued(p, A_BOOT))
                 enqueue(p, A_BOOT);
-        } else if (o->scenario == SC_CHARGE && !p->in_tx) {
+        } else if (o->scenario == SC_CHARGE && !p->in_tx && !p->tx_pending) {
+            p->tx_pending = 1;
             enqueue(p, A_AUTHORIZE);
         } else if (p->in_tx) {
             bool v16 = o->version == OCPP_V16;
@@ -498,13 +503,18 @@ static json_t *answer_call(const struct sim_opts *o, struct pile *p, const char 
         return status("Accepted");
     }
     if (strcmp(action, v16 ? "RemoteStartTransaction" : "RequestStartTransaction") == 0) {
-        if (p->in_tx || !p->booted)
+        if (p->in_tx || p->tx_pending || !p->booted)
             return status("Rejected");
         start_session(o, p);
         return status("Accepted");
     }
     if (strcmp(action, v16 ? "RemoteStopTransaction" : "RequestStopTransaction") == 0) {
-        if (!p->in_tx)
+        char ref[SIM_ID_MAX + 16];
+        tx_ref(p, ref, sizeof ref);
+        const json_t *id = json_object_get(req, "transactionId");
+        bool ours = v16 ? json_number_value(id) == (double)p->tx_id
+                        : strcmp(json_string_value(id), ref) == 0;
+        if (!p->in_tx || !ours)
             return status("Rejected");
         enqueue(p, v16 ? A_STOP_TX : A_TX_END);
         p->next_step_ms = 0;

@@ -144,12 +144,14 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
         if (s->handshake_status[i])
             printf("    handshake failed, HTTP %zu%s: %llu\n", i, i ? "" : " (no answer)",
                    (unsigned long long)s->handshake_status[i]);
-    printf("  %-26s %10s %10s %10s %10s\n", "CALL", "sent", "answered", "callerror", "timeout");
+    printf("  %-26s %10s %10s %10s %10s %10s\n", "CALL", "sent", "answered", "callerror", "timeout",
+           "at exit");
     for (int a = 0; a < A_COUNT; a++)
         if (s->sent[a])
-            printf("  %-26s %10llu %10llu %10llu %10llu\n", action_names[a],
+            printf("  %-26s %10llu %10llu %10llu %10llu %10llu\n", action_names[a],
                    (unsigned long long)s->sent[a], (unsigned long long)s->answered[a],
-                   (unsigned long long)s->errored[a], (unsigned long long)s->timed_out[a]);
+                   (unsigned long long)s->errored[a], (unsigned long long)s->timed_out[a],
+                   (unsigned long long)s->in_flight[a]);
     printf("  CALLERRORs received by code:%s\n", ncodes || codes_other ? "" : " none");
     for (int i = 0; i < ncodes; i++)
         printf("    %-32s %llu\n", codes[i].code, (unsigned long long)codes[i].n);
@@ -180,11 +182,12 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
         }
     for (int a = 0; a < A_COUNT; a++)
         if (s->sent[a])
-            json_object_set_new(calls, action_names[a],
-                                json_pack("{s:I, s:I, s:I, s:I}", "sent", (json_int_t)s->sent[a],
-                                          "answered", (json_int_t)s->answered[a], "callerror",
-                                          (json_int_t)s->errored[a], "timeout",
-                                          (json_int_t)s->timed_out[a]));
+            json_object_set_new(
+                calls, action_names[a],
+                json_pack("{s:I, s:I, s:I, s:I, s:I}", "sent", (json_int_t)s->sent[a], "answered",
+                          (json_int_t)s->answered[a], "callerror", (json_int_t)s->errored[a],
+                          "timeout", (json_int_t)s->timed_out[a], "in_flight",
+                          (json_int_t)s->in_flight[a]));
     for (int i = 0; i < ncodes; i++)
         json_object_set_new(errs, codes[i].code, json_integer((json_int_t)codes[i].n));
     if (codes_other)
