@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -19,6 +20,14 @@ try {
   lib = await import(pathToFileURL(path.join(NODE_DIR, 'lib.mjs')).href);
 } catch {
   lib = null;
+}
+
+/** npm's `ws` from tests/browser/node_modules, or null when it is not installed. */
+export let WebSocket = null;
+try {
+  WebSocket = createRequire(path.join(NODE_DIR, 'package.json'))('ws');
+} catch {
+  WebSocket = null;
 }
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
@@ -155,4 +164,128 @@ export async function makeAccessedPiles(env, names) {
     piles[name] = { id, password: byId[id], protocol: names[name] };
   }
   return { piles, passwords, session: s, op };
+}
+
+/** An operator past the access gate with accessed piles `names` (name -> protocol), each
+ * password issued with POST /piles/{id}/password, and a draft pile; fills `piles` (name ->
+ * {id, password, protocol}; `draft`). `env` has {mgmt, adminPassword}. Returns the operator's
+ * mgmt session. */
+export async function makeOperatorPiles(env, piles, names) {
+  const tag = lib.uniq();
+  const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
+  await lib.approvedOperator(env, op);
+  const s = await lib.apiSession(env.mgmt.base, op.username, op.password);
+  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
+
+  const det = ok(await s.call('POST', '/detections', detectionBody(tag)), 201, 'detection');
+  ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
+  ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
+  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
+
+  const stationId = `ST${tag.toUpperCase()}`;
+  ok(await s.call('POST', '/stations', {
+    station_id: stationId, name: '中山市东区测试充电站', area_code: '442000', address: '中山市东区中山四路88号',
+    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
+  }), 201, 'station');
+  const ids = {};
+  for (const [name, protocol] of Object.entries(names)) {
+    ids[name] = `EQ${tag.toUpperCase()}${name.toUpperCase()}`;
+    ok(await s.call('POST', '/piles', pileBody(stationId, ids[name], protocol)), 201, `pile ${name}`);
+  }
+  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: Object.values(ids) }), 201, 'submit');
+  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  for (const [name, id] of Object.entries(ids)) {
+    const pw = ok(await s.call('POST', `/piles/${id}/password`), 200, `password ${name}`);
+    assert.match(pw.password, /^[0-9a-f]{32}$/);
+    piles[name] = { id, password: pw.password, protocol: names[name], session: op };
+  }
+  const draftId = `EQ${tag.toUpperCase()}DRAFT`;
+  ok(await s.call('POST', '/piles', pileBody(stationId, draftId, 'ocpp1.6')), 201, 'draft pile');
+  piles.draft = { id: draftId, password: 'f'.repeat(32) };
+  return s;
+}
+
+// ---------- WebSocket helpers ----------
+
+export const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+/** Opens a WebSocket; resolves {ws, status: 101} on open or {status, headers, body} on a refusal.
+ * opts: {user, password, auth (header), protocols, url} */
+export function handshake(gw, id, opts = {}) {
+  const url = opts.url || `${gw.ws}/ocpp/${encodeURIComponent(id)}`;
+  const headers = {};
+  if (opts.auth !== undefined) {
+    if (opts.auth !== null) headers.Authorization = opts.auth;
+  } else {
+    headers.Authorization = basic(opts.user ?? id, opts.password);
+  }
+  const protocols = opts.protocols === undefined ? ['ocpp1.6'] : opts.protocols;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { headers, handshakeTimeout: 10000 });
+    ws.once('open', () => resolve({ ws, status: 101 }));
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode, headers: res.headers, body });
+      });
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/** Resolves the next message (parsed JSON) of `ws`, or rejects after `ms`. */
+export function nextMessage(ws, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no message')), ms);
+    ws.once('message', (data, isBinary) => {
+      clearTimeout(t);
+      resolve(isBinary ? data : JSON.parse(data.toString()));
+    });
+  });
+}
+
+/** Resolves {code, reason} when `ws` closes, or rejects after `ms`. */
+export function closed(ws, ms = 15000) {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve({ code: ws._closeCode, reason: String(ws._closeMessage || '') });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('not closed')), ms);
+    ws.once('close', (code, reason) => {
+      clearTimeout(t);
+      resolve({ code, reason: reason.toString() });
+    });
+  });
+}
+
+export async function metricValue(gw, name, labels = {}) {
+  const text = await (await fetch(`${gw.http}/metrics`)).text();
+  for (const line of text.split('\n')) {
+    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] || '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws `what`). */
+export async function until(fn, what, ms = 15000, every = 100) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** A handshake of pile `p`, retried while it answers 404 (the gateway's pile table reloads a
+ * moment after a pile is approved). */
+export async function handshakeLoaded(gw, p, opts = {}) {
+  return until(async () => {
+    const r = await handshake(gw, p.id, { password: p.password, ...opts });
+    return r.status === 404 ? null : r;
+  }, `pile ${p.id} in the gateway's table`);
 }

@@ -21,6 +21,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import {
+  startGateway as startGatewayOn, ok, makeOperatorPiles, basic, handshake, nextMessage, closed, metricValue, until,
+  handshakeLoaded,
+} from './ocpp_lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SRC = process.env.EVGATE_SRC || path.resolve(HERE, '../..');
@@ -48,227 +52,24 @@ const HEARTBEAT_S = 77; // EVGATE_OCPP_HEARTBEAT_S of the main gateway: BootNoti
 
 // ---------- daemons ----------
 
-/** Starts evgate-gateway on the shared database; resolves when it logs `listening`. */
-async function startGateway(extraEnv = {}) {
-  const port = await lib.freePort();
-  const bin = path.join(BUILD, 'gateway', 'evgate-gateway');
-  const e = {
-    ...process.env,
-    EVGATE_DB: path.join(env.tmp, 'evgate.db'),
-    EVGATE_DATA_DIR: path.join(env.tmp, 'data'),
-    EVGATE_GATEWAY_LISTEN: `127.0.0.1:${port}`,
-    EVGATE_OCPP_HEARTBEAT_S: String(HEARTBEAT_S),
-    ...extraEnv,
-  };
-  const proc = spawn(bin, [], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = [];
-  const exited = new Promise((resolve) => proc.once('exit', (code, sig) => resolve({ code, sig })));
-  proc.stdout.on('data', (d) => log.push(...d.toString().split('\n').filter(Boolean)));
-  const ready = new Promise((resolve, reject) => {
-    createInterface({ input: proc.stderr }).on('line', (line) => {
-      log.push(line);
-      if (/ info gateway listening /.test(line)) resolve();
-    });
-    proc.once('error', (err) => reject(new Error(`cannot start ${bin}: ${err.message}`)));
-    exited.then(({ code, sig }) => reject(new Error(`gateway exited (${code ?? sig}) before listening:\n${log.join('\n')}`)));
-  });
-  let timer;
-  try {
-    await Promise.race([ready, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`gateway not listening after 30 s:\n${log.join('\n')}`)), 30000); })]);
-  } catch (err) {
-    proc.kill('SIGKILL');
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  return {
-    port,
-    log,
-    http: `http://127.0.0.1:${port}`,
-    ws: `ws://127.0.0.1:${port}`,
-    alive: () => proc.exitCode === null && proc.signalCode === null,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGTERM');
-        const t = setTimeout(() => proc.kill('SIGKILL'), 10000);
-        const r = await exited;
-        clearTimeout(t);
-        return r;
-      }
-      return { code: proc.exitCode, sig: proc.signalCode };
-    },
-  };
+/** The gateway on this suite's database, with the suite's settings. */
+function startGateway(extraEnv = {}) {
+  return startGatewayOn(env.tmp, { EVGATE_OCPP_HEARTBEAT_S: String(HEARTBEAT_S), ...extraEnv });
 }
 
 // ---------- records through the mgmt API ----------
 
-function detectionBody(tag) {
-  return {
-    mode: 'self',
-    commissioning_unit: { name: `中山市委托测试单位${tag}`, credit_code: lib.creditCode(), address: `广东省中山市石岐区民族路${tag}号` },
-    contact: { name: `联调王${tag}`, mobile: `139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`, email: `joint-${tag}@example.com` },
-    pile_summary: { brands: `星星充电 ${tag}`, models: 'DC-120', ac_count: 1, dc_count: 2, protocols: ['ocpp1.6', 'ocpp2.0.1'] },
-    platform: { name: `测试充电平台${tag}`, base_url: `https://evcs-${tag}.example.com/evcs/v1/`, protocol_version: 'T/CEC 102-2016', source_ips: ['203.0.113.10'] },
-    delegate_detection_id: null,
-  };
-}
 
-function pileBody(stationId, equipmentId, protocol) {
-  return {
-    equipment_id: equipmentId,
-    station_id: stationId,
-    manufacturer_id: 'MA4UJ9XY0',
-    manufacturer_name: '星星充电',
-    equipment_model: 'DC-120',
-    production_date: '2024-05-01',
-    equipment_type: 1,
-    power: 120,
-    lng: 113.392614,
-    lat: 22.517646,
-    protocol,
-    connectors: [1, 2].map((n) => ({
-      connector_id: `${equipmentId}C${n}`,
-      ocpp_connector_id: n,
-      connector_name: `${n}号枪`,
-      connector_type: 4,
-      voltage_upper_limits: 750,
-      voltage_lower_limits: 200,
-      current: 200,
-      power: 60,
-      park_no: `A0${n}`,
-      national_standard: 2,
-    })),
-  };
-}
 
-function ok(r, status, what) {
-  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
-  return r.body;
-}
 
 /** An operator past the access gate with accessed piles `names` (name -> protocol) and a draft
  * pile; fills `piles`. */
 let opSession; // the piles' operator, logged in to mgmt
 
-async function makePiles(names) {
-  const tag = lib.uniq();
-  const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
-  await lib.approvedOperator(env, op);
-  const s = await lib.apiSession(env.mgmt.base, op.username, op.password);
-  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
-
-  const det = ok(await s.call('POST', '/detections', detectionBody(tag)), 201, 'detection');
-  ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
-  ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
-  ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
-  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
-
-  const stationId = `ST${tag.toUpperCase()}`;
-  ok(await s.call('POST', '/stations', {
-    station_id: stationId, name: '中山市东区测试充电站', area_code: '442000', address: '中山市东区中山四路88号',
-    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
-  }), 201, 'station');
-  const ids = {};
-  for (const [name, protocol] of Object.entries(names)) {
-    ids[name] = `EQ${tag.toUpperCase()}${name.toUpperCase()}`;
-    ok(await s.call('POST', '/piles', pileBody(stationId, ids[name], protocol)), 201, `pile ${name}`);
-  }
-  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: Object.values(ids) }), 201, 'submit');
-  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
-  for (const [name, id] of Object.entries(ids)) {
-    const pw = ok(await s.call('POST', `/piles/${id}/password`), 200, `password ${name}`);
-    assert.match(pw.password, /^[0-9a-f]{32}$/);
-    piles[name] = { id, password: pw.password, protocol: names[name], session: op };
-  }
-  const draftId = `EQ${tag.toUpperCase()}DRAFT`;
-  ok(await s.call('POST', '/piles', pileBody(stationId, draftId, 'ocpp1.6')), 201, 'draft pile');
-  piles.draft = { id: draftId, password: 'f'.repeat(32) };
-  return s;
+function makePiles(names) {
+  return makeOperatorPiles(env, piles, names);
 }
 
-// ---------- WebSocket helpers ----------
-
-const basic = (user, password) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-
-/** Opens a WebSocket; resolves {ws, status: 101} on open or {status, headers, body} on a refusal.
- * opts: {user, password, auth (header), protocols, url} */
-function handshake(gw, id, opts = {}) {
-  const url = opts.url || `${gw.ws}/ocpp/${encodeURIComponent(id)}`;
-  const headers = {};
-  if (opts.auth !== undefined) {
-    if (opts.auth !== null) headers.Authorization = opts.auth;
-  } else {
-    headers.Authorization = basic(opts.user ?? id, opts.password);
-  }
-  const protocols = opts.protocols === undefined ? ['ocpp1.6'] : opts.protocols;
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, protocols, { headers, handshakeTimeout: 10000 });
-    ws.once('open', () => resolve({ ws, status: 101 }));
-    ws.once('unexpected-response', (req, res) => {
-      let body = '';
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => {
-        req.destroy();
-        resolve({ status: res.statusCode, headers: res.headers, body });
-      });
-    });
-    ws.once('error', (err) => reject(err));
-  });
-}
-
-/** Resolves the next message (parsed JSON) of `ws`, or rejects after `ms`. */
-function nextMessage(ws, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no message')), ms);
-    ws.once('message', (data, isBinary) => {
-      clearTimeout(t);
-      resolve(isBinary ? data : JSON.parse(data.toString()));
-    });
-  });
-}
-
-/** Resolves {code, reason} when `ws` closes, or rejects after `ms`. */
-function closed(ws, ms = 15000) {
-  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve({ code: ws._closeCode, reason: String(ws._closeMessage || '') });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('not closed')), ms);
-    ws.once('close', (code, reason) => {
-      clearTimeout(t);
-      resolve({ code, reason: reason.toString() });
-    });
-  });
-}
-
-async function metricValue(gw, name, labels = {}) {
-  const text = await (await fetch(`${gw.http}/metrics`)).text();
-  for (const line of text.split('\n')) {
-    const m = line.match(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})? (\S+)$/);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] || '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
-
-/** Polls `fn` until it returns a truthy value (returned) or `ms` pass (throws `what`). */
-async function until(fn, what, ms = 15000, every = 100) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
-
-/** A handshake of pile `p`, retried while it answers 404 (the gateway's pile table reloads a
- * moment after a pile is approved). */
-async function handshakeLoaded(gw, p, opts = {}) {
-  return until(async () => {
-    const r = await handshake(gw, p.id, { password: p.password, ...opts });
-    return r.status === 404 ? null : r;
-  }, `pile ${p.id} in the gateway's table`);
-}
 
 // ---------- OCPP helpers ----------
 
