@@ -127,11 +127,9 @@ export function ok(r, status, what) {
   return r.body;
 }
 
-/** An operator past the access gate whose piles `names` (name -> protocol) are accessed, their
- * passwords issued in one go by POST /access-applications/{id}/pile-passwords. `env` has
- * {mgmt, adminPassword}. Returns {piles: name -> {id, password, protocol}, passwords (that
- * endpoint's JSON body), session, op}. */
-export async function makeAccessedPiles(env, names) {
+/** The shared start of both: an approved operator with a passed self detection, a station and
+ * the piles `names` (name -> protocol) in an approved access application. */
+async function approvedPiles(env, names) {
   const tag = lib.uniq();
   const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
   await lib.approvedOperator(env, op);
@@ -156,6 +154,15 @@ export async function makeAccessedPiles(env, names) {
   }
   const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: Object.values(ids) }), 201, 'submit');
   ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  return { tag, op, s, admin, ids, app, stationId };
+}
+
+/** An operator past the access gate whose piles `names` (name -> protocol) are accessed, their
+ * passwords issued in one go by POST /access-applications/{id}/pile-passwords. `env` has
+ * {mgmt, adminPassword}. Returns {piles: name -> {id, password, protocol}, passwords (that
+ * endpoint's JSON body), session, op}. */
+export async function makeAccessedPiles(env, names) {
+  const { op, s, ids, app } = await approvedPiles(env, names);
   const passwords = ok(await s.call('POST', `/access-applications/${app.id}/pile-passwords`), 200, 'pile passwords');
   const byId = Object.fromEntries(passwords.items.map((x) => [x.equipment_id, x.password]));
   const piles = {};
@@ -171,30 +178,7 @@ export async function makeAccessedPiles(env, names) {
  * {id, password, protocol}; `draft`). `env` has {mgmt, adminPassword}. Returns the operator's
  * mgmt session. */
 export async function makeOperatorPiles(env, piles, names) {
-  const tag = lib.uniq();
-  const op = { username: `ocpp_${tag}`, password: 'Correct-horse-1', company: `中山市OCPP测试有限公司${tag}`, creditCode: lib.creditCode() };
-  await lib.approvedOperator(env, op);
-  const s = await lib.apiSession(env.mgmt.base, op.username, op.password);
-  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
-
-  const det = ok(await s.call('POST', '/detections', detectionBody(tag)), 201, 'detection');
-  ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
-  ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
-  ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
-  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
-
-  const stationId = `ST${tag.toUpperCase()}`;
-  ok(await s.call('POST', '/stations', {
-    station_id: stationId, name: '中山市东区测试充电站', area_code: '442000', address: '中山市东区中山四路88号',
-    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
-  }), 201, 'station');
-  const ids = {};
-  for (const [name, protocol] of Object.entries(names)) {
-    ids[name] = `EQ${tag.toUpperCase()}${name.toUpperCase()}`;
-    ok(await s.call('POST', '/piles', pileBody(stationId, ids[name], protocol)), 201, `pile ${name}`);
-  }
-  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: Object.values(ids) }), 201, 'submit');
-  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  const { tag, op, s, ids, stationId } = await approvedPiles(env, names);
   for (const [name, id] of Object.entries(ids)) {
     const pw = ok(await s.call('POST', `/piles/${id}/password`), 200, `password ${name}`);
     assert.match(pw.password, /^[0-9a-f]{32}$/);

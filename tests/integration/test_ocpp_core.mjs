@@ -412,7 +412,8 @@ test('/metrics counts messages by version and action and CALLERRORs by code', { 
 });
 
 test('a full writer queue is answered with InternalError, never a CALLRESULT for what was not stored', { skip }, async () => {
-  // a gateway whose writer gathers for a second and takes 16 jobs at most
+  // a gateway whose writer gathers for a second and takes 16 jobs at most: 120 heartbeats sent
+  // at once overflow it even on a loaded machine
   const gw2 = await startGateway({ EVGATE_WRITER_BATCH_MS: '1000', EVGATE_WRITER_QUEUE_MAX: '16' });
   try {
     const cp = await connect(gw2, piles.d);
@@ -420,10 +421,10 @@ test('a full writer queue is answered with InternalError, never a CALLRESULT for
       const m = await cp.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'M', vendorName: 'V' } });
       return m[0] === 3;
     }, 'boot accepted');
-    const answers = await Promise.all(Array.from({ length: 40 }, () => cp.call('Heartbeat', {})));
+    const answers = await Promise.all(Array.from({ length: 120 }, () => cp.call('Heartbeat', {})));
     const errors = answers.filter((m) => m[0] === 4);
-    assert.ok(errors.length > 0, 'some were refused');
-    assert.ok(errors.length < 40, 'some were served');
+    assert.ok(errors.length > 0, `some were refused (${answers.length} answers, none an error)`);
+    assert.ok(errors.length < 120, 'some were served');
     for (const e of errors) assert.equal(e[2], 'InternalError');
     for (const a of answers.filter((m) => m[0] === 3)) assert.match(a[2].currentTime, ISO_RE);
     await cp.close();
