@@ -263,6 +263,14 @@ static double elapsed(const struct timespec *start)
     return (double)(now.tv_sec - start->tv_sec) + (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+static int first_truncated(const struct mgmt_req *req)
+{
+    for (int i = 0; i < req->nfields; i++)
+        if (req->fields[i].truncated)
+            return 1;
+    return 0;
+}
+
 static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
                               struct conn_state *cs)
 {
@@ -278,6 +286,15 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
                         req->too_many_fields ? "too many form fields"
                                              : "the multipart body could not be read",
                         NULL);
+    } else if (first_truncated(req)) {
+        /* A text field over MGMT_MAX_FIELD_BYTES: refused whole, never stored cut short. */
+        label = "too_large";
+        json_t *details = json_array();
+        for (int i = 0; i < req->nfields; i++)
+            if (req->fields[i].truncated)
+                mgmt_detail(details, req->fields[i].name, "too_large",
+                            "the text is longer than any field allows");
+        mgmt_resp_error(&resp, 413, "too_large", "a form field is too large", details);
     } else if (cs->received > cs->body_cap) {
         label = "too_large";
         json_t *details = json_array();
