@@ -272,11 +272,8 @@ int db_operator_set_status(struct db *db, int64_t id, const char *from, const ch
         if ((rc = db_step_done(db, st, "kill_sessions")) != DB_OK)
             goto out;
     }
-    json_t *detail = json_pack("{s:s, s:s?}", "status", to, "reason", reason);
-    char *dj = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-    json_decref(detail);
-    rc = db_audit_add(db, actor_id, action, "account", id, dj);
-    free(dj);
+    rc = db_audit_add_json(db, actor_id, action, "account", id,
+                           json_pack("{s:s, s:s?}", "status", to, "reason", reason));
     if (rc != DB_OK)
         goto out;
     return db_commit(db);

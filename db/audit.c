@@ -2,6 +2,8 @@
 #include "db/audit.h"
 #include "db/db_internal.h"
 
+#include <stdlib.h>
+
 int db_audit_add(struct db *db, int64_t actor_account_id, const char *action,
                  const char *object_type, int64_t object_id, const char *detail_json)
 {
@@ -21,6 +23,16 @@ int db_audit_add(struct db *db, int64_t actor_account_id, const char *action,
     db_bind_text(st, 6, detail_json);
     int rc = db_rc_from(db, sqlite3_step(st), "audit_add");
     sqlite3_reset(st);
+    return rc;
+}
+
+int db_audit_add_json(struct db *db, int64_t actor_account_id, const char *action,
+                      const char *object_type, int64_t object_id, json_t *detail)
+{
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    int rc = db_audit_add(db, actor_account_id, action, object_type, object_id, text);
+    free(text);
     return rc;
 }
 

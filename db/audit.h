@@ -11,6 +11,10 @@
 int db_audit_add(struct db *db, int64_t actor_account_id, const char *action,
                  const char *object_type, int64_t object_id, const char *detail_json);
 
+/* The same with the detail as a JSON object (stolen; NULL for none). */
+int db_audit_add_json(struct db *db, int64_t actor_account_id, const char *action,
+                      const char *object_type, int64_t object_id, json_t *detail);
+
 /* The rows about one object, oldest first, as a new array of
  * {at (epoch seconds), actor_id, actor (username or null), action, detail (object or null)}.
  * Caller owns the result; NULL on error. */

@@ -6,15 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int audit_json(struct db *db, int64_t actor, const char *action, int64_t id, json_t *d)
-{
-    char *s = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    json_decref(d);
-    int rc = db_audit_add(db, actor, action, "detection", id, s);
-    free(s);
-    return rc;
-}
-
 int db_detection_head(struct db *db, int64_t id, struct db_detection_head *out)
 {
     static const char sql[] = "SELECT id, account_id, mode, status FROM detections WHERE id = ?";
@@ -65,8 +56,8 @@ int db_detection_create(struct db *db, int64_t account_id, const char *mode, con
     if ((rc = db_step_done(db, st, "detection_create")) != DB_OK)
         goto out;
     *id = sqlite3_last_insert_rowid(db->h);
-    if ((rc = audit_json(db, account_id, "detection.create", *id,
-                         json_pack("{s:s}", "mode", mode))) != DB_OK)
+    if ((rc = db_audit_add_json(db, account_id, "detection.create", "detection", *id,
+                                json_pack("{s:s}", "mode", mode))) != DB_OK)
         goto out;
     free(text);
     return db_commit(db);
@@ -375,8 +366,8 @@ int db_detection_transition(struct db *db, int64_t id, const char *from, const c
         rc = rc == DB_OK ? DB_CONFLICT : rc;
         goto out;
     }
-    if ((rc = audit_json(db, actor_id, action, id,
-                         json_pack("{s:s, s:s?}", "status", to, "reason", reason))) != DB_OK)
+    if ((rc = db_audit_add_json(db, actor_id, action, "detection", id,
+                                json_pack("{s:s, s:s?}", "status", to, "reason", reason))) != DB_OK)
         goto out;
     return db_commit(db);
 out:
@@ -413,9 +404,9 @@ int db_detection_verdict(struct db *db, int64_t id, const char *verdict, const c
         rc = rc == DB_OK ? DB_CONFLICT : rc;
         goto out;
     }
-    if ((rc = audit_json(db, actor_id, "detection.verdict", id,
-                         json_pack("{s:s, s:s, s:s?}", "verdict", verdict, "source", source, "note",
-                                   note))) != DB_OK)
+    if ((rc = db_audit_add_json(db, actor_id, "detection.verdict", "detection", id,
+                                json_pack("{s:s, s:s, s:s?}", "verdict", verdict, "source", source,
+                                          "note", note))) != DB_OK)
         goto out;
     return db_commit(db);
 out:
@@ -567,8 +558,8 @@ int db_credentials_issue(struct db *db, const struct db_tcec_credentials *c, int
     if ((rc = db_step_done(db, st, "credentials_insert")) != DB_OK)
         goto out;
     /* The audit row says that credentials were issued, never what they are. */
-    if ((rc = audit_json(db, actor_id, "detection.credentials", c->detection_id,
-                         json_pack("{s:s}", "operator_id", c->operator_id))) != DB_OK)
+    if ((rc = db_audit_add_json(db, actor_id, "detection.credentials", "detection", c->detection_id,
+                                json_pack("{s:s}", "operator_id", c->operator_id))) != DB_OK)
         goto out;
     return db_commit(db);
 out:

@@ -593,11 +593,8 @@ int db_access_transition(struct db *db, int64_t id, const char *from, const char
         if ((rc = db_step_done(db, st, "access_records")) != DB_OK)
             goto out;
     }
-    json_t *d = json_pack("{s:s, s:s?}", "status", to, "reason", reason);
-    char *dj = d ? json_dumps(d, JSON_COMPACT) : NULL;
-    json_decref(d);
-    rc = db_audit_add(db, actor_id, action, "access_application", id, dj);
-    free(dj);
+    rc = db_audit_add_json(db, actor_id, action, "access_application", id,
+                           json_pack("{s:s, s:s?}", "status", to, "reason", reason));
     if (rc != DB_OK)
         goto out;
     return db_commit(db);
