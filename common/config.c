@@ -87,6 +87,20 @@ static const struct cfg_entry table[] = {
     {"ocpp_meter_values_keep", T_INT, "2000", CFG_GATEWAY, S(ocpp_meter_values_keep), 10, 100000000,
      "sampled meter values kept per pile (older ones are deleted, checked every 32 "
      "messages that carry values)"},
+    {"ocpp_call_timeout_s", T_INT, "30", CFG_ALL, S(ocpp_call_timeout_s), 1, 3600,
+     "seconds a pile has to answer a remote operation sent from mgmt"},
+    {"ocpp_command_poll_ms", T_INT, "200", CFG_GATEWAY, S(ocpp_command_poll_ms), 10, 60000,
+     "how often the gateway looks for remote operations queued by mgmt"},
+    {"ocpp_commands_keep", T_INT, "200", CFG_GATEWAY, S(ocpp_commands_keep), 10, 1000000,
+     "remote operations kept per pile (older ones are deleted)"},
+    {"gw_tls_listen", T_STR, "127.0.0.1:8443", CFG_GATEWAY, S(gw_tls_listen), 0, 0,
+     "host:port of the gateway's TLS listener (wss:// and https://), used when gw_tls_cert is set"},
+    {"gw_tls_cert", T_STR, "", CFG_GATEWAY, S(gw_tls_cert), 0, 0,
+     "PEM server certificate (chain) of the TLS listener; empty = no TLS listener"},
+    {"gw_tls_key", T_STR, "", CFG_GATEWAY, S(gw_tls_key), 0, 0,
+     "PEM private key of gw_tls_cert"},
+    {"gw_tls_ca", T_STR, "", CFG_GATEWAY, S(gw_tls_ca), 0, 0,
+     "PEM CA certificates that sign pile client certificates (security profile 3); empty = none"},
 };
 #undef S
 #define NENTRIES (sizeof table / sizeof table[0])

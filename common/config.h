@@ -52,6 +52,13 @@ struct evg_config {
     long long ocpp_max_frame_bytes;
     long long ocpp_max_msgs_per_min;
     long long ocpp_meter_values_keep;
+    long long ocpp_call_timeout_s;
+    long long ocpp_command_poll_ms;
+    long long ocpp_commands_keep;
+    char *gw_tls_listen;
+    char *gw_tls_cert;
+    char *gw_tls_key;
+    char *gw_tls_ca;
 };
 
 /* Fills `cfg` from defaults, the config file, the environment and argv (in that order of

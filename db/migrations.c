@@ -277,6 +277,31 @@ const struct db_migration db_migrations[] = {
      "  frame TEXT NOT NULL" /* the frame as received, cut at 1 KiB */
      ");"
      "CREATE INDEX pile_violations_pile ON pile_violations(equipment_id, id);"},
+    /* Per-pile OCPP settings an admin sets, and the remote operations mgmt sends to piles
+     * through the gateway (db/commands.h says how the two daemons share the table). */
+    {7, "pile_commands",
+     "ALTER TABLE piles ADD COLUMN boot_status TEXT NOT NULL DEFAULT 'Accepted'"
+     "  CHECK (boot_status IN ('Accepted', 'Pending', 'Rejected'));"
+     "ALTER TABLE piles ADD COLUMN security_profile INTEGER NOT NULL DEFAULT 1"
+     "  CHECK (security_profile IN (1, 2, 3));"
+     "CREATE TABLE pile_commands ("
+     "  id INTEGER PRIMARY KEY,"
+     "  equipment_id TEXT NOT NULL,"
+     "  account_id INTEGER NOT NULL," /* who sent it (no FK: the history outlives nothing) */
+     "  action TEXT NOT NULL,"
+     "  payload TEXT NOT NULL," /* the CALL's payload, JSON */
+     "  state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'answered', 'error', 'timeout',"
+     "    'failed')),"
+     "  unique_id TEXT,"  /* the CALL's uniqueId, once sent */
+     "  response TEXT,"   /* answered: the CALLRESULT payload; error: {code, description, details} */
+     "  error TEXT,"      /* why it is not answered: a short code (offline, busy, ...) */
+     "  detail TEXT,"     /* one line of English about error */
+     "  created_at INTEGER NOT NULL,"
+     "  sent_at INTEGER,"
+     "  finished_at INTEGER"
+     ");"
+     "CREATE INDEX pile_commands_queued ON pile_commands(id) WHERE state = 'queued';"
+     "CREATE INDEX pile_commands_pile ON pile_commands(equipment_id, id);"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

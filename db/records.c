@@ -718,7 +718,8 @@ out:
 int db_gateway_piles(struct db *db, db_gateway_pile_fn fn, void *arg)
 {
     static const char sql[] = "SELECT equipment_id, status, protocol, password_salt,"
-                              " password_hash FROM piles ORDER BY equipment_id";
+                              " password_hash, boot_status, security_profile FROM piles"
+                              " ORDER BY equipment_id";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
@@ -730,8 +731,10 @@ int db_gateway_piles(struct db *db, db_gateway_pile_fn fn, void *arg)
             .protocol = (const char *)sqlite3_column_text(st, 2),
             .password_salt = (const char *)sqlite3_column_text(st, 3),
             .password_hash = (const char *)sqlite3_column_text(st, 4),
+            .boot_status = (const char *)sqlite3_column_text(st, 5),
+            .security_profile = sqlite3_column_int(st, 6),
         };
-        if (!p.equipment_id || !p.status || !p.protocol)
+        if (!p.equipment_id || !p.status || !p.protocol || !p.boot_status)
             continue; /* NOT NULL columns: never */
         int stop = fn(arg, &p);
         if (stop) {

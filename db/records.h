@@ -112,6 +112,8 @@ struct db_gateway_pile {
     const char *protocol; /* ocpp1.6 | ocpp2.0.1 | platform */
     const char *password_salt;
     const char *password_hash;
+    const char *boot_status; /* Accepted | Pending | Rejected: the BootNotification answer */
+    int security_profile;    /* 1 Basic (ws or wss), 2 Basic over TLS only, 3 TLS client cert */
 };
 /* Returns 0 to go on, nonzero to stop the iteration (db_gateway_piles then returns it). */
 typedef int (*db_gateway_pile_fn)(void *arg, const struct db_gateway_pile *p);

@@ -100,6 +100,8 @@ static int add_row(void *arg, const struct db_gateway_pile *p)
     memcpy(e->equipment_id, p->equipment_id, idlen + 1);
     snprintf(e->protocol, sizeof e->protocol, "%s", p->protocol);
     e->accessed = strcmp(p->status, "accessed") == 0;
+    snprintf(e->boot_status, sizeof e->boot_status, "%s", p->boot_status);
+    e->security_profile = p->security_profile;
     const char *salt = p->password_salt, *hash = p->password_hash;
     if (salt && hash && strlen(salt) < sizeof e->salt && strlen(hash) == 2 * sizeof e->hash) {
         bool ok = true;

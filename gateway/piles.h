@@ -26,6 +26,9 @@ struct gw_pile {
     bool has_password; /* a password was issued (and its hash is well-formed) */
     char salt[65];
     unsigned char hash[32]; /* sha256(salt || password) */
+    char boot_status[10];   /* "Accepted", "Pending", "Rejected": the BootNotification answer */
+    int security_profile;   /* 1: Basic auth, ws or wss; 2: Basic auth over wss only;
+                             * 3: wss with a client certificate whose CN is the EquipmentID */
 };
 
 struct gw_piles_stats {

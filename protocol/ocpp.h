@@ -120,6 +120,13 @@ int ocpp_action_known(enum ocpp_version version, const char *action);
 size_t ocpp_action_count(enum ocpp_version version);
 const char *ocpp_action_name(enum ocpp_version version, size_t i);
 
+/* The actions the central system sends to a charge point in `version` (DataTransfer included,
+ * which goes both ways), in strcmp order: names[i] for i < returned count (ocpp_actions.c). */
+size_t ocpp_to_cp_count(enum ocpp_version version);
+const char *ocpp_to_cp_name(enum ocpp_version version, size_t i);
+/* The static name of `action` when the central system sends it in `version`, else NULL. */
+const char *ocpp_to_cp(enum ocpp_version version, const char *action);
+
 /* Format checks used by the validator, exposed for tests and for the gateway's own values. */
 int ocpp_is_date_time(const char *s, size_t len); /* RFC 3339 date-time with an offset */
 int ocpp_is_uri(const char *s, size_t len);       /* RFC 3986 URI (absolute, with a scheme) */

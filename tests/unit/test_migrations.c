@@ -167,6 +167,7 @@ static const char *const tables[] = {
     "ocpp_transactions",
     "ocpp_meter_values",
     "pile_violations",
+    "pile_commands",
 };
 
 /* Rows that the schema of `version` accepts, and a query that finds them again after the
@@ -266,6 +267,13 @@ static const struct rows_at rows[] = {
      "  JOIN ocpp_transactions t USING (equipment_id) JOIN ocpp_meter_values m"
      "  ON m.transaction_id = t.id JOIN pile_violations v ON v.equipment_id = p.equipment_id",
      "Star/3/20000/11000.0/TypeConstraintViolation"},
+    {7,
+     "UPDATE piles SET boot_status = 'Pending', security_profile = 2 WHERE id = 21;"
+     "INSERT INTO pile_commands (equipment_id, account_id, action, payload, state, created_at)"
+     "  VALUES ('P001', 7, 'Reset', '{\"type\":\"Soft\"}', 'queued', 1700000000);",
+     "SELECT p.boot_status || '/' || p.security_profile || '/' || c.action || '/' || c.state"
+     "  FROM piles p JOIN pile_commands c USING (equipment_id)",
+     "Pending/2/Reset/queued"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
