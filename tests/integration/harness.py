@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import unittest
 import urllib.parse
 import http.client
 
@@ -555,3 +556,65 @@ def pile_body(station_id, equipment_id=None, connectors=2, **over):
     }
     b.update(over)
     return b
+
+
+class MgmtCase(unittest.TestCase):
+    """One Platform (mgmt only) per TestCase class, with an admin session in `cls.admin`; the
+    base of the API tests. `extra_env` adds settings for the class's daemon."""
+
+    extra_env = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.platform = Platform(cls.extra_env)
+        try:
+            cls.platform.start(("mgmt",))
+            cls.admin = admin_client(cls.platform)
+        except BaseException:
+            cls.platform.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        d = cls.platform.daemons.get("mgmt")
+        died = d is not None and d.proc.poll() is not None
+        cls.platform.close()
+        if died:
+            raise AssertionError("mgmt died during the tests:\n" + "\n".join(d.log[-50:]))
+
+    def tearDown(self):
+        d = self.platform.daemons["mgmt"]
+        self.assertIsNone(d.proc.poll(), "mgmt exited (rc %s) during this test:\n%s"
+                          % (d.proc.returncode, "\n".join(d.log[-40:])))
+
+    def anon(self):
+        return self.platform.mgmt()
+
+    def check_details(self, r):
+        """Called on every error answer assertError sees; a subclass checks its details."""
+
+    def assertError(self, r, status, code=None, field=None, field_code=None):
+        """`r` is an error answer {"error": {code, message, details}} with `status`; with
+        `field` (a path or a tuple of acceptable paths), one detail names it (and has
+        `field_code`, a str or a tuple of allowed ones)."""
+        self.assertEqual(r.status, status, "expected %d %s, got %r" % (status, code, r))
+        self.assertIn("application/json", r.header("Content-Type") or "",
+                      "error answer is not JSON: %r" % r)
+        body = r.json()
+        self.assertIsInstance(body.get("error"), dict, r)
+        self.assertIsInstance(body["error"].get("code"), str, r)
+        self.assertIsInstance(body["error"].get("message"), str, r)
+        if code is not None:
+            self.assertEqual(body["error"]["code"], code, r)
+        self.check_details(r)
+        if field is not None:
+            fields = (field,) if isinstance(field, str) else tuple(field)
+            named = [d for d in error_details(r)
+                     if isinstance(d, dict) and d.get("field") in fields]
+            self.assertTrue(named, "no detail names field %r: %r" % (field, r))
+            if field_code is not None:
+                allowed = (field_code,) if isinstance(field_code, str) else tuple(field_code)
+                self.assertTrue(any(d.get("code") in allowed for d in named),
+                                "detail for %r has code %r, expected %r"
+                                % (field, [d.get("code") for d in named], allowed))
+        return body

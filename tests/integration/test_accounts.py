@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (ADMIN_PASSWORD, JPEG, PDF, PNG, Platform, SourceClient,  # noqa: E402
+from harness import (ADMIN_PASSWORD, JPEG, PDF, PNG, MgmtCase, Platform, SourceClient,  # noqa: E402
                      account_of, admin_client, credit_code, error_code, error_details,
                      multipart, register, registration, send_large, unique_pdf)
 
@@ -53,64 +53,13 @@ def files_with_bytes(root, data):
     return hits
 
 
-class PlatformCase(unittest.TestCase):
-    """One Platform (mgmt only) per TestCase class, with an admin session in `cls.admin`."""
-
-    extra_env = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.platform = Platform(cls.extra_env)
-        try:
-            cls.platform.start(("mgmt",))
-            cls.admin = admin_client(cls.platform)
-        except BaseException:
-            cls.platform.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        d = cls.platform.daemons.get("mgmt")
-        died = d is not None and d.proc.poll() is not None
-        cls.platform.close()
-        if died:
-            raise AssertionError("mgmt died during the tests:\n" + "\n".join(d.log[-50:]))
-
-    def tearDown(self):
-        d = self.platform.daemons["mgmt"]
-        self.assertIsNone(d.proc.poll(), "mgmt exited (rc %s) during this test:\n%s"
-                          % (d.proc.returncode, "\n".join(d.log[-40:])))
+class PlatformCase(MgmtCase):
+    """The account tests' base: MgmtCase with their helpers."""
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def anon(self):
-        return self.platform.mgmt()
-
     def data_dir(self):
         return self.platform.env["EVGATE_DATA_DIR"]
-
-    def assertError(self, r, status, code=None, field=None, field_code=None):
-        """`r` is an error answer {"error": {code, message, details}} with `status`; with
-        `field`, one detail names it (and has `field_code`, a str or a tuple of allowed ones)."""
-        self.assertEqual(r.status, status, "expected %d %s, got %r" % (status, code, r))
-        ctype = r.header("Content-Type") or ""
-        self.assertIn("application/json", ctype, "error answer is not JSON: %r" % r)
-        body = r.json()
-        self.assertIsInstance(body.get("error"), dict, r)
-        self.assertIsInstance(body["error"].get("code"), str, r)
-        self.assertIsInstance(body["error"].get("message"), str, r)
-        if code is not None:
-            self.assertEqual(body["error"]["code"], code, r)
-        if field is not None:
-            details = error_details(r)
-            named = [d for d in details if isinstance(d, dict) and d.get("field") == field]
-            self.assertTrue(named, "no detail names field %r: %r" % (field, r))
-            if field_code is not None:
-                allowed = (field_code,) if isinstance(field_code, str) else tuple(field_code)
-                self.assertTrue(any(d.get("code") in allowed for d in named),
-                                "detail for %r has code %r, expected %r"
-                                % (field, [d.get("code") for d in named], allowed))
-        return body
 
     def register_ok(self, fields=None, license=None, **over):
         fields = fields or registration(**over)

@@ -11,62 +11,20 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import (ADMIN_PASSWORD, JPEG, PNG, Platform, SourceClient,  # noqa: E402
+from harness import (ADMIN_PASSWORD, JPEG, PNG, MgmtCase, Platform, SourceClient,  # noqa: E402
                      account_of, admin_client, error_code, error_details, register,
                      registration, send_large, unique_pdf)
 
 API = "/api/v1"
 
 
-class PlatformCase(unittest.TestCase):
-    """One Platform (mgmt only) per TestCase class, with an admin session in `cls.admin`."""
-
-    extra_env = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.platform = Platform(cls.extra_env)
-        try:
-            cls.platform.start(("mgmt",))
-            cls.admin = admin_client(cls.platform)
-        except BaseException:
-            cls.platform.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        d = cls.platform.daemons.get("mgmt")
-        died = d is not None and d.proc.poll() is not None
-        cls.platform.close()
-        if died:
-            raise AssertionError("mgmt died during the tests:\n" + "\n".join(d.log[-50:]))
-
-    def tearDown(self):
-        d = self.platform.daemons["mgmt"]
-        self.assertIsNone(d.proc.poll(), "mgmt exited (rc %s) during this test:\n%s"
-                          % (d.proc.returncode, "\n".join(d.log[-40:])))
-
-    def anon(self):
-        return self.platform.mgmt()
+class PlatformCase(MgmtCase):
+    """The security tests' base: MgmtCase with their helpers."""
 
     def fresh(self):
         """A client from a loopback address of its own: its failed logins do not count
         against 127.0.0.1, which the other tests of the class log in from."""
         return SourceClient("127.0.0.1", self.platform.mgmt_port)
-
-    def assertError(self, r, status, code=None, field=None):
-        self.assertEqual(r.status, status, "expected %d %s, got %r" % (status, code, r))
-        self.assertIn("application/json", r.header("Content-Type") or "", r)
-        body = r.json()
-        self.assertIsInstance(body.get("error"), dict, r)
-        self.assertIsInstance(body["error"].get("code"), str, r)
-        self.assertIsInstance(body["error"].get("message"), str, r)
-        if code is not None:
-            self.assertEqual(body["error"]["code"], code, r)
-        if field is not None:
-            self.assertIn(field, [d.get("field") for d in error_details(r)
-                                  if isinstance(d, dict)], r)
-        return body
 
     def register_ok(self, license=None, **over):
         f = registration(**over)
