@@ -254,15 +254,10 @@ int db_operator_set_status(struct db *db, int64_t id, const char *from, const ch
     sqlite3_bind_int64(st, 4, actor_id);
     sqlite3_bind_int64(st, 5, id);
     db_bind_text(st, 6, from);
-    if ((rc = db_step_done(db, st, "operator_set_status")) != DB_OK)
+    static const char exists_sql[] = "SELECT 1 FROM accounts WHERE id = ?";
+    rc = db_changed_or_why(db, db_step_done(db, st, "operator_set_status"), exists_sql, id);
+    if (rc != DB_OK)
         goto out;
-    if (sqlite3_changes(db->h) == 0) {
-        struct db_account a;
-        rc = db_account_by_id(db, id, &a);
-        db_account_clear(&a);
-        rc = rc == DB_OK ? DB_CONFLICT : rc;
-        goto out;
-    }
     if (strcmp(to, "disabled") == 0) {
         if (!(st = db_stmt(db, kill_sessions))) {
             rc = DB_ERROR;

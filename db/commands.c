@@ -140,23 +140,7 @@ int db_commands_max_id(struct db *db, int64_t *id)
     return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "commands_max_id");
 }
 
-/* After an UPDATE guarded by a state: DB_OK when it changed the row, else DB_CONFLICT when the
- * row exists, DB_NOTFOUND when it does not. */
-static int changed_or_why(struct db *db, int rc, int64_t id)
-{
-    static const char sql[] = "SELECT 1 FROM pile_commands WHERE id = ?";
-    if (rc != DB_OK || sqlite3_changes(db->h) > 0)
-        return rc;
-    sqlite3_stmt *st = db_stmt(db, sql);
-    if (!st)
-        return DB_ERROR;
-    sqlite3_bind_int64(st, 1, id);
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step == SQLITE_ROW)
-        return DB_CONFLICT;
-    return step == SQLITE_DONE ? DB_NOTFOUND : db_rc_from(db, step, "command_exists");
-}
+static const char exists_sql[] = "SELECT 1 FROM pile_commands WHERE id = ?";
 
 int db_command_sent(struct db *db, int64_t id, const char *unique_id, int64_t at)
 {
@@ -168,7 +152,7 @@ int db_command_sent(struct db *db, int64_t id, const char *unique_id, int64_t at
     db_bind_text(st, 1, unique_id);
     sqlite3_bind_int64(st, 2, at);
     sqlite3_bind_int64(st, 3, id);
-    return changed_or_why(db, db_step_done(db, st, "command_sent"), id);
+    return db_changed_or_why(db, db_step_done(db, st, "command_sent"), exists_sql, id);
 }
 
 int db_command_finish(struct db *db, int64_t id, const char *state, const char *response,
@@ -193,7 +177,7 @@ int db_command_finish(struct db *db, int64_t id, const char *state, const char *
     db_bind_text(st, 4, detail);
     sqlite3_bind_int64(st, 5, at);
     sqlite3_bind_int64(st, 6, id);
-    return changed_or_why(db, db_step_done(db, st, "command_finish"), id);
+    return db_changed_or_why(db, db_step_done(db, st, "command_finish"), exists_sql, id);
 }
 
 int db_command_abandon(struct db *db, int64_t id, const char *error, const char *detail, int64_t at)

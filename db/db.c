@@ -282,3 +282,18 @@ int db_integrity_check(struct db *db)
     sqlite3_finalize(st);
     return ok ? DB_OK : DB_ERROR;
 }
+
+int db_changed_or_why(struct db *db, int rc, const char *exists_sql, int64_t id)
+{
+    if (rc != DB_OK || sqlite3_changes(db->h) > 0)
+        return rc;
+    sqlite3_stmt *st = db_stmt(db, exists_sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (step == SQLITE_ROW)
+        return DB_CONFLICT;
+    return step == SQLITE_DONE ? DB_NOTFOUND : db_rc_from(db, step, "exists");
+}

@@ -28,6 +28,11 @@ int db_rc_from(struct db *db, int rc, const char *what);
 /* Steps a statement that returns no rows and resets it; the result as enum db_rc. */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
 
+/* After an UPDATE or DELETE guarded by a state (`rc` its db_step_done result): `rc` when that
+ * failed, DB_OK when it changed a row, else DB_CONFLICT when `exists_sql` (a static "SELECT 1
+ * FROM t WHERE id = ?") finds row `id` — it is in another state — and DB_NOTFOUND when not. */
+int db_changed_or_why(struct db *db, int rc, const char *exists_sql, int64_t id);
+
 /* Binds a row id, or NULL when `id` <= 0 (no row, or the system as actor). */
 void db_bind_id(sqlite3_stmt *st, int idx, int64_t id);
 

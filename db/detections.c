@@ -335,6 +335,8 @@ int db_detection_list(struct db *db, int64_t account_id, const char *status, con
     return DB_OK;
 }
 
+static const char exists_sql[] = "SELECT 1 FROM detections WHERE id = ?";
+
 int db_detection_transition(struct db *db, int64_t id, const char *from, const char *to,
                             const char *reason, int64_t actor_id, const char *action)
 {
@@ -358,14 +360,9 @@ int db_detection_transition(struct db *db, int64_t id, const char *from, const c
     db_bind_id(st, 4, actor_id); /* 0: the system (a conformance run) */
     sqlite3_bind_int64(st, 5, id);
     db_bind_text(st, 6, from);
-    if ((rc = db_step_done(db, st, "detection_transition")) != DB_OK)
+    rc = db_changed_or_why(db, db_step_done(db, st, "detection_transition"), exists_sql, id);
+    if (rc != DB_OK)
         goto out;
-    if (sqlite3_changes(db->h) == 0) {
-        struct db_detection_head h;
-        rc = db_detection_head(db, id, &h);
-        rc = rc == DB_OK ? DB_CONFLICT : rc;
-        goto out;
-    }
     if ((rc = db_audit_add_json(db, actor_id, action, "detection", id,
                                 json_pack("{s:s, s:s?}", "status", to, "reason", reason))) != DB_OK)
         goto out;
@@ -396,14 +393,9 @@ int db_detection_verdict(struct db *db, int64_t id, const char *verdict, const c
     sqlite3_bind_int64(st, 4, db_now());
     db_bind_id(st, 5, actor_id);
     sqlite3_bind_int64(st, 6, id);
-    if ((rc = db_step_done(db, st, "detection_verdict")) != DB_OK)
+    rc = db_changed_or_why(db, db_step_done(db, st, "detection_verdict"), exists_sql, id);
+    if (rc != DB_OK)
         goto out;
-    if (sqlite3_changes(db->h) == 0) {
-        struct db_detection_head h;
-        rc = db_detection_head(db, id, &h);
-        rc = rc == DB_OK ? DB_CONFLICT : rc;
-        goto out;
-    }
     if ((rc = db_audit_add_json(db, actor_id, "detection.verdict", "detection", id,
                                 json_pack("{s:s, s:s, s:s?}", "verdict", verdict, "source", source,
                                           "note", note))) != DB_OK)
