@@ -2,6 +2,7 @@
  * 64 KiB chunks; the handlers below are small state machines, so nothing recurses on input depth
  * and a sheet is never held in memory whole. */
 #include "mgmt/xlsx_read.h"
+#include "mgmt/xlsx_dates.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -30,11 +31,8 @@
 #define MAX_NAME         1024 /* sheet names, part paths, relationship ids */
 #define MAX_ROW_NUMBER   1048576u
 #define MAX_COLUMNS      16384u
-#define MAX_SERIAL       2958465.0   /* 9999-12-31 */
 #define MAX_PARSER_BYTES (16u << 20) /* expat's own memory for one part (names, buffers) */
 #define DEFAULT_WORKBOOK "xl/workbook.xml"
-
-enum { FMT_DATE = 1, FMT_TIME = 2 };
 
 struct sheet {
     char *name;
@@ -67,7 +65,7 @@ struct xlsx_book {
     size_t sst_len, sst_cap;
     struct sst_entry *sst_idx;
     size_t nsst, sst_idx_cap;
-    unsigned char *xf_fmt; /* per cellXfs index: FMT_DATE | FMT_TIME */
+    unsigned char *xf_fmt; /* per cellXfs index: XLSX_FMT_DATE | XLSX_FMT_TIME */
     size_t nxf;
     /* row scratch, reused across rows and sheets */
     char *rowbuf;
@@ -570,180 +568,6 @@ static size_t decode_escapes(char *s, size_t n)
     return w;
 }
 
-/* ---- number formats: which show a date or a time ---- */
-
-static unsigned builtin_fmt(long id)
-{
-    if ((id >= 14 && id <= 17) || (id >= 27 && id <= 31) || id == 36 || (id >= 50 && id <= 54) ||
-        id == 57 || id == 58)
-        return FMT_DATE;
-    if ((id >= 18 && id <= 21) || (id >= 45 && id <= 47) || (id >= 32 && id <= 35) || id == 55 ||
-        id == 56)
-        return FMT_TIME;
-    if (id == 22)
-        return FMT_DATE | FMT_TIME;
-    return 0;
-}
-
-/* Classifies a format code: y, d, e (era year), b (Buddhist year) and a month m are date
- * tokens; h, s, AM/PM and a minute m (after h, or before s) time tokens. Quoted text, escaped
- * and padding characters and [bracketed] parts other than elapsed [h] [m] [s] are skipped. */
-static unsigned classify_fmt(const char *f)
-{
-    unsigned flags = 0;
-    char last = 0;     /* the last date/time token letter seen */
-    int pending_m = 0; /* an m whose meaning depends on the next token */
-    for (const char *p = f; *p; p++) {
-        char c = *p;
-        if (c == '"') {
-            while (p[1] && p[1] != '"')
-                p++;
-            if (p[1])
-                p++;
-            continue;
-        }
-        if (c == '\\' || c == '_' || c == '*') {
-            if (p[1])
-                p++;
-            continue;
-        }
-        if (c == '[') {
-            const char *q = p + 1;
-            while (*q && *q != ']')
-                q++;
-            size_t n = (size_t)(q - p - 1);
-            int elapsed = n > 0;
-            for (size_t i = 1; i <= n; i++) {
-                char e = (char)(p[i] | 0x20);
-                if (e != 'h' && e != 'm' && e != 's')
-                    elapsed = 0;
-            }
-            if (elapsed) { /* [h]:mm, [mm]:ss: elapsed time */
-                flags |= FMT_TIME;
-                last = (char)(p[1] | 0x20);
-                pending_m = 0;
-            }
-            p = *q ? q : q - 1;
-            continue;
-        }
-        if (!strncasecmp(p, "General", 7)) {
-            p += 6;
-            continue;
-        }
-        if (!strncasecmp(p, "AM/PM", 5) || !strncasecmp(p, "A/P", 3)) {
-            flags |= FMT_TIME;
-            p += (p[1] == '/' ? 2 : 4);
-            continue;
-        }
-        char l = (char)(c | 0x20);
-        if ((c == 'e' || c == 'E') && (p[1] == '+' || p[1] == '-'))
-            continue; /* scientific notation */
-        if (l == 'y' || l == 'd' || l == 'e' || l == 'b') {
-            if (pending_m)
-                flags |= FMT_DATE;
-            pending_m = 0;
-            flags |= FMT_DATE;
-            last = l;
-        } else if (l == 'h') {
-            if (pending_m)
-                flags |= FMT_DATE;
-            pending_m = 0;
-            flags |= FMT_TIME;
-            last = 'h';
-        } else if (l == 's') {
-            pending_m = 0; /* an m before s is a minute */
-            flags |= FMT_TIME;
-            last = 's';
-        } else if (l == 'm') {
-            while ((p[1] | 0x20) == 'm')
-                p++;
-            if (last == 'h')
-                flags |= FMT_TIME;
-            else
-                pending_m = 1;
-            last = 'm';
-        }
-    }
-    if (pending_m)
-        flags |= FMT_DATE;
-    return flags;
-}
-
-/* Days since 1970-01-01 to a civil date (H. Hinnant's algorithm). */
-static void civil(long long z, int *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long yy = (long long)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (*m <= 2));
-}
-
-/* Formats serial `v` (n bytes) shown with format flags `fmt` as a date text into out (32 bytes);
- * returns its length, or 0 when it is not a number in the date range (left a number). */
-static size_t serial_text(const char *v, size_t n, int date1904, unsigned fmt, char *out)
-{
-    char tmp[64];
-    if (n == 0 || n >= sizeof tmp)
-        return 0;
-    memcpy(tmp, v, n);
-    tmp[n] = 0;
-    char *end;
-    errno = 0;
-    double d = strtod(tmp, &end);
-    if (*end || errno || !isfinite(d) || d < 0 || d >= MAX_SERIAL + 1)
-        return 0;
-    long long secs = llround(d * 86400.0);
-    long long day = secs / 86400;
-    if (day > (long long)MAX_SERIAL)
-        return 0;
-    unsigned tod = (unsigned)(secs % 86400);
-    int show_date = (fmt & FMT_DATE) || day > 0 || date1904;
-    int show_time = (fmt & FMT_TIME) || tod != 0;
-    int y;
-    unsigned m, dd;
-    if (date1904) {
-        civil(day - 24107, &y, &m, &dd);
-    } else if (day == 0) { /* Excel shows 1900-01-00 */
-        y = 1900, m = 1, dd = 0;
-    } else if (day == 60) { /* the 1900 leap-year bug: a day that never was */
-        y = 1900, m = 2, dd = 29;
-    } else {
-        civil(day < 60 ? day - 25568 : day - 25569, &y, &m, &dd);
-    }
-    int len;
-    if (show_date && show_time)
-        len = snprintf(out, 32, "%04d-%02u-%02u %02u:%02u:%02u", y, m, dd, tod / 3600,
-                       tod / 60 % 60, tod % 60);
-    else if (show_date)
-        len = snprintf(out, 32, "%04d-%02u-%02u", y, m, dd);
-    else
-        len = snprintf(out, 32, "%02u:%02u:%02u", tod / 3600, tod / 60 % 60, tod % 60);
-    return len > 0 && len < 32 ? (size_t)len : 0;
-}
-
-/* An ISO 8601 cell (t="d"): "2024-03-15T00:00:00Z" -> "2024-03-15"; a time of day is kept. */
-static size_t iso_text(const char *v, size_t n, char *out)
-{
-    if (n < 10 || v[4] != '-' || v[7] != '-')
-        return 0;
-    memcpy(out, v, 10);
-    size_t len = 10;
-    if (n >= 19 && (v[10] == 'T' || v[10] == ' ') && v[13] == ':' && v[16] == ':' &&
-        memcmp(v + 11, "00:00:00", 8) != 0) {
-        out[10] = ' ';
-        memcpy(out + 11, v + 11, 8);
-        len = 19;
-    }
-    out[len] = 0;
-    return len;
-}
-
 /* ---- relationships (_rels/.rels, xl/_rels/workbook.xml.rels) ---- */
 
 struct rel {
@@ -900,7 +724,7 @@ static void XMLCALL styles_start(void *ud, const XML_Char *name, const XML_Char 
             return;
         }
         c->fmt_id[c->nfmt] = (long)v;
-        c->fmt_flags[c->nfmt++] = (unsigned char)classify_fmt(code);
+        c->fmt_flags[c->nfmt++] = (unsigned char)xlsx_fmt_classify(code);
     } else if (!strcmp(n, "xf") && c->xfs_depth && d == c->xfs_depth + 1) {
         const char *id = attr(atts, "numFmtId");
         long long v = id ? parse_uint(id, strlen(id), INT_MAX) : 0;
@@ -938,7 +762,7 @@ static int styles_finish(struct xlsx_book *b, struct styles_ctx *c)
         return -1;
     b->nxf = c->nxf;
     for (size_t i = 0; i < c->nxf; i++) {
-        unsigned f = builtin_fmt(c->xf_id[i]);
+        unsigned f = xlsx_fmt_builtin(c->xf_id[i]);
         for (size_t k = 0; k < c->nfmt; k++)
             if (c->fmt_id[k] == c->xf_id[i])
                 f = c->fmt_flags[k];
@@ -1261,8 +1085,8 @@ static void cell_end(struct sheet_ctx *c)
     case CT_N:
     case CT_D: {
         char date[32];
-        size_t dl = c->t == CT_D ? iso_text(v, n, date)
-                    : c->fmt     ? serial_text(v, n, b->date1904, c->fmt, date)
+        size_t dl = c->t == CT_D ? xlsx_iso_text(v, n, date)
+                    : c->fmt     ? xlsx_serial_text(v, n, b->date1904, c->fmt, date)
                                  : 0;
         p.type = c->t == CT_D ? XLSX_DATE : XLSX_NUMBER;
         if (dl) {
