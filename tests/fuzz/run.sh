@@ -13,7 +13,7 @@ creditcode) extra=(protocol/creditcode.c) ;;
 text) extra=(mgmt/validate.c mgmt/http.c protocol/creditcode.c) ; libs=(-ljansson -lmicrohttpd) ;;
 config) extra=(common/config.c) ;;
 records) extra=(protocol/records.c protocol/areas_data.c) ;;
-xlsx) extra=(mgmt/xlsx_read.c) ; libs=(-lzip -lexpat -lm) ;;
+xlsx) extra=(mgmt/xlsx_read.c mgmt/xlsx_xml.c mgmt/xlsx_sheet.c mgmt/xlsx_dates.c) ; libs=(-lzip -lexpat -lm) ;;
 ocpp_frame|ocpp_validate) extra=(protocol/ocpp_frame.c protocol/ocpp_validate.c protocol/ocpp_format.c
     protocol/ocpp_schemas_16.c protocol/ocpp_schemas_201.c) ; libs=(-ljansson -lm) ;;
 *) echo "unknown fuzz target $target" >&2; exit 2 ;;
