@@ -101,6 +101,20 @@ static const struct cfg_entry table[] = {
      "PEM private key of gw_tls_cert"},
     {"gw_tls_ca", T_STR, "", CFG_GATEWAY, S(gw_tls_ca), 0, 0,
      "PEM CA certificates that sign pile client certificates (security profile 3); empty = none"},
+    {"tcec_operator_id", T_STR, "MA5EVGATE", CFG_GATEWAY, S(tcec_operator_id), 0, 0,
+     "this platform's T/CEC OperatorID (9 of 0-9 A-Z), presented when evgate calls operator "
+     "platforms"},
+    {"tcec_poll_s", T_INT, "300", CFG_GATEWAY, S(tcec_poll_s), 0, 86400,
+     "seconds between evgate's calls to each operator platform (stations, status, stats); 0 = "
+     "never"},
+    {"tcec_http_timeout_s", T_INT, "15", CFG_GATEWAY, S(tcec_http_timeout_s), 1, 600,
+     "time limit of one call to an operator platform"},
+    {"tcec_token_ttl_s", T_INT, "7200", CFG_GATEWAY, S(tcec_token_ttl_s), 1, 31536000,
+     "lifetime of an AccessToken evgate issues to an operator platform (TokenAvailableTime)"},
+    {"tcec_clock_skew_s", T_INT, "600", CFG_GATEWAY, S(tcec_clock_skew_s), 1, 86400,
+     "how far a T/CEC request's TimeStamp may be from the gateway's clock (refused beyond)"},
+    {"tcec_body_max_bytes", T_INT, "1048576", CFG_GATEWAY, S(tcec_body_max_bytes), 1024, 8388608,
+     "largest T/CEC request body the gateway reads (larger ones are refused with 413)"},
 };
 #undef S
 #define NENTRIES (sizeof table / sizeof table[0])

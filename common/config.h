@@ -59,6 +59,12 @@ struct evg_config {
     char *gw_tls_cert;
     char *gw_tls_key;
     char *gw_tls_ca;
+    char *tcec_operator_id;
+    long long tcec_poll_s;
+    long long tcec_http_timeout_s;
+    long long tcec_token_ttl_s;
+    long long tcec_clock_skew_s;
+    long long tcec_body_max_bytes;
 };
 
 /* Fills `cfg` from defaults, the config file, the environment and argv (in that order of

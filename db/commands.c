@@ -214,3 +214,41 @@ int db_commands_prune(struct db *db, const char *equipment_id, int64_t keep)
     sqlite3_bind_int64(st, 2, keep);
     return db_step_done(db, st, "commands_prune");
 }
+
+int db_commands_unfinished(struct db *db, const char *equipment_id, int64_t *n)
+{
+    static const char sql[] = "SELECT count(*) FROM pile_commands WHERE equipment_id = ?"
+                              " AND state IN ('queued', 'sent')";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, equipment_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "pile_commands_unfinished");
+}
+
+int db_commands_finished_among(struct db *db, const char *ids_json,
+                               int (*fn)(void *arg, int64_t id), void *arg)
+{
+    /* json_each keeps it one prepared statement for any number of ids */
+    static const char sql[] =
+        "SELECT id FROM pile_commands WHERE id IN"
+        " (SELECT value FROM json_each(?)) AND state NOT IN ('queued', 'sent')";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, ids_json);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int stop = fn(arg, sqlite3_column_int64(st, 0));
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DB_OK : db_rc_from(db, rc, "pile_commands_finished_among");
+}

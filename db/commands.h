@@ -80,4 +80,12 @@ int db_commands_fail_unfinished(struct db *db, int64_t at, const char *error, in
 /* Deletes the pile's finished commands but the newest `keep`. */
 int db_commands_prune(struct db *db, const char *equipment_id, int64_t keep);
 
+/* How many of the pile's commands are queued or sent (mgmt's bound per pile), into *n. */
+int db_commands_unfinished(struct db *db, const char *equipment_id, int64_t *n);
+/* Calls `fn` for each id of the JSON array `ids_json` whose command is finished (neither
+ * queued nor sent), in no particular order: one query for every waiting request. Returns
+ * DB_OK, the callback's nonzero value, or a DB_* error. */
+int db_commands_finished_among(struct db *db, const char *ids_json,
+                               int (*fn)(void *arg, int64_t id), void *arg);
+
 #endif

@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#define DB_STMT_CACHE 64
+#define DB_STMT_CACHE 128
 
 struct db {
     sqlite3 *h;

@@ -585,6 +585,39 @@ int db_credentials_live(struct db *db, const char *operator_id, struct db_tcec_c
     return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "credentials_live");
 }
 
+int db_tcec_peers(struct db *db, db_tcec_peer_fn fn, void *arg)
+{
+    static const char sql[] =
+        "SELECT c.detection_id, c.operator_id, c.operator_secret, c.data_secret,"
+        " c.data_secret_iv, c.sig_secret, c.issued_at,"
+        " coalesce(json_extract(d.data, '$.platform.base_url'), '')"
+        " FROM tcec_credentials c JOIN detections d ON d.id = c.detection_id"
+        " WHERE c.revoked_at IS NULL AND d.mode = 'self'"
+        " AND d.status IN ('approved', 'testing', 'passed', 'failed') ORDER BY c.operator_id";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct db_tcec_credentials c = {.detection_id = sqlite3_column_int64(st, 0),
+                                        .issued_at = sqlite3_column_int64(st, 6)};
+        db_col_copy(st, 1, c.operator_id, sizeof c.operator_id);
+        db_col_copy(st, 2, c.operator_secret, sizeof c.operator_secret);
+        db_col_copy(st, 3, c.data_secret, sizeof c.data_secret);
+        db_col_copy(st, 4, c.data_secret_iv, sizeof c.data_secret_iv);
+        db_col_copy(st, 5, c.sig_secret, sizeof c.sig_secret);
+        const char *url = (const char *)sqlite3_column_text(st, 7);
+        struct db_tcec_peer p = {.cred = &c, .base_url = url ? url : ""};
+        int stop = fn(arg, &p);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? DB_OK : db_rc_from(db, rc, "tcec_peers");
+}
+
 json_t *db_passed_platforms(struct db *db)
 {
     static const char sql[] =

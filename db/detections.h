@@ -86,6 +86,18 @@ int db_credentials_issue(struct db *db, const struct db_tcec_credentials *c, int
 /* The live credentials of `operator_id`. DB_NOTFOUND when none. */
 int db_credentials_live(struct db *db, const char *operator_id, struct db_tcec_credentials *out);
 
+/* One operator platform evgate calls over T/CEC: the live credentials of an approved (or later)
+ * `self` application and the base URL of its platform. Borrowed for the callback only. */
+struct db_tcec_peer {
+    const struct db_tcec_credentials *cred;
+    const char *base_url; /* as the application gives it; "" when missing */
+};
+typedef int (*db_tcec_peer_fn)(void *arg, const struct db_tcec_peer *p);
+
+/* Calls `fn` for every such platform in OperatorID order, inside one statement. Returns DB_OK,
+ * the callback's nonzero value, or a DB_* error. */
+int db_tcec_peers(struct db *db, db_tcec_peer_fn fn, void *arg);
+
 /* Passed `self` applications as {items: [{detection_id, platform_name, company_name}]}. */
 json_t *db_passed_platforms(struct db *db);
 

@@ -302,6 +302,91 @@ const struct db_migration db_migrations[] = {
      ");"
      "CREATE INDEX pile_commands_queued ON pile_commands(id) WHERE state = 'queued';"
      "CREATE INDEX pile_commands_pile ON pile_commands(equipment_id, id);"},
+    /* T/CEC 102 interconnection (db/tcec.h): the AccessTokens evgate issued (hashes only; a
+     * token lives while the credentials it was issued under are live), the replay guard, the
+     * exchanges in both directions, and what operator platforms report. Keyed by IDs, without
+     * foreign keys: the history outlives the records it names. */
+    {8, "tcec_serving",
+     "CREATE TABLE tcec_tokens ("
+     "  id INTEGER PRIMARY KEY,"
+     "  operator_id TEXT NOT NULL,"
+     "  credentials_id INTEGER NOT NULL," /* tcec_credentials.id */
+     "  token_hash TEXT NOT NULL UNIQUE," /* hex sha256 of the AccessToken */
+     "  issued_at INTEGER NOT NULL,"
+     "  expires_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX tcec_tokens_operator ON tcec_tokens(operator_id, id);"
+     "CREATE INDEX tcec_tokens_expiry ON tcec_tokens(expires_at);"
+     "CREATE TABLE tcec_replay ("
+     "  operator_id TEXT NOT NULL,"
+     "  timestamp TEXT NOT NULL," /* the request's TimeStamp, yyyyMMddHHmmss */
+     "  seq TEXT NOT NULL,"
+     "  ts_epoch INTEGER NOT NULL," /* what the TimeStamp means, for forgetting */
+     "  PRIMARY KEY (operator_id, timestamp, seq)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX tcec_replay_age ON tcec_replay(ts_epoch);"
+     "CREATE TABLE tcec_exchanges ("
+     "  id INTEGER PRIMARY KEY,"
+     "  operator_id TEXT NOT NULL,"
+     "  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+     "  interface TEXT NOT NULL,"
+     "  peer TEXT,"
+     "  at INTEGER NOT NULL,"
+     "  ret INTEGER," /* NULL: no T/CEC answer */
+     "  msg TEXT,"
+     "  reason TEXT,"  /* why refused or failed: signature, token, replay, source_ip, ... */
+     "  request TEXT," /* the decrypted payload, secrets redacted, cut */
+     "  response TEXT,"
+     "  duration_ms INTEGER NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX tcec_exchanges_operator ON tcec_exchanges(operator_id, id);"
+     "CREATE TABLE tcec_connector_status ("
+     "  connector_id TEXT PRIMARY KEY,"
+     "  account_id INTEGER NOT NULL," /* the connector's owner */
+     "  operator_id TEXT NOT NULL,"   /* the platform that reported it */
+     "  status INTEGER NOT NULL,"     /* T/CEC: 0 offline, 1 idle, 2 occupied, 3 charging, ... */
+     "  park_status INTEGER,"
+     "  lock_status INTEGER,"
+     "  reported_at INTEGER NOT NULL"
+     ");"
+     "CREATE TABLE tcec_connector_status_history ("
+     "  id INTEGER PRIMARY KEY,"
+     "  connector_id TEXT NOT NULL,"
+     "  account_id INTEGER NOT NULL,"
+     "  operator_id TEXT NOT NULL,"
+     "  status INTEGER NOT NULL,"
+     "  park_status INTEGER,"
+     "  lock_status INTEGER,"
+     "  reported_at INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX tcec_connector_status_history_connector"
+     "  ON tcec_connector_status_history(connector_id, id);"
+     "CREATE TABLE tcec_charge_orders ("
+     "  id INTEGER PRIMARY KEY,"
+     "  operator_id TEXT NOT NULL," /* the platform that pushed it */
+     "  start_charge_seq TEXT NOT NULL,"
+     "  account_id INTEGER NOT NULL,"
+     "  connector_id TEXT NOT NULL,"
+     "  start_time TEXT NOT NULL," /* yyyy-MM-dd HH:mm:ss as sent (China Standard Time) */
+     "  end_time TEXT NOT NULL,"
+     "  total_power REAL NOT NULL,"
+     "  total_elec_money REAL NOT NULL,"
+     "  total_service_money REAL NOT NULL,"
+     "  total_money REAL NOT NULL,"
+     "  stop_reason INTEGER NOT NULL,"
+     "  data TEXT NOT NULL," /* the order as sent, JSON */
+     "  received_at INTEGER NOT NULL,"
+     "  UNIQUE (operator_id, start_charge_seq)"
+     ");"
+     "CREATE INDEX tcec_charge_orders_connector ON tcec_charge_orders(connector_id, start_time);"
+     "CREATE TABLE tcec_station_info ("
+     "  account_id INTEGER NOT NULL,"
+     "  station_id TEXT NOT NULL,"
+     "  operator_id TEXT NOT NULL,"
+     "  data TEXT NOT NULL," /* the StationInfo as last reported, JSON */
+     "  reported_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (account_id, station_id)"
+     ");"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -64,6 +64,27 @@ int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, co
     return rc;
 }
 
+int db_ocpp_boot_info(struct db *db, const char *equipment_id, const char *vendor,
+                      const char *model, const char *serial, const char *firmware,
+                      const char *reason)
+{
+    static const char sql[] = "UPDATE ocpp_piles SET vendor = ?2, model = ?3, serial = ?4,"
+                              " firmware = ?5, boot_reason = ?6 WHERE equipment_id = ?1";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, equipment_id);
+    db_bind_text(st, 2, vendor);
+    db_bind_text(st, 3, model);
+    db_bind_text(st, 4, serial);
+    db_bind_text(st, 5, firmware);
+    db_bind_text(st, 6, reason);
+    int rc = db_step_done(db, st, "ocpp_boot_info");
+    if (rc == DB_OK && sqlite3_changes(db->h) == 0)
+        rc = DB_NOTFOUND;
+    return rc;
+}
+
 int db_ocpp_connector_status(struct db *db, const char *equipment_id, int64_t connector_id,
                              int64_t evse_connector_id, const char *status, int tcec_status,
                              const char *error_code, int64_t at)
@@ -301,6 +322,29 @@ static json_t *tx_from_row(sqlite3_stmt *st)
                      db_col_json_int(st, 8), "stop_reason", db_col_json_str(st, 9));
 }
 
+json_t *db_ocpp_connectors(struct db *db, const char *equipment_id, bool online)
+{
+    static const char sql[] =
+        "SELECT connector_id, evse_connector_id, status, tcec_status, error_code, updated_at"
+        " FROM ocpp_connectors WHERE equipment_id = ? ORDER BY connector_id, evse_connector_id";
+    json_t *conns = json_array();
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return conns;
+    db_bind_text(st, 1, equipment_id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        /* T/CEC says 0 (offline) for every connector of a pile that is not connected */
+        json_array_append_new(
+            conns,
+            json_pack("{s:I, s:I, s:o, s:I, s:o, s:o}", "connector_id",
+                      (json_int_t)sqlite3_column_int64(st, 0), "evse_connector_id",
+                      (json_int_t)sqlite3_column_int64(st, 1), "status", db_col_json_str(st, 2),
+                      "tcec_status", (json_int_t)(online ? sqlite3_column_int64(st, 3) : 0),
+                      "error_code", db_col_json_str(st, 4), "updated_at", db_col_json_int(st, 5)));
+    sqlite3_reset(st);
+    return conns;
+}
+
 json_t *db_ocpp_live(struct db *db, const char *equipment_id)
 {
     static const char pile_sql[] =
@@ -308,9 +352,6 @@ json_t *db_ocpp_live(struct db *db, const char *equipment_id)
         " AND disconnected_at IS NULL), p.protocol, p.last_seen_at, p.vendor, p.model, p.serial,"
         " p.firmware, p.boot_reason, p.last_boot_at, coalesce(p.violations, 0)"
         " FROM (SELECT 1) LEFT JOIN ocpp_piles p ON p.equipment_id = ?1";
-    static const char conn_sql[] =
-        "SELECT connector_id, evse_connector_id, status, tcec_status, error_code, updated_at"
-        " FROM ocpp_connectors WHERE equipment_id = ? ORDER BY connector_id, evse_connector_id";
     static const char tx_sql[] =
         "SELECT id, connector_id, transaction_ref, id_tag, started_at, stopped_at, meter_start_wh,"
         " meter_stop_wh, energy_wh, stop_reason FROM ocpp_transactions WHERE equipment_id = ?"
@@ -338,21 +379,8 @@ json_t *db_ocpp_live(struct db *db, const char *equipment_id)
                                         db_col_json_str(st, 6), "reason", db_col_json_str(st, 7),
                                         "at", db_col_json_int(st, 8)));
     sqlite3_reset(st);
-    json_t *conns = json_array(), *txs = json_array(), *viols = json_array(), *open = NULL;
-    if ((st = db_stmt(db, conn_sql))) {
-        db_bind_text(st, 1, equipment_id);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            /* T/CEC says 0 (offline) for every connector of a pile that is not connected */
-            json_array_append_new(
-                conns,
-                json_pack("{s:I, s:I, s:o, s:I, s:o, s:o}", "connector_id",
-                          (json_int_t)sqlite3_column_int64(st, 0), "evse_connector_id",
-                          (json_int_t)sqlite3_column_int64(st, 1), "status", db_col_json_str(st, 2),
-                          "tcec_status", (json_int_t)(online ? sqlite3_column_int64(st, 3) : 0),
-                          "error_code", db_col_json_str(st, 4), "updated_at",
-                          db_col_json_int(st, 5)));
-        sqlite3_reset(st);
-    }
+    json_t *conns = db_ocpp_connectors(db, equipment_id, online), *txs = json_array(),
+           *viols = json_array(), *open = NULL;
     if ((st = db_stmt(db, tx_sql))) {
         db_bind_text(st, 1, equipment_id);
         while (sqlite3_step(st) == SQLITE_ROW) {

@@ -25,6 +25,13 @@ int db_ocpp_booted(struct db *db, const char *equipment_id, bool *booted);
 int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, const char *model,
                  const char *serial, const char *firmware, const char *reason, int64_t at);
 
+/* Stores the boot information of a BootNotification answered Pending (vendor, model, serial,
+ * firmware, `reason` as in db_ocpp_boot) without marking the pile booted: last_boot_at stays as
+ * it was. DB_NOTFOUND before db_ocpp_seen(). */
+int db_ocpp_boot_info(struct db *db, const char *equipment_id, const char *vendor,
+                      const char *model, const char *serial, const char *firmware,
+                      const char *reason);
+
 /* Sets the status of a connector: `connector_id` is 1.6's connectorId (0 = the pile as a
  * whole) or 2.0.1's evseId, `evse_connector_id` 2.0.1's connectorId within that EVSE (0 in
  * 1.6); `status` the OCPP status as sent, `tcec_status` its T/CEC ConnectorStatus code,
@@ -90,6 +97,11 @@ int db_ocpp_meter_prune(struct db *db, const char *equipment_id, int64_t keep);
  * ocpp_piles.violations and keeps only the newest `keep` frames of the pile. */
 int db_ocpp_violation_add(struct db *db, const char *equipment_id, int64_t at, const char *code,
                           const char *path, const char *reason, const char *frame, int64_t keep);
+
+/* The status of each of the pile's connectors as the gateway last heard it: [{connector_id,
+ * evse_connector_id, status, tcec_status (0 unless `online`), error_code, updated_at}], ordered
+ * by connector (an empty array when it never reported or on error). Caller owns. */
+json_t *db_ocpp_connectors(struct db *db, const char *equipment_id, bool online);
 
 /* The live view of a pile for mgmt: {online, protocol, last_seen_at, boot {vendor, model,
  * serial, firmware, reason, at} or null, connectors [{connector_id, evse_connector_id, status,

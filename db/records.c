@@ -1,5 +1,6 @@
 /* Station, pile, connector and access-application queries. */
 #include "db/records.h"
+#include "db/ocpp_state.h"
 #include "db/audit.h"
 #include "db/db_internal.h"
 
@@ -350,7 +351,7 @@ static json_t *connectors_of(struct db *db, int64_t pile_row)
 #define PILE_COLS                                                                                  \
     "p.id, p.data, p.equipment_id, p.status, p.account_id, o.operator_id, o.company_name,"         \
     " p.application_id, s.station_id, s.name, p.password_hash IS NOT NULL, p.created_at,"          \
-    " p.updated_at, " PILE_ONLINE
+    " p.updated_at, " PILE_ONLINE ", p.boot_status, p.security_profile"
 #define PILE_FROM                                                                                  \
     " FROM piles p JOIN stations s ON s.id = p.station_row JOIN accounts a ON a.id = p.account_id" \
     " LEFT JOIN organisations o ON o.id = a.organisation_id"
@@ -384,7 +385,14 @@ static json_t *pile_from_row(struct db *db, sqlite3_stmt *st)
     json_object_set_new(v, "created_at", db_col_json_int(st, 11));
     json_object_set_new(v, "updated_at", db_col_json_int(st, 12));
     json_object_set_new(v, "online", json_boolean(sqlite3_column_int(st, 13)));
+    json_object_set_new(v, "boot_status", db_col_json_str(st, 14));
+    json_object_set_new(v, "security_profile", json_integer(sqlite3_column_int(st, 15)));
     json_object_set_new(v, "connectors", connectors_of(db, row));
+    /* what the gateway last heard of them (an empty array for a pile that never reported) */
+    const char *eid = (const char *)sqlite3_column_text(st, 2);
+    json_object_set_new(v, "live_connectors",
+                        eid ? db_ocpp_connectors(db, eid, sqlite3_column_int(st, 13) != 0)
+                            : json_array());
     return v;
 }
 
@@ -426,6 +434,28 @@ int db_pile_set_password(struct db *db, int64_t row, const char *salt, const cha
     sqlite3_bind_int64(st, 3, db_now());
     sqlite3_bind_int64(st, 4, row);
     return db_step_done(db, st, "pile_set_password");
+}
+
+int db_pile_set_ocpp_settings(struct db *db, int64_t row, const char *boot_status,
+                              int security_profile)
+{
+    static const char sql[] = "UPDATE piles SET boot_status = coalesce(?, boot_status),"
+                              " security_profile = coalesce(?, security_profile), updated_at = ?"
+                              " WHERE id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, boot_status);
+    if (security_profile > 0)
+        sqlite3_bind_int(st, 2, security_profile);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_int64(st, 3, db_now());
+    sqlite3_bind_int64(st, 4, row);
+    int rc = db_step_done(db, st, "pile_set_ocpp_settings");
+    if (rc == DB_OK && sqlite3_changes(db->h) == 0)
+        return DB_NOTFOUND;
+    return rc;
 }
 
 int db_access_create(struct db *db, int64_t account_id, int64_t *id)

@@ -68,6 +68,11 @@ int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page, 
                  json_t **items, int64_t *total);
 int db_pile_set_password(struct db *db, int64_t row, const char *salt, const char *hash);
 
+/* Per-pile OCPP settings (docs/api-commands.md): `boot_status` (Accepted | Pending | Rejected,
+ * NULL = keep) and `security_profile` (1..3, 0 = keep). DB_NOTFOUND when there is no row. */
+int db_pile_set_ocpp_settings(struct db *db, int64_t row, const char *boot_status,
+                              int security_profile);
+
 /* Access applications. */
 struct db_access_head {
     int64_t id;

@@ -14,15 +14,17 @@ struct gw_writer;
 struct gw_metrics;
 struct gw_piles;
 struct gw_ocpp;
+struct gw_commands;
 
 struct gw_server {
     const struct evg_config *cfg;
     struct db *db;            /* the lws thread's connection (migrations; short reads) */
     struct gw_writer *writer; /* every write goes through it */
     struct gw_metrics *metrics;
-    struct gw_piles *piles; /* OCPP handshakes' pile table (its own thread; thread-safe) */
-    struct gw_ocpp *ocpp;   /* OCPP-J connections */
-    const char *event_loop; /* "libev" or "poll" */
+    struct gw_piles *piles;       /* OCPP handshakes' pile table (its own thread; thread-safe) */
+    struct gw_ocpp *ocpp;         /* OCPP-J connections */
+    struct gw_commands *commands; /* remote operations: poller thread + lws-side state */
+    const char *event_loop;       /* "libev" or "poll" */
     _Atomic(struct lws_context *) ctx;
     volatile sig_atomic_t stopping;
     /* Makes lws_service() return soon; set by main.c for the event library in use. Called on
@@ -32,8 +34,8 @@ struct gw_server {
 };
 
 /* Called on the lws thread for LWS_CALLBACK_EVENT_WAIT_CANCELLED (only protocols[0] calls it,
- * as lws broadcasts that reason to every protocol): runs the writer's completions and, when a
- * stop was requested, leaves the loop. Defined in main.c. */
+ * as lws broadcasts that reason to every protocol): runs the writer's completions, takes the
+ * command poller's inbox and, when a stop was requested, leaves the loop. Defined in main.c. */
 void gw_server_on_wakeup(struct gw_server *gw);
 
 #endif

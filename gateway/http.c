@@ -1,10 +1,13 @@
-/* The gateway's HTTP protocol: /healthz and /metrics, JSON 404/405 for the rest, and the
- * context-wide reasons lws delivers to protocols[0]. See http.h. */
+/* The gateway's HTTP protocol: /healthz and /metrics, the T/CEC endpoint /evcs/v1/ (handed to
+ * tcec_http.c), JSON 404/405 for the rest, and the context-wide reasons lws delivers to
+ * protocols[0]. See http.h. */
 #include "gateway/http.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/ocpp.h"
 #include "gateway/piles.h"
+#include "gateway/tcec.h"
+#include "gateway/tls.h"
 #include "gateway/writer.h"
 #include "common/log.h"
 
@@ -28,6 +31,7 @@
 struct pss_http {
     char *body; /* owned; NULL once sent */
     size_t len, sent;
+    struct gw_tcec_req *tcec; /* a T/CEC request (tcec.h) owns the transaction while set */
 };
 
 struct response {
@@ -179,6 +183,12 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         gw_metrics_conn_close(gw->metrics);
         return 0;
 
+    /* The TLS vhost's (tls.h): its SSL_CTX once, and each client certificate's verdict. */
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:
+        return gw_tls_on_vhost_ctx(gw->cfg, user);
+    case LWS_CALLBACK_OPENSSL_PERFORM_CLIENT_CERT_VERIFICATION:
+        return gw_tls_on_client_cert();
+
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         /* Only OCPP-J WebSocket upgrades on /ocpp/ are served; ocpp_handshake.c decides them
          * (and hangs up on any other upgrade, h2c included). */
@@ -188,6 +198,8 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return -1; /* never a WebSocket on the HTTP protocol */
 
     case LWS_CALLBACK_HTTP: {
+        if (gw_tcec_is_path(in)) /* POST /evcs/v1/{interface}: tcec_http.c */
+            return gw_tcec_on_http(gw, wsi, in, &pss->tcec);
         char *uri = NULL;
         int urilen = 0;
         int method = lws_http_get_uri_and_method(wsi, &uri, &urilen);
@@ -207,8 +219,12 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     }
 
     case LWS_CALLBACK_HTTP_BODY:
-        return 0; /* no route takes a body yet: ignore it */
+        if (pss && pss->tcec)
+            return gw_tcec_on_body(pss->tcec, in, len);
+        return 0; /* no other route takes a body: ignore it */
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (pss && pss->tcec)
+            return gw_tcec_on_body_done(pss->tcec);
         /* Ours, not lws_callback_http_dummy's: that one completes the transaction here, which
          * would drop an answer whose headers are out but whose body is still to be written. */
         if (pss && pss->body)
@@ -216,12 +232,16 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
 
     case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (pss && pss->tcec)
+            return gw_tcec_on_writeable(&pss->tcec);
         if (!pss || !pss->body)
             return 0;
         return send_body(wsi, pss);
 
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
+        if (pss)
+            gw_tcec_on_close(&pss->tcec);
         drop_body(pss);
         return 0;
 

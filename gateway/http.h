@@ -1,6 +1,7 @@
 /* The gateway's plain-HTTP protocol (protocols[0] of the vhost): GET /healthz, GET /metrics,
- * a JSON 404 for any other path and 405 for any other method. The T/CEC endpoints will hang off
- * gw_http_callback's routing; WebSocket upgrades go to the OCPP-J handshake (gateway/ocpp.h). */
+ * a JSON 404 for any other path and 405 for any other method; POST /evcs/v1/{interface} goes to
+ * the T/CEC endpoint (gateway/tcec.h); WebSocket upgrades go to the OCPP-J handshake
+ * (gateway/ocpp.h). */
 #ifndef EVGATE_GW_HTTP_H
 #define EVGATE_GW_HTTP_H
 

@@ -1,10 +1,13 @@
 /* evgate-gateway: the libwebsockets daemon that charging piles (OCPP) and operator platforms
  * (T/CEC) connect to. This file is startup, the event loop, signals and an orderly shutdown. */
+#include "gateway/commands.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/metrics.h"
 #include "gateway/ocpp.h"
 #include "gateway/piles.h"
+#include "gateway/tcec_client.h"
+#include "gateway/tls.h"
 #include "gateway/writer.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -95,6 +98,7 @@ void gw_server_on_wakeup(struct gw_server *gw)
 {
     if (gw->writer)
         gw_writer_run_done(gw->writer);
+    gw_commands_run(gw->commands);
     if (gw->stopping && gw->break_loop)
         gw->break_loop(gw);
 }
@@ -262,6 +266,7 @@ int main(int argc, char **argv)
     struct lws_context *ctx = NULL;
     struct lws_protocols protocols[2 + GW_OCPP_VERSIONS];
     static lws_retry_bo_t keepalive;
+    struct gw_tcec_client *tcec = NULL; /* calls to operator platforms (its own thread) */
     int exit_code = 1;
     log_info("gateway", "starting", "version=%s pid=%ld db=%s", EVGATE_VERSION, (long)getpid(),
              cfg.db);
@@ -309,6 +314,17 @@ int main(int argc, char **argv)
         log_error("gateway", "writer_failed", "error=\"%s\"", err);
         goto out;
     }
+    /* remote operations: rows left by an earlier gateway fail now, before serving */
+    gw.commands = gw_commands_start(&gw, err, sizeof err);
+    if (!gw.commands) {
+        log_error("gateway", "commands_failed", "error=\"%s\"", err);
+        goto out;
+    }
+    tcec = gw_tcec_client_start(&cfg, err, sizeof err);
+    if (!tcec) {
+        log_error("gateway", "tcec_client_failed", "error=\"%s\"", err);
+        goto out;
+    }
 
     g_server = &gw;
     install_signals();
@@ -344,14 +360,38 @@ int main(int argc, char **argv)
     info.server_string = "evgate";
     info.vhost_name = "evgate-gateway";
     /* Off: client CA store (we make no outbound TLS yet), reverse lookup of our own name,
-     * extensions (info.extensions stays NULL: no permessage-deflate), TLS (no certificate yet).
+     * extensions (info.extensions stays NULL: no permessage-deflate), TLS on this plain vhost
+     * (the TLS vhost's info comes from gw_tls_vhost_info).
      * On: a vhost that cannot bind fails instead of retrying later; UTF-8 checks for OCPP-J. */
     info.options |= LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS |
                     LWS_SERVER_OPTION_SKIP_SERVER_CANONICAL_NAME |
                     LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
 
+    /* With gw_tls_cert set, a second vhost serves the same protocols over TLS on gw_tls_listen
+     * (gateway/tls.h); its files are checked now so that a bad one fails the start. */
+    struct lws_context_creation_info tls_info;
+    char tls_host[GW_TLS_HOST_MAX], tls_lit[INET6_ADDRSTRLEN];
+    int tls_on = gw_tls_vhost_info(&cfg, &info, &tls_info, tls_host, sizeof tls_host);
+    if (tls_on < 0)
+        goto out;
+    if (tls_on && resolve_listen(tls_host, tls_lit, sizeof tls_lit, &tls_info.iface,
+                                 &tls_info.options, err, sizeof err) < 0) {
+        /* resolve_listen's message names gateway_listen: say which setting it was */
+        const char *why = strncmp(err, "gateway_listen: ", 16) == 0 ? err + 16 : err;
+        log_error("gateway", "listen_failed", "setting=gw_tls_listen addr=%s error=\"%s\"",
+                  cfg.gw_tls_listen, why);
+        goto out;
+    }
+    uint64_t plain_options = info.options;
+    if (tls_on) { /* the context inits OpenSSL; lws applies DISABLE_IPV6 context-wide */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        if (!(tls_info.options & LWS_SERVER_OPTION_DISABLE_IPV6))
+            info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+    }
+
     /* No callback reaches gw.metrics before the vhost exists (EXPLICIT_VHOSTS). */
     ctx = create_context(&gw, &info);
+    info.options = plain_options;
     if (!ctx) {
         log_error("gateway", "lws_context_failed", NULL);
         goto out;
@@ -367,6 +407,16 @@ int main(int argc, char **argv)
                   cfg.gateway_listen);
         goto out;
     }
+    if (tls_on && !lws_create_vhost(ctx, &tls_info)) {
+        log_error("gateway", "listen_failed",
+                  "setting=gw_tls_listen addr=%s error=\"cannot bind (address in use?) or load "
+                  "gw_tls_cert/gw_tls_key\"",
+                  cfg.gw_tls_listen);
+        goto out;
+    }
+    if (tls_on)
+        log_info("gateway", "listening_tls", "addr=%s client_certificates=%s", cfg.gw_tls_listen,
+                 cfg.gw_tls_ca && *cfg.gw_tls_ca ? "verified" : "not_requested");
     gw_ocpp_start(gw.ocpp, ctx);
     log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u", gw.event_loop,
              gw.loop && ev_backend((struct ev_loop *)gw.loop) == EVBACKEND_EPOLL ? "epoll" : "poll",
@@ -385,8 +435,10 @@ int main(int argc, char **argv)
     log_info("gateway", "stopping", "writer_inflight=%zu", ws.inflight);
 
 out:
+    gw_tcec_client_stop(tcec); /* a call in flight is abandoned */
     /* The open pile sessions end in the database first, then the writer: it commits what it
      * holds and its completions run here, on the lws thread, while the context still exists. */
+    gw_commands_stop(gw.commands); /* its last rows go through the writer too */
     gw_ocpp_stop(gw.ocpp);
     gw_writer_free(gw.writer);
     gw.writer = NULL;
@@ -396,6 +448,7 @@ out:
     if (gw.loop)
         ev_loop_destroy((struct ev_loop *)gw.loop);
     gw_ocpp_free(gw.ocpp); /* after the context: its connections' CLOSED callbacks use it */
+    gw_commands_free(gw.commands);
     gw_piles_stop(gw.piles);
     gw_metrics_free(gw.metrics);
     db_close(gw.db);

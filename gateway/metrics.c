@@ -20,6 +20,10 @@
 #define GW_METRICS_OCPP_SERIES 160
 /* CALLERROR codes of both versions: 16 distinct. */
 #define GW_METRICS_OCPP_CODES 24
+/* (state, error) pairs of finished commands: 4 states and 9 error codes. */
+#define GW_METRICS_OCPP_COMMAND_SERIES 16
+/* (interface, Ret) pairs of T/CEC requests: 5 interface labels and 7 Ret codes. */
+#define GW_METRICS_TCEC_SERIES 40
 
 struct http_series {
     const char *route;
@@ -54,6 +58,19 @@ struct gw_metrics {
     } ocpp_errors[GW_METRICS_OCPP_CODES];
     size_t nocpp_errors;
     uint64_t ocpp_dropped;
+    uint64_t ocpp_commands_sent;
+    struct {
+        const char *state, *error; /* error may be NULL */
+        uint64_t count;
+    } ocpp_commands[GW_METRICS_OCPP_COMMAND_SERIES];
+    size_t nocpp_commands;
+    struct {
+        const char *interface;
+        int ret;
+        uint64_t count;
+    } tcec[GW_METRICS_TCEC_SERIES];
+    size_t ntcec;
+    uint64_t tcec_unlabelled;
     struct gw_piles_stats piles;
 };
 
@@ -156,6 +173,44 @@ void gw_metrics_ocpp_dropped(struct gw_metrics *m)
     m->ocpp_dropped++;
 }
 
+void gw_metrics_ocpp_command_sent(struct gw_metrics *m)
+{
+    m->ocpp_commands_sent++;
+}
+
+void gw_metrics_ocpp_command(struct gw_metrics *m, const char *state, const char *error)
+{
+    for (size_t i = 0; i < m->nocpp_commands; i++)
+        if (strcmp(m->ocpp_commands[i].state, state) == 0 &&
+            (m->ocpp_commands[i].error == error ||
+             (error && m->ocpp_commands[i].error &&
+              strcmp(m->ocpp_commands[i].error, error) == 0))) {
+            m->ocpp_commands[i].count++;
+            return;
+        }
+    if (m->nocpp_commands < GW_METRICS_OCPP_COMMAND_SERIES) {
+        m->ocpp_commands[m->nocpp_commands].state = state;
+        m->ocpp_commands[m->nocpp_commands].error = error;
+        m->ocpp_commands[m->nocpp_commands++].count = 1;
+    }
+}
+
+void gw_metrics_tcec_request(struct gw_metrics *m, const char *interface, int ret)
+{
+    for (size_t i = 0; i < m->ntcec; i++)
+        if (m->tcec[i].ret == ret && strcmp(m->tcec[i].interface, interface) == 0) {
+            m->tcec[i].count++;
+            return;
+        }
+    if (m->ntcec == GW_METRICS_TCEC_SERIES) {
+        m->tcec_unlabelled++;
+        return;
+    }
+    m->tcec[m->ntcec].interface = interface;
+    m->tcec[m->ntcec].ret = ret;
+    m->tcec[m->ntcec++].count = 1;
+}
+
 void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps)
 {
     m->piles = *ps;
@@ -223,6 +278,24 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     head(f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
          "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.");
     fprintf(f, "evgate_gateway_ocpp_messages_dropped_total %" PRIu64 "\n", m->ocpp_dropped);
+    head(f, "evgate_gateway_ocpp_commands_sent_total", "counter",
+         "Remote operations (CS->CP CALLs) sent to piles.");
+    fprintf(f, "evgate_gateway_ocpp_commands_sent_total %" PRIu64 "\n", m->ocpp_commands_sent);
+    head(f, "evgate_gateway_ocpp_commands_total", "counter",
+         "Remote operations finished, by state (answered, error, timeout, failed) and error.");
+    for (size_t i = 0; i < m->nocpp_commands; i++)
+        fprintf(f, "evgate_gateway_ocpp_commands_total{state=\"%s\",error=\"%s\"} %" PRIu64 "\n",
+                m->ocpp_commands[i].state,
+                m->ocpp_commands[i].error ? m->ocpp_commands[i].error : "",
+                m->ocpp_commands[i].count);
+    head(f, "evgate_gateway_tcec_requests_total", "counter",
+         "T/CEC requests of operator platforms answered, by interface and Ret.");
+    for (size_t i = 0; i < m->ntcec; i++)
+        fprintf(f, "evgate_gateway_tcec_requests_total{interface=\"%s\",ret=\"%d\"} %" PRIu64 "\n",
+                m->tcec[i].interface, m->tcec[i].ret, m->tcec[i].count);
+    head(f, "evgate_gateway_tcec_requests_unlabelled_total", "counter",
+         "T/CEC requests counted without labels (too many distinct series).");
+    fprintf(f, "evgate_gateway_tcec_requests_unlabelled_total %" PRIu64 "\n", m->tcec_unlabelled);
     head(f, "evgate_gateway_pile_table_piles", "gauge",
          "Piles in the gateway's in-memory table (every status).");
     fprintf(f, "evgate_gateway_pile_table_piles %zu\n", m->piles.piles);

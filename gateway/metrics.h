@@ -34,6 +34,14 @@ void gw_metrics_ocpp_message(struct gw_metrics *m, int version, const char *acti
 /* Counts one CALLERROR sent to a pile; `code` a static string (the version's codes). */
 void gw_metrics_ocpp_error(struct gw_metrics *m, const char *code);
 void gw_metrics_ocpp_dropped(struct gw_metrics *m);
+/* Remote operations (commands.c): one CALL sent to a pile, and one command finished in the
+ * database with `state` (answered, error, timeout, failed) and `error` (NULL, or a code of the
+ * closed set in docs/api-commands.md); both static strings. */
+void gw_metrics_ocpp_command_sent(struct gw_metrics *m);
+void gw_metrics_ocpp_command(struct gw_metrics *m, const char *state, const char *error);
+/* T/CEC endpoint (tcec_http.c): one request answered, by `interface` (a static string: a
+ * served interface's name, or "unknown") and the Ret of the answer. */
+void gw_metrics_tcec_request(struct gw_metrics *m, const char *interface, int ret);
 /* A snapshot of the pile table's counters, rendered with the next scrape. */
 struct gw_piles_stats;
 void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps);

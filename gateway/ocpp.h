@@ -1,5 +1,7 @@
-/* The gateway's OCPP-J endpoint: ws://HOST:PORT/ocpp/{EquipmentID}, subprotocols ocpp1.6 and
- * ocpp2.0.1, security profile 1 (HTTP Basic). This header is the connection layer's API for the
+/* The gateway's OCPP-J endpoint: ws://HOST:PORT/ocpp/{EquipmentID} (and wss:// on
+ * gw_tls_listen when gw_tls_cert is set, gateway/tls.h), subprotocols ocpp1.6 and ocpp2.0.1,
+ * security profiles 1-3 per pile (HTTP Basic over ws:// or wss://; Basic over wss:// only; a TLS
+ * client certificate). This header is the connection layer's API for the
  * rest of the gateway: the lws protocols, the handshake check, the connection registry and the
  * send queue. Everything here runs on the lws thread unless it says otherwise.
  *
@@ -8,7 +10,12 @@
  *   - the last path segment (lws has URL-decoded it) is the EquipmentID: 1-48 bytes, no `:`
  *     or control characters, else 404;
  *   - not in the pile table: 404; in it but not `accessed`: 403;
- *   - no or malformed `Authorization: Basic`, a user other than the EquipmentID, no password
+ *   - the pile's security profile (piles.security_profile; details at the top of
+ *     ocpp_handshake.c): profile 2 or 3 over ws://: 403 `tls_required`; profile 3 over wss://
+ *     without a client certificate that gw_tls_ca verifies and whose subject CN is the
+ *     EquipmentID: 403 `client_cert_missing`, `client_cert_invalid` or `client_cert_mismatch`.
+ *     A profile 3 pile is asked for no password, so it skips the next step;
+ *   - (profiles 1 and 2) no or malformed `Authorization: Basic`, a user other than the EquipmentID, no password
  *     issued, or a wrong password: 401 with `WWW-Authenticate: Basic realm="evgate"`;
  *   - the pile's configured protocol not the first of the offered Sec-WebSocket-Protocol
  *     values that the gateway serves: 400. (lws 4.1 binds the client's first served preference
@@ -22,16 +29,21 @@
  *     and clients fail either way (`ws`: "Server sent no subprotocol"), ocpp-rpc's own server
  *     answers 400 too. The status tells the pile's installer why.
  *   Identity and status are checked before the password because a draft pile has none to
- *   check; the password before the protocol so that an unauthenticated client learns nothing
- *   about the pile's configuration.
+ *   check; the profile's transport before the password so that the plain port is never an
+ *   oracle for a profile 2 pile's password; the password before the protocol so that an
+ *   unauthenticated client learns nothing about the pile's configuration.
  *
  * Connection (ocpp_conn.c): one struct gw_ocpp_conn per pile session, refcounted so that a
  * completion that outlives the socket can still hold it (gw_ocpp_send then fails softly).
  * Limits: a message larger than ocpp_max_frame_bytes closes with 1009; a binary frame closes
- * with 1003; more than ocpp_max_msgs_per_min messages (a token bucket: bursts up to that many,
- * refilled at that rate) are dropped unanswered and counted (evgate_gateway_ocpp_messages_
+ * with 1003; more than ocpp_max_msgs_per_min messages (a token bucket per pile, ocpp_rate.h:
+ * bursts up to that many, refilled at that rate; it outlives the connection, so reconnecting
+ * does not refill it) are dropped unanswered and counted (evgate_gateway_ocpp_messages_
  * dropped_total, a warning per connection at most once a minute) — dropping costs less than a
- * disconnect, after which the pile would reconnect and boot again; no message from the pile for
+ * disconnect, after which the pile would reconnect and boot again; a pile that sends faster than
+ * it reads its answers is not read from while 32 answers wait (backpressure through its own TCP
+ * buffers), and one that lets the queue reach a minute's worth of messages plus slack is closed
+ * with 1008 "send_queue_full"; no message from the pile for
  * 2 x ocpp_heartbeat_s closes with 1000 "idle"; lws pings a connection silent for
  * GW_OCPP_PING_S and hangs up when no pong follows. A second connection for the same
  * EquipmentID replaces the first, which is closed with 1000 "replaced". Each connection is a
@@ -106,15 +118,33 @@ void gw_ocpp_conn_unref(struct gw_ocpp_conn *c);
 
 /* Queues the text message `text` (len bytes, copied) for the pile and asks lws for a writeable
  * callback; it goes out in order, one message per callback. Returns 0, -ENOTCONN when the
- * connection is closing or closed, -EMSGSIZE above ocpp_max_frame_bytes, -ENOBUFS when
- * GW_OCPP_SENDQ_MAX messages are already waiting (the pile is not reading: the caller may close
- * it), -ENOMEM. */
+ * connection is closing or closed, -EMSGSIZE above ocpp_max_frame_bytes, -ENOBUFS when the
+ * queue is at its bound (ocpp_max_msgs_per_min + GW_OCPP_SENDQ_SLACK messages: the pile is not
+ * reading; it is being closed with 1008 "send_queue_full"), -ENOMEM. */
 int gw_ocpp_send(struct gw_ocpp_conn *c, const char *text, size_t len);
 
 /* Closes the connection with WebSocket close `code` and `reason` (a short static code, also
  * recorded as the session's close reason) from the next writeable callback. Idempotent: the
  * first reason wins. */
 void gw_ocpp_close(struct gw_ocpp_conn *c, int code, const char *reason);
+
+/* The open connection of `equipment_id` (registered and not closing), or NULL. Borrowed: take
+ * a reference to keep it past the current callback. */
+struct gw_ocpp_conn *gw_ocpp_find(struct gw_ocpp *o, const char *equipment_id);
+
+/* The connection's remote-operation state (commands.c's), NULL until it has one; commands.c
+ * sets it and clears it when the connection ends. */
+struct gw_cmd_conn;
+struct gw_cmd_conn *gw_ocpp_conn_cmds(const struct gw_ocpp_conn *c);
+void gw_ocpp_conn_set_cmds(struct gw_ocpp_conn *c, struct gw_cmd_conn *s);
+
+/* BootNotification state of this connection (ocpp_dispatch.c): whether the central system
+ * answered a BootNotification of it with Accepted (the last answer counts), and the CP->CS
+ * action that the last TriggerMessage sent on it asked for (static storage, or NULL). */
+bool gw_ocpp_conn_boot_accepted(const struct gw_ocpp_conn *c);
+void gw_ocpp_conn_set_boot_accepted(struct gw_ocpp_conn *c, bool accepted);
+const char *gw_ocpp_conn_triggered(const struct gw_ocpp_conn *c);
+void gw_ocpp_conn_set_triggered(struct gw_ocpp_conn *c, const char *action);
 
 /* Counters the dispatcher keeps per connection: each call adds one and returns the new total.
  * Protocol violations (CALLERRORs the pile caused) and messages carrying meter values (the

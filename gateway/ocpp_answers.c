@@ -54,7 +54,8 @@ static json_t *current_time(const struct gw_answer_ctx *ctx)
 
 static json_t *boot(const json_t *req, const struct gw_answer_ctx *ctx)
 {
-    return json_pack("{s:s, s:o, s:I}", "status", "Accepted", "currentTime", current_time(ctx),
+    const char *status = ctx->boot_status ? ctx->boot_status : "Accepted";
+    return json_pack("{s:s, s:o, s:I}", "status", status, "currentTime", current_time(ctx),
                      "interval", (json_int_t)ctx->interval);
 }
 
@@ -315,4 +316,36 @@ void gw_ocpp_time_format(int64_t t, char *buf, size_t len)
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+const char *gw_ocpp_trigger_action(enum gw_ocpp_version v, const char *action,
+                                   const json_t *payload)
+{
+    /* requestedMessage -> the action the pile then sends; same name when absent here */
+    static const struct {
+        const char *requested, *action;
+    } renamed[] = {
+        {"SignChargePointCertificate", "SignCertificate"},     /* 1.6 ExtendedTriggerMessage */
+        {"SignChargingStationCertificate", "SignCertificate"}, /* 2.0.1 */
+        {"SignV2GCertificate", "SignCertificate"},
+        {"SignCombinedCertificate", "SignCertificate"},
+    };
+    if (!action ||
+        (strcmp(action, "TriggerMessage") != 0 && strcmp(action, "ExtendedTriggerMessage") != 0))
+        return NULL;
+    const char *req = json_string_value(json_object_get(payload, "requestedMessage"));
+    if (!req)
+        return NULL;
+    enum gw_ocpp_version gv = v == GW_OCPP201 ? GW_OCPP201 : GW_OCPP16;
+    if (gv == GW_OCPP16 && !strcmp(action, "ExtendedTriggerMessage") &&
+        !strcmp(req, "FirmwareStatusNotification"))
+        req = "SignedFirmwareStatusNotification"; /* the security whitepaper's firmware status */
+    for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+        if (!strcmp(req, renamed[i].requested))
+            req = renamed[i].action;
+    /* the static name from the version's table of CP->CS actions */
+    for (size_t i = 0; i < gw_ocpp_cs_action_count(gv); i++)
+        if (!strcmp(gw_ocpp_cs_action_name(gv, i), req))
+            return gw_ocpp_cs_action_name(gv, i);
+    return NULL;
 }

@@ -13,9 +13,11 @@
 
 /* What the answer depends on besides the request. */
 struct gw_answer_ctx {
-    int64_t now;            /* currentTime, epoch seconds */
-    long long interval;     /* BootNotification's heartbeat interval, seconds */
-    int64_t transaction_id; /* 1.6 StartTransaction: the new row's id */
+    int64_t now;             /* currentTime, epoch seconds */
+    long long interval;      /* BootNotification's heartbeat interval, seconds */
+    int64_t transaction_id;  /* 1.6 StartTransaction: the new row's id */
+    const char *boot_status; /* BootNotification: "Accepted" (also when NULL), "Pending",
+                              * "Rejected" */
 };
 
 /* Whether `action` is one a pile sends to the central system in `v` (and evgate answers). An
@@ -25,6 +27,14 @@ bool gw_ocpp_cs_receives(enum gw_ocpp_version v, const char *action);
 /* The CP->CS actions of `v`: names[i] for i < count; static storage (tests, metrics). */
 size_t gw_ocpp_cs_action_count(enum gw_ocpp_version v);
 const char *gw_ocpp_cs_action_name(enum gw_ocpp_version v, size_t i);
+
+/* The CP->CS action that a TriggerMessage (or 1.6 ExtendedTriggerMessage) `payload` of `v`
+ * asks the pile to send: its requestedMessage as an action name of gw_ocpp_cs_action_name()
+ * (static storage), e.g. 2.0.1 "SignChargingStationCertificate" -> "SignCertificate", 1.6
+ * ExtendedTriggerMessage "FirmwareStatusNotification" -> "SignedFirmwareStatusNotification".
+ * NULL when `action` is no trigger or the value names nothing the pile sends. */
+const char *gw_ocpp_trigger_action(enum gw_ocpp_version v, const char *action,
+                                   const json_t *payload);
 
 /* The CALLRESULT payload answering `req` (a valid request) of `action` in `v`. New reference,
  * caller decrefs; NULL when the action is not one the central system receives or out of

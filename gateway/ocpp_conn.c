@@ -2,6 +2,8 @@
  * piles (one connection per EquipmentID), message reassembly and limits, the send queue, the
  * idle sweep. See ocpp.h. */
 #include "gateway/ocpp.h"
+#include "gateway/ocpp_rate.h"
+#include "gateway/commands.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/ocpp_session.h"
@@ -16,9 +18,16 @@
 #include <string.h>
 #include <time.h>
 
-/* Messages waiting to be written to one pile; OCPP-J allows one outstanding CALL per direction,
- * so a pile that lets this many pile up is not reading. */
-#define GW_OCPP_SENDQ_MAX 64
+/* Backpressure: with this many messages waiting to be written to a pile, the gateway stops
+ * reading from it (lws_rx_flow_control) until they are down to GW_OCPP_RX_RESUME_AT. Each CALL
+ * the pile sends gets an answer, so a pile that sends faster than it reads waits in its own TCP
+ * buffers instead of growing ours. */
+#define GW_OCPP_RX_PAUSE_AT  32
+#define GW_OCPP_RX_RESUME_AT 8
+/* The send queue's hard bound above the rate limit's burst: every CALL the limit lets through
+ * (a minute's worth at once) can be answered, plus this many remote operations and slack. Past
+ * it the pile is closed (gw_ocpp_send() says -ENOBUFS). */
+#define GW_OCPP_SENDQ_SLACK 64
 /* How long a close we asked for may wait for a writeable callback before lws drops the socket. */
 #define GW_OCPP_CLOSE_WAIT_S 5
 /* Idle sweep period, at most: finer when the idle timeout is short. */
@@ -47,20 +56,22 @@ struct gw_ocpp_conn {
     /* reassembly of a message split over several callbacks */
     char *rx;
     size_t rx_len, rx_cap;
-    /* token bucket of the message-rate limit */
-    double tokens;
-    int64_t tokens_us;
+    struct gw_rate_bucket rate; /* the pile's message-rate bucket (ocpp_rate.h) */
     uint64_t dropped, dropped_logged;
     int64_t drop_log_us;
     /* send queue */
     struct outmsg *q_head, *q_tail;
     size_t q_len;
+    bool rx_paused; /* reading stopped until the queue drains (GW_OCPP_RX_PAUSE_AT) */
     /* a close we asked for (0 = none) and the reason recorded with the session */
     int close_code;
     const char *close_reason;
     bool close_sent;
     struct gw_pile_session *session;
     uint64_t violations, samples; /* the dispatcher's counters */
+    struct gw_cmd_conn *cmds;     /* remote operations (commands.c) */
+    bool boot_accepted;           /* the last BootNotification was answered Accepted */
+    const char *triggered;        /* static: the action the last TriggerMessage asked for */
 };
 
 /* lws' per-session data: the connection lives apart so that it may outlive the socket. */
@@ -75,8 +86,8 @@ struct gw_ocpp {
     size_t nbuckets, count;
     lws_sorted_usec_list_t sul_sweep;
     bool sweeping;
-    size_t max_frame;
-    double burst, rate_per_us;
+    size_t max_frame, sendq_max;
+    struct gw_rate *rate;
     int64_t idle_us, sweep_us;
 };
 
@@ -173,6 +184,42 @@ bool gw_ocpp_conn_open(const struct gw_ocpp_conn *c)
     return c->wsi && !c->close_code;
 }
 
+struct gw_ocpp_conn *gw_ocpp_find(struct gw_ocpp *o, const char *equipment_id)
+{
+    struct gw_ocpp_conn *c = registry_find(o, equipment_id);
+    return c && gw_ocpp_conn_open(c) ? c : NULL;
+}
+
+struct gw_cmd_conn *gw_ocpp_conn_cmds(const struct gw_ocpp_conn *c)
+{
+    return c->cmds;
+}
+
+void gw_ocpp_conn_set_cmds(struct gw_ocpp_conn *c, struct gw_cmd_conn *s)
+{
+    c->cmds = s;
+}
+
+bool gw_ocpp_conn_boot_accepted(const struct gw_ocpp_conn *c)
+{
+    return c->boot_accepted;
+}
+
+void gw_ocpp_conn_set_boot_accepted(struct gw_ocpp_conn *c, bool accepted)
+{
+    c->boot_accepted = accepted;
+}
+
+const char *gw_ocpp_conn_triggered(const struct gw_ocpp_conn *c)
+{
+    return c->triggered;
+}
+
+void gw_ocpp_conn_set_triggered(struct gw_ocpp_conn *c, const char *action)
+{
+    c->triggered = action;
+}
+
 uint64_t gw_ocpp_conn_add_violation(struct gw_ocpp_conn *c)
 {
     return ++c->violations;
@@ -213,8 +260,10 @@ int gw_ocpp_send(struct gw_ocpp_conn *c, const char *text, size_t len)
         return -ENOTCONN;
     if (len > c->o->max_frame)
         return -EMSGSIZE;
-    if (c->q_len >= GW_OCPP_SENDQ_MAX)
+    if (c->q_len >= c->o->sendq_max) {
+        gw_ocpp_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send_queue_full");
         return -ENOBUFS;
+    }
     struct outmsg *m = malloc(sizeof *m + LWS_PRE + len);
     if (!m)
         return -ENOMEM;
@@ -227,6 +276,10 @@ int gw_ocpp_send(struct gw_ocpp_conn *c, const char *text, size_t len)
         c->q_head = m;
     c->q_tail = m;
     c->q_len++;
+    if (!c->rx_paused && c->q_len >= GW_OCPP_RX_PAUSE_AT) {
+        lws_rx_flow_control(c->wsi, 0);
+        c->rx_paused = true;
+    }
     lws_callback_on_writable(c->wsi);
     return 0;
 }
@@ -254,26 +307,11 @@ static int close_now(struct gw_ocpp_conn *c, enum lws_close_status code, const c
     return -1;
 }
 
-/* The token bucket: true when the message may pass. */
-static bool rate_ok(struct gw_ocpp_conn *c, int64_t now)
-{
-    struct gw_ocpp *o = c->o;
-    c->tokens += (double)(now - c->tokens_us) * o->rate_per_us;
-    if (c->tokens > o->burst)
-        c->tokens = o->burst;
-    c->tokens_us = now;
-    if (c->tokens >= 1.0) {
-        c->tokens -= 1.0;
-        return true;
-    }
-    return false;
-}
-
 static void deliver(struct gw_ocpp_conn *c, const char *text, size_t len)
 {
     int64_t now = mono_us();
     c->last_rx_us = now;
-    if (!rate_ok(c, now)) {
+    if (!gw_rate_take(c->o->rate, &c->rate, now)) {
         c->dropped++;
         gw_metrics_ocpp_dropped(c->o->gw->metrics);
         if (c->dropped_logged == 0 || now - c->drop_log_us >= 60 * 1000000LL) {
@@ -358,6 +396,10 @@ static int on_writeable(struct gw_ocpp_conn *c, struct lws *wsi)
     free(m);
     if (!ok)
         return -1;
+    if (c->rx_paused && c->q_len <= GW_OCPP_RX_RESUME_AT) {
+        lws_rx_flow_control(wsi, 1);
+        c->rx_paused = false;
+    }
     if (c->q_head)
         lws_callback_on_writable(wsi);
     return 0;
@@ -384,11 +426,12 @@ static int on_established(struct gw_ocpp *o, struct lws *wsi, struct pss_ocpp *p
     c->version = (enum gw_ocpp_version)version;
     memcpy(c->id, id, sizeof c->id);
     lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
-    c->connected_us = c->last_rx_us = c->tokens_us = mono_us();
-    c->tokens = o->burst;
+    c->connected_us = c->last_rx_us = mono_us();
     pss->conn = c;
 
+    /* the rate limit is the pile's: a replaced connection hands its bucket on */
     struct gw_ocpp_conn *old = registry_find(o, id);
+    c->rate = old ? old->rate : gw_rate_restore(o->rate, id, c->connected_us);
     if (old) {
         registry_remove(o, old);
         log_info("gateway", "ocpp_replaced", "equipment_id=%s old_peer=%s new_peer=%s", id,
@@ -409,7 +452,10 @@ static void on_closed(struct gw_ocpp *o, struct pss_ocpp *pss)
         return;
     pss->conn = NULL;
     const char *reason = c->close_reason ? c->close_reason : "disconnected";
+    if (c->registered) /* not replaced: the pile's bucket waits for its next connection */
+        gw_rate_remember(o->rate, c->id, c->rate, mono_us());
     registry_remove(o, c);
+    gw_commands_conn_closed(c);
     gw_pile_session_close(o->gw, c->session, reason);
     c->session = NULL;
     log_info("gateway", "ocpp_disconnected",
@@ -478,8 +524,13 @@ struct gw_ocpp *gw_ocpp_new(struct gw_server *gw)
     o->gw = gw;
     o->nbuckets = GW_OCPP_BUCKETS;
     o->max_frame = (size_t)gw->cfg->ocpp_max_frame_bytes;
-    o->burst = (double)gw->cfg->ocpp_max_msgs_per_min;
-    o->rate_per_us = (double)gw->cfg->ocpp_max_msgs_per_min / 60e6;
+    o->rate = gw_rate_new(gw->cfg->ocpp_max_msgs_per_min);
+    if (!o->rate) {
+        free(o->buckets);
+        free(o);
+        return NULL;
+    }
+    o->sendq_max = (size_t)gw->cfg->ocpp_max_msgs_per_min + GW_OCPP_SENDQ_SLACK;
     o->idle_us = 2 * gw->cfg->ocpp_heartbeat_s * 1000000LL;
     o->sweep_us =
         o->idle_us / 4 < GW_OCPP_SWEEP_MS * 1000LL ? o->idle_us / 4 : GW_OCPP_SWEEP_MS * 1000LL;
@@ -500,6 +551,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
                          (long long)((now - c->last_rx_us) / 1000000));
                 gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
             }
+    gw_rate_sweep(o->rate, now);
     lws_sul_schedule(o->ctx, 0, &o->sul_sweep, sweep, o->sweep_us);
 }
 
@@ -529,6 +581,7 @@ void gw_ocpp_free(struct gw_ocpp *o)
 {
     if (!o)
         return;
+    gw_rate_free(o->rate);
     free(o->buckets);
     free(o);
 }

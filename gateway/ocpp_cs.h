@@ -29,15 +29,23 @@ struct gw_call {
     enum gw_ocpp_version version;
     char equipment_id[GW_PILE_ID_MAX + 1];
     char id[OCPP_ID_BYTES];
-    const char *action;   /* static (the handler table's name) */
-    json_t *req;          /* owned; read-only on the writer thread */
-    int64_t at;           /* received, epoch seconds */
-    long long meter_keep; /* > 0: prune the pile's meter values to this many in the job */
-    char *frame;          /* the CALL's text, cut; recorded when it turns out a violation */
+    const char *action;      /* static (the handler table's name) */
+    json_t *req;             /* owned; read-only on the writer thread */
+    int64_t at;              /* received, epoch seconds */
+    long long meter_keep;    /* > 0: prune the pile's meter values to this many in the job */
+    char *frame;             /* the CALL's text, cut; recorded when it turns out a violation */
+    const char *boot_status; /* BootNotification: the pile's configured answer (static) */
+    bool triggered;          /* let through for a TriggerMessage: no 2.0.1 boot check */
     /* results of the job */
     bool not_booted; /* 2.0.1: no accepted BootNotification yet -> SecurityError */
     int64_t tx_row;  /* 1.6 StartTransaction: the new transactionId */
 };
+
+/* Counts a protocol violation of the pile on `c` and records it (CALLERROR `code`, JSON `path`
+ * and `reason` may be NULL, the offending message `text` of len bytes, cut) through the writer,
+ * best effort (ocpp_dispatch.c). */
+void gw_ocpp_violation(struct gw_ocpp_conn *c, const char *code, const char *path,
+                       const char *reason, const char *text, size_t len);
 
 /* Stores what a CALL of the version says (inside the writer's transaction); 0 or a DB_* code.
  * NULL when the action stores nothing beyond the pile's last contact. */

@@ -12,24 +12,47 @@
  *      supported by the receiver": a CSMS->CS action is recognised. The payload is not
  *      validated: there is no request of that action the central system would accept;
  *   4. ocpp_validate of the request: the mapped code with {"path": ...} in errorDetails;
- *   5. a job on the batched writer stores the pile's last contact and what the message says
+ *   5. the pile's configured BootNotification answer (piles.boot_status, from the pile table,
+ *      looked up now, so an admin's change counts from the table's next refresh):
+ *      - a BootNotification is answered with it: Accepted as always (boot information stored,
+ *        the pile booted); Pending (interval = ocpp_heartbeat_s) stores the boot information
+ *        but does not mark the pile booted (last_boot_at stays as it was); Rejected stores only
+ *        the last contact. The last answer on the connection says whether it is accepted;
+ *      - while the configured answer is not Accepted and no BootNotification was accepted on
+ *        this connection, every other CALL is answered SecurityError (1.6 §4.2.1 and 2.0.1
+ *        B02/B03: a station not accepted sends nothing else; both versions have the code), a
+ *        violation like the others, except one of the action that the last TriggerMessage
+ *        sent on this connection asked for (gw_ocpp_trigger_action maps its requestedMessage: 1.6
+ *        StatusNotification, Heartbeat, MeterValues, BootNotification,
+ *        DiagnosticsStatusNotification, FirmwareStatusNotification; 2.0.1 the same names plus
+ *        LogStatusNotification, TransactionEvent, PublishFirmwareStatusNotification, and its
+ *        Sign*Certificate values as SignCertificate), which is stored and answered normally;
+ *      - a pile configured Accepted behaves as before: 1.6 piles that reconnect without
+ *        booting keep working, 2.0.1 ones need one accepted boot ever (next step);
+ *   6. a job on the batched writer stores the pile's last contact and what the message says
  *      (ocpp16_core.c, ocpp201_core.c); in 2.0.1 the job first checks that a BootNotification
  *      of the pile was ever accepted (persisted, so that a station reconnecting without a
  *      reboot need not boot again, B02/B03) and otherwise stores nothing and the answer is
- *      SecurityError;
- *   6. the completion, on the lws thread after COMMIT, builds the answer (ocpp_answers.c),
+ *      SecurityError (a message let through for a TriggerMessage skips this check);
+ *   7. the completion, on the lws thread after COMMIT, builds the answer (ocpp_answers.c),
  *      checks it against the response schema and sends it. A job the writer refuses (queue
  *      full, stopping) or that fails is answered with InternalError: never a CALLRESULT for
  *      something not stored.
  * Every CALLERROR but InternalError is a protocol violation of the pile: counted on the
  * connection, in ocpp_piles.violations, and the frame kept in pile_violations (the newest
- * GW_VIOLATIONS_KEEP per pile). A CALLRESULT or CALLERROR from the pile answers a CALL of ours
- * (none are sent yet): accepted and ignored. */
+ * GW_VIOLATIONS_KEEP per pile).
+ *
+ * A CALLRESULT or CALLERROR from the pile answers a remote operation of ours (commands.c): one
+ * that matches the connection's outstanding uniqueId finishes it (a CALLRESULT that breaks the
+ * response schema is also a violation, recorded like the others); one that matches nothing
+ * (late, after the timeout, or bogus) is ignored and logged at debug level. */
+#include "gateway/commands.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/ocpp.h"
 #include "gateway/ocpp_answers.h"
 #include "gateway/ocpp_cs.h"
+#include "gateway/piles.h"
 #include "gateway/writer.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -103,8 +126,8 @@ static void violation_done(void *arg, int rc)
 
 /* Counts a violation of the pile and records it through the writer (best effort: a full
  * queue loses the record, not the count on the connection). */
-static void violation(struct gw_ocpp_conn *c, const char *code, const char *path,
-                      const char *reason, const char *text, size_t len)
+void gw_ocpp_violation(struct gw_ocpp_conn *c, const char *code, const char *path,
+                       const char *reason, const char *text, size_t len)
 {
     struct gw_server *gw = gw_ocpp_conn_server(c);
     uint64_t n = gw_ocpp_conn_add_violation(c);
@@ -132,7 +155,7 @@ static void refuse(struct gw_ocpp_conn *c, const char *id, const char *code,
                    const char *description, const char *path, const char *text, size_t len)
 {
     send_error(c, id, code, description, path);
-    violation(c, code, path, description, text, len);
+    gw_ocpp_violation(c, code, path, description, text, len);
 }
 
 /* --- CALLs through the writer --------------------------------------------------------------- */
@@ -153,7 +176,7 @@ static int call_job(struct db *db, void *arg)
     int rc = db_ocpp_seen(db, k->equipment_id, gw_ocpp_version_name(k->version), k->at);
     if (rc != 0)
         return rc;
-    if (k->version == GW_OCPP201 && strcmp(k->action, "BootNotification") != 0) {
+    if (k->version == GW_OCPP201 && strcmp(k->action, "BootNotification") != 0 && !k->triggered) {
         bool booted = false;
         if ((rc = db_ocpp_booted(db, k->equipment_id, &booted)) != 0)
             return rc;
@@ -183,6 +206,7 @@ static void call_done(void *arg, int rc)
             .now = db_now(),
             .interval = gw_ocpp_conn_server(c)->cfg->ocpp_heartbeat_s,
             .transaction_id = k->tx_row,
+            .boot_status = k->boot_status,
         };
         json_t *answer = gw_ocpp_answer(k->version, k->action, k->req, &ctx);
         struct ocpp_error err = {0};
@@ -194,11 +218,28 @@ static void call_done(void *arg, int rc)
                       k->equipment_id, k->action, err.path);
             send_error(c, k->id, "InternalError", "no valid answer could be built", NULL);
         } else {
+            if (k->boot_status)
+                gw_ocpp_conn_set_boot_accepted(c, !strcmp(k->boot_status, "Accepted"));
             send_text(c, ocpp_build_result(k->id, answer));
         }
         json_decref(answer);
     }
     call_free(k);
+}
+
+/* What the pile's BootNotification is to be answered with (piles.boot_status): "Accepted",
+ * "Pending" or "Rejected", static. A pile gone from the table meanwhile: Accepted, as before
+ * there was a setting. */
+static const char *configured_boot_status(struct gw_server *gw, const char *equipment_id)
+{
+    struct gw_pile p;
+    if (gw->piles && gw_piles_lookup(gw->piles, equipment_id, &p) == 0) {
+        if (!strcmp(p.boot_status, "Pending"))
+            return "Pending";
+        if (!strcmp(p.boot_status, "Rejected"))
+            return "Rejected";
+    }
+    return "Accepted";
 }
 
 static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *text, size_t len)
@@ -234,6 +275,23 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
         refuse(c, f->id, err.code, err.reason, err.path, text, len);
         return;
     }
+    const char *boot_status = NULL;
+    bool triggered = false;
+    if (!strcmp(action, "BootNotification")) {
+        boot_status = configured_boot_status(gw, gw_ocpp_conn_id(c));
+    } else if (!gw_ocpp_conn_boot_accepted(c)) {
+        const char *configured = configured_boot_status(gw, gw_ocpp_conn_id(c));
+        if (strcmp(configured, "Accepted") != 0) {
+            const char *t = gw_ocpp_conn_triggered(c);
+            if (!t || strcmp(t, action) != 0) {
+                snprintf(description, sizeof description,
+                         "the central system has not accepted this station (%s)", configured);
+                refuse(c, f->id, "SecurityError", description, NULL, text, len);
+                return;
+            }
+            triggered = true;
+        }
+    }
 
     struct gw_call *k = calloc(1, sizeof *k);
     if (!k || !(k->frame = frame_cut(text, len))) {
@@ -247,6 +305,8 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     snprintf(k->equipment_id, sizeof k->equipment_id, "%s", gw_ocpp_conn_id(c));
     memcpy(k->id, f->id, sizeof k->id);
     k->action = action;
+    k->boot_status = boot_status;
+    k->triggered = triggered;
     k->req = json_incref(f->payload);
     k->at = db_now();
     if (json_object_get(f->payload, "meterValue") || json_object_get(f->payload, "transactionData"))
@@ -274,7 +334,7 @@ void gw_ocpp_on_frame(struct gw_ocpp_conn *c, const char *text, size_t len)
         char *answer = ocpp_build_error_for(proto_version(gv), &err);
         gw_metrics_ocpp_error(gw->metrics, err.code);
         send_text(c, answer);
-        violation(c, err.code, err.path, err.reason, text, len);
+        gw_ocpp_violation(c, err.code, err.path, err.reason, text, len);
         return;
     }
     switch (f.type) {
@@ -283,13 +343,15 @@ void gw_ocpp_on_frame(struct gw_ocpp_conn *c, const char *text, size_t len)
         break;
     case OCPP_CALLRESULT:
         gw_metrics_ocpp_message(gw->metrics, (int)gv, "CALLRESULT");
-        log_debug("gateway", "ocpp_result_ignored", "equipment_id=%s id=%s", gw_ocpp_conn_id(c),
-                  f.id);
+        if (!gw_commands_on_answer(c, &f, text, len))
+            log_debug("gateway", "ocpp_result_ignored", "equipment_id=%s id=%s", gw_ocpp_conn_id(c),
+                      f.id);
         break;
     case OCPP_CALLERROR:
         gw_metrics_ocpp_message(gw->metrics, (int)gv, "CALLERROR");
-        log_debug("gateway", "ocpp_error_ignored", "equipment_id=%s id=%s code=%s",
-                  gw_ocpp_conn_id(c), f.id, f.error_code);
+        if (!gw_commands_on_answer(c, &f, text, len))
+            log_debug("gateway", "ocpp_error_ignored", "equipment_id=%s id=%s code=%s",
+                      gw_ocpp_conn_id(c), f.id, f.error_code);
         break;
     }
     ocpp_frame_clear(&f);

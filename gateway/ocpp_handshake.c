@@ -1,10 +1,27 @@
 /* The OCPP-J handshake: decides a WebSocket upgrade on /ocpp/{EquipmentID} from the pile table
- * (identity, status, Basic-auth password, subprotocol) and writes the refusals. The order of the
- * checks and the statuses are explained in ocpp.h. */
+ * (identity, status, security profile, Basic-auth password or client certificate, subprotocol)
+ * and writes the refusals. The order of the checks and the statuses are explained in ocpp.h;
+ * the security profiles (OCPP 1.6 security whitepaper / 2.0.1 Part 2 A00) fit in after the
+ * status, per pile (piles.security_profile):
+ *   - profile 1: Basic auth, over ws:// or wss://;
+ *   - profile 2: over ws:// refused with 403 `tls_required` ("security profile 2 requires
+ *     wss://"), else Basic auth as profile 1;
+ *   - profile 3: over ws:// 403 `tls_required`; over wss:// the client certificate decides, no
+ *     password is asked for (an Authorization header is ignored): none presented (or no
+ *     gw_tls_ca to verify one) 403 `client_cert_missing`, not verified by gw_tls_ca 403
+ *     `client_cert_invalid`, a subject CN other than the EquipmentID 403 `client_cert_mismatch`.
+ *   The transport is checked before the password so that the plain port never answers whether
+ *   a profile 2 pile's password is right (it would be an oracle for a password that must only
+ *   travel encrypted); that tells an unauthenticated client the pile's profile, which its
+ *   installer needs to hear and which is no secret. Certificate refusals are 403, not 401: the
+ *   credential is the TLS one, and a 401 would have to offer a Basic challenge that cannot
+ *   help. A profile outside 1-3 (the schema forbids it) is treated as 3, the strictest. */
 #include "gateway/ocpp.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/piles.h"
+#include "gateway/tls.h"
+#include "common/config.h"
 #include "common/log.h"
 
 #include <stdint.h>
@@ -159,6 +176,65 @@ static void first_served(const char *list, char *out, size_t outlen)
     }
 }
 
+/* Profile 1 and 2's credential: `Authorization: Basic` with the pile's password. 0 when it is
+ * right, else what refuse() returns. */
+static int check_password(struct gw_server *gw, struct lws *wsi, const struct gw_pile *pile,
+                          const char *id)
+{
+    char pw[GW_AUTH_HEADER_MAX];
+    int pwlen = basic_password(wsi, id, pw, sizeof pw);
+    bool ok = pwlen >= 0 && gw_pile_password_ok(pile, pw, (size_t)pwlen);
+    memset(pw, 0, sizeof pw);
+    if (ok)
+        return 0;
+    if (pwlen >= 0)
+        gw_piles_refresh_soon(gw->piles); /* a password issued a moment ago */
+    return refuse(gw, wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized",
+                  pwlen < 0 ? "HTTP Basic authentication with the EquipmentID as user is required"
+                            : "wrong password",
+                  id);
+}
+
+/* The pile's security profile (see the top of this file): the transport, then the password or
+ * the client certificate. 0 when the pile may go on to the subprotocol check, else what
+ * refuse() returns. */
+static int check_credentials(struct gw_server *gw, struct lws *wsi, const struct gw_pile *pile,
+                             const char *id)
+{
+    int profile =
+        pile->security_profile >= 1 && pile->security_profile <= 3 ? pile->security_profile : 3;
+    if (profile == 1)
+        return check_password(gw, wsi, pile, id);
+    char cn[GW_TLS_CN_MAX];
+    enum gw_tls_peer peer = gw_tls_peer(wsi, cn, sizeof cn);
+    if (peer == GW_TLS_PLAIN)
+        return refuse(gw, wsi, HTTP_STATUS_FORBIDDEN, "tls_required",
+                      profile == 2 ? "security profile 2 requires wss:// (TLS)"
+                                   : "security profile 3 requires wss:// (TLS) with a client "
+                                     "certificate",
+                      id);
+    if (profile == 2)
+        return check_password(gw, wsi, pile, id);
+
+    const char *ca = gw->cfg->gw_tls_ca;
+    if (!ca || !*ca)
+        return refuse(gw, wsi, HTTP_STATUS_FORBIDDEN, "client_cert_missing",
+                      "security profile 3: the gateway has no client CA (gw_tls_ca) configured",
+                      id);
+    if (peer == GW_TLS_NO_CERT)
+        return refuse(gw, wsi, HTTP_STATUS_FORBIDDEN, "client_cert_missing",
+                      "security profile 3 requires a TLS client certificate", id);
+    if (peer != GW_TLS_CERT_VERIFIED)
+        return refuse(gw, wsi, HTTP_STATUS_FORBIDDEN, "client_cert_invalid",
+                      "the client certificate is not signed by the gateway's client CA, or it "
+                      "expired",
+                      id);
+    if (strcmp(cn, id) != 0)
+        return refuse(gw, wsi, HTTP_STATUS_FORBIDDEN, "client_cert_mismatch",
+                      "the client certificate's subject CN is not the EquipmentID", id);
+    return 0;
+}
+
 int gw_ocpp_confirm_upgrade(struct gw_server *gw, struct lws *wsi, const char *upgrade)
 {
     char *uri = NULL;
@@ -188,19 +264,9 @@ int gw_ocpp_confirm_upgrade(struct gw_server *gw, struct lws *wsi, const char *u
                       "the pile is not accessed (approved for access) yet", id);
     }
 
-    char pw[GW_AUTH_HEADER_MAX];
-    int pwlen = basic_password(wsi, id, pw, sizeof pw);
-    bool ok = pwlen >= 0 && gw_pile_password_ok(&pile, pw, (size_t)pwlen);
-    memset(pw, 0, sizeof pw);
-    if (!ok) {
-        if (pwlen >= 0)
-            gw_piles_refresh_soon(gw->piles); /* a password issued a moment ago */
-        return refuse(gw, wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized",
-                      pwlen < 0
-                          ? "HTTP Basic authentication with the EquipmentID as user is required"
-                          : "wrong password",
-                      id);
-    }
+    int rc = check_credentials(gw, wsi, &pile, id);
+    if (rc)
+        return rc;
 
     int version = gw_ocpp_version_of(pile.protocol);
     char offered[GW_SUBPROTOCOLS_MAX + 1], chosen[16] = "";

@@ -3,6 +3,7 @@
 #include "mgmt/detection_rules.h"
 #include "mgmt/http.h"
 #include "mgmt/validate.h"
+#include "protocol/ipnet.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -167,36 +168,17 @@ json_t *detection_merge_draft(const json_t *base, const json_t *body, int64_t *d
 }
 
 /* Parses an address or CIDR block into family, bytes and prefix (a bare address is a /32 or
- * /128), so that equal blocks compare equal however they are written. Returns 0 or -1. */
+ * /128), so that equal blocks compare equal however they are written (protocol/ipnet.c, shared
+ * with the gateway, which enforces the list). Returns 0 or -1. */
 static int parse_ip_or_cidr(const char *s, int *family, unsigned char addr[16], long *prefix_out)
 {
-    char buf[64];
-    if (strlen(s) >= sizeof buf)
+    struct ipnet n;
+    if (ipnet_parse(s, &n) < 0)
         return -1;
-    snprintf(buf, sizeof buf, "%s", s);
-    char *slash = strchr(buf, '/');
-    long prefix = -1;
-    if (slash) {
-        *slash = 0;
-        char *end;
-        if (!slash[1] || slash[1] == '+' || slash[1] == '-')
-            return -1;
-        prefix = strtol(slash + 1, &end, 10);
-        if (*end || (slash[1] == '0' && slash[2]))
-            return -1;
-    }
-    memset(addr, 0, 16);
-    if (inet_pton(AF_INET, buf, addr) == 1 && prefix <= 32) {
-        *family = AF_INET;
-        *prefix_out = prefix < 0 ? 32 : prefix;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, buf, addr) == 1 && prefix <= 128) {
-        *family = AF_INET6;
-        *prefix_out = prefix < 0 ? 128 : prefix;
-        return 0;
-    }
-    return -1;
+    *family = n.family;
+    memcpy(addr, n.addr, 16);
+    *prefix_out = n.prefix;
+    return 0;
 }
 
 int detection_valid_ip_or_cidr(const char *s)

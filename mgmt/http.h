@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct MHD_Connection;
+struct cmd_wait;
 struct db;
 struct evg_config;
 
@@ -53,7 +54,8 @@ struct mgmt_caller {
 struct mgmt_req {
     struct MHD_Connection *conn;
     const struct evg_config *cfg;
-    struct db *db; /* this worker thread's connection */
+    struct db *db;             /* this worker thread's connection */
+    struct cmd_wait *cmd_wait; /* where a request waits for a remote operation (cmd_wait.h) */
     const char *method;
     const char *path;
     char client_addr[64];
@@ -88,6 +90,11 @@ struct mgmt_resp {
         char value[512];
     } headers[MGMT_MAX_HEADERS];
     int nheaders;
+    /* > 0: instead of answering now, wait (without holding the thread) until remote operation
+     * `wait_command` is finished or mgmt's wait is over, then answer with it (200, or 202 while
+     * the pile has not answered yet). The handler must hold a cmd_wait_reserve() slot, which
+     * server.c then uses; it leaves the rest of the response empty. */
+    int64_t wait_command;
 };
 
 /* Query-string argument `name` or NULL. Borrowed from the connection. */

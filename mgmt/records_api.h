@@ -28,4 +28,8 @@ json_t *records_put_body(struct mgmt_req *req, struct mgmt_resp *resp,
  * SHA-256. Returns 0 or -1. */
 int records_new_pile_password(struct mgmt_req *req, int64_t row, char password[33]);
 
+/* A pile_commands object (db_command_get) as the API shows it: its own times as ISO text, the
+ * payload and the pile's answer untouched. Takes `cmd` (stolen), returns it. */
+json_t *commands_view(json_t *cmd);
+
 #endif

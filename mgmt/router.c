@@ -24,7 +24,9 @@ static const struct mgmt_route *const route_tables[] = {
     mgmt_routes_xlsx,             /* templates and exports, before the {key} routes */
     mgmt_routes_stations,         /* stations and areas */
     mgmt_routes_piles,            /* piles and connectors */
+    mgmt_routes_commands,         /* remote operations and OCPP settings of a pile */
     mgmt_routes_access,           /* access applications and imports */
+    mgmt_routes_platforms,        /* T/CEC interconnection of operator platforms */
 };
 
 /* Matches `path` against `pattern`, collecting {id} parameters. Returns 1 on a match. */

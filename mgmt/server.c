@@ -3,12 +3,15 @@
  * Threading: MHD's internal epoll with a thread pool. Handlers do blocking work by nature
  * (SQLite, argon2 at ~30 ms a login, writing uploads), so a pool keeps one slow request from
  * stalling the others, while epoll keeps thousands of idle keep-alive connections cheap.
- * Each worker thread lazily opens its own SQLite connection (WAL allows concurrent readers). */
+ * Each worker thread lazily opens its own SQLite connection (WAL allows concurrent readers).
+ * A request that waits for a pile (remote operations) is suspended instead of blocking its
+ * thread, and resumed by cmd_wait.c's thread when its answer is there. */
 #include "mgmt/server.h"
 #include "common/config.h"
 #include "common/fsutil.h"
 #include "common/log.h"
 #include "db/db.h"
+#include "mgmt/cmd_wait.h"
 #include "mgmt/http.h"
 #include "mgmt/metrics.h"
 #include "mgmt/router.h"
@@ -29,6 +32,7 @@
 struct mgmt_server {
     struct MHD_Daemon *mhd;
     const struct evg_config *cfg;
+    struct cmd_wait *cmd_wait;
 };
 
 /* Per-request state while the body arrives. */
@@ -42,6 +46,10 @@ struct conn_state {
     EVP_MD_CTX *cur_md;
     int bad_multipart;
     struct timespec start;
+    /* a request suspended until its remote operation is finished (resp.wait_command) */
+    int waiting; /* 1 from suspending until its answer is sent: it holds a cmd_wait slot */
+    const char *label;
+    struct cmd_wait_result waited;
 };
 
 /* Each worker thread's connection, closed by the key's destructor when the thread ends. */
@@ -205,8 +213,15 @@ static void free_state(struct conn_state *cs)
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    if (*con_cls)
-        free_state(*con_cls);
+    struct mgmt_server *srv = cls;
+    struct conn_state *cs = *con_cls;
+    /* only now is the answer on the wire: cmd_wait_stop() waits for this before MHD stops */
+    if (cs && cs->waiting)
+        cmd_wait_done(srv->cmd_wait);
+    if (cs) {
+        json_decref(cs->waited.body);
+        free_state(cs);
+    }
     *con_cls = NULL;
 }
 
@@ -271,14 +286,62 @@ static int first_truncated(const struct mgmt_req *req)
     return 0;
 }
 
+/* Logs, counts and sends `resp`. */
+static enum MHD_Result respond(struct MHD_Connection *c, struct conn_state *cs,
+                               struct mgmt_resp *resp, const char *label)
+{
+    struct mgmt_req *req = &cs->req;
+    double secs = elapsed(&cs->start);
+    metrics_observe(label, resp->status, secs);
+    log_info("mgmt", "request", "method=%s path=%s route=%s status=%u ms=%.1f account=%lld",
+             req->method, req->path, label, resp->status, secs * 1000,
+             (long long)req->caller.account_id);
+    enum MHD_Result ret = send_resp(c, resp);
+    free(resp->body);
+    if (resp->fd >= 0)
+        close(resp->fd);
+    return ret;
+}
+
+/* The handler asked to wait for a remote operation: park the connection (MHD calls
+ * on_request again once cmd_wait.c resumes it, and answer_waited() answers then). */
+static enum MHD_Result suspend_for_command(struct mgmt_server *srv, struct MHD_Connection *c,
+                                           struct conn_state *cs, struct mgmt_resp *resp,
+                                           const char *label)
+{
+    free(resp->body);
+    cs->waiting = 1;
+    cs->label = label;
+    MHD_suspend_connection(c);
+    cmd_wait_add(srv->cmd_wait, c, resp->wait_command, &cs->waited);
+    return MHD_YES;
+}
+
+static enum MHD_Result answer_waited(struct mgmt_server *srv, struct MHD_Connection *c,
+                                     struct conn_state *cs)
+{
+    struct mgmt_resp resp = {.status = 500, .fd = -1};
+    if (cs->waited.body)
+        mgmt_resp_json(&resp, cs->waited.status, cs->waited.body);
+    else if (cs->waited.status == 503)
+        mgmt_resp_error(&resp, 503, "unavailable", "mgmt is stopping", NULL);
+    else
+        mgmt_resp_error(&resp, 500, "internal", "could not read the command", NULL);
+    cs->waited.body = NULL; /* stolen by mgmt_resp_json */
+    return respond(c, cs, &resp, cs->label);
+}
+
 static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
                               struct conn_state *cs)
 {
     struct mgmt_resp resp = {.status = 500, .fd = -1};
     const char *label = "unmatched";
     struct mgmt_req *req = &cs->req;
+    if (cs->waiting)
+        return answer_waited(srv, c, cs);
     finish_upload(cs);
     req->db = worker_db(srv->cfg);
+    req->cmd_wait = srv->cmd_wait;
     if (!req->db) {
         mgmt_resp_error(&resp, 503, "unavailable", "the database cannot be opened", NULL);
     } else if (cs->bad_multipart || req->too_many_fields) {
@@ -313,16 +376,9 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
             unlink(req->files[i].tmp_path);
             req->files[i].tmp_path[0] = 0;
         }
-    double secs = elapsed(&cs->start);
-    metrics_observe(label, resp.status, secs);
-    log_info("mgmt", "request", "method=%s path=%s route=%s status=%u ms=%.1f account=%lld",
-             req->method, req->path, label, resp.status, secs * 1000,
-             (long long)req->caller.account_id);
-    enum MHD_Result ret = send_resp(c, &resp);
-    free(resp.body);
-    if (resp.fd >= 0)
-        close(resp.fd);
-    return ret;
+    if (resp.wait_command > 0)
+        return suspend_for_command(srv, c, cs, &resp, label);
+    return respond(c, cs, &resp, label);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -399,7 +455,7 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     socklen_t sslen;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
         sin->sin_family = AF_INET;
@@ -421,6 +477,10 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
     if (!srv)
         return NULL;
     srv->cfg = cfg;
+    if (!(srv->cmd_wait = cmd_wait_start(cfg))) {
+        free(srv);
+        return NULL;
+    }
     srv->mhd = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->mgmt_threads,
@@ -432,6 +492,7 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
     if (!srv->mhd) {
         log_error("mgmt", "listen_failed", "addr=%s error=\"%s\"", cfg->mgmt_listen,
                   strerror(errno));
+        cmd_wait_free(srv->cmd_wait);
         free(srv);
         return NULL;
     }
@@ -442,6 +503,9 @@ void mgmt_server_stop(struct mgmt_server *srv)
 {
     if (!srv)
         return;
+    /* MHD must not stop with suspended connections: answer the waiting requests first */
+    cmd_wait_stop(srv->cmd_wait);
     MHD_stop_daemon(srv->mhd);
+    cmd_wait_free(srv->cmd_wait);
     free(srv);
 }

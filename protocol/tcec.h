@@ -67,6 +67,11 @@ enum tcec_rule {
 #define TCEC_TEXT_MAX        (8u << 20) /* envelope text and decrypted payload text, bytes */
 #define TCEC_PATH_MAX        256 /* bytes of a field path with its NUL; longer ends in "..." */
 #define TCEC_MSG_MAX         256 /* bytes of an error message with its NUL */
+/* How payloads and envelopes are written: compact, in insertion order, numbers with at most 15
+ * significant digits so that 123.4 goes out as 123.4 (17 would write 123.40000000000001, which a
+ * peer counting decimals in the text refuses); 6-decimal coordinates and money up to 1e8 stay
+ * exact. */
+#define TCEC_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
 struct tcec_error {
     enum tcec_ret ret;
@@ -181,6 +186,16 @@ int tcec_is_operator_id(const char *s);
 /* 1 when s is a real "yyyy-MM-dd HH:mm:ss" / "yyyy-MM-dd". */
 int tcec_is_datetime(const char *s);
 int tcec_is_date(const char *s);
+
+/* The standard writes its times in China Standard Time (UTC+8, no daylight saving), whatever
+ * the zone of the machine. tcec_time_text() writes `epoch` (seconds) as a TimeStamp
+ * "yyyyMMddHHmmss", a date-time "yyyy-MM-dd HH:mm:ss" or a date "yyyy-MM-dd" into out (outlen
+ * bytes); 0, or -1 when it does not fit. tcec_timestamp_epoch() reads a TimeStamp back (-1 when
+ * it is not one). */
+#define TCEC_TZ_OFFSET_S (8 * 3600)
+enum tcec_time_kind { TCEC_TIME_STAMP, TCEC_TIME_DATETIME, TCEC_TIME_DATE };
+int tcec_time_text(long long epoch, enum tcec_time_kind kind, char *out, size_t outlen);
+long long tcec_timestamp_epoch(const char *timestamp);
 
 /* "Signature error", ... : a short English text for each Ret; "" for an unknown code. */
 const char *tcec_ret_text(int ret);

@@ -335,7 +335,7 @@ void tcec_response_clear(struct tcec_response *resp)
 /* Base64 of the encrypted compact JSON text of `payload`; caller frees. */
 static char *seal(const json_t *payload, const struct tcec_keys *keys)
 {
-    char *text = json_dumps(payload, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(payload, TCEC_JSON_FLAGS);
     if (!text)
         return NULL;
     char *b64 = tcec_encrypt(text, strlen(text), keys);
@@ -357,7 +357,7 @@ char *tcec_request_build(const char *operator_id, const char *timestamp, const c
         json_t *env = json_pack("{s:s, s:s, s:s, s:s, s:s}", "OperatorID", operator_id, "Data",
                                 data, "TimeStamp", timestamp, "Seq", seq, "Sig", sig);
         if (env)
-            out = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            out = json_dumps(env, TCEC_JSON_FLAGS);
         json_decref(env);
     }
     free(data);
@@ -380,7 +380,7 @@ char *tcec_response_build(int ret, const char *msg, const json_t *payload,
         json_t *env = json_pack("{s:i, s:s, s:s, s:s}", "Ret", ret, "Msg", msg, "Data",
                                 data ? data : "", "Sig", sig);
         if (env)
-            out = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            out = json_dumps(env, TCEC_JSON_FLAGS);
         json_decref(env);
     }
     free(data);

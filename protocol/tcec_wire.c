@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- formats ---------------------------------------------------------------------------- */
 
@@ -68,6 +69,31 @@ int tcec_is_datetime(const char *s)
     if (!tcec_is_date(date) || !digits(s + 11, 2) || !digits(s + 14, 2) || !digits(s + 17, 2))
         return 0;
     return real_time(num(s + 11, 2), num(s + 14, 2), num(s + 17, 2));
+}
+
+int tcec_time_text(long long epoch, enum tcec_time_kind kind, char *out, size_t outlen)
+{
+    time_t t = (time_t)(epoch + TCEC_TZ_OFFSET_S);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm))
+        return -1;
+    size_t n = kind == TCEC_TIME_STAMP      ? strftime(out, outlen, "%Y%m%d%H%M%S", &tm)
+               : kind == TCEC_TIME_DATETIME ? strftime(out, outlen, "%Y-%m-%d %H:%M:%S", &tm)
+                                            : strftime(out, outlen, "%Y-%m-%d", &tm);
+    return n > 0 ? 0 : -1;
+}
+
+long long tcec_timestamp_epoch(const char *ts)
+{
+    if (!tcec_is_timestamp(ts))
+        return -1;
+    struct tm tm = {.tm_year = num(ts, 4) - 1900,
+                    .tm_mon = num(ts + 4, 2) - 1,
+                    .tm_mday = num(ts + 6, 2),
+                    .tm_hour = num(ts + 8, 2),
+                    .tm_min = num(ts + 10, 2),
+                    .tm_sec = num(ts + 12, 2)};
+    return (long long)timegm(&tm) - TCEC_TZ_OFFSET_S;
 }
 
 int tcec_is_seq(const char *s)

@@ -26,11 +26,13 @@ packages=(
     build-essential meson ninja-build pkg-config
     libwebsockets-dev libjansson-dev libssl-dev libsqlite3-dev sqlite3 libmicrohttpd-dev
     libargon2-dev libcmocka-dev libxlsxwriter-dev libzip-dev libexpat1-dev
+    libcurl4-openssl-dev                         # T/CEC clients: gateway/tcec_client.c, evsim-platform
     python3 curl
     libpango1.0-dev libcairo2-dev fonts-noto-cjk # mgmt/pdf_form.c: PDF forms with Chinese text
     clang libclang-rt-14-dev                     # tests/fuzz: libFuzzer, ASan and UBSan runtimes
     poppler-utils                                # tests: pdftotext/pdffonts read the PDF forms
     python3-openpyxl                             # tests: write and read xlsx like a user's Excel
+    openssl                                      # tests: a throw-away CA and TLS certificates
 )
 
 # A node >= 18 with npm already on PATH is kept: this machine's node may come from a repacked

@@ -37,6 +37,9 @@ enum opt_id {
     O_RECONNECT,
     O_SUMMARY_JSON,
     O_QUIET,
+    O_TLS_CA,
+    O_TLS_CERT,
+    O_TLS_KEY,
     O_HELP,
 };
 
@@ -48,12 +51,14 @@ static const struct opt_def {
     const char *value, *def, *help;
 } opts_table[] = {
     {"url", O_URL, 1, "URL", "ws://127.0.0.1:8180/ocpp",
-     "gateway endpoint; the EquipmentID is appended as the last path segment"},
+     "gateway endpoint, ws:// or wss:// (TLS, security profiles 2 and 3, e.g. "
+     "wss://127.0.0.1:8443/ocpp); the EquipmentID is appended as the last path segment"},
     {"ids", O_IDS, 1, "ID,ID,...", NULL, "the piles' EquipmentIDs"},
     {"prefix", O_PREFIX, 1, "P", "P", "with --count: EquipmentIDs PREFIX + number (P1, P2, ...)"},
     {"count", O_COUNT, 1, "N", NULL, "simulate N piles named from --prefix and --start"},
     {"start", O_START, 1, "N", "1", "first number for --prefix/--count"},
-    {"password", O_PASSWORD, 1, "PW", NULL, "Basic-auth password, the same for every pile"},
+    {"password", O_PASSWORD, 1, "PW", NULL,
+     "Basic-auth password, the same for every pile (not needed with --tls-cert)"},
     {"passwords-file", O_PASSWORDS_FILE, 1, "FILE", NULL,
      "per-pile passwords: lines `equipment_id password`, or the JSON mgmt returns "
      "({\"items\":[{\"equipment_id\",\"password\"}]}); without --ids/--count its piles are used"},
@@ -79,6 +84,13 @@ static const struct opt_def {
      "reconnect after a failure or a close, exponential back-off 1-60 s with jitter"},
     {"summary-json", O_SUMMARY_JSON, 1, "FILE", NULL, "also write the summary as JSON to FILE"},
     {"quiet", O_QUIET, 0, NULL, NULL, "no progress lines on stderr"},
+    {"tls-ca", O_TLS_CA, 1, "FILE", NULL,
+     "wss: PEM CA certificate(s) to verify the gateway's certificate with (default: the "
+     "system's CAs); the certificate must name the --url host"},
+    {"tls-cert", O_TLS_CERT, 1, "FILE", NULL,
+     "wss: PEM client certificate for security profile 3 (its subject CN is the EquipmentID, so "
+     "one pile per run); without a password no Authorization header is sent"},
+    {"tls-key", O_TLS_KEY, 1, "FILE", NULL, "the private key (PEM) of --tls-cert"},
     {"help", O_HELP, 0, NULL, NULL, "this text"},
 };
 #define NOPTS (sizeof opts_table / sizeof opts_table[0])
@@ -87,8 +99,9 @@ static void usage(FILE *out)
 {
     fprintf(out, "Usage: evsim-pile [options]\n"
                  "OCPP 1.6J / 2.0.1 charge-point simulator: connects piles to an evgate gateway "
-                 "with Basic auth,\nruns a scenario and prints a summary (CALLs, CALLERRORs, "
-                 "round-trip percentiles) on exit.\n\nOptions:\n");
+                 "with Basic auth\n(security profile 1, or 2 over wss://) or a TLS client "
+                 "certificate (profile 3),\nruns a scenario and prints a summary (CALLs, "
+                 "CALLERRORs, round-trip percentiles) on exit.\n\nOptions:\n");
     for (size_t i = 0; i < NOPTS; i++) {
         const struct opt_def *d = &opts_table[i];
         char left[64], text[512];
@@ -121,7 +134,35 @@ static void usage(FILE *out)
         }
         fputc('\n', out);
     }
+    fprintf(out,
+            "\nIn every scenario each pile answers the central system's CALLs, also while its own "
+            "CALL is\noutstanding, each answer checked against its schema; the summary counts them "
+            "by action.\n"
+            "  ocpp1.6    RemoteStartTransaction (Preparing, StartTransaction with that idTag, "
+            "Charging,\n"
+            "             MeterValues until stopped), RemoteStopTransaction (StopTransaction "
+            "Remote),\n"
+            "             Reset Hard/Soft (stop the transaction, reconnect, boot), "
+            "GetConfiguration and\n"
+            "             ChangeConfiguration (HeartbeatInterval, MeterValueSampleInterval, "
+            "NumberOfConnectors,\n"
+            "             ...), TriggerMessage (BootNotification, Heartbeat, StatusNotification, "
+            "MeterValues),\n"
+            "             ChangeAvailability (Scheduled while charging), UnlockConnector, "
+            "ClearCache,\n"
+            "             DataTransfer (UnknownVendorId)\n"
+            "  ocpp2.0.1  the same with RequestStart/StopTransaction (remoteStartId), Reset "
+            "Immediate/OnIdle,\n"
+            "             GetVariables/SetVariables (OCPPCommCtrlr.HeartbeatInterval,\n"
+            "             SampledDataCtrlr.TxUpdatedInterval, ...), TriggerMessage (also "
+            "TransactionEvent)\n"
+            "  any other  CALLERROR NotSupported (NotImplemented: no such action in the "
+            "version)\n"
+            "One transaction per pile at a time.\n");
 }
+
+/* Debian's bundle of the system's CAs (ca-certificates), the default trust for wss://. */
+#define SIM_SYSTEM_CA_BUNDLE "/etc/ssl/certs/ca-certificates.crt"
 
 static struct lws_context *g_ctx;
 static struct ev_loop *g_loop;
@@ -303,20 +344,19 @@ static int parse_int(const char *name, const char *s, long lo, long hi, long *ou
     return 0;
 }
 
-/* ws://host[:port][/path] into o->host, o->port, o->path (no trailing '/'). */
+/* ws[s]://host[:port][/path] into o->tls, o->host, o->port, o->path (no trailing '/'). */
 static int parse_url(struct sim_opts *o, const char *url, char *err, size_t errlen)
 {
     const char *prot = NULL, *addr = NULL, *path = NULL;
     char buf[sizeof o->host + sizeof o->path];
     int port = 0;
     snprintf(buf, sizeof buf, "%s", url);
-    if (lws_parse_uri(buf, &prot, &addr, &port, &path) || strcmp(prot, "ws") != 0 || !*addr) {
-        snprintf(err, errlen,
-                 "--url must be ws://host[:port]/path, got \"%s\" (wss is not "
-                 "supported yet)",
-                 url);
+    if (lws_parse_uri(buf, &prot, &addr, &port, &path) ||
+        (strcmp(prot, "ws") != 0 && strcmp(prot, "wss") != 0) || !*addr) {
+        snprintf(err, errlen, "--url must be ws://host[:port]/path or wss://..., got \"%s\"", url);
         return -1;
     }
+    o->tls = strcmp(prot, "wss") == 0; /* lws_parse_uri's default port is 443 then */
     snprintf(o->host, sizeof o->host, "%s", addr);
     o->port = port;
     /* lws_parse_uri drops the leading '/' of the path */
@@ -325,6 +365,32 @@ static int parse_url(struct sim_opts *o, const char *url, char *err, size_t errl
         o->path[--n] = 0;
     if (n == 1)
         o->path[0] = 0;
+    return 0;
+}
+
+/* The TLS options go with a wss:// URL, the certificate with its key; each file must be
+ * readable (lws would only log a failure, in its own words). */
+static int check_tls_options(const struct sim_opts *o, char *err, size_t errlen)
+{
+    if (!o->tls && (o->tls_ca || o->tls_cert || o->tls_key)) {
+        snprintf(err, errlen, "--tls-ca, --tls-cert and --tls-key need a wss:// --url");
+        return -1;
+    }
+    if (!o->tls_cert != !o->tls_key) {
+        snprintf(err, errlen, "--tls-cert and --tls-key go together");
+        return -1;
+    }
+    const char *files[][2] = {
+        {"tls-ca", o->tls_ca}, {"tls-cert", o->tls_cert}, {"tls-key", o->tls_key}};
+    for (size_t i = 0; i < 3; i++) {
+        FILE *f = files[i][1] ? fopen(files[i][1], "r") : NULL;
+        if (files[i][1] && !f) {
+            snprintf(err, errlen, "--%s %s: %s", files[i][0], files[i][1], strerror(errno));
+            return -1;
+        }
+        if (f)
+            fclose(f);
+    }
     return 0;
 }
 
@@ -451,6 +517,15 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
         case O_QUIET:
             o->quiet = true;
             break;
+        case O_TLS_CA:
+            o->tls_ca = optarg;
+            break;
+        case O_TLS_CERT:
+            o->tls_cert = optarg;
+            break;
+        case O_TLS_KEY:
+            o->tls_key = optarg;
+            break;
         case O_HELP:
             return 1;
         default:
@@ -495,11 +570,13 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
         snprintf(err, errlen, "--password longer than %d bytes", SIM_PASSWORD_MAX);
         return -1;
     }
+    if (check_tls_options(o, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < l->n; i++) {
         if (!l->piles[i].password)
             l->piles[i].password = password;
-        if (!l->piles[i].password) {
-            snprintf(err, errlen, "no password for %s (--password or --passwords-file)",
+        if (!l->piles[i].password && !o->tls_cert) {
+            snprintf(err, errlen, "no password for %s (--password, --passwords-file or --tls-cert)",
                      l->piles[i].id);
             return -1;
         }
@@ -575,6 +652,19 @@ int main(int argc, char **argv)
     info.fd_limit_per_thread = size_fd_limit(l.n);
     info.timeout_secs = 20; /* connect + handshake */
     info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    if (o.tls) {
+        /* The client SSL_CTX of the context's one vhost: whom to trust, what to present. */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.client_ssl_ca_filepath = o.tls_ca;
+        if (!o.tls_ca) {
+            info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+            /* named too, else lws logs that its compiled-in CA directory is missing */
+            if (access(SIM_SYSTEM_CA_BUNDLE, R_OK) == 0)
+                info.client_ssl_ca_filepath = SIM_SYSTEM_CA_BUNDLE;
+        }
+        info.client_ssl_cert_filepath = o.tls_cert;
+        info.client_ssl_private_key_filepath = o.tls_key;
+    }
     /* libev (epoll) so that a wake-up does not cost O(piles), with poll() as the fallback */
     g_loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
     if (g_loop) {
@@ -597,7 +687,8 @@ int main(int argc, char **argv)
         g_ctx = lws_create_context(&info);
     }
     if (!g_ctx) {
-        fprintf(stderr, "evsim-pile: cannot create the lws context\n");
+        fprintf(stderr, "evsim-pile: cannot create the lws context%s\n",
+                o.tls_cert ? " (is --tls-key the key of --tls-cert, both PEM?)" : "");
         free_list(&l);
         if (g_loop)
             ev_loop_destroy(g_loop);

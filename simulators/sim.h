@@ -24,12 +24,18 @@ struct lws_protocols;
 #define SIM_FAULTY_TIMEOUT_S 3     /* a faulty frame the peer does not answer is given up */
 #define SIM_SWEEP_MS         50    /* the one timer driving every pile */
 #define SIM_BACKOFF_MAX_S    60    /* reconnect back-off ceiling */
+#define SIM_RESET_DELAY_MS   500   /* a reset pile goes down this long after its last work */
 #define SIM_RX_MAX           65536 /* largest message accepted from the gateway */
 /* lws' receive buffer, allocated per connection: OCPP answers to a pile are mostly under 200
  * bytes; larger messages arrive in pieces and are reassembled up to SIM_RX_MAX. */
 #define SIM_LWS_RX_BYTES 1024
 
 enum sim_scenario { SC_BOOT, SC_IDLE, SC_CHARGE, SC_FAULTY };
+
+/* Why a transaction ends (the 1.6 StopTransaction reason, 2.0.1 trigger/stoppedReason). */
+enum sim_stop { STOP_LOCAL, STOP_REMOTE, STOP_HARD_RESET, STOP_SOFT_RESET };
+/* A Reset being carried out: the transaction is stopped (not ON_IDLE), then the pile reconnects. */
+enum sim_reset { RESET_NONE, RESET_SOFT, RESET_HARD, RESET_ON_IDLE };
 
 /* What a pile sends: CP->CS actions and the faulty frames, one index space for the counters. */
 enum sim_action {
@@ -53,7 +59,11 @@ enum sim_action {
 #define A_FAULTY_FIRST A_F_UNKNOWN_ACTION
 
 struct sim_opts {
-    const char *url_base; /* ws://host:port/path, the EquipmentID appended */
+    const char *url_base; /* ws[s]://host:port/path, the EquipmentID appended */
+    bool tls;             /* wss:// */
+    const char *tls_ca;   /* PEM CAs trusted for the gateway's certificate; NULL: the system's */
+    const char *tls_cert; /* PEM client certificate (security profile 3) and its key */
+    const char *tls_key;
     char host[256];
     char path[512];
     int port;
@@ -86,8 +96,10 @@ struct pile {
     uint8_t faulty_step;
     uint8_t tried; /* connected or tried before: the next attempt is a reconnect */
     uint8_t ever_connected;
-    uint16_t attempts; /* consecutive failed connects, for the back-off */
-    uint8_t boot_done; /* the first BootNotification of this connection was answered */
+    uint8_t tx_connector; /* the connector (1.6) or EVSE (2.0.1) of the transaction */
+    uint16_t attempts;    /* consecutive failed connects, for the back-off */
+    uint8_t boot_done;    /* the first BootNotification of this connection was answered */
+    uint8_t reset;        /* enum sim_reset */
     uint16_t status_next, status_end; /* connectors whose StatusNotification is due: [next, end] */
     uint32_t hb_interval_s;
     int64_t next_connect_ms;
@@ -97,11 +109,19 @@ struct pile {
     uint32_t msg_seq;
     uint32_t out_seq; /* 0: none outstanding */
     uint8_t out_action;
+    /* the central system's operations (sim_cs.c); these fill padding */
+    uint8_t stop_reason; /* enum sim_stop of the queued stop */
+    uint8_t tx_remote;   /* the transaction was started remotely: it runs until stopped */
+    uint8_t tag_type;    /* 2.0.1: index of `tag`'s idToken type */
+    uint8_t avail_sched; /* Inoperative once the transaction ends: bit 0 pile, bit 1 connector */
+    uint8_t reboot;      /* reconnect after this close even without --reconnect (Reset) */
+    uint16_t meter_s;    /* MeterValueSampleInterval set by the CS; 0: --meter-interval */
     int64_t out_sent_us;
     int64_t out_deadline_ms;
     /* CALLs waiting */
     uint8_t q[SIM_CALLQ_MAX];
     uint8_t q_head, q_len;
+    int32_t remote_start_id; /* 2.0.1 RequestStartTransaction's remoteStartId */
     /* text waiting for a writeable callback: the CALL and the answers to the CS's CALLs */
     struct txbuf *tx_head, *tx_tail;
     /* a message arriving in fragments */
@@ -113,6 +133,8 @@ struct pile {
     uint32_t tx_seq; /* 2.0.1 seqNo */
     int64_t tx_started_ms;
     uint32_t sessions;
+    uint32_t unavailable; /* Inoperative connectors: bit c connector c, bit 0 the whole pile */
+    char *tag;            /* the idTag of a remote start, owned; NULL: the pile's own */
 };
 
 struct txbuf {
@@ -141,6 +163,8 @@ struct sim_stats {
 extern struct sim_stats g_stats;
 
 const char *sim_action_name(enum sim_action a);
+/* Counts a CALL the central system sent, by action, and whether it got a CALLRESULT. */
+void sim_stats_cs_call(enum ocpp_version v, const char *action, bool result);
 /* Counts a CALLERROR with `code` (copied into a small fixed table). */
 void sim_stats_error_code(const char *code);
 /* Records one round trip of `us` microseconds (fixed buckets, no allocation). */
@@ -176,5 +200,26 @@ void sim_on_close(struct pile *p);
 void sim_on_message(const struct sim_opts *o, struct pile *p, const char *text, size_t len);
 /* Timers: due actions, CALL timeouts, the queue. Called by the sweep for open piles. */
 void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms);
+/* For sim_cs.c: queue a CALL (dropped when the queue is full); is `a` queued or outstanding;
+ * send the StatusNotification of connectors first..last; the meter interval in force. */
+void sim_enqueue(struct pile *p, enum sim_action a);
+bool sim_queued(const struct pile *p, enum sim_action a);
+void sim_statuses(struct pile *p, int first, int last);
+int sim_meter_interval(const struct sim_opts *o, const struct pile *p);
+/* 2.0.1 IdTokenEnumType names; p->tag_type indexes them (0: ISO14443, the pile's own). */
+#define SIM_TOKEN_TYPES 8
+extern const char *const sim_token_types[SIM_TOKEN_TYPES];
+/* Starts a transaction on `connector` (Preparing, then the start message). */
+void sim_start_tx(const struct sim_opts *o, struct pile *p, int connector);
+/* Queues the end of the running transaction with `why` (once). */
+void sim_stop_tx(const struct sim_opts *o, struct pile *p, enum sim_stop why);
+/* The 2.0.1 transactionId of p's transaction (at most 36 characters). */
+void sim_tx_ref(const struct pile *p, char *buf, size_t len);
+
+/* --- sim_cs.c ---------------------------------------------------------------------------- */
+
+/* Answers a CALL of the central system (always: a CALLRESULT or a CALLERROR) and acts on it. */
+void sim_on_cs_call(const struct sim_opts *o, struct pile *p, const struct ocpp_frame *f,
+                    int64_t now_ms);
 
 #endif

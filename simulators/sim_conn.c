@@ -1,6 +1,7 @@
 /* evsim-pile's connections: the libwebsockets client protocol (Basic auth, subprotocol, frames
- * in and out), connecting at a rate with reconnect back-off, and the single sweep timer that
- * drives every pile's clock. Everything runs on the lws loop. */
+ * in and out; ws:// or wss://, with a client certificate for security profile 3), connecting at
+ * a rate with reconnect back-off, and the single sweep timer that drives every pile's clock.
+ * Everything runs on the lws loop. */
 #include "simulators/sim.h"
 
 #include <libwebsockets.h>
@@ -94,7 +95,7 @@ static void drop_buffers(struct pile *p)
  * not answered by every pile in the same second. */
 static void schedule_reconnect(struct pile *p, int64_t now_ms)
 {
-    if (!run.o->reconnect || run.over) {
+    if ((!run.o->reconnect && !p->reboot) || run.over) { /* reboot: after a Reset */
         p->state = PS_DONE;
         return;
     }
@@ -135,6 +136,13 @@ static void connect_pile(struct pile *p)
     ci.userdata = p;
     ci.pwsi = &p->wsi;
     ci.retry_and_idle_policy = &no_validity;
+    if (o->tls) {
+        /* The gateway's certificate is verified against --tls-ca (or the system's CAs),
+         * host name included; the client certificate, if any, is the context's (evsim_pile.c).
+         * HTTP/1.1 only: the OCPP-J upgrade is an HTTP/1.1 one. */
+        ci.ssl_connection = LCCSCF_USE_SSL;
+        ci.alpn = "http/1.1";
+    }
     if (o->nsources)
         ci.iface = o->sources[p->index % (uint32_t)o->nsources];
     if (p->tried)
@@ -173,9 +181,11 @@ static unsigned handshake_status(struct lws *wsi, const char *why)
 
 static int on_append_headers(struct pile *p, struct lws *wsi, unsigned char **pp, size_t len)
 {
+    if (!p->password)
+        return 0; /* security profile 3: the client certificate is the credential */
     char cred[SIM_ID_MAX + SIM_PASSWORD_MAX + 2], b64[(sizeof cred) * 4 / 3 + 8];
     char value[sizeof b64 + 8];
-    int n = snprintf(cred, sizeof cred, "%s:%s", p->id, p->password ? p->password : "");
+    int n = snprintf(cred, sizeof cred, "%s:%s", p->id, p->password);
     if (n < 0 || (size_t)n >= sizeof cred)
         return -1;
     if (lws_b64_encode_string(cred, n, b64, (int)sizeof b64) < 0)

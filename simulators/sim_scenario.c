@@ -1,7 +1,7 @@
-/* What a simulated charge point says and answers: BootNotification, Heartbeat, status, the
- * charging session with meter values, the faulty frames, and valid answers to the central
- * system's CALLs, for OCPP 1.6J and 2.0.1. One CALL outstanding per pile, the rest queued as
- * action codes (a byte each) and built only when they go out. Payloads come from
+/* What a simulated charge point says: BootNotification, Heartbeat, status, the charging session
+ * with meter values, the faulty frames, for OCPP 1.6J and 2.0.1, and the transaction and Reset
+ * steps the central system's operations (sim_cs.c) set going. One CALL outstanding per pile, the
+ * rest queued as action codes (a byte each) and built only when they go out. Payloads come from
  * protocol/ocpp; in builds without NDEBUG every one we send is checked with ocpp_validate(). */
 #include "simulators/sim.h"
 
@@ -38,7 +38,7 @@ static void id_text(uint32_t seq, int action, char *buf, size_t len)
         snprintf(buf, len, "%u", seq);
 }
 
-static void enqueue(struct pile *p, enum sim_action a)
+void sim_enqueue(struct pile *p, enum sim_action a)
 {
     if (p->q_len == SIM_CALLQ_MAX)
         return; /* the gateway is not answering; a full queue of the same work adds nothing */
@@ -46,7 +46,7 @@ static void enqueue(struct pile *p, enum sim_action a)
     p->q_len++;
 }
 
-static bool queued(const struct pile *p, enum sim_action a)
+bool sim_queued(const struct pile *p, enum sim_action a)
 {
     for (int i = 0; i < p->q_len; i++)
         if (p->q[(p->q_head + i) % SIM_CALLQ_MAX] == a)
@@ -56,21 +56,37 @@ static bool queued(const struct pile *p, enum sim_action a)
 
 static void id_tag(const struct pile *p, char *buf, size_t len)
 {
-    snprintf(buf, len, "EVSIM%08X", p->index);
+    if (p->tag)
+        snprintf(buf, len, "%s", p->tag);
+    else
+        snprintf(buf, len, "EVSIM%08X", p->index);
 }
 
-static void tx_ref(const struct pile *p, char *buf, size_t len)
+const char *const sim_token_types[SIM_TOKEN_TYPES] = {"ISO14443",   "Central",        "eMAID",
+                                                      "ISO15693",   "KeyCode",        "Local",
+                                                      "MacAddress", "NoAuthorization"};
+
+void sim_tx_ref(const struct pile *p, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s-%u", p->id, p->tx_id);
+    /* transactionId is at most 36 characters: the EquipmentID when it leaves room */
+    if (strlen(p->id) + 11 <= OCPP_ID_MAX)
+        snprintf(buf, len, "%s-%u", p->id, p->tx_id);
+    else
+        snprintf(buf, len, "EVSIM%08X-%u", p->index, p->tx_id);
 }
 
-static json_t *meter_value_16(const struct pile *p, const char *ts)
+int sim_meter_interval(const struct sim_opts *o, const struct pile *p)
+{
+    return p->meter_s ? p->meter_s : o->meter_interval_s;
+}
+
+static json_t *meter_value_16(const struct pile *p, const char *ts, const char *context)
 {
     char v[16];
     snprintf(v, sizeof v, "%u", p->meter_wh);
     return json_pack("[{s:s, s:[{s:s, s:s, s:s, s:s}]}]", "timestamp", ts, "sampledValue", "value",
-                     v, "context", "Sample.Periodic", "measurand", "Energy.Active.Import.Register",
-                     "unit", "Wh");
+                     v, "context", context, "measurand", "Energy.Active.Import.Register", "unit",
+                     "Wh");
 }
 
 static json_t *meter_value_201(const struct pile *p, const char *ts, const char *context)
@@ -80,22 +96,30 @@ static json_t *meter_value_201(const struct pile *p, const char *ts, const char 
                      "Energy.Active.Import.Register", "unitOfMeasure", "unit", "Wh");
 }
 
-/* The status a connector reports now (connector 1 carries the transaction). */
+/* The status a connector reports now (one transaction per pile, on p->tx_connector). */
 static const char *connector_status(const struct sim_opts *o, const struct pile *p, int c)
 {
-    if (c == 1 && p->in_tx)
-        return o->version == OCPP_V16 ? "Charging" : "Occupied";
+    if (c && c == p->tx_connector && (p->in_tx || p->tx_pending))
+        return o->version == OCPP_V201 ? "Occupied" : p->in_tx ? "Charging" : "Preparing";
+    if (p->unavailable & (1u | 1u << c))
+        return "Unavailable";
     return "Available";
 }
+
+/* A stop's 1.6 reason, 2.0.1 triggerReason and stoppedReason, by enum sim_stop. */
+static const char *const stop_16[] = {"Local", "Remote", "HardReset", "SoftReset"};
+static const char *const stop_trigger[] = {"StopAuthorized", "RemoteStop", "ResetCommand",
+                                           "ResetCommand"};
+static const char *const stop_201[] = {"Local", "Remote", "ImmediateReset", "ImmediateReset"};
 
 /* Builds the payload of `a` for p; sets *action. Caller frees. */
 static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const char **action,
                           int connector)
 {
-    char ts[40], tag[24], ref[SIM_ID_MAX + 16];
+    char ts[40], tag[40], ref[SIM_ID_MAX + 16];
     now_iso(ts, sizeof ts);
     id_tag(p, tag, sizeof tag);
-    tx_ref(p, ref, sizeof ref);
+    sim_tx_ref(p, ref, sizeof ref);
     bool v16 = o->version == OCPP_V16;
     switch (a) {
     case A_BOOT: {
@@ -106,8 +130,9 @@ static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const
             return json_pack("{s:s, s:s, s:s, s:s}", "chargePointVendor", "evgate",
                              "chargePointModel", "evsim-pile", "chargePointSerialNumber", serial,
                              "firmwareVersion", "evsim-1.0");
-        return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "reason", "PowerUp", "chargingStation",
-                         "model", "evsim-pile", "vendorName", "evgate", "serialNumber", serial,
+        return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "reason",
+                         p->reboot ? "RemoteReset" : "PowerUp", "chargingStation", "model",
+                         "evsim-pile", "vendorName", "evgate", "serialNumber", serial,
                          "firmwareVersion", "evsim-1.0");
     }
     case A_HEARTBEAT:
@@ -128,39 +153,55 @@ static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const
         return json_pack("{s:{s:s, s:s}}", "idToken", "idToken", tag, "type", "ISO14443");
     case A_START_TX:
         *action = "StartTransaction";
-        return json_pack("{s:i, s:s, s:I, s:s}", "connectorId", 1, "idTag", tag, "meterStart",
-                         (json_int_t)p->meter_wh, "timestamp", ts);
-    case A_METER:
+        return json_pack("{s:i, s:s, s:I, s:s}", "connectorId", p->tx_connector, "idTag", tag,
+                         "meterStart", (json_int_t)p->meter_wh, "timestamp", ts);
+    case A_METER: {
+        /* 1.6: the transaction's periodic sample; 2.0.1 (only on a TriggerMessage) and 1.6
+         * without a transaction: the main meter, context Trigger */
         *action = "MeterValues";
-        return json_pack("{s:i, s:I, s:o}", "connectorId", 1, "transactionId", (json_int_t)p->tx_id,
-                         "meterValue", meter_value_16(p, ts));
+        if (v16 && p->in_tx)
+            return json_pack("{s:i, s:I, s:o}", "connectorId", p->tx_connector, "transactionId",
+                             (json_int_t)p->tx_id, "meterValue",
+                             meter_value_16(p, ts, "Sample.Periodic"));
+        if (v16)
+            return json_pack("{s:i, s:o}", "connectorId", 0, "meterValue",
+                             meter_value_16(p, ts, "Trigger"));
+        return json_pack("{s:i, s:o}", "evseId", p->in_tx ? p->tx_connector : 0, "meterValue",
+                         meter_value_201(p, ts, "Trigger"));
+    }
     case A_STOP_TX:
         *action = "StopTransaction";
         return json_pack("{s:s, s:I, s:s, s:I, s:s}", "idTag", tag, "meterStop",
                          (json_int_t)p->meter_wh, "timestamp", ts, "transactionId",
-                         (json_int_t)p->tx_id, "reason", "Local");
+                         (json_int_t)p->tx_id, "reason", stop_16[p->stop_reason]);
     case A_TX_START:
     case A_TX_UPDATE:
     case A_TX_END: {
         *action = "TransactionEvent";
         static const char *const ev[] = {"Started", "Updated", "Ended"};
-        static const char *const why[] = {"Authorized", "MeterValuePeriodic", "StopAuthorized"};
         static const char *const ctx[] = {"Transaction.Begin", "Sample.Periodic",
                                           "Transaction.End"};
         int k = a - A_TX_START;
+        const char *why = k == 0   ? (p->tx_remote ? "RemoteStart" : "Authorized")
+                          : k == 1 ? "MeterValuePeriodic"
+                                   : stop_trigger[p->stop_reason];
         json_t *info = json_pack("{s:s, s:s}", "transactionId", ref, "chargingState",
                                  k == 2 ? "EVConnected" : "Charging");
         if (k == 2)
-            json_object_set_new(info, "stoppedReason", json_string("Local"));
+            json_object_set_new(info, "stoppedReason", json_string(stop_201[p->stop_reason]));
+        if (k == 0 && p->tx_remote)
+            json_object_set_new(info, "remoteStartId", json_integer(p->remote_start_id));
         json_t *pl =
             json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "eventType", ev[k], "timestamp", ts,
-                      "triggerReason", why[k], "seqNo", (json_int_t)p->tx_seq++, "transactionInfo",
+                      "triggerReason", why, "seqNo", (json_int_t)p->tx_seq++, "transactionInfo",
                       info, "meterValue", meter_value_201(p, ts, ctx[k]));
         if (k != 1)
             json_object_set_new(pl, "idToken",
-                                json_pack("{s:s, s:s}", "idToken", tag, "type", "ISO14443"));
+                                json_pack("{s:s, s:s}", "idToken", tag, "type",
+                                          sim_token_types[p->tag_type % SIM_TOKEN_TYPES]));
         if (k == 0)
-            json_object_set_new(pl, "evse", json_pack("{s:i, s:i}", "id", 1, "connectorId", 1));
+            json_object_set_new(pl, "evse",
+                                json_pack("{s:i, s:i}", "id", p->tx_connector, "connectorId", 1));
         return pl;
     }
     case A_F_UNKNOWN_ACTION:
@@ -249,7 +290,7 @@ static void dispatch(const struct sim_opts *o, struct pile *p, int64_t now_ms)
     }
 }
 
-static void statuses(const struct sim_opts *o, struct pile *p, int first, int last)
+void sim_statuses(struct pile *p, int first, int last)
 {
     if (p->status_next > p->status_end) {
         p->status_next = (uint16_t)first;
@@ -268,10 +309,48 @@ static void no_statuses(struct pile *p)
     p->status_end = 0;
 }
 
-static void start_session(const struct sim_opts *o, struct pile *p)
+void sim_start_tx(const struct sim_opts *o, struct pile *p, int connector)
 {
     p->tx_pending = 1;
-    enqueue(p, o->version == OCPP_V16 ? A_START_TX : A_TX_START);
+    p->tx_connector = (uint8_t)connector;
+    if (o->version == OCPP_V201) {
+        /* our own transactionId: distinct across sessions and, mostly, across runs */
+        uint32_t t = (uint32_t)time(NULL);
+        p->tx_id = t > p->tx_id ? t : p->tx_id + 1;
+    }
+    sim_statuses(p, connector, connector); /* Preparing (2.0.1: Occupied) */
+    sim_enqueue(p, o->version == OCPP_V16 ? A_START_TX : A_TX_START);
+}
+
+void sim_stop_tx(const struct sim_opts *o, struct pile *p, enum sim_stop why)
+{
+    enum sim_action a = o->version == OCPP_V16 ? A_STOP_TX : A_TX_END;
+    if (sim_queued(p, a))
+        return;
+    p->stop_reason = (uint8_t)why;
+    sim_enqueue(p, a);
+    if (o->scenario != SC_FAULTY)
+        p->next_step_ms = 0; /* no meter value after the stop */
+}
+
+/* The transaction has ended (answered, refused or lost): forget it, apply a Scheduled
+ * ChangeAvailability. */
+static void tx_ended(const struct sim_opts *o, struct pile *p)
+{
+    p->in_tx = p->tx_pending = 0;
+    p->tx_remote = 0;
+    free(p->tag);
+    p->tag = NULL;
+    p->tag_type = 0;
+    if (p->avail_sched & 1)
+        p->unavailable |= 1;
+    if (p->avail_sched & 2)
+        p->unavailable |= 1u << p->tx_connector;
+    if (p->avail_sched & 1)
+        sim_statuses(p, o->version == OCPP_V16 ? 0 : 1, o->connectors);
+    else
+        sim_statuses(p, p->tx_connector, p->tx_connector);
+    p->avail_sched = 0;
 }
 
 /* The answer (or its absence: ok < 0 timeout, ok == 0 CALLERROR) to p's outstanding CALL. */
@@ -280,6 +359,7 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
 {
     switch (a) {
     case A_BOOT: {
+        bool again = p->booted; /* a BootNotification a TriggerMessage asked for */
         p->boot_done = 1;
         const char *st = ok > 0 ? json_string_value(json_object_get(payload, "status")) : NULL;
         json_int_t iv =
@@ -291,9 +371,13 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
                                           : iv > 0                ? iv
                                                                   : 300);
             p->next_heartbeat_ms = now_ms + p->hb_interval_s * 1000LL;
-            statuses(o, p, o->version == OCPP_V16 ? 0 : 1, o->connectors);
+            if (again)
+                break;
+            sim_statuses(p, o->version == OCPP_V16 ? 0 : 1, o->connectors);
             if (o->scenario == SC_CHARGE)
                 p->next_step_ms = now_ms + 1000 + random() % 2000;
+        } else if (again) {
+            break; /* still booted: a triggered boot's answer changes nothing */
         } else {
             g_stats.boots_other++;
             int retry = o->heartbeat_override_s ? o->heartbeat_override_s
@@ -307,7 +391,10 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
         break;
     }
     case A_AUTHORIZE:
-        start_session(o, p);
+        if (p->reset)
+            p->tx_pending = 0; /* going down: no new session */
+        else
+            sim_start_tx(o, p, 1);
         break;
     case A_START_TX:
     case A_TX_START:
@@ -320,15 +407,17 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
             p->tx_id = p->sessions + 1; /* refused: keep the load going with our own number */
         p->tx_started_ms = now_ms;
         g_stats.transactions++;
-        statuses(o, p, 1, 1);
-        p->next_step_ms = now_ms + o->meter_interval_s * 1000LL;
+        sim_statuses(p, p->tx_connector, p->tx_connector);
+        if (o->scenario != SC_FAULTY)
+            p->next_step_ms = now_ms + sim_meter_interval(o, p) * 1000LL;
         break;
     case A_STOP_TX:
     case A_TX_END:
-        p->in_tx = 0;
+        tx_ended(o, p);
         p->sessions++;
-        statuses(o, p, 1, 1);
-        if (o->scenario == SC_CHARGE)
+        if (p->reset)
+            p->next_step_ms = now_ms + SIM_RESET_DELAY_MS;
+        else if (o->scenario == SC_CHARGE)
             p->next_step_ms = now_ms + CHARGE_PAUSE_MS;
         break;
     default:
@@ -343,6 +432,7 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
 void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
 {
     p->booted = p->boot_done = p->in_tx = p->tx_pending = 0;
+    p->reset = 0;
     p->out_seq = 0;
     p->q_len = p->q_head = 0;
     p->faulty_step = 0;
@@ -350,8 +440,9 @@ void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
     no_statuses(p);
     if (p->tx_id == 0)
         p->tx_id = 1;
-    enqueue(p, A_BOOT);
-    dispatch(o, p, now_ms);
+    sim_enqueue(p, A_BOOT);
+    dispatch(o, p, now_ms); /* the BootNotification, its reason from p->reboot */
+    p->reboot = 0;
 }
 
 void sim_on_close(struct pile *p)
@@ -362,8 +453,30 @@ void sim_on_close(struct pile *p)
         g_stats.timed_out[p->out_action]++; /* lost with the connection */
     p->out_seq = 0;
     p->q_len = 0;
-    p->in_tx = p->tx_pending = 0;
+    p->in_tx = p->tx_pending = p->tx_remote = 0;
+    p->avail_sched = 0;
+    p->reset = 0; /* p->reboot stays: sim_conn.c reads it next */
+    free(p->tag);
+    p->tag = NULL;
     no_statuses(p);
+}
+
+/* A Reset being carried out: stop the transaction (but OnIdle), then go down once nothing is
+ * left to send. Returns true when the scenario's own steps are to wait. */
+static bool reset_step(const struct sim_opts *o, struct pile *p, int64_t now_ms)
+{
+    if (p->in_tx && p->reset == RESET_ON_IDLE)
+        return false; /* the transaction goes on, with its meter values, until it ends */
+    if (p->in_tx) {
+        sim_stop_tx(o, p, p->reset == RESET_HARD ? STOP_HARD_RESET : STOP_SOFT_RESET);
+        return true;
+    }
+    if (!p->tx_pending && !p->out_seq && !p->q_len && p->status_next > p->status_end &&
+        now_ms >= p->next_step_ms) {
+        p->reboot = 1;
+        sim_close(p);
+    }
+    return true;
 }
 
 void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms)
@@ -375,28 +488,38 @@ void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms)
         on_result(o, p, a, -1, NULL, now_ms);
     }
     if (p->booted && p->next_heartbeat_ms && now_ms >= p->next_heartbeat_ms) {
-        if (!queued(p, A_HEARTBEAT))
-            enqueue(p, A_HEARTBEAT);
+        if (!sim_queued(p, A_HEARTBEAT))
+            sim_enqueue(p, A_HEARTBEAT);
         p->next_heartbeat_ms = now_ms + p->hb_interval_s * 1000LL;
+    }
+    if (p->reset && reset_step(o, p, now_ms)) {
+        dispatch(o, p, now_ms);
+        return;
     }
     if (p->next_step_ms && now_ms >= p->next_step_ms) {
         p->next_step_ms = 0;
         if (o->scenario == SC_FAULTY && p->boot_done) {
-            enqueue(p, A_FAULTY_FIRST + p->faulty_step);
+            sim_enqueue(p, A_FAULTY_FIRST + p->faulty_step);
         } else if (!p->booted) {
-            if (!queued(p, A_BOOT))
-                enqueue(p, A_BOOT);
+            if (!sim_queued(p, A_BOOT))
+                sim_enqueue(p, A_BOOT);
         } else if (o->scenario == SC_CHARGE && !p->in_tx && !p->tx_pending) {
-            p->tx_pending = 1;
-            enqueue(p, A_AUTHORIZE);
-        } else if (p->in_tx) {
-            bool v16 = o->version == OCPP_V16;
-            if (now_ms - p->tx_started_ms >= o->session_s * 1000LL) {
-                enqueue(p, v16 ? A_STOP_TX : A_TX_END);
+            if (p->unavailable & 3) { /* Inoperative: try again later */
+                p->next_step_ms = now_ms + CHARGE_PAUSE_MS;
             } else {
-                p->meter_wh += (uint32_t)(SAMPLE_POWER_W * (int64_t)o->meter_interval_s / 3600);
-                enqueue(p, v16 ? A_METER : A_TX_UPDATE);
-                p->next_step_ms = now_ms + o->meter_interval_s * 1000LL;
+                p->tx_pending = 1;
+                p->tx_connector = 1;
+                sim_enqueue(p, A_AUTHORIZE);
+            }
+        } else if (p->in_tx) {
+            int every = sim_meter_interval(o, p);
+            /* a session the pile began lasts --session; a remote one until it is stopped */
+            if (!p->tx_remote && now_ms - p->tx_started_ms >= o->session_s * 1000LL) {
+                sim_stop_tx(o, p, STOP_LOCAL);
+            } else {
+                p->meter_wh += (uint32_t)(SAMPLE_POWER_W * (int64_t)every / 3600);
+                sim_enqueue(p, o->version == OCPP_V16 ? A_METER : A_TX_UPDATE);
+                p->next_step_ms = now_ms + every * 1000LL;
             }
         }
     }
@@ -405,192 +528,6 @@ void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms)
     if (o->scenario == SC_BOOT && p->boot_done && !p->out_seq && !p->q_len &&
         p->status_next > p->status_end)
         sim_close(p);
-}
-
-/* --- the central system's CALLs ---------------------------------------------------------- */
-
-static json_t *answer_get_configuration(const struct sim_opts *o, const struct pile *p,
-                                        const json_t *req)
-{
-    char hb[16], nc[16], mi[16];
-    snprintf(hb, sizeof hb, "%u", p->hb_interval_s);
-    snprintf(nc, sizeof nc, "%d", o->connectors);
-    snprintf(mi, sizeof mi, "%d", o->meter_interval_s);
-    const char *keys[] = {"HeartbeatInterval", "NumberOfConnectors", "MeterValueSampleInterval"};
-    const char *vals[] = {hb, nc, mi};
-    json_t *known = json_array(), *unknown = json_array();
-    const json_t *want = json_object_get(req, "key");
-    for (int i = 0; i < 3; i++) {
-        bool asked = !json_array_size(want);
-        size_t j;
-        json_t *k;
-        json_array_foreach(want, j, k) asked |= strcmp(json_string_value(k), keys[i]) == 0;
-        if (asked)
-            json_array_append_new(known, json_pack("{s:s, s:b, s:s}", "key", keys[i], "readonly",
-                                                   i != 0, "value", vals[i]));
-    }
-    size_t j;
-    json_t *k;
-    json_array_foreach(want, j, k)
-    {
-        bool found = false;
-        for (int i = 0; i < 3; i++)
-            found |= strcmp(json_string_value(k), keys[i]) == 0;
-        if (!found)
-            json_array_append(unknown, k);
-    }
-    json_t *r = json_object();
-    if (json_array_size(known))
-        json_object_set(r, "configurationKey", known);
-    if (json_array_size(unknown))
-        json_object_set(r, "unknownKey", unknown);
-    json_decref(known);
-    json_decref(unknown);
-    return r;
-}
-
-static bool is_heartbeat_variable(const json_t *item)
-{
-    const char *c = json_string_value(json_object_get(json_object_get(item, "component"), "name"));
-    const char *v = json_string_value(json_object_get(json_object_get(item, "variable"), "name"));
-    return c && v && strcmp(c, "OCPPCommCtrlr") == 0 && strcmp(v, "HeartbeatInterval") == 0;
-}
-
-static json_t *answer_variables(struct pile *p, const json_t *req, bool set)
-{
-    json_t *out = json_array();
-    size_t i;
-    json_t *item;
-    json_array_foreach(json_object_get(req, set ? "setVariableData" : "getVariableData"), i, item)
-    {
-        bool hb = is_heartbeat_variable(item);
-        json_t *r = json_pack("{s:s, s:O, s:O}", "attributeStatus",
-                              hb    ? "Accepted"
-                              : set ? "Rejected"
-                                    : "UnknownVariable",
-                              "component", json_object_get(item, "component"), "variable",
-                              json_object_get(item, "variable"));
-        if (hb && !set) {
-            char v[16];
-            snprintf(v, sizeof v, "%u", p->hb_interval_s);
-            json_object_set_new(r, "attributeValue", json_string(v));
-        }
-        if (hb && set) {
-            long n = atol(json_string_value(json_object_get(item, "attributeValue")));
-            if (n > 0)
-                p->hb_interval_s = (uint32_t)n;
-        }
-        json_array_append_new(out, r);
-    }
-    return json_pack("{s:o}", set ? "setVariableResult" : "getVariableResult", out);
-}
-
-static json_t *status(const char *s)
-{
-    return json_pack("{s:s}", "status", s);
-}
-
-/* The answer to a CS CALL whose request is valid; NULL when the simulator does not do it. */
-static json_t *answer_call(const struct sim_opts *o, struct pile *p, const char *action,
-                           const json_t *req)
-{
-    bool v16 = o->version == OCPP_V16;
-    if (strcmp(action, "Reset") == 0) {
-        /* a reboot without the socket going away: boot again */
-        p->booted = 0;
-        if (!queued(p, A_BOOT))
-            enqueue(p, A_BOOT);
-        return status("Accepted");
-    }
-    if (strcmp(action, v16 ? "RemoteStartTransaction" : "RequestStartTransaction") == 0) {
-        if (p->in_tx || p->tx_pending || !p->booted)
-            return status("Rejected");
-        start_session(o, p);
-        return status("Accepted");
-    }
-    if (strcmp(action, v16 ? "RemoteStopTransaction" : "RequestStopTransaction") == 0) {
-        char ref[SIM_ID_MAX + 16];
-        tx_ref(p, ref, sizeof ref);
-        const json_t *id = json_object_get(req, "transactionId");
-        bool ours = v16 ? json_number_value(id) == (double)p->tx_id
-                        : strcmp(json_string_value(id), ref) == 0;
-        if (!p->in_tx || !ours)
-            return status("Rejected");
-        enqueue(p, v16 ? A_STOP_TX : A_TX_END);
-        p->next_step_ms = 0;
-        return status("Accepted");
-    }
-    if (v16 && strcmp(action, "GetConfiguration") == 0)
-        return answer_get_configuration(o, p, req);
-    if (v16 && strcmp(action, "ChangeConfiguration") == 0) {
-        const char *k = json_string_value(json_object_get(req, "key"));
-        if (strcmp(k, "HeartbeatInterval") == 0) {
-            long n = atol(json_string_value(json_object_get(req, "value")));
-            if (n <= 0)
-                return status("Rejected");
-            p->hb_interval_s = (uint32_t)n;
-            return status("Accepted");
-        }
-        return status("NotSupported");
-    }
-    if (!v16 && strcmp(action, "GetVariables") == 0)
-        return answer_variables(p, req, false);
-    if (!v16 && strcmp(action, "SetVariables") == 0)
-        return answer_variables(p, req, true);
-    if (strcmp(action, "TriggerMessage") == 0) {
-        const char *m = json_string_value(json_object_get(req, "requestedMessage"));
-        if (strcmp(m, "BootNotification") == 0)
-            enqueue(p, A_BOOT);
-        else if (strcmp(m, "Heartbeat") == 0)
-            enqueue(p, A_HEARTBEAT);
-        else if (strcmp(m, "StatusNotification") == 0)
-            statuses(o, p, v16 ? 0 : 1, o->connectors);
-        else if (strcmp(m, "MeterValues") == 0 && v16 && p->in_tx)
-            enqueue(p, A_METER);
-        else
-            return status("NotImplemented");
-        return status("Accepted");
-    }
-    if (strcmp(action, "UnlockConnector") == 0)
-        return status("Unlocked");
-    if (strcmp(action, "ChangeAvailability") == 0 || strcmp(action, "ClearCache") == 0 ||
-        strcmp(action, "DataTransfer") == 0)
-        return status("Accepted");
-    return NULL;
-}
-
-static void send_text(struct pile *p, char *text)
-{
-    if (text)
-        sim_send(p, text, strlen(text));
-    free(text);
-}
-
-static void on_cs_call(const struct sim_opts *o, struct pile *p, const struct ocpp_frame *f)
-{
-    g_stats.cs_calls++;
-    struct ocpp_error err;
-    memset(&err, 0, sizeof err);
-    snprintf(err.id, sizeof err.id, "%s", f->id);
-    if (ocpp_validate(o->version, f->action, OCPP_REQUEST, f->payload, &err) != 0) {
-        send_text(p, ocpp_build_error_for(o->version, &err));
-        return;
-    }
-    json_t *r = answer_call(o, p, f->action, f->payload);
-    if (!r) {
-        g_stats.cs_calls_unsupported++;
-        send_text(p, ocpp_build_error(f->id, "NotSupported", "not simulated by evsim-pile", NULL));
-        return;
-    }
-#ifndef NDEBUG
-    if (ocpp_validate(o->version, f->action, OCPP_RESPONSE, r, &err) != 0 &&
-        g_stats.invalid_sent++ < 5)
-        fprintf(stderr, "evsim-pile: bug: own %s answer invalid at %s: %s\n", f->action, err.path,
-                err.reason);
-#endif
-    send_text(p, ocpp_build_result(f->id, r));
-    json_decref(r);
-    g_stats.cs_calls_answered++;
 }
 
 /* The action name an answer to `a` is validated against. */
@@ -619,7 +556,7 @@ void sim_on_message(const struct sim_opts *o, struct pile *p, const char *text, 
     }
     int64_t now_ms = sim_now_ms();
     if (f.type == OCPP_CALL) {
-        on_cs_call(o, p, &f);
+        sim_on_cs_call(o, p, &f, now_ms);
         ocpp_frame_clear(&f);
         dispatch(o, p, now_ms);
         return;

@@ -32,6 +32,27 @@ const char *sim_action_name(enum sim_action a)
     return a < A_COUNT ? action_names[a] : "?";
 }
 
+/* The central system's CALLs by action: [i] is the version's CS->CP action i (ocpp_to_cp_name),
+ * [CS_OTHER] any other name. Each: received, answered with a CALLRESULT, with a CALLERROR. */
+#define CS_OTHER 48
+static uint64_t cs_by_action[CS_OTHER + 1][3];
+
+void sim_stats_cs_call(enum ocpp_version v, const char *action, bool result)
+{
+    size_t i = 0, n = ocpp_to_cp_count(v);
+    while (i < n && i < CS_OTHER && strcmp(ocpp_to_cp_name(v, i), action) != 0)
+        i++;
+    if (i == n || i >= CS_OTHER)
+        i = CS_OTHER;
+    cs_by_action[i][0]++;
+    cs_by_action[i][result ? 1 : 2]++;
+}
+
+static const char *cs_action_name(enum ocpp_version v, size_t i)
+{
+    return i < CS_OTHER ? ocpp_to_cp_name(v, i) : "(other)";
+}
+
 /* CALLERROR codes: both versions define fewer than 16; the rest go to "other". */
 #define CODES_MAX 24
 static struct {
@@ -157,9 +178,17 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
         printf("    %-32s %llu\n", codes[i].code, (unsigned long long)codes[i].n);
     if (codes_other)
         printf("    %-32s %llu\n", "(other)", (unsigned long long)codes_other);
-    printf("  CS->CP CALLs %llu answered %llu (NotSupported %llu)\n",
+    printf("  CS->CP CALLs %llu answered %llu (NotSupported or NotImplemented %llu)\n",
            (unsigned long long)s->cs_calls, (unsigned long long)s->cs_calls_answered,
            (unsigned long long)s->cs_calls_unsupported);
+    size_t ncs = ocpp_to_cp_count(o->version);
+    if (s->cs_calls)
+        printf("    %-28s %10s %10s %10s\n", "received CALL", "received", "result", "callerror");
+    for (size_t i = 0; i <= CS_OTHER; i++)
+        if ((i < ncs || i == CS_OTHER) && cs_by_action[i][0])
+            printf("    %-28s %10llu %10llu %10llu\n", cs_action_name(o->version, i),
+                   (unsigned long long)cs_by_action[i][0], (unsigned long long)cs_by_action[i][1],
+                   (unsigned long long)cs_by_action[i][2]);
     printf("  answers failing their schema %llu; late or unknown answers %llu; bad frames "
            "received %llu; own invalid payloads %llu\n",
            (unsigned long long)s->invalid_answers, (unsigned long long)s->unmatched,
@@ -173,7 +202,7 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
         return 0;
 
     json_t *root = json_object(), *calls = json_object(), *errs = json_object();
-    json_t *hs = json_object(), *lat = json_object();
+    json_t *hs = json_object(), *lat = json_object(), *cs = json_object();
     for (size_t i = 0; i < 600; i++)
         if (s->handshake_status[i]) {
             char k[8];
@@ -188,6 +217,13 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
                           (json_int_t)s->answered[a], "callerror", (json_int_t)s->errored[a],
                           "timeout", (json_int_t)s->timed_out[a], "in_flight",
                           (json_int_t)s->in_flight[a]));
+    for (size_t i = 0; i <= CS_OTHER; i++)
+        if ((i < ncs || i == CS_OTHER) && cs_by_action[i][0])
+            json_object_set_new(cs, cs_action_name(o->version, i),
+                                json_pack("{s:I, s:I, s:I}", "received",
+                                          (json_int_t)cs_by_action[i][0], "result",
+                                          (json_int_t)cs_by_action[i][1], "callerror",
+                                          (json_int_t)cs_by_action[i][2]));
     for (int i = 0; i < ncodes; i++)
         json_object_set_new(errs, codes[i].code, json_integer((json_int_t)codes[i].n));
     if (codes_other)
@@ -213,6 +249,7 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
     json_object_set_new(root, "callerrors", errs);
     json_object_set_new(root, "cs_calls", json_integer((json_int_t)s->cs_calls));
     json_object_set_new(root, "cs_calls_answered", json_integer((json_int_t)s->cs_calls_answered));
+    json_object_set_new(root, "cs_calls_by_action", cs);
     json_object_set_new(root, "received_bad_frames", json_integer((json_int_t)s->received_bad));
     json_object_set_new(root, "invalid_sent", json_integer((json_int_t)s->invalid_sent));
     json_object_set_new(root, "invalid_answers", json_integer((json_int_t)s->invalid_answers));

@@ -89,6 +89,8 @@ describe('pile details in the browser', () => {
     assert.equal(boot[2].status, 'Accepted');
     const st = await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging', timestamp: new Date().toISOString() });
     assert.equal(st[0], 3, JSON.stringify(st));
+    const st0 = await cp.call('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available', timestamp: new Date().toISOString() });
+    assert.equal(st0[0], 3, JSON.stringify(st0));
     // a schema violation: answered with a CALLERROR and recorded for the pile
     const bad = await cp.call('Heartbeat', { extra: 1 });
     assert.equal(bad[0], 4, JSON.stringify(bad));
@@ -97,6 +99,13 @@ describe('pile details in the browser', () => {
       await lib.login(page, env.mgmt.base, op.username, op.password);
       await page.getByTestId('nav-piles').click();
       const row = page.getByTestId('pile-row').filter({ hasText: p.id });
+      // the list shows each connector's live status (connector 0, the pile itself, is left out)
+      const chip = row.locator('[data-test="pile-live-connector"][data-connector="1"]');
+      await chip.waitFor();
+      assert.equal(await chip.getAttribute('data-status'), 'Charging');
+      assert.match(await chip.textContent(), /充电中/);
+      assert.equal(await row.locator('[data-test="pile-live-connector"][data-connector="0"]').count(), 0);
+      await lib.shot(page, 'pile_list_live');
       await row.getByTestId('pile-detail').click();
       await page.getByRole('heading', { name: /充电桩详情/ }).waitFor();
       await page.waitForURL(new RegExp(`#/piles/${p.id}$`));

@@ -4,6 +4,7 @@
 // (mgmt daemon, API sessions); `lib` is null when tests/browser's npm packages are missing.
 
 import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
@@ -272,4 +273,19 @@ export async function handshakeLoaded(gw, p, opts = {}) {
     const r = await handshake(gw, p.id, { password: p.password, ...opts });
     return r.status === 404 ? null : r;
   }, `pile ${p.id} in the gateway's table`);
+}
+
+/** The end of a suite whose `env` has {gw, mgmt, tmp}: stops the gateway (which must still be
+ * alive and must stop cleanly on SIGTERM; its log is printed when not, or with
+ * EVGATE_TEST_LOG), then mgmt, and removes the directory. */
+export async function stopDaemons(env) {
+  if (env.gw) {
+    const alive = env.gw.alive();
+    const r = await env.gw.stop();
+    if (!alive || r.code !== 0 || process.env.EVGATE_TEST_LOG) console.error(env.gw.log.slice(process.env.EVGATE_TEST_LOG ? 0 : -60).join('\n'));
+    assert.ok(alive, 'the gateway died during the tests');
+    assert.equal(r.code, 0, 'the gateway stops cleanly on SIGTERM');
+  }
+  await env.mgmt?.stop();
+  if (env.tmp) await rm(env.tmp, { recursive: true, force: true });
 }

@@ -16,14 +16,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { createRequire } from 'node:module';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import {
   startGateway as startGatewayOn, ok, makeOperatorPiles, basic, handshake, nextMessage, closed, metricValue, until,
-  handshakeLoaded,
+  handshakeLoaded, stopDaemons,
 } from './ocpp_lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -152,17 +152,7 @@ before(async () => {
   opSession = await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp2.0.1' });
 });
 
-after(async () => {
-  if (env.gw) {
-    const alive = env.gw.alive();
-    const r = await env.gw.stop();
-    if (!alive || r.code !== 0 || process.env.EVGATE_TEST_LOG) console.error(env.gw.log.slice(process.env.EVGATE_TEST_LOG ? 0 : -60).join('\n'));
-    assert.ok(alive, 'the gateway died during the tests');
-    assert.equal(r.code, 0, 'the gateway stops cleanly on SIGTERM');
-  }
-  await env.mgmt?.stop();
-  if (env.tmp) await rm(env.tmp, { recursive: true, force: true });
-});
+after(() => stopDaemons(env));
 
 test('1.6: boot, heartbeat, status, authorize, a transaction with meter values, notifications; all stored', { skip }, async () => {
   const p = piles.a;

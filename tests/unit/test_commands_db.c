@@ -17,41 +17,7 @@
 
 #include <cmocka.h>
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct db *db;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    char err[256];
-    snprintf(f->dir, sizeof f->dir, "/tmp/evgate-test-commands-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/evgate.db", f->dir);
-    f->db = db_open(f->path, 5000, "NORMAL", err, sizeof err);
-    if (!f->db || db_migrate(f->db, -1, err, sizeof err) != DB_OK)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    char p[192];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
+#include "db_fixture.h"
 
 static int64_t add(struct db *db, const char *pile, const char *action, int64_t at)
 {
@@ -71,7 +37,7 @@ static const char *state_of(struct db *db, int64_t id, json_t **keep)
 
 static void test_add_and_get(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t id = add(db, "P1", "Reset", 100);
     json_t *c = NULL;
     assert_int_equal(db_command_get(db, id, &c), DB_OK);
@@ -91,7 +57,7 @@ static void test_add_and_get(void **state)
 
 static void test_sent_then_answered(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t id = add(db, "P1", "Reset", 100);
     json_t *c;
     /* answers are only for sent rows */
@@ -126,7 +92,7 @@ static void test_sent_then_answered(void **state)
 
 static void test_error_fields(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t id = add(db, "P1", "Reset", 100);
     assert_int_equal(db_command_sent(db, id, "evg-1", 101), DB_OK);
     assert_int_equal(db_command_finish(db, id, "error", "{\"status\":5}", "invalid_response",
@@ -143,7 +109,7 @@ static void test_error_fields(void **state)
 
 static void test_failures_from_queued_or_sent(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t a = add(db, "P1", "Reset", 100), b = add(db, "P1", "Reset", 100);
     json_t *c;
     /* the gateway fails a queued row (offline) */
@@ -188,7 +154,7 @@ static int collect(void *arg, int64_t id, const char *equipment_id, const char *
 
 static void test_queued_order_and_after(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t ids[5];
     const char *actions[5] = {"Reset", "TriggerMessage", "GetConfiguration", "ClearCache",
                               "UnlockConnector"};
@@ -225,7 +191,7 @@ static void test_queued_order_and_after(void **state)
 
 static void test_max_id_empty(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t max = 99;
     assert_int_equal(db_commands_max_id(db, &max), DB_OK);
     assert_true(max == 0);
@@ -233,7 +199,7 @@ static void test_max_id_empty(void **state)
 
 static void test_fail_unfinished(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t q = add(db, "P1", "Reset", 100), s = add(db, "P1", "Reset", 100);
     int64_t done = add(db, "P1", "Reset", 100);
     assert_int_equal(db_command_sent(db, s, "evg-s", 101), DB_OK);
@@ -260,7 +226,7 @@ static void test_fail_unfinished(void **state)
 
 static void test_list_and_prune(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t ids[12];
     for (int i = 0; i < 12; i++) {
         ids[i] = add(db, "P1", "Reset", 100 + i);
@@ -309,14 +275,18 @@ static void test_list_and_prune(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_add_and_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sent_then_answered, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_error_fields, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_failures_from_queued_or_sent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_queued_order_and_after, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_id_empty, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fail_unfinished, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_list_and_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_add_and_get, db_fixture_setup, db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_sent_then_answered, db_fixture_setup,
+                                        db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_error_fields, db_fixture_setup, db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_failures_from_queued_or_sent, db_fixture_setup,
+                                        db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_queued_order_and_after, db_fixture_setup,
+                                        db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_max_id_empty, db_fixture_setup, db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_fail_unfinished, db_fixture_setup,
+                                        db_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_list_and_prune, db_fixture_setup, db_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -168,6 +168,13 @@ static const char *const tables[] = {
     "ocpp_meter_values",
     "pile_violations",
     "pile_commands",
+    "tcec_tokens",
+    "tcec_replay",
+    "tcec_exchanges",
+    "tcec_connector_status",
+    "tcec_connector_status_history",
+    "tcec_charge_orders",
+    "tcec_station_info",
 };
 
 /* Rows that the schema of `version` accepts, and a query that finds them again after the
@@ -274,6 +281,30 @@ static const struct rows_at rows[] = {
      "SELECT p.boot_status || '/' || p.security_profile || '/' || c.action || '/' || c.state"
      "  FROM piles p JOIN pile_commands c USING (equipment_id)",
      "Pending/2/Reset/queued"},
+    {8,
+     "INSERT INTO tcec_tokens (operator_id, credentials_id, token_hash, issued_at, expires_at)"
+     "  VALUES ('MA4UJ9XY0', 1, 'h1', 1700000000, 1700007200);"
+     "INSERT INTO tcec_replay (operator_id, timestamp, seq, ts_epoch)"
+     "  VALUES ('MA4UJ9XY0', '20231115060000', '0001', 1700000000);"
+     "INSERT INTO tcec_exchanges (operator_id, direction, interface, peer, at, ret, msg, reason)"
+     "  VALUES ('MA4UJ9XY0', 'in', 'query_token', '127.0.0.1', 1700000000, 0, '', NULL);"
+     "INSERT INTO tcec_connector_status (connector_id, account_id, operator_id, status,"
+     "  reported_at) VALUES ('P00101', 7, 'MA4UJ9XY0', 3, 1700000000);"
+     "INSERT INTO tcec_connector_status_history (connector_id, account_id, operator_id, status,"
+     "  reported_at) VALUES ('P00101', 7, 'MA4UJ9XY0', 3, 1700000000);"
+     "INSERT INTO tcec_charge_orders (operator_id, start_charge_seq, account_id, connector_id,"
+     "  start_time, end_time, total_power, total_elec_money, total_service_money, total_money,"
+     "  stop_reason, data, received_at) VALUES ('MA4UJ9XY0', 'MA4UJ9XY0001', 7, 'P00101',"
+     "  '2023-11-15 06:00:00', '2023-11-15 07:00:00', 20.5, 10, 5, 15, 0, '{}', 1700003600);"
+     "INSERT INTO tcec_station_info (account_id, station_id, operator_id, data, reported_at)"
+     "  VALUES (7, 'ZS001', 'MA4UJ9XY0', '{}', 1700000000);",
+     "SELECT t.token_hash || '/' || r.seq || '/' || e.interface || '/' || s.status || '/' ||"
+     "  h.status || '/' || o.total_power || '/' || i.station_id FROM tcec_tokens t"
+     "  JOIN tcec_replay r USING (operator_id) JOIN tcec_exchanges e USING (operator_id)"
+     "  JOIN tcec_connector_status s USING (operator_id)"
+     "  JOIN tcec_connector_status_history h USING (operator_id)"
+     "  JOIN tcec_charge_orders o USING (operator_id) JOIN tcec_station_info i USING (operator_id)",
+     "h1/0001/query_token/3/3/20.5/ZS001"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 

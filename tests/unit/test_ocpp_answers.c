@@ -1,7 +1,8 @@
 /* Unit tests of gateway/ocpp_answers.c: every answer the central system can build, for every
  * CP->CS action of both versions and each shape of request that changes it, validates against
  * the official response schema (protocol/ocpp); the action tables agree with the versions'
- * action lists; the T/CEC status mapping; date-time parsing and formatting. */
+ * action lists; the BootNotification statuses; TriggerMessage's requestedMessage as the action
+ * the pile sends; the T/CEC status mapping; date-time parsing and formatting. */
 #include "gateway/ocpp_answers.h"
 #include "protocol/ocpp.h"
 
@@ -86,6 +87,85 @@ static void test_answers_content(void **state)
     json_decref(req);
 }
 
+/* BootNotification answers Pending and Rejected as configured per pile, valid in both. */
+static void test_boot_status(void **state)
+{
+    (void)state;
+    const char *statuses[] = {"Pending", "Rejected", "Accepted"};
+    for (int gv = 0; gv < GW_OCPP_VERSIONS; gv++)
+        for (size_t i = 0; i < 3; i++) {
+            struct gw_answer_ctx ctx = {
+                .now = 1795000000, .interval = 90, .boot_status = statuses[i]};
+            json_t *req = json_object();
+            json_t *a = gw_ocpp_answer((enum gw_ocpp_version)gv, "BootNotification", req, &ctx);
+            assert_string_equal(json_string_value(json_object_get(a, "status")), statuses[i]);
+            assert_int_equal(json_integer_value(json_object_get(a, "interval")), 90);
+            assert_int_equal(ocpp_validate(pv((enum gw_ocpp_version)gv), "BootNotification",
+                                           OCPP_RESPONSE, a, NULL),
+                             0);
+            json_decref(a);
+            json_decref(req);
+        }
+}
+
+/* Every requestedMessage of TriggerMessage (and 1.6 ExtendedTriggerMessage) names an action the
+ * pile then sends to the central system. */
+static void test_trigger_action(void **state)
+{
+    (void)state;
+    static const struct {
+        enum gw_ocpp_version v;
+        const char *action, *requested, *want;
+    } t[] = {
+        {GW_OCPP16, "TriggerMessage", "BootNotification", "BootNotification"},
+        {GW_OCPP16, "TriggerMessage", "DiagnosticsStatusNotification",
+         "DiagnosticsStatusNotification"},
+        {GW_OCPP16, "TriggerMessage", "FirmwareStatusNotification", "FirmwareStatusNotification"},
+        {GW_OCPP16, "TriggerMessage", "Heartbeat", "Heartbeat"},
+        {GW_OCPP16, "TriggerMessage", "MeterValues", "MeterValues"},
+        {GW_OCPP16, "TriggerMessage", "StatusNotification", "StatusNotification"},
+        {GW_OCPP16, "ExtendedTriggerMessage", "LogStatusNotification", "LogStatusNotification"},
+        {GW_OCPP16, "ExtendedTriggerMessage", "FirmwareStatusNotification",
+         "SignedFirmwareStatusNotification"},
+        {GW_OCPP16, "ExtendedTriggerMessage", "SignChargePointCertificate", "SignCertificate"},
+        {GW_OCPP16, "ExtendedTriggerMessage", "StatusNotification", "StatusNotification"},
+        {GW_OCPP201, "TriggerMessage", "BootNotification", "BootNotification"},
+        {GW_OCPP201, "TriggerMessage", "LogStatusNotification", "LogStatusNotification"},
+        {GW_OCPP201, "TriggerMessage", "FirmwareStatusNotification", "FirmwareStatusNotification"},
+        {GW_OCPP201, "TriggerMessage", "Heartbeat", "Heartbeat"},
+        {GW_OCPP201, "TriggerMessage", "MeterValues", "MeterValues"},
+        {GW_OCPP201, "TriggerMessage", "SignChargingStationCertificate", "SignCertificate"},
+        {GW_OCPP201, "TriggerMessage", "SignV2GCertificate", "SignCertificate"},
+        {GW_OCPP201, "TriggerMessage", "SignCombinedCertificate", "SignCertificate"},
+        {GW_OCPP201, "TriggerMessage", "StatusNotification", "StatusNotification"},
+        {GW_OCPP201, "TriggerMessage", "TransactionEvent", "TransactionEvent"},
+        {GW_OCPP201, "TriggerMessage", "PublishFirmwareStatusNotification",
+         "PublishFirmwareStatusNotification"},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        json_t *req = json_pack("{s:s}", "requestedMessage", t[i].requested);
+        struct ocpp_error err = {0};
+        if (ocpp_validate(pv(t[i].v), t[i].action, OCPP_REQUEST, req, &err) != 0)
+            fail_msg("%s %s: not a valid request: %s", t[i].action, t[i].requested, err.reason);
+        const char *got = gw_ocpp_trigger_action(t[i].v, t[i].action, req);
+        if (!got || strcmp(got, t[i].want) != 0)
+            fail_msg("%s %s -> %s, want %s", t[i].action, t[i].requested, got ? got : "NULL",
+                     t[i].want);
+        assert_true(gw_ocpp_cs_receives(t[i].v, got));
+        json_decref(req);
+    }
+    json_t *req = json_pack("{s:s}", "requestedMessage", "StatusNotification");
+    assert_null(gw_ocpp_trigger_action(GW_OCPP16, "Reset", req));
+    assert_null(gw_ocpp_trigger_action(GW_OCPP16, NULL, req));
+    json_decref(req);
+    req = json_pack("{s:s}", "requestedMessage", "Nonsense");
+    assert_null(gw_ocpp_trigger_action(GW_OCPP201, "TriggerMessage", req));
+    json_decref(req);
+    req = json_object();
+    assert_null(gw_ocpp_trigger_action(GW_OCPP201, "TriggerMessage", req));
+    json_decref(req);
+}
+
 static void test_tcec_status(void **state)
 {
     (void)state;
@@ -137,6 +217,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_answer_validates),
         cmocka_unit_test(test_answers_content),
+        cmocka_unit_test(test_boot_status),
+        cmocka_unit_test(test_trigger_action),
         cmocka_unit_test(test_tcec_status),
         cmocka_unit_test(test_time),
     };

@@ -16,41 +16,7 @@
 
 #include <cmocka.h>
 
-struct fixture {
-    char dir[64];
-    char path[128];
-    struct db *db;
-};
-
-static int setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof *f);
-    char err[256];
-    snprintf(f->dir, sizeof f->dir, "/tmp/evgate-test-ocpp-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof f->path, "%s/evgate.db", f->dir);
-    f->db = db_open(f->path, 5000, "NORMAL", err, sizeof err);
-    if (!f->db || db_migrate(f->db, -1, err, sizeof err) != DB_OK)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    db_close(f->db);
-    char p[192];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(f->dir);
-    free(f);
-    return 0;
-}
+#include "db_fixture.h"
 
 static int64_t query_int(struct db *db, const char *sql)
 {
@@ -63,7 +29,7 @@ static int64_t query_int(struct db *db, const char *sql)
 
 static void test_boot_and_seen(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     bool booted = true;
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_false(booted);
@@ -78,9 +44,29 @@ static void test_boot_and_seen(void **state)
     assert_int_equal(query_int(db, "SELECT last_seen_at FROM ocpp_piles"), 100);
 }
 
+/* A BootNotification answered Pending keeps the boot information but does not mark the pile
+ * booted, and does not undo an earlier accepted boot either. */
+static void test_boot_info_pending(void **state)
+{
+    struct db *db = db_fixture_db(state);
+    bool booted = true;
+    assert_int_equal(db_ocpp_boot_info(db, "P1", "V", "M", NULL, NULL, NULL), DB_NOTFOUND);
+    assert_int_equal(db_ocpp_seen(db, "P1", "ocpp1.6", 100), DB_OK);
+    assert_int_equal(db_ocpp_boot_info(db, "P1", "V0", "M0", "S0", "F0", NULL), DB_OK);
+    assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
+    assert_false(booted);
+    assert_int_equal(query_int(db, "SELECT model = 'M0' AND serial = 'S0' FROM ocpp_piles"), 1);
+    assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", "S", "F", NULL, 110), DB_OK);
+    assert_int_equal(db_ocpp_boot_info(db, "P1", "V2", "M2", NULL, "F2", "Triggered"), DB_OK);
+    assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
+    assert_true(booted);
+    assert_int_equal(query_int(db, "SELECT last_boot_at FROM ocpp_piles"), 110);
+    assert_int_equal(query_int(db, "SELECT model = 'M2' AND firmware = 'F2' FROM ocpp_piles"), 1);
+}
+
 static void test_connector_status(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Charging", 3, NULL, 200), DB_OK);
     assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Available", 1, NULL, 150), DB_OK);
     assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 3);
@@ -96,7 +82,7 @@ static void test_connector_status(void **state)
 
 static void test_transactions(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     int64_t a = 0, b = 0, again = 0, conn = 0;
     /* 1.6: ids from the row, energy from meterStart/meterStop */
     assert_int_equal(db_ocpp_tx_start(db, "P1", 2, NULL, "T", 100, 1000, &a), DB_OK);
@@ -129,7 +115,7 @@ static void test_transactions(void **state)
 
 static void test_retention(void **state)
 {
-    struct db *db = ((struct fixture *)*state)->db;
+    struct db *db = db_fixture_db(state);
     for (int i = 0; i < 30; i++) {
         struct db_ocpp_sample s = {.connector_id = 1,
                                    .sampled_at = 100 + i,
@@ -158,12 +144,10 @@ static void test_retention(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, db_fixture_setup, db_fixture_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_boot_and_seen),
-        T(test_connector_status),
-        T(test_transactions),
-        T(test_retention),
+        T(test_boot_and_seen), T(test_boot_info_pending), T(test_connector_status),
+        T(test_transactions),  T(test_retention),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

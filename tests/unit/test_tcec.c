@@ -840,10 +840,55 @@ static void test_dictionary_misc(void **state)
     json_decref(v);
 }
 
+/* China Standard Time whatever the machine's zone: the epoch is 08:00 in Beijing. */
+static void test_china_time(void **state)
+{
+    (void)state;
+    char out[32];
+    assert_int_equal(tcec_time_text(0, TCEC_TIME_STAMP, out, sizeof out), 0);
+    assert_string_equal(out, "19700101080000");
+    assert_int_equal(tcec_time_text(1700000000, TCEC_TIME_DATETIME, out, sizeof out), 0);
+    assert_string_equal(out, "2023-11-15 06:13:20");
+    assert_int_equal(tcec_time_text(1700000000 - 7 * 3600, TCEC_TIME_DATE, out, sizeof out), 0);
+    assert_string_equal(out, "2023-11-14");
+    assert_int_equal(tcec_time_text(0, TCEC_TIME_STAMP, out, 14), -1); /* no room for the NUL */
+    assert_int_equal(tcec_timestamp_epoch("19700101080000"), 0);
+    assert_int_equal(tcec_timestamp_epoch("20231115061320"), 1700000000);
+    assert_int_equal(tcec_timestamp_epoch("20230230120000"), -1);
+    assert_int_equal(tcec_timestamp_epoch("2023111506132"), -1);
+    for (long long t = 1600000000; t < 1600000000 + 400LL * 86400; t += 86399) {
+        assert_int_equal(tcec_time_text(t, TCEC_TIME_STAMP, out, sizeof out), 0);
+        assert_int_equal(tcec_timestamp_epoch(out), t);
+    }
+}
+
+/* Numbers go out with at most 15 significant digits: 123.4 is written "123.4", not
+ * "123.40000000000001", which a peer counting decimals in the text would refuse. */
+static void test_numbers_as_typed(void **state)
+{
+    (void)state;
+    json_t *payload = J("{\"Power\":123.4,\"StationLng\":113.392614,\"TotalMoney\":99999999.99}");
+    char *body = tcec_request_build("MA80GFQM8", "20240229235959", "0001", payload, &keys);
+    assert_non_null(body);
+    json_t *env = J(body);
+    const char *data = json_string_value(json_object_get(env, "Data"));
+    size_t len = 0;
+    char *plain = tcec_decrypt(data, strlen(data), &keys, &len, NULL);
+    assert_non_null(plain);
+    assert_string_equal(plain,
+                        "{\"Power\":123.4,\"StationLng\":113.392614,\"TotalMoney\":99999999.99}");
+    free(plain);
+    json_decref(env);
+    free(body);
+    json_decref(payload);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vector),
+        cmocka_unit_test(test_china_time),
+        cmocka_unit_test(test_numbers_as_typed),
         cmocka_unit_test(test_request_round_trip),
         cmocka_unit_test(test_response_round_trip),
         cmocka_unit_test(test_request_shape_failures),

@@ -713,12 +713,12 @@ static char *rows_xml(unsigned nrows, unsigned ncols)
     size_t cap = (size_t)nrows * (40 + ncols * 40) + 128, len = 0;
     char *x = malloc(cap);
     assert_non_null(x);
-    len += (size_t)sprintf(x, "<worksheet xmlns=\"" NS "\"><sheetData>");
+    len += (size_t)snprintf(x, cap, "<worksheet xmlns=\"" NS "\"><sheetData>");
     for (unsigned r = 1; r <= nrows; r++) {
-        len += (size_t)sprintf(x + len, "<row r=\"%u\">", r);
+        len += (size_t)snprintf(x + len, cap - len, "<row r=\"%u\">", r);
         for (unsigned c = 0; c < ncols; c++)
-            len += (size_t)sprintf(x + len, "<c><v>%u</v></c>", r * 100 + c);
-        len += (size_t)sprintf(x + len, "</row>");
+            len += (size_t)snprintf(x + len, cap - len, "<c><v>%u</v></c>", r * 100 + c);
+        len += (size_t)snprintf(x + len, cap - len, "</row>");
     }
     strcpy(x + len, "</sheetData></worksheet>");
     return x;

@@ -19,6 +19,8 @@ import { accessReviewListView, accessReviewDetailView } from './views/access_rev
 import { stationListView, stationFormView } from './views/stations.js';
 import { pileListView, pileFormView } from './views/piles.js';
 import { pileDetailView } from './views/pile_detail.js';
+import { platformListView } from './views/platforms.js';
+import { platformDetailView } from './views/platforms_detail.js';
 
 const state = { site: { site_name: null, version: null }, account: null, flash: null };
 let renderSeq = 0;
@@ -50,6 +52,9 @@ const routes = [
   { re: /^\/piles\/([^/]+)$/, view: pileDetailView, auth: 'staff' },
   { re: /^\/admin\/access$/, view: accessReviewListView, auth: 'admin' },
   { re: /^\/admin\/access\/(\d+)$/, view: accessReviewDetailView, auth: 'admin' },
+  // 平台互联 (T/CEC 102): an operator's own platforms, every platform for admins.
+  { re: /^\/platforms$/, view: platformListView, auth: 'staff' },
+  { re: /^\/platforms\/([A-Za-z0-9]{1,64})$/, view: platformDetailView, auth: 'staff' },
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -162,6 +167,7 @@ function navIcon(kind) {
     access: 'M5 3h9l5 5v13H5zM14 3v5h5M12 11v7M9 14l3-3 3 3',
     station: 'M4 21V9l8-5 8 5v12M9 21v-6h6v6M4 21h16',
     pile: 'M6 21V4h9v17M4 21h13M15 8h2a2 2 0 0 1 2 2v6a1.5 1.5 0 0 0 3 0V9l-2-2M9 8l-1.5 3h3L9 14',
+    link: 'M4 6h6v5H4zM14 13h6v5h-6zM7 11v4h10M17 13V9H7',
   };
   return s('svg', { viewBox: '0 0 24 24', class: 'nav-icon', 'aria-hidden': 'true' }, s('path', { d: paths[kind] }));
 }
@@ -178,6 +184,7 @@ function renderSidenav(path) {
     items.push({ href: '#/admin/accounts', label: t('nav.review'), icon: 'review', test: 'nav-review' });
     items.push({ href: '#/admin/detections', label: t('nav.detection_review'), icon: 'audit', test: 'nav-detection-review' });
     items.push({ href: '#/admin/access', label: t('nav.access_review'), icon: 'access', test: 'nav-access-review' });
+    items.push({ href: '#/platforms', label: t('nav.platforms'), icon: 'link', test: 'nav-platforms' });
   }
   if (isActiveOperator(state.account)) {
     items.push({ heading: t('nav.access') });
@@ -185,6 +192,7 @@ function renderSidenav(path) {
     items.push({ href: '#/access', label: t('nav.access_apply'), icon: 'access', test: 'nav-access', sub: true });
     items.push({ href: '#/stations', label: t('nav.stations'), icon: 'station', test: 'nav-stations', sub: true });
     items.push({ href: '#/piles', label: t('nav.piles'), icon: 'pile', test: 'nav-piles', sub: true });
+    items.push({ href: '#/platforms', label: t('nav.platforms'), icon: 'link', test: 'nav-platforms', sub: true });
   }
   const a = state.account;
   nav.classList.remove('is-hidden');

@@ -2,12 +2,16 @@
 // /piles/{id}) and what the gateway knows of it (GET /piles/{id}/live): 在线状态, 设备信息 from
 // its boot, 充电枪状态 (OCPP and T/CEC codes), 当前充电, 最近充电记录 and 协议违规 with the
 // offending frames. 刷新 reloads the live part; it also reloads every 10 s while the page shows.
+// The pile's operator and admins send 远程操作 from here; admins change its OCPP 设置
+// (pile_commands.js).
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
-import { t, fmtTime, has } from '../i18n.js';
+import { t, fmtTime } from '../i18n.js';
 import { card, button, message, descList, apiErrorText, withLoading } from '../ui.js';
 import { FIELDS, EDITABLE, recordBadge, enumLabel, dash } from './records_common.js';
+import { commandsCard, settingsCard } from './pile_commands.js';
+import { ocppCell, tcecCell } from './live_common.js';
 
 const REFRESH_MS = 10000;
 
@@ -20,20 +24,8 @@ function fmtSec(iso) {
   return `${fmtTime(iso)}:${p(d.getSeconds())}`;
 }
 
-const ocppLabel = (st) => (st && has(`pd.ocpp.${st}`) ? t(`pd.ocpp.${st}`) : null);
-const tcecLabel = (code) => (code !== null && code !== undefined && has(`pd.tcec.${code}`) ? t(`pd.tcec.${code}`) : null);
 const kwh = (wh) => (wh === null || wh === undefined ? '—' : (Number(wh) / 1000).toFixed(2));
 
-function ocppCell(st) {
-  const label = ocppLabel(st);
-  const tone = { Available: 'ok', Charging: 'busy', Preparing: 'busy', Finishing: 'busy', SuspendedEV: 'warn', SuspendedEVSE: 'warn', Reserved: 'warn', Occupied: 'busy', Faulted: 'bad', Unavailable: 'off' }[st] || 'off';
-  return h('span', { class: ['live-state', `live-state-${tone}`], 'data-test': 'conn-ocpp', 'data-status': st || '' }, label || dash(st), label && label !== st ? h('span', { class: 'muted live-code' }, ` ${st}`) : null);
-}
-
-function tcecCell(code) {
-  const label = tcecLabel(code);
-  return h('span', { 'data-test': 'conn-tcec', 'data-code': code === null || code === undefined ? '' : String(code) }, h('span', { class: 'mono' }, dash(code)), label ? ` ${label}` : null);
-}
 
 function table(head, rows, test, emptyText) {
   return h(
@@ -65,6 +57,8 @@ function registeredCard(pile) {
     [t('rf.pile.manufacturer_id'), f('manufacturer_id')],
     [t('rf.pile.equipment_model'), f('equipment_model')],
     [t('rl.status'), recordBadge(pile.status)],
+    [t('os.boot_status'), h('span', { 'data-test': 'pd-boot-status', 'data-value': pile.boot_status || '' }, pile.boot_status ? t(`os.boot.${pile.boot_status}`) : '—')],
+    [t('os.security_profile'), h('span', { 'data-test': 'pd-security-profile', 'data-value': String(pile.security_profile ?? '') }, pile.security_profile ? t(`os.profile.${pile.security_profile}`) : '—')],
   ];
   const cols = ['connector_id', 'connector_name', 'connector_type', 'voltage_upper_limits', 'voltage_lower_limits', 'current', 'power', 'park_no', 'national_standard'];
   const enumCols = new Set(FIELDS.connector.filter((m) => m.kind === 'enum').map((m) => m.name));
@@ -246,6 +240,12 @@ export async function pileDetailView(ctx) {
   const back = isAdmin ? null : h('a', { href: '#/piles', class: 'link-back' }, `‹ ${t('common.back')}`);
   // the registered fields are on this page: a link to the form only where they can be changed
   const edit = !isAdmin && EDITABLE.includes(pile.status) ? h('a', { class: 'btn btn-default', href: `#/piles/${encodeURIComponent(key)}/edit`, 'data-test': 'pd-edit' }, t('common.edit')) : null;
+  // remote operations: the pile's operator and admins, once it is accessed and speaks OCPP
+  const mine = ctx.state.account && pile.account_id === ctx.state.account.id;
+  const ocpp = pile.protocol === 'ocpp1.6' || pile.protocol === 'ocpp2.0.1';
+  const commands = (isAdmin || mine) && ocpp && pile.status === 'accessed' ? commandsCard(pile) : null;
+  const regHost = h('div', null, registeredCard(pile));
+  const settings = isAdmin && ocpp ? settingsCard(pile, (p) => replace(regHost, registeredCard(p))) : null;
   return h(
     'div',
     { class: 'stack', 'data-test': 'pile-detail' },
@@ -257,6 +257,8 @@ export async function pileDetailView(ctx) {
       h('div', { class: 'card-tools' }, stamp, refreshBtn, edit),
     ),
     liveHost,
-    registeredCard(pile),
+    commands,
+    settings,
+    regHost,
   );
 }

@@ -10,6 +10,7 @@ import { card, button, message, pager, disablePager, apiErrorText, toast, withLo
 import { confirmDialog, infoDialog } from '../dialog.js';
 import { copyText } from './tokens.js';
 import { readRecordQuery, apiQuery, recordHash, commonFilters } from './stations.js';
+import { connectorChips } from './live_common.js';
 import { SIZES, EDITABLE, FIELDS, recordBadge, enumLabel, enumOptions, recordForm, formSections, dash, problemText, suggestionLine, typedValue, accessNo } from './records_common.js';
 
 const MAX_CONNECTORS = 64;
@@ -153,7 +154,7 @@ export async function pileListView(ctx) {
               h('td', null, enumLabel('equipment_type', p.equipment_type)),
               h('td', { class: 'num' }, dash(p.power)),
               h('td', null, enumLabel('protocol', p.protocol)),
-              h('td', { class: 'num' }, String((p.connectors || []).length)),
+              h('td', null, connectorChips(p)),
               h('td', null, h('span', { class: ['online-dot', p.online ? 'is-online' : null] }), p.online ? t('pl.online_yes') : t('pl.online_no')),
               h('td', null, recordBadge(p.status)),
               h(

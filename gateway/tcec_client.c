@@ -1,0 +1,506 @@
+/* evgate's calls to operator platforms over T/CEC 102; see tcec_client.h. */
+#include "gateway/tcec_client.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "db/db.h"
+#include "db/detections.h"
+#include "db/tcec.h"
+#include "protocol/tcec.h"
+
+#include <curl/curl.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PAGE_SIZE      50
+#define URL_MAX        512
+#define TOKEN_MAX      512
+#define MAX_PLATFORMS  10000
+#define BEARER_HDR_MAX (TOKEN_MAX + 32)
+
+/* One platform as this round calls it, with the token kept between rounds. */
+struct peer {
+    struct db_tcec_credentials cred;
+    char url[URL_MAX]; /* base URL with a trailing '/' */
+    char token[TOKEN_MAX + 1];
+    int64_t token_cred_issued; /* the credentials the token was obtained with */
+    time_t refresh_at;         /* renew the token from then on */
+};
+
+struct gw_tcec_client {
+    const struct evg_config *cfg;
+    struct db *db;
+    CURL *curl;
+    pthread_t thread;
+    int started;
+    unsigned seq; /* the last Seq sent, 1..9999 */
+    struct peer *peers;
+    size_t npeers;
+
+    pthread_mutex_t lock; /* guards the two flags */
+    pthread_cond_t cond;  /* CLOCK_MONOTONIC */
+    int poll_now;
+    atomic_int stopping;
+};
+
+/* What one call came to. */
+struct outcome {
+    int has_ret, ret;
+    char msg[TCEC_MSG_MAX];
+    const char *reason; /* NULL: a valid answer with Ret 0 */
+};
+
+/* --- small helpers ------------------------------------------------------------------------ */
+
+/* A payload as JSON text for the exchange row (db_tcec_exchange_add redacts the secrets and
+ * cuts it). Caller frees; NULL for NULL. */
+static char *payload_text(const json_t *payload)
+{
+    return payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+}
+
+static void record(struct gw_tcec_client *c, const struct peer *p, const char *interface,
+                   const json_t *req, const json_t *resp, const struct outcome *o, int64_t at,
+                   int64_t ms)
+{
+    char *req_text = payload_text(req), *resp_text = payload_text(resp);
+    struct db_tcec_exchange x = {
+        .operator_id = p->cred.operator_id,
+        .direction = "out",
+        .interface = interface,
+        .peer = p->url,
+        .at = at,
+        .has_ret = o->has_ret,
+        .ret = o->ret,
+        .msg = o->msg,
+        .reason = o->reason,
+        .request = req_text,
+        .response = resp_text,
+        .duration_ms = ms,
+    };
+    if (db_tcec_exchange_add(c->db, &x) != DB_OK)
+        log_warn("gateway", "tcec_exchange_not_recorded", "operator_id=%s interface=%s",
+                 p->cred.operator_id, interface);
+    free(req_text);
+    free(resp_text);
+}
+
+/* --- one HTTP exchange -------------------------------------------------------------------- */
+
+struct body {
+    char *p;
+    size_t len;
+    int too_large;
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+    struct body *b = arg;
+    size_t add = size * n;
+    if (b->len + add > GW_TCEC_MAX_BODY) {
+        b->too_large = 1;
+        return 0; /* aborts the transfer */
+    }
+    char *np = realloc(b->p, b->len + add + 1);
+    if (!np)
+        return 0;
+    memcpy(np + b->len, data, add);
+    b->p = np;
+    b->len += add;
+    b->p[b->len] = 0;
+    return add;
+}
+
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    struct gw_tcec_client *c = arg;
+    return atomic_load(&c->stopping) ? 1 : 0; /* nonzero aborts */
+}
+
+/* POSTs `text` to the platform's `interface`; the answer body into *b. 0, or -1 with o filled. */
+static int post(struct gw_tcec_client *c, const struct peer *p, const char *interface,
+                const char *text, int with_token, struct body *b, struct outcome *o)
+{
+    char url[URL_MAX + 64], auth[BEARER_HDR_MAX];
+    snprintf(url, sizeof url, "%s%s", p->url, interface);
+    struct curl_slist *hdrs =
+        curl_slist_append(NULL, "Content-Type: application/json;charset=utf-8");
+    if (with_token) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->token);
+        hdrs = curl_slist_append(hdrs, auth);
+    }
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->cfg->tcec_http_timeout_s);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)c->cfg->tcec_http_timeout_s);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "evgate");
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(hdrs);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        o->reason = b->too_large ? "too_large" : "network";
+        snprintf(o->msg, sizeof o->msg, "%s",
+                 b->too_large ? "answer larger than 8 MiB" : curl_easy_strerror(rc));
+        return -1;
+    }
+    if (status != 200) {
+        o->reason = "http_status";
+        snprintf(o->msg, sizeof o->msg, "HTTP status %ld", status);
+        return -1;
+    }
+    return 0;
+}
+
+/* --- one T/CEC call ----------------------------------------------------------------------- */
+
+/* Calls `interface` of platform p with `req` (borrowed) and checks the answer: its shape, Sig,
+ * Data, Ret 0 and the data dictionary's rules. Returns the answer's payload (caller owns) or
+ * NULL, and records the exchange either way. *o says what happened. */
+static json_t *call(struct gw_tcec_client *c, struct peer *p, const char *interface,
+                    const json_t *req, struct outcome *o)
+{
+    memset(o, 0, sizeof *o);
+    struct tcec_keys keys = {p->cred.data_secret, p->cred.data_secret_iv, p->cred.sig_secret};
+    char ts[TCEC_TIMESTAMP_LEN + 1], seq[TCEC_SEQ_LEN + 1];
+    tcec_time_text((long long)time(NULL), TCEC_TIME_STAMP, ts, sizeof ts);
+    c->seq = c->seq % 9999 + 1;
+    snprintf(seq, sizeof seq, "%04u", c->seq);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t at = (int64_t)time(NULL);
+    json_t *payload = NULL;
+    struct body b = {0};
+    struct tcec_response resp = {0};
+    struct tcec_error err = {0};
+    char *text = tcec_request_build(c->cfg->tcec_operator_id, ts, seq, req, &keys);
+    if (!text) {
+        o->reason = "request";
+        snprintf(o->msg, sizeof o->msg, "the request could not be built (bad credentials?)");
+    } else if (post(c, p, interface, text, strcmp(interface, "query_token") != 0, &b, o) == 0) {
+        if (tcec_response_parse(b.p ? b.p : "", b.len, &resp, &err) != 0) {
+            o->reason = "envelope";
+        } else {
+            o->has_ret = 1;
+            o->ret = resp.ret;
+            if (tcec_response_open(&resp, &keys, &err) != 0)
+                o->reason = err.rule == TCEC_R_SIGNATURE ? "signature" : "decrypt";
+            else if (resp.ret != TCEC_RET_OK)
+                o->reason = resp.ret == TCEC_RET_TOKEN ? "token" : "ret";
+            else if (!resp.payload) {
+                o->reason = "payload";
+                snprintf(o->msg, sizeof o->msg, "Ret 0 without Data");
+            } else if (tcec_validate(interface, TCEC_RESPONSE, resp.payload, &err) != 0)
+                o->reason = "payload";
+            else
+                payload = json_incref(resp.payload);
+        }
+        if (o->reason && !o->msg[0])
+            snprintf(o->msg, sizeof o->msg, "%s",
+                     err.msg[0] ? err.msg : (resp.msg ? resp.msg : ""));
+        else if (!o->reason)
+            snprintf(o->msg, sizeof o->msg, "%s", resp.msg ? resp.msg : "");
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    record(c, p, interface, req, resp.payload, o, at, ms);
+    if (o->reason)
+        log_info("gateway", "tcec_call_failed", "operator_id=%s interface=%s reason=%s msg=\"%s\"",
+                 p->cred.operator_id, interface, o->reason, o->msg);
+    tcec_response_clear(&resp);
+    free(b.p);
+    free(text);
+    return payload;
+}
+
+/* An AccessToken that will not expire before the round ends: 0, or -1 (recorded). */
+static int ensure_token(struct gw_tcec_client *c, struct peer *p)
+{
+    time_t now = time(NULL);
+    if (p->token[0] && p->token_cred_issued == p->cred.issued_at && now < p->refresh_at)
+        return 0;
+    p->token[0] = 0;
+    json_t *req = json_pack("{s:s, s:s}", "OperatorID", c->cfg->tcec_operator_id, "OperatorSecret",
+                            p->cred.operator_secret);
+    struct outcome o;
+    json_t *ans = req ? call(c, p, "query_token", req, &o) : NULL;
+    json_decref(req);
+    if (!ans)
+        return -1;
+    const char *token = json_string_value(json_object_get(ans, "AccessToken"));
+    json_int_t ttl = json_integer_value(json_object_get(ans, "TokenAvailableTime"));
+    int ok = json_integer_value(json_object_get(ans, "SuccStat")) == 0 && token && *token &&
+             strlen(token) <= TOKEN_MAX && ttl > 0;
+    if (ok) {
+        snprintf(p->token, sizeof p->token, "%s", token);
+        p->token_cred_issued = p->cred.issued_at;
+        /* renew when a fifth of its life (at most 5 minutes, at least 1 s) is left */
+        json_int_t margin = ttl / 5 > 300 ? 300 : ttl / 5 < 1 ? 1 : ttl / 5;
+        p->refresh_at = now + (time_t)(ttl - margin);
+    } else {
+        log_info("gateway", "tcec_token_refused", "operator_id=%s fail_reason=%lld",
+                 p->cred.operator_id,
+                 (long long)json_integer_value(json_object_get(ans, "FailReason")));
+    }
+    json_decref(ans);
+    return ok ? 0 : -1;
+}
+
+/* A call that needs the token: obtained first, and once more when the platform says 4002. */
+static json_t *call_authed(struct gw_tcec_client *c, struct peer *p, const char *interface,
+                           const json_t *req)
+{
+    struct outcome o;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (ensure_token(c, p) != 0)
+            return NULL;
+        json_t *ans = call(c, p, interface, req, &o);
+        if (ans || !o.has_ret || o.ret != TCEC_RET_TOKEN)
+            return ans;
+        p->token[0] = 0; /* expired on their side: get a new one */
+    }
+    return NULL;
+}
+
+/* --- a round -------------------------------------------------------------------------------- */
+
+/* Every StationID of the platform, page after page; NULL when a page failed. */
+static json_t *read_stations(struct gw_tcec_client *c, struct peer *p)
+{
+    json_t *ids = json_array();
+    json_int_t page_count = 1;
+    for (json_int_t page = 1; page <= page_count && page <= GW_TCEC_MAX_PAGES; page++) {
+        if (atomic_load(&c->stopping))
+            break;
+        json_t *req = json_pack("{s:I, s:i}", "PageNo", page, "PageSize", PAGE_SIZE);
+        json_t *ans = call_authed(c, p, "query_stations_info", req);
+        json_decref(req);
+        if (!ans) {
+            json_decref(ids);
+            return NULL;
+        }
+        page_count = json_integer_value(json_object_get(ans, "PageCount"));
+        size_t i;
+        json_t *st;
+        json_array_foreach(json_object_get(ans, "StationInfos"), i, st)
+        {
+            json_t *id = json_object_get(st, "StationID");
+            if (json_is_string(id))
+                json_array_append(ids, id);
+        }
+        json_decref(ans);
+    }
+    return ids;
+}
+
+static void read_status(struct gw_tcec_client *c, struct peer *p, json_t *ids)
+{
+    for (size_t i = 0; i < json_array_size(ids) && !atomic_load(&c->stopping);
+         i += GW_TCEC_STATUS_BATCH) {
+        json_t *batch = json_array();
+        for (size_t k = i; k < i + GW_TCEC_STATUS_BATCH && k < json_array_size(ids); k++)
+            json_array_append(batch, json_array_get(ids, k));
+        json_t *req = json_pack("{s:o}", "StationIDs", batch);
+        json_decref(call_authed(c, p, "query_station_status", req));
+        json_decref(req);
+    }
+}
+
+static void read_stats(struct gw_tcec_client *c, struct peer *p, json_t *ids)
+{
+    char day[16];
+    tcec_time_text((long long)time(NULL) - 86400, TCEC_TIME_DATE, day, sizeof day);
+    for (size_t i = 0; i < json_array_size(ids) && !atomic_load(&c->stopping); i++) {
+        json_t *req = json_pack("{s:O, s:s, s:s}", "StationID", json_array_get(ids, i), "StartTime",
+                                day, "EndTime", day);
+        json_decref(call_authed(c, p, "query_station_stats", req));
+        json_decref(req);
+    }
+}
+
+/* The peer kept for `cred` (its token survives between rounds), added when new. */
+static struct peer *peer_for(struct gw_tcec_client *c, const struct db_tcec_peer *row)
+{
+    for (size_t i = 0; i < c->npeers; i++)
+        if (!strcmp(c->peers[i].cred.operator_id, row->cred->operator_id)) {
+            c->peers[i].cred = *row->cred;
+            return &c->peers[i];
+        }
+    if (c->npeers >= MAX_PLATFORMS)
+        return NULL;
+    struct peer *np = realloc(c->peers, (c->npeers + 1) * sizeof *np);
+    if (!np)
+        return NULL;
+    c->peers = np;
+    struct peer *p = &c->peers[c->npeers++];
+    memset(p, 0, sizeof *p);
+    p->cred = *row->cred;
+    return p;
+}
+
+struct round {
+    struct gw_tcec_client *c;
+    size_t *todo; /* indexes into c->peers of this round's platforms */
+    size_t n;
+};
+
+static int collect(void *arg, const struct db_tcec_peer *row)
+{
+    struct round *r = arg;
+    size_t len = strlen(row->base_url);
+    if (len == 0 || len + 2 > URL_MAX)
+        return 0; /* no interface address to call */
+    struct peer *p = peer_for(r->c, row);
+    if (!p)
+        return 0;
+    snprintf(p->url, sizeof p->url, "%s%s", row->base_url,
+             row->base_url[len - 1] == '/' ? "" : "/");
+    size_t *nt = realloc(r->todo, (r->n + 1) * sizeof *nt);
+    if (!nt)
+        return -ENOMEM;
+    r->todo = nt;
+    r->todo[r->n++] = (size_t)(p - r->c->peers);
+    return 0;
+}
+
+static void run_round(struct gw_tcec_client *c)
+{
+    struct round r = {.c = c};
+    if (db_tcec_peers(c->db, collect, &r) != DB_OK)
+        log_warn("gateway", "tcec_platforms_unreadable", "%s", "will retry next round");
+    for (size_t i = 0; i < r.n && !atomic_load(&c->stopping); i++) {
+        struct peer *p = &c->peers[r.todo[i]];
+        json_t *ids = read_stations(c, p);
+        if (ids) {
+            read_status(c, p, ids);
+            read_stats(c, p, ids);
+            log_info("gateway", "tcec_round_done", "operator_id=%s stations=%zu",
+                     p->cred.operator_id, json_array_size(ids));
+        }
+        json_decref(ids);
+    }
+    free(r.todo);
+}
+
+/* --- the thread ---------------------------------------------------------------------------- */
+
+static void *run(void *arg)
+{
+    struct gw_tcec_client *c = arg;
+    pthread_mutex_lock(&c->lock);
+    for (;;) {
+        while (!atomic_load(&c->stopping) && !c->poll_now) {
+            if (c->cfg->tcec_poll_s <= 0) {
+                pthread_cond_wait(&c->cond, &c->lock);
+                continue;
+            }
+            struct timespec due;
+            clock_gettime(CLOCK_MONOTONIC, &due);
+            due.tv_sec += (time_t)c->cfg->tcec_poll_s;
+            if (pthread_cond_timedwait(&c->cond, &c->lock, &due) == ETIMEDOUT)
+                break;
+        }
+        if (atomic_load(&c->stopping))
+            break;
+        c->poll_now = 0;
+        pthread_mutex_unlock(&c->lock);
+        run_round(c);
+        pthread_mutex_lock(&c->lock);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return NULL;
+}
+
+struct gw_tcec_client *gw_tcec_client_start(const struct evg_config *cfg, char *err, size_t errlen)
+{
+    if (!tcec_is_operator_id(cfg->tcec_operator_id)) {
+        snprintf(err, errlen, "tcec_operator_id \"%.40s\" is not 9 of 0-9 A-Z",
+                 cfg->tcec_operator_id);
+        return NULL;
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, errlen, "libcurl cannot be initialised");
+        return NULL;
+    }
+    struct gw_tcec_client *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->cfg = cfg;
+    c->db = db_open(cfg->db, (int)cfg->sqlite_busy_ms, cfg->sqlite_synchronous, err, errlen);
+    c->curl = curl_easy_init();
+    if (!c->db || !c->curl) {
+        if (c->db && !c->curl)
+            snprintf(err, errlen, "libcurl cannot make a handle");
+        gw_tcec_client_stop(c);
+        return NULL;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&c->lock, NULL);
+    c->poll_now = cfg->tcec_poll_s > 0; /* a first round at start */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    int rc = pthread_create(&c->thread, NULL, run, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the T/CEC client thread: %s", strerror(rc));
+        pthread_cond_destroy(&c->cond);
+        pthread_mutex_destroy(&c->lock);
+        gw_tcec_client_stop(c);
+        return NULL;
+    }
+    c->started = 1;
+    return c;
+}
+
+void gw_tcec_client_poll_now(struct gw_tcec_client *c)
+{
+    pthread_mutex_lock(&c->lock);
+    c->poll_now = 1;
+    pthread_cond_signal(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
+void gw_tcec_client_stop(struct gw_tcec_client *c)
+{
+    if (!c)
+        return;
+    if (c->started) {
+        pthread_mutex_lock(&c->lock);
+        atomic_store(&c->stopping, 1);
+        pthread_cond_signal(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+        pthread_join(c->thread, NULL);
+        pthread_cond_destroy(&c->cond);
+        pthread_mutex_destroy(&c->lock);
+    }
+    if (c->curl)
+        curl_easy_cleanup(c->curl);
+    db_close(c->db);
+    free(c->peers);
+    free(c);
+}

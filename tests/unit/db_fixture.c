@@ -1,0 +1,50 @@
+/* The db/ unit tests' database fixture; see db_fixture.h. */
+#include "db_fixture.h"
+#include "db/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int db_fixture_setup(void **state)
+{
+    struct db_fixture *f = calloc(1, sizeof *f);
+    char err[256];
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/evgate-test-db-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s/evgate.db", f->dir);
+    f->db = db_open(f->path, 5000, "NORMAL", err, sizeof err);
+    if (!f->db || db_migrate(f->db, -1, err, sizeof err) != DB_OK) {
+        fprintf(stderr, "db fixture: %s\n", err);
+        *state = f;
+        db_fixture_teardown(state);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+int db_fixture_teardown(void **state)
+{
+    struct db_fixture *f = *state;
+    db_close(f->db);
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[192];
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", f->path, suffix[i]);
+        unlink(p);
+    }
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+struct db *db_fixture_db(void **state)
+{
+    return ((struct db_fixture *)*state)->db;
+}
