@@ -1,6 +1,7 @@
 // Shared UI pieces: cards, badges, breadcrumbs, buttons with a loading state, messages,
 // toasts, the pager and description lists. Forms are in form.js, dialogs in dialog.js.
 
+import { api } from './api.js';
 import { h, replace } from './dom.js';
 import { t } from './i18n.js';
 
@@ -144,4 +145,19 @@ export function apiErrorText(err) {
   const key = `api.${err.code}`;
   const text = t(key);
   return text === key ? t('api.unknown', { status: err.status }) : text;
+}
+
+/** GETs one page of a list for the table body `tbody`: the answer, or null when the request failed
+ * (the body is emptied and the error shown in `errorHost`) or the view was left meanwhile. */
+export async function fetchList(ctx, url, tbody, errorHost) {
+  try {
+    const data = await api.get(url);
+    return ctx.alive() ? data : null;
+  } catch (err) {
+    if (ctx.alive()) {
+      replace(tbody);
+      replace(errorHost, message('error', apiErrorText(err)));
+    }
+    return null;
+  }
 }

@@ -8,7 +8,7 @@ import { api, upload } from '../api.js';
 import { h, replace, uid } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { field } from '../form.js';
-import { card, button, message, pager, disablePager, apiErrorText, toast, withLoading, detectionBadge, descList } from '../ui.js';
+import { card, button, message, pager, disablePager, apiErrorText, toast, withLoading, detectionBadge, descList, fetchList } from '../ui.js';
 import { confirmDialog, infoDialog } from '../dialog.js';
 import { progressBar } from './regfields.js';
 import { detectionAudit } from './detection_common.js';
@@ -59,16 +59,8 @@ export function accessTable(ctx, base, f, opts) {
   const params = new URLSearchParams({ page: String(f.page), page_size: String(f.pageSize) });
   if (f.status) params.set('status', f.status);
   (async () => {
-    let data;
-    try {
-      data = await api.get(`/access-applications?${params}`);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      replace(tbody);
-      replace(errorHost, message('error', apiErrorText(err)));
-      return;
-    }
-    if (!ctx.alive()) return;
+    const data = await fetchList(ctx, `/access-applications?${params}`, tbody, errorHost);
+    if (!data) return;
     const items = data.items || [];
     replace(
       tbody,

@@ -5,7 +5,7 @@ import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { field } from '../form.js';
-import { detectionBadge, card, button, message, pager, disablePager, apiErrorText, toast, DETECTION_STATUSES } from '../ui.js';
+import { detectionBadge, card, button, message, pager, disablePager, toast, DETECTION_STATUSES, fetchList } from '../ui.js';
 import { confirmDialog } from '../dialog.js';
 import { MODES, modeLabel, platformName, appNo } from './detection_common.js';
 
@@ -121,16 +121,8 @@ export async function detectionListView(ctx) {
   if (f.status !== 'all') params.set('status', f.status);
   if (f.mode !== 'all') params.set('mode', f.mode);
   (async () => {
-    let data;
-    try {
-      data = await api.get(`/detections?${params}`);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      replace(tbody);
-      replace(errorHost, message('error', apiErrorText(err)));
-      return;
-    }
-    if (!ctx.alive()) return;
+    const data = await fetchList(ctx, `/detections?${params}`, tbody, errorHost);
+    if (!data) return;
     const items = data.items || [];
     replace(
       tbody,

@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, fmtTime, fmtSize } from '../i18n.js';
 import { field } from '../form.js';
-import { detectionBadge, card, button, message, pager, disablePager, apiErrorText, toast, descList, DETECTION_STATUSES } from '../ui.js';
+import { detectionBadge, card, button, pager, disablePager, toast, descList, DETECTION_STATUSES, fetchList } from '../ui.js';
 import { confirmDialog } from '../dialog.js';
 import { filePreview } from './review_detail.js';
 import { MODES, modeLabel, platformName, appNo, formPdfLink, materialsTable, infoCards, verdictBlock, detectionAudit, summaryRows, shortHash } from './detection_common.js';
@@ -76,16 +76,8 @@ export async function detectionReviewListView(ctx) {
   if (f.mode !== 'all') params.set('mode', f.mode);
   if (f.q) params.set('q', f.q);
   (async () => {
-    let data;
-    try {
-      data = await api.get(`/detections?${params}`);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      replace(tbody);
-      replace(errorHost, message('error', apiErrorText(err)));
-      return;
-    }
-    if (!ctx.alive()) return;
+    const data = await fetchList(ctx, `/detections?${params}`, tbody, errorHost);
+    if (!data) return;
     const items = data.items || [];
     replace(
       tbody,

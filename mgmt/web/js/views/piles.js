@@ -6,7 +6,7 @@ import { api } from '../api.js';
 import { h, replace, uid } from '../dom.js';
 import { t } from '../i18n.js';
 import { field } from '../form.js';
-import { card, button, message, pager, disablePager, apiErrorText, toast, withLoading } from '../ui.js';
+import { card, button, message, pager, disablePager, apiErrorText, toast, withLoading, fetchList } from '../ui.js';
 import { confirmDialog, infoDialog } from '../dialog.js';
 import { copyText } from './tokens.js';
 import { readRecordQuery, apiQuery, recordHash, commonFilters } from './stations.js';
@@ -123,16 +123,8 @@ export async function pileListView(ctx) {
   );
 
   (async () => {
-    let data;
-    try {
-      data = await api.get(`/piles?${query}&page=${f.page}&page_size=${f.pageSize}`);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      replace(tbody);
-      replace(errorHost, message('error', apiErrorText(err)));
-      return;
-    }
-    if (!ctx.alive()) return;
+    const data = await fetchList(ctx, `/piles?${query}&page=${f.page}&page_size=${f.pageSize}`, tbody, errorHost);
+    if (!data) return;
     const items = data.items || [];
     boxes.length = 0;
     replace(

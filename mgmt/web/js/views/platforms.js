@@ -3,11 +3,10 @@
 // OperatorID, an operator sees its own. Paging in the hash (#/platforms?q=&page=&page_size=).
 // One platform's page is platforms_detail.js; the labels shared by both are exported here.
 
-import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, fmtTime, has } from '../i18n.js';
 import { field } from '../form.js';
-import { card, button, message, pager, disablePager, apiErrorText } from '../ui.js';
+import { card, button, pager, disablePager, fetchList } from '../ui.js';
 
 const SIZES = [10, 20, 50];
 
@@ -99,16 +98,8 @@ export async function platformListView(ctx) {
   const params = new URLSearchParams({ page: String(f.page), page_size: String(f.pageSize) });
   if (admin && f.q) params.set('q', f.q);
   (async () => {
-    let data;
-    try {
-      data = await api.get(`/tcec/platforms?${params}`);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      replace(tbody);
-      replace(errorHost, message('error', apiErrorText(err)));
-      return;
-    }
-    if (!ctx.alive()) return;
+    const data = await fetchList(ctx, `/tcec/platforms?${params}`, tbody, errorHost);
+    if (!data) return;
     const items = data.items || [];
     replace(
       tbody,

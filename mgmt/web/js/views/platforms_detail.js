@@ -8,7 +8,7 @@ import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { t } from '../i18n.js';
 import { field } from '../form.js';
-import { card, button, message, descList, pager, disablePager, apiErrorText } from '../ui.js';
+import { card, button, descList, pager, disablePager, fetchList } from '../ui.js';
 import { fmtSec, reasonLabel, retCell, dirTag } from './platforms.js';
 
 const SIZES = [10, 20, 50];
@@ -217,16 +217,8 @@ function exchangesCard(ctx, id, f) {
   if (f.reason) params.set('reason', f.reason);
   if (f.failed) params.set('failed', '1');
   (async () => {
-    let data;
-    try {
-      data = await api.get(`/tcec/platforms/${encodeURIComponent(id)}/exchanges?${params}`);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      replace(tbody);
-      replace(errorHost, message('error', apiErrorText(err)));
-      return;
-    }
-    if (!ctx.alive()) return;
+    const data = await fetchList(ctx, `/tcec/platforms/${encodeURIComponent(id)}/exchanges?${params}`, tbody, errorHost);
+    if (!data) return;
     const items = data.items || [];
     replace(tbody, items.length ? items.map((x) => exchangeRows(x, head.length)) : h('tr', null, h('td', { colspan: String(head.length), class: 'empty', 'data-test': 'exchange-empty' }, t('pf.no_exchanges'))));
     const total = Number(data.total) || 0;

@@ -1,11 +1,10 @@
 // 账号审核: the review queue with filters (status, keyword) and paging; the state lives in the
 // hash (#/admin/accounts?status=pending&q=&page=1&page_size=10) so back/forward work.
 
-import { api } from '../api.js';
 import { h, replace } from '../dom.js';
 import { t, fmtTime } from '../i18n.js';
 import { field } from '../form.js';
-import { badge, card, button, message, pager, disablePager, apiErrorText, STATUSES } from '../ui.js';
+import { badge, card, button, pager, disablePager, STATUSES, fetchList } from '../ui.js';
 
 const SIZES = [10, 20, 50];
 
@@ -59,16 +58,8 @@ export async function reviewListView(ctx) {
   if (f.q) params.set('q', f.q);
   // The view is returned first and filled when the answer comes, so the filters show at once.
   (async () => {
-    let data;
-    try {
-      data = await api.get(`/admin/accounts?${params}`);
-    } catch (err) {
-      if (!ctx.alive()) return;
-      replace(tbody);
-      replace(errorHost, message('error', apiErrorText(err)));
-      return;
-    }
-    if (!ctx.alive()) return;
+    const data = await fetchList(ctx, `/admin/accounts?${params}`, tbody, errorHost);
+    if (!data) return;
     const items = data.items || [];
     replace(
       tbody,
