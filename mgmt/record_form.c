@@ -103,6 +103,8 @@ json_t *record_from_json(enum rec_sheet sheet, const json_t *in, const char *pre
         }
         if (texts)
             json_array_append_new(*texts, t);
+        else
+            json_decref(t);
     }
     return out;
 }
