@@ -2,6 +2,7 @@
  * one process, on libwebsockets' client API and libev. This file is the options (one table
  * drives parsing and --help), the pile list, the event loop, signals and the summary. */
 #include "simulators/sim.h"
+#include "simulators/sim_opts.h"
 
 #include <libwebsockets.h>
 #include <ev.h>
@@ -44,12 +45,7 @@ enum opt_id {
 };
 
 /* The options: name, takes a value, value name, default (for --help), help text. */
-static const struct opt_def {
-    const char *name;
-    int id;
-    int has_arg;
-    const char *value, *def, *help;
-} opts_table[] = {
+static const struct sim_opt opts_table[] = {
     {"url", O_URL, 1, "URL", "ws://127.0.0.1:8180/ocpp",
      "gateway endpoint, ws:// or wss:// (TLS, security profiles 2 and 3, e.g. "
      "wss://127.0.0.1:8443/ocpp); the EquipmentID is appended as the last path segment"},
@@ -102,38 +98,7 @@ static void usage(FILE *out)
                  "with Basic auth\n(security profile 1, or 2 over wss://) or a TLS client "
                  "certificate (profile 3),\nruns a scenario and prints a summary (CALLs, "
                  "CALLERRORs, round-trip percentiles) on exit.\n\nOptions:\n");
-    for (size_t i = 0; i < NOPTS; i++) {
-        const struct opt_def *d = &opts_table[i];
-        char left[64], text[512];
-        snprintf(left, sizeof left, "--%s%s%s", d->name, d->value ? " " : "",
-                 d->value ? d->value : "");
-        snprintf(text, sizeof text, "%s%s%s%s", d->help, d->def ? " (default " : "",
-                 d->def ? d->def : "", d->def ? ")" : "");
-        /* the help text wrapped at HELP_COLS, indented under its option */
-        enum { LEFT = 28, HELP_COLS = 100 };
-        if (strlen(left) + 4 > LEFT)
-            fprintf(out, "  %s\n%*s", left, LEFT, "");
-        else
-            fprintf(out, "  %-*s", LEFT - 2, left);
-        int col = LEFT;
-        for (const char *w = text; *w;) {
-            size_t n = strcspn(w, " ");
-            if (col > LEFT && col + 1 + (int)n > HELP_COLS) {
-                fprintf(out, "\n%*s", LEFT, "");
-                col = LEFT;
-            }
-            if (col > LEFT) {
-                fputc(' ', out);
-                col++;
-            }
-            fprintf(out, "%.*s", (int)n, w);
-            col += (int)n;
-            w += n;
-            while (*w == ' ')
-                w++;
-        }
-        fputc('\n', out);
-    }
+    sim_opts_usage(out, opts_table, NOPTS);
     fprintf(out,
             "\nIn every scenario each pile answers the central system's CALLs, also while its own "
             "CALL is\noutstanding, each answer checked against its schema; the summary counts them "
@@ -330,20 +295,6 @@ static void free_list(struct pile_list *l)
 
 /* --- options ----------------------------------------------------------------------------- */
 
-static int parse_int(const char *name, const char *s, long lo, long hi, long *out, char *err,
-                     size_t errlen)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        snprintf(err, errlen, "--%s must be an integer in %ld..%ld, got \"%s\"", name, lo, hi, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* ws[s]://host[:port][/path] into o->tls, o->host, o->port, o->path (no trailing '/'). */
 static int parse_url(struct sim_opts *o, const char *url, char *err, size_t errlen)
 {
@@ -398,9 +349,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
                          size_t errlen)
 {
     struct option lo[NOPTS + 1];
-    for (size_t i = 0; i < NOPTS; i++)
-        lo[i] = (struct option){opts_table[i].name, opts_table[i].has_arg, NULL, opts_table[i].id};
-    memset(&lo[NOPTS], 0, sizeof lo[NOPTS]);
+    sim_opts_long(opts_table, NOPTS, lo);
     const char *url = "ws://127.0.0.1:8180/ocpp", *ids = NULL, *prefix = "P", *password = NULL;
     const char *pwfile = NULL, *sources = NULL;
     long count = -1, start = 1, v;
@@ -416,10 +365,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        const char *name = "";
-        for (size_t i = 0; i < NOPTS; i++)
-            if (opts_table[i].id == c)
-                name = opts_table[i].name;
+        const char *name = sim_opts_name(opts_table, NOPTS, c);
         switch (c) {
         case O_URL:
             url = optarg;
@@ -431,11 +377,11 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             prefix = optarg;
             break;
         case O_COUNT:
-            if (parse_int(name, optarg, 1, SIM_PILES_MAX, &count, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 1, SIM_PILES_MAX, &count, err, errlen) < 0)
                 return -1;
             break;
         case O_START:
-            if (parse_int(name, optarg, 0, 999999999, &start, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 0, 999999999, &start, err, errlen) < 0)
                 return -1;
             break;
         case O_PASSWORD:
@@ -476,27 +422,27 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             break;
         }
         case O_CONNECTORS:
-            if (parse_int(name, optarg, 1, SIM_CONNECTORS_MAX, &v, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 1, SIM_CONNECTORS_MAX, &v, err, errlen) < 0)
                 return -1;
             o->connectors = (int)v;
             break;
         case O_HEARTBEAT:
-            if (parse_int(name, optarg, 1, 86400, &v, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 1, 86400, &v, err, errlen) < 0)
                 return -1;
             o->heartbeat_override_s = (int)v;
             break;
         case O_METER_INTERVAL:
-            if (parse_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
                 return -1;
             o->meter_interval_s = (int)v;
             break;
         case O_SESSION:
-            if (parse_int(name, optarg, 1, 86400, &v, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 1, 86400, &v, err, errlen) < 0)
                 return -1;
             o->session_s = (int)v;
             break;
         case O_CALL_TIMEOUT:
-            if (parse_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
                 return -1;
             o->call_timeout_s = (int)v;
             break;
@@ -504,7 +450,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             sources = optarg;
             break;
         case O_RATE:
-            if (parse_int(name, optarg, 1, 1000000, &v, err, errlen) < 0)
+            if (sim_opts_int(name, optarg, 1, 1000000, &v, err, errlen) < 0)
                 return -1;
             o->rate = (double)v;
             break;

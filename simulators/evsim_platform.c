@@ -2,6 +2,7 @@
  * (it pushes to evgate), conforming or deliberately faulty in one chosen way. This file is the
  * options (one table drives parsing and --help), the main loop, signals and the summary. */
 #include "simulators/plat.h"
+#include "simulators/sim_opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -40,12 +41,7 @@ enum opt_id {
 };
 
 /* The options: name, takes a value, value name, default (for --help), help text. */
-static const struct opt_def {
-    const char *name;
-    int id;
-    int has_arg;
-    const char *value, *def, *help;
-} opts_table[] = {
+static const struct sim_opt opts_table[] = {
     {"listen", O_LISTEN, 1, "HOST:PORT", NULL,
      "serve query_token, query_stations_info, query_station_status and query_station_stats "
      "there (port 0: any free port; the address is printed on stderr)"},
@@ -108,49 +104,16 @@ static void usage(FILE *out)
                  "pushes status\nchanges and charge orders to evgate (--evgate-url), conforming "
                  "or --faulty; prints a summary\n(requests by interface and Ret) on exit.\n\n"
                  "Options:\n");
-    for (size_t i = 0; i < NOPTS; i++) {
-        const struct opt_def *d = &opts_table[i];
-        char left[64], text[1024];
-        snprintf(left, sizeof left, "--%s%s%s", d->name, d->value ? " " : "",
-                 d->value ? d->value : "");
-        snprintf(text, sizeof text, "%s%s%s%s", d->help, d->def ? " (default " : "",
-                 d->def ? d->def : "", d->def ? ")" : "");
-        enum { LEFT = 28, HELP_COLS = 100 };
-        if (strlen(left) + 4 > LEFT)
-            fprintf(out, "  %s\n%*s", left, LEFT, "");
-        else
-            fprintf(out, "  %-*s", LEFT - 2, left);
-        int col = LEFT;
-        for (const char *w = text; *w;) {
-            size_t n = strcspn(w, " ");
-            if (col > LEFT && col + 1 + (int)n > HELP_COLS) {
-                fprintf(out, "\n%*s", LEFT, "");
-                col = LEFT;
-            }
-            if (col > LEFT) {
-                fputc(' ', out);
-                col++;
-            }
-            fprintf(out, "%.*s", (int)n, w);
-            col += (int)n;
-            w += n;
-            while (*w == ' ')
-                w++;
-        }
-        fputc('\n', out);
-    }
+    sim_opts_usage(out, opts_table, NOPTS);
 }
 
+/* An int option through sim_opts_int(). */
 static int parse_int(const char *name, const char *s, long lo, long hi, int *out, char *err,
                      size_t errlen)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        snprintf(err, errlen, "--%s must be an integer in %ld..%ld, got \"%s\"", name, lo, hi, s);
+    long v;
+    if (sim_opts_int(name, s, lo, hi, &v, err, errlen) < 0)
         return -1;
-    }
     *out = (int)v;
     return 0;
 }
@@ -220,9 +183,7 @@ static int check_options(struct plat_opts *o, char *err, size_t errlen)
 static int parse_options(int argc, char **argv, struct plat_opts *o, char *err, size_t errlen)
 {
     struct option lo[NOPTS + 1];
-    for (size_t i = 0; i < NOPTS; i++)
-        lo[i] = (struct option){opts_table[i].name, opts_table[i].has_arg, NULL, opts_table[i].id};
-    memset(&lo[NOPTS], 0, sizeof lo[NOPTS]);
+    sim_opts_long(opts_table, NOPTS, lo);
     memset(o, 0, sizeof *o);
     o->base_path = "/evcs/v1";
     o->id_prefix = "SIM";
@@ -235,10 +196,7 @@ static int parse_options(int argc, char **argv, struct plat_opts *o, char *err, 
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        const char *name = "";
-        for (size_t i = 0; i < NOPTS; i++)
-            if (opts_table[i].id == c)
-                name = opts_table[i].name;
+        const char *name = sim_opts_name(opts_table, NOPTS, c);
         switch (c) {
         case O_LISTEN:
             o->listen = optarg;
