@@ -439,6 +439,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return answer(srv, c, cs);
 }
 
+/* libmicrohttpd's own unescaping of paths and query values, except that a text holding "%00" is
+ * left as it is: decoded, the NUL would cut it short (so /api/v1/files/1%00x would read as
+ * /api/v1/files/1); left alone it matches no route and passes no field rule. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    if (strstr(s, "%00"))
+        return strlen(s);
+    return MHD_http_unescape(s);
+}
+
 struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
 {
     char host[256], tmpdir[1024];
@@ -488,7 +500,8 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)(cfg->max_connections / 4 + 1),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header_bytes + 64 * 1024,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
+        NULL, MHD_OPTION_END);
     if (!srv->mhd) {
         log_error("mgmt", "listen_failed", "addr=%s error=\"%s\"", cfg->mgmt_listen,
                   strerror(errno));

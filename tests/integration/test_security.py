@@ -171,6 +171,13 @@ class FilesTest(PlatformCase):
         for bad in ("/files/abc", "/files/-1", "/files/1.0", "/files/1x"):
             r = self.admin.get(API + bad)
             self.assertIn(r.status, (400, 404), "%s: %r" % (bad, r))
+        # an encoded NUL must not cut the path short into another, valid one
+        file_path = url.split("?")[0]
+        self.assertEqual(self.admin.get(file_path).status, 200)
+        for bad in (file_path + "%00", file_path + "%00.pdf", file_path + "%00/x"):
+            r = self.admin.get(bad)
+            self.assertIn(r.status, (400, 404), "%s: %r" % (bad, r))
+            self.assertNotIn(b"evgate-test", r.body)
 
     def test_uploaded_file_name_cannot_escape_the_data_dir(self):
         tag = secrets.token_hex(4)
