@@ -12,7 +12,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "db/db.h"
-#include "db/records.h"
+#include "db/piles_gateway.h"
 
 #include <libwebsockets.h>
 #include <ev.h>

@@ -15,8 +15,9 @@
  *     without a client certificate that gw_tls_ca verifies and whose subject CN is the
  *     EquipmentID: 403 `client_cert_missing`, `client_cert_invalid` or `client_cert_mismatch`.
  *     A profile 3 pile is asked for no password, so it skips the next step;
- *   - (profiles 1 and 2) no or malformed `Authorization: Basic`, a user other than the EquipmentID, no password
- *     issued, or a wrong password: 401 with `WWW-Authenticate: Basic realm="evgate"`;
+ *   - (profiles 1 and 2) no or malformed `Authorization: Basic`, a user other than the
+ *     EquipmentID, no password issued, or a wrong password: 401 with
+ *     `WWW-Authenticate: Basic realm="evgate"`;
  *   - the pile's configured protocol not the first of the offered Sec-WebSocket-Protocol
  *     values that the gateway serves: 400. (lws 4.1 binds the client's first served preference
  *     and cannot be told to bind another, so a pile configured for ocpp1.6 that offers
@@ -46,10 +47,25 @@
  * with 1008 "send_queue_full"; no message from the pile for
  * 2 x ocpp_heartbeat_s closes with 1000 "idle"; lws pings a connection silent for
  * GW_OCPP_PING_S and hangs up when no pong follows. A second connection for the same
- * EquipmentID replaces the first, which is closed with 1000 "replaced". Each connection is a
+ * EquipmentID replaces the first, which is closed with 1000 "replaced".
+ * A connection does not outlive what admitted it: it keeps the pile's password fingerprint,
+ * profile and transport from its handshake (piles.h, struct gw_pile_admission), and once a second
+ * (GW_OCPP_ADMIT_CHECK_MS) the connections of the piles whose entry changed in the pile table
+ * (gw_piles_take_changes: at most one refresh period after the change in the database, and no
+ * other pile is looked at) are checked against their new entry (gw_pile_admission_check): a pile
+ * deleted or no longer `accessed` is closed with 1008 "not_accessed", one whose password was
+ * re-issued with 1008 "credentials_changed" (a profile 3 connection, admitted by its client
+ * certificate, does not depend on the password), one whose profile now wants TLS or a client
+ * certificate that its connection lacks with 1008 "profile_changed". The table's thread finds the
+ * changed piles by comparing snapshots; here each costs a registry lookup and, when connected, one
+ * gw_piles_lookup (after a mass change of more than GW_PILES_CHANGES_MAX piles, every connection
+ * is checked once). A connection is also checked once when it is established, in case the table
+ * changed after its handshake's lookup. Each connection is a
  * row of pile_sessions (ocpp_session.c, through the batched writer) with its close reason;
  * rows left open by a crash are ended when the gateway starts, and an orderly stop ends the open
- * ones ("stopping"). */
+ * ones ("stopping"); the newest DB_PILE_SESSIONS_KEEP (500) ended rows per pile are kept. The
+ * connection layer is ocpp_conn.c (callbacks, limits, send queue) and ocpp_registry.c (registry,
+ * sweeps, admission checks), sharing ocpp_conn_private.h. */
 #ifndef EVGATE_GW_OCPP_H
 #define EVGATE_GW_OCPP_H
 
@@ -83,11 +99,11 @@ struct gw_ocpp *gw_ocpp_new(struct gw_server *gw);
  * "ocpp2.0.1" (one callback), with `rx_buffer_size` (cfg.gw_rx_buffer) each. */
 void gw_ocpp_protocols(struct lws_protocols *protocols, size_t rx_buffer_size);
 
-/* Starts the idle sweep on `ctx` (after the vhost exists). */
+/* Starts the idle sweep and the admission check on `ctx` (after the vhost exists). */
 void gw_ocpp_start(struct gw_ocpp *o, struct lws_context *ctx);
 
 /* Orderly stop, before the writer is freed: ends every session in the database ("stopping")
- * and cancels the sweep; the sockets close with the context. */
+ * and cancels the timers; the sockets close with the context. */
 void gw_ocpp_stop(struct gw_ocpp *o);
 
 /* Frees the registry after lws_context_destroy(). NULL is a no-op. */
@@ -98,6 +114,13 @@ void gw_ocpp_free(struct gw_ocpp *o);
  * will bind its protocol), 1 when a refusal was written (lws then completes the transaction),
  * -1 to hang up. */
 int gw_ocpp_confirm_upgrade(struct gw_server *gw, struct lws *wsi, const char *upgrade);
+
+/* What admitted the upgrade of `wsi` (gw_ocpp_confirm_upgrade, for an upgrade it lets through),
+ * kept for the connection that LWS_CALLBACK_ESTABLISHED makes of `wsi` next (lws establishes it
+ * within the same call, so one slot is enough; a connection established without it is refused).
+ * `a` is copied. NULL `o` is a no-op. */
+struct gw_pile_admission;
+void gw_ocpp_admitted(struct gw_ocpp *o, struct lws *wsi, const struct gw_pile_admission *a);
 
 /* The EquipmentID of an /ocpp/ path (already URL-decoded by lws): its last segment, 1 to
  * GW_PILE_ID_MAX bytes without ':' or control characters, into out. Returns 0 or -1. */

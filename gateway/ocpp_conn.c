@@ -1,7 +1,8 @@
-/* OCPP-J connections: the lws protocols "ocpp1.6" and "ocpp2.0.1", the registry of connected
- * piles (one connection per EquipmentID), message reassembly and limits, the send queue, the
- * idle sweep. See ocpp.h. */
+/* OCPP-J connections: the lws protocols "ocpp1.6" and "ocpp2.0.1", a connection's life from
+ * ESTABLISHED to CLOSED, message reassembly and limits, the send queue and backpressure. The
+ * registry and the sweeps are in ocpp_registry.c. See ocpp.h. */
 #include "gateway/ocpp.h"
+#include "gateway/ocpp_conn_private.h"
 #include "gateway/ocpp_rate.h"
 #include "gateway/commands.h"
 #include "gateway/gateway.h"
@@ -17,150 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-/* Backpressure: with this many messages waiting to be written to a pile, the gateway stops
- * reading from it (lws_rx_flow_control) until they are down to GW_OCPP_RX_RESUME_AT. Each CALL
- * the pile sends gets an answer, so a pile that sends faster than it reads waits in its own TCP
- * buffers instead of growing ours. */
-#define GW_OCPP_RX_PAUSE_AT  32
-#define GW_OCPP_RX_RESUME_AT 8
-/* The send queue's hard bound above the rate limit's burst: every CALL the limit lets through
- * (a minute's worth at once) can be answered, plus this many remote operations and slack. Past
- * it the pile is closed (gw_ocpp_send() says -ENOBUFS). */
-#define GW_OCPP_SENDQ_SLACK 64
-/* How long a close we asked for may wait for a writeable callback before lws drops the socket. */
-#define GW_OCPP_CLOSE_WAIT_S 5
-/* Idle sweep period, at most: finer when the idle timeout is short. */
-#define GW_OCPP_SWEEP_MS 5000
-/* Reassembly buffers larger than this are freed after each message rather than kept. */
-#define GW_OCPP_RX_KEEP 16384
-/* Initial registry buckets (a power of two; doubles as piles connect). */
-#define GW_OCPP_BUCKETS 1024
-
-struct outmsg {
-    struct outmsg *next;
-    size_t len;
-    unsigned char buf[]; /* LWS_PRE + len */
-};
-
-struct gw_ocpp_conn {
-    struct gw_ocpp *o;
-    struct lws *wsi; /* NULL once closed */
-    int refs;
-    enum gw_ocpp_version version;
-    char id[GW_PILE_ID_MAX + 1];
-    char peer[64];
-    struct gw_ocpp_conn *hnext; /* registry chain */
-    bool registered;
-    int64_t connected_us, last_rx_us;
-    /* reassembly of a message split over several callbacks */
-    char *rx;
-    size_t rx_len, rx_cap;
-    struct gw_rate_bucket rate; /* the pile's message-rate bucket (ocpp_rate.h) */
-    uint64_t dropped, dropped_logged;
-    int64_t drop_log_us;
-    /* send queue */
-    struct outmsg *q_head, *q_tail;
-    size_t q_len;
-    bool rx_paused; /* reading stopped until the queue drains (GW_OCPP_RX_PAUSE_AT) */
-    /* a close we asked for (0 = none) and the reason recorded with the session */
-    int close_code;
-    const char *close_reason;
-    bool close_sent;
-    struct gw_pile_session *session;
-    uint64_t violations, samples; /* the dispatcher's counters */
-    struct gw_cmd_conn *cmds;     /* remote operations (commands.c) */
-    bool boot_accepted;           /* the last BootNotification was answered Accepted */
-    const char *triggered;        /* static: the action the last TriggerMessage asked for */
-};
-
-/* lws' per-session data: the connection lives apart so that it may outlive the socket. */
-struct pss_ocpp {
-    struct gw_ocpp_conn *conn;
-};
-
-struct gw_ocpp {
-    struct gw_server *gw;
-    struct lws_context *ctx;
-    struct gw_ocpp_conn **buckets;
-    size_t nbuckets, count;
-    lws_sorted_usec_list_t sul_sweep;
-    bool sweeping;
-    size_t max_frame, sendq_max;
-    struct gw_rate *rate;
-    int64_t idle_us, sweep_us;
-};
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-/* --- registry ----------------------------------------------------------------------------- */
-
-static size_t hash_id(const char *s)
-{
-    size_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static struct gw_ocpp_conn *registry_find(struct gw_ocpp *o, const char *id)
-{
-    for (struct gw_ocpp_conn *c = o->buckets[hash_id(id) & (o->nbuckets - 1)]; c; c = c->hnext)
-        if (strcmp(c->id, id) == 0)
-            return c;
-    return NULL;
-}
-
-static void registry_grow(struct gw_ocpp *o)
-{
-    size_t n = o->nbuckets * 2;
-    struct gw_ocpp_conn **b = calloc(n, sizeof *b);
-    if (!b)
-        return; /* longer chains, still correct */
-    for (size_t i = 0; i < o->nbuckets; i++)
-        for (struct gw_ocpp_conn *c = o->buckets[i], *next; c; c = next) {
-            next = c->hnext;
-            size_t k = hash_id(c->id) & (n - 1);
-            c->hnext = b[k];
-            b[k] = c;
-        }
-    free(o->buckets);
-    o->buckets = b;
-    o->nbuckets = n;
-}
-
-static void registry_add(struct gw_ocpp *o, struct gw_ocpp_conn *c)
-{
-    if (o->count >= o->nbuckets)
-        registry_grow(o);
-    size_t k = hash_id(c->id) & (o->nbuckets - 1);
-    c->hnext = o->buckets[k];
-    o->buckets[k] = c;
-    c->registered = true;
-    o->count++;
-    gw_metrics_ocpp_conn(o->gw->metrics, (int)c->version, +1);
-}
-
-static void registry_remove(struct gw_ocpp *o, struct gw_ocpp_conn *c)
-{
-    if (!c->registered)
-        return;
-    for (struct gw_ocpp_conn **pp = &o->buckets[hash_id(c->id) & (o->nbuckets - 1)]; *pp;
-         pp = &(*pp)->hnext)
-        if (*pp == c) {
-            *pp = c->hnext;
-            break;
-        }
-    c->hnext = NULL;
-    c->registered = false;
-    o->count--;
-    gw_metrics_ocpp_conn(o->gw->metrics, (int)c->version, -1);
-}
 
 /* --- connections -------------------------------------------------------------------------- */
 
@@ -182,12 +39,6 @@ struct gw_server *gw_ocpp_conn_server(const struct gw_ocpp_conn *c)
 bool gw_ocpp_conn_open(const struct gw_ocpp_conn *c)
 {
     return c->wsi && !c->close_code;
-}
-
-struct gw_ocpp_conn *gw_ocpp_find(struct gw_ocpp *o, const char *equipment_id)
-{
-    struct gw_ocpp_conn *c = registry_find(o, equipment_id);
-    return c && gw_ocpp_conn_open(c) ? c : NULL;
 }
 
 struct gw_cmd_conn *gw_ocpp_conn_cmds(const struct gw_ocpp_conn *c)
@@ -309,7 +160,7 @@ static int close_now(struct gw_ocpp_conn *c, enum lws_close_status code, const c
 
 static void deliver(struct gw_ocpp_conn *c, const char *text, size_t len)
 {
-    int64_t now = mono_us();
+    int64_t now = ocpp_mono_us();
     c->last_rx_us = now;
     if (!gw_rate_take(c->o->rate, &c->rate, now)) {
         c->dropped++;
@@ -411,10 +262,13 @@ static int on_established(struct gw_ocpp *o, struct lws *wsi, struct pss_ocpp *p
     const struct lws_protocols *p = lws_get_protocol(wsi);
     int version = p ? gw_ocpp_version_of(p->name) : -1;
     char uri[256], id[GW_PILE_ID_MAX + 1];
-    if (!mark || version != (int)mark - 1 ||
+    bool admitted = o->admitted_wsi == wsi;
+    o->admitted_wsi = NULL;
+    if (!mark || !admitted || version != (int)mark - 1 ||
         lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
         gw_ocpp_path_id(uri, id, sizeof id) < 0) {
-        log_warn("gateway", "ocpp_unchecked_upgrade", "protocol=%s", p ? p->name : "-");
+        log_warn("gateway", "ocpp_unchecked_upgrade", "protocol=%s admitted=%d", p ? p->name : "-",
+                 (int)admitted);
         return -1;
     }
     struct gw_ocpp_conn *c = calloc(1, sizeof *c);
@@ -426,22 +280,26 @@ static int on_established(struct gw_ocpp *o, struct lws *wsi, struct pss_ocpp *p
     c->version = (enum gw_ocpp_version)version;
     memcpy(c->id, id, sizeof c->id);
     lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
-    c->connected_us = c->last_rx_us = mono_us();
+    c->connected_us = c->last_rx_us = ocpp_mono_us();
+    c->admission = o->admitted;
     pss->conn = c;
 
     /* the rate limit is the pile's: a replaced connection hands its bucket on */
-    struct gw_ocpp_conn *old = registry_find(o, id);
+    struct gw_ocpp_conn *old = ocpp_registry_find(o, id);
     c->rate = old ? old->rate : gw_rate_restore(o->rate, id, c->connected_us);
     if (old) {
-        registry_remove(o, old);
+        ocpp_registry_remove(o, old);
         log_info("gateway", "ocpp_replaced", "equipment_id=%s old_peer=%s new_peer=%s", id,
                  old->peer, c->peer);
         gw_ocpp_close(old, LWS_CLOSE_STATUS_NORMAL, "replaced");
     }
-    registry_add(o, c);
+    ocpp_registry_add(o, c);
     c->session = gw_pile_session_open(o->gw, c->id, gw_ocpp_version_name(c->version), c->peer);
     log_info("gateway", "ocpp_connected", "equipment_id=%s protocol=%s peer=%s", id,
              gw_ocpp_version_name(c->version), c->peer);
+    /* The table may have changed since the handshake's lookup, and that change may already have
+     * been taken by check_changes(): check against the current entry once now. */
+    ocpp_check_admission(o, c);
     return 0;
 }
 
@@ -453,14 +311,14 @@ static void on_closed(struct gw_ocpp *o, struct pss_ocpp *pss)
     pss->conn = NULL;
     const char *reason = c->close_reason ? c->close_reason : "disconnected";
     if (c->registered) /* not replaced: the pile's bucket waits for its next connection */
-        gw_rate_remember(o->rate, c->id, c->rate, mono_us());
-    registry_remove(o, c);
+        gw_rate_remember(o->rate, c->id, c->rate, ocpp_mono_us());
+    ocpp_registry_remove(o, c);
     gw_commands_conn_closed(c);
     gw_pile_session_close(o->gw, c->session, reason);
     c->session = NULL;
     log_info("gateway", "ocpp_disconnected",
              "equipment_id=%s reason=%s duration_s=%lld dropped=%llu violations=%llu", c->id,
-             reason, (long long)((mono_us() - c->connected_us) / 1000000),
+             reason, (long long)((ocpp_mono_us() - c->connected_us) / 1000000),
              (unsigned long long)c->dropped, (unsigned long long)c->violations);
     c->wsi = NULL;
     drop_queue(c);
@@ -507,81 +365,4 @@ void gw_ocpp_protocols(struct lws_protocols *protocols, size_t rx_buffer_size)
         protocols[v].per_session_data_size = sizeof(struct pss_ocpp);
         protocols[v].rx_buffer_size = rx_buffer_size;
     }
-}
-
-/* --- the registry's life ------------------------------------------------------------------ */
-
-struct gw_ocpp *gw_ocpp_new(struct gw_server *gw)
-{
-    struct gw_ocpp *o = calloc(1, sizeof *o);
-    if (!o)
-        return NULL;
-    o->buckets = calloc(GW_OCPP_BUCKETS, sizeof *o->buckets);
-    if (!o->buckets) {
-        free(o);
-        return NULL;
-    }
-    o->gw = gw;
-    o->nbuckets = GW_OCPP_BUCKETS;
-    o->max_frame = (size_t)gw->cfg->ocpp_max_frame_bytes;
-    o->rate = gw_rate_new(gw->cfg->ocpp_max_msgs_per_min);
-    if (!o->rate) {
-        free(o->buckets);
-        free(o);
-        return NULL;
-    }
-    o->sendq_max = (size_t)gw->cfg->ocpp_max_msgs_per_min + GW_OCPP_SENDQ_SLACK;
-    o->idle_us = 2 * gw->cfg->ocpp_heartbeat_s * 1000000LL;
-    o->sweep_us =
-        o->idle_us / 4 < GW_OCPP_SWEEP_MS * 1000LL ? o->idle_us / 4 : GW_OCPP_SWEEP_MS * 1000LL;
-    return o;
-}
-
-/* Closes connections silent for the idle timeout (2 x ocpp_heartbeat_s). One pass over the
- * registry per sweep period rather than a timer per connection: lws keeps timers in a sorted
- * list, and re-arming one on every message would cost a walk of it each time. */
-static void sweep(lws_sorted_usec_list_t *sul)
-{
-    struct gw_ocpp *o = lws_container_of(sul, struct gw_ocpp, sul_sweep);
-    int64_t now = mono_us();
-    for (size_t i = 0; i < o->nbuckets; i++)
-        for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext)
-            if (now - c->last_rx_us >= o->idle_us && !c->close_code) {
-                log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", c->id,
-                         (long long)((now - c->last_rx_us) / 1000000));
-                gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
-            }
-    gw_rate_sweep(o->rate, now);
-    lws_sul_schedule(o->ctx, 0, &o->sul_sweep, sweep, o->sweep_us);
-}
-
-void gw_ocpp_start(struct gw_ocpp *o, struct lws_context *ctx)
-{
-    o->ctx = ctx;
-    o->sweeping = true;
-    lws_sul_schedule(ctx, 0, &o->sul_sweep, sweep, o->sweep_us);
-}
-
-void gw_ocpp_stop(struct gw_ocpp *o)
-{
-    if (!o)
-        return;
-    if (o->sweeping) {
-        lws_sul_cancel(&o->sul_sweep);
-        o->sweeping = false;
-    }
-    for (size_t i = 0; i < o->nbuckets; i++)
-        for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext) {
-            gw_pile_session_close(o->gw, c->session, "stopping");
-            c->session = NULL;
-        }
-}
-
-void gw_ocpp_free(struct gw_ocpp *o)
-{
-    if (!o)
-        return;
-    gw_rate_free(o->rate);
-    free(o->buckets);
-    free(o);
 }

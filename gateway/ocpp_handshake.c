@@ -15,7 +15,10 @@
  *   travel encrypted); that tells an unauthenticated client the pile's profile, which its
  *   installer needs to hear and which is no secret. Certificate refusals are 403, not 401: the
  *   credential is the TLS one, and a 401 would have to offer a Basic challenge that cannot
- *   help. A profile outside 1-3 (the schema forbids it) is treated as 3, the strictest. */
+ *   help. A profile outside 1-3 (the schema forbids it) is treated as 3, the strictest.
+ * An upgrade let through hands what admitted it (piles.h: the password's fingerprint, the
+ * profile, the transport) to the connection (gw_ocpp_admitted), which is closed when the pile's
+ * entry no longer admits it. */
 #include "gateway/ocpp.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
@@ -195,18 +198,22 @@ static int check_password(struct gw_server *gw, struct lws *wsi, const struct gw
                   id);
 }
 
-/* The pile's security profile (see the top of this file): the transport, then the password or
- * the client certificate. 0 when the pile may go on to the subprotocol check, else what
- * refuse() returns. */
-static int check_credentials(struct gw_server *gw, struct lws *wsi, const struct gw_pile *pile,
-                             const char *id)
+/* Whether the connection carries a client certificate that profile 3 accepts for `id`. */
+static bool cert_ok(struct gw_server *gw, enum gw_tls_peer peer, const char *cn, const char *id)
 {
-    int profile =
-        pile->security_profile >= 1 && pile->security_profile <= 3 ? pile->security_profile : 3;
+    const char *ca = gw->cfg->gw_tls_ca;
+    return ca && *ca && peer == GW_TLS_CERT_VERIFIED && strcmp(cn, id) == 0;
+}
+
+/* The pile's security profile (see the top of this file): the transport (`peer`, `cn` from
+ * gw_tls_peer()), then the password or the client certificate. 0 when the pile may go on to the
+ * subprotocol check, else what refuse() returns. */
+static int check_credentials(struct gw_server *gw, struct lws *wsi, const struct gw_pile *pile,
+                             const char *id, enum gw_tls_peer peer, const char *cn)
+{
+    int profile = gw_pile_profile(pile);
     if (profile == 1)
         return check_password(gw, wsi, pile, id);
-    char cn[GW_TLS_CN_MAX];
-    enum gw_tls_peer peer = gw_tls_peer(wsi, cn, sizeof cn);
     if (peer == GW_TLS_PLAIN)
         return refuse(gw, wsi, HTTP_STATUS_FORBIDDEN, "tls_required",
                       profile == 2 ? "security profile 2 requires wss:// (TLS)"
@@ -229,7 +236,7 @@ static int check_credentials(struct gw_server *gw, struct lws *wsi, const struct
                       "the client certificate is not signed by the gateway's client CA, or it "
                       "expired",
                       id);
-    if (strcmp(cn, id) != 0)
+    if (!cert_ok(gw, peer, cn, id))
         return refuse(gw, wsi, HTTP_STATUS_FORBIDDEN, "client_cert_mismatch",
                       "the client certificate's subject CN is not the EquipmentID", id);
     return 0;
@@ -264,7 +271,9 @@ int gw_ocpp_confirm_upgrade(struct gw_server *gw, struct lws *wsi, const char *u
                       "the pile is not accessed (approved for access) yet", id);
     }
 
-    int rc = check_credentials(gw, wsi, &pile, id);
+    char cn[GW_TLS_CN_MAX] = "";
+    enum gw_tls_peer peer = gw_tls_peer(wsi, cn, sizeof cn);
+    int rc = check_credentials(gw, wsi, &pile, id, peer, cn);
     if (rc)
         return rc;
 
@@ -279,8 +288,12 @@ int gw_ocpp_confirm_upgrade(struct gw_server *gw, struct lws *wsi, const char *u
                                     "subprotocol that the gateway serves",
                       id);
 
-    /* The mark that this wsi passed the checks; the protocol callback refuses any without it. */
+    /* The mark that this wsi passed the checks; the protocol callback refuses any without it.
+     * What admitted it goes with the connection, to be checked as the pile's entry changes. */
     lws_set_opaque_user_data(wsi, (void *)(uintptr_t)(version + 1));
+    struct gw_pile_admission adm;
+    gw_pile_admission_init(&adm, &pile, peer != GW_TLS_PLAIN, cert_ok(gw, peer, cn, id));
+    gw_ocpp_admitted(gw->ocpp, wsi, &adm);
     gw_metrics_ocpp_handshake(gw->metrics, "accepted");
     return 0;
 }

@@ -4,7 +4,7 @@
 #include "gateway/piles.h"
 #include "gateway/writer.h"
 #include "common/log.h"
-#include "db/records.h"
+#include "db/piles_gateway.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
 #include "gateway/piles.h"
 #include "common/log.h"
 #include "db/db.h"
-#include "db/records.h"
+#include "db/piles_gateway.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -36,6 +36,14 @@ struct gw_piles {
     bool stopping, asked;
     struct timespec last_load; /* monotonic */
     uint64_t loads, failures;
+    struct gw_pile_changes changes; /* queued for gw_piles_take_changes() */
+};
+
+/* The changed piles of one load, collected off the lock. */
+struct changed {
+    char (*ids)[GW_PILE_ID_MAX + 1];
+    size_t n, cap;
+    bool all; /* over GW_PILES_CHANGES_MAX */
 };
 
 static struct timespec now_mono(void)
@@ -146,21 +154,97 @@ static struct snapshot *load(struct gw_piles *t)
     return s;
 }
 
+/* Whether two entries of a pile admit the same connections. */
+static bool same_admission(const struct gw_pile *a, const struct gw_pile *b)
+{
+    return a->accessed == b->accessed && a->has_password == b->has_password &&
+           gw_pile_profile(a) == gw_pile_profile(b) &&
+           (!a->has_password ||
+            (strcmp(a->salt, b->salt) == 0 && memcmp(a->hash, b->hash, sizeof a->hash) == 0));
+}
+
+static void changed_add(struct changed *c, const char *id)
+{
+    if (c->all)
+        return;
+    if (c->n == GW_PILES_CHANGES_MAX) {
+        c->all = true;
+        return;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        void *v = realloc(c->ids, cap * sizeof *c->ids);
+        if (!v) {
+            c->all = true; /* cannot name them: have everything checked */
+            return;
+        }
+        c->ids = v;
+        c->cap = cap;
+    }
+    memcpy(c->ids[c->n++], id, GW_PILE_ID_MAX + 1);
+}
+
+/* The piles of `old` whose entry in `cur` admits differently or is gone, by a merge of the two
+ * sorted snapshots (piles new in `cur` have no connection to check). */
+static void diff(const struct snapshot *old, const struct snapshot *cur, struct changed *out)
+{
+    size_t i = 0, j = 0;
+    while (old && i < old->n) {
+        int c = j < cur->n ? strcmp(old->v[i].equipment_id, cur->v[j].equipment_id) : -1;
+        if (c < 0) {
+            changed_add(out, old->v[i++].equipment_id); /* gone */
+        } else if (c > 0) {
+            j++;
+        } else {
+            if (!same_admission(&old->v[i], &cur->v[j]))
+                changed_add(out, old->v[i].equipment_id);
+            i++;
+            j++;
+        }
+    }
+}
+
+/* Appends one load's changes to the queue; t->lock held. */
+static void queue_changes(struct gw_piles *t, struct changed *c)
+{
+    struct gw_pile_changes *q = &t->changes;
+    if (!c->all && !q->all && q->n + c->n <= GW_PILES_CHANGES_MAX && c->n) {
+        void *v = realloc(q->ids, (q->n + c->n) * sizeof *q->ids);
+        if (v) {
+            q->ids = v;
+            memcpy(q->ids + q->n, c->ids, c->n * sizeof *c->ids);
+            q->n += c->n;
+            return;
+        }
+    }
+    if (c->all || (c->n && !q->all)) { /* too many, or no memory: check everything */
+        free(q->ids);
+        q->ids = NULL;
+        q->n = 0;
+        q->all = true;
+    }
+}
+
 /* Loads and swaps; called with t->lock held, which it drops while querying. */
 static void reload_locked(struct gw_piles *t)
 {
     pthread_mutex_unlock(&t->lock);
     struct snapshot *s = load(t), *old = NULL;
+    struct changed ch = {0};
+    if (s)
+        diff(t->cur, s, &ch); /* t->cur is replaced on this thread only: no lock to read it */
     pthread_mutex_lock(&t->lock);
     t->last_load = now_mono();
     if (s) {
         old = t->cur;
         t->cur = s;
         t->loads++;
+        queue_changes(t, &ch);
     } else {
         t->failures++;
     }
     pthread_mutex_unlock(&t->lock);
+    free(ch.ids);
     snapshot_free(old); /* lookups copy entries out under the lock: nobody points into it */
     pthread_mutex_lock(&t->lock);
 }
@@ -245,6 +329,7 @@ void gw_piles_stop(struct gw_piles *t)
     }
     db_close(t->db);
     snapshot_free(t->cur);
+    free(t->changes.ids);
     pthread_cond_destroy(&t->cond);
     pthread_mutex_destroy(&t->lock);
     free(t);
@@ -296,6 +381,53 @@ bool gw_pile_password_ok(const struct gw_pile *p, const char *password, size_t l
               mdlen == sizeof p->hash;
     EVP_MD_CTX_free(ctx);
     return ok && CRYPTO_memcmp(md, p->hash, sizeof p->hash) == 0;
+}
+
+void gw_piles_take_changes(struct gw_piles *t, struct gw_pile_changes *out)
+{
+    pthread_mutex_lock(&t->lock);
+    *out = t->changes;
+    memset(&t->changes, 0, sizeof t->changes);
+    pthread_mutex_unlock(&t->lock);
+}
+
+int gw_pile_profile(const struct gw_pile *p)
+{
+    return p->security_profile >= 1 && p->security_profile <= 3 ? p->security_profile : 3;
+}
+
+static uint64_t password_fp(const struct gw_pile *p)
+{
+    uint64_t fp = 0;
+    for (size_t i = 0; i < sizeof fp; i++)
+        fp = fp << 8 | p->hash[i];
+    return fp;
+}
+
+void gw_pile_admission_init(struct gw_pile_admission *a, const struct gw_pile *p, bool tls,
+                            bool client_cert)
+{
+    memset(a, 0, sizeof *a);
+    a->profile = gw_pile_profile(p);
+    a->by_password = a->profile != 3;
+    a->password_fp = a->by_password && p->has_password ? password_fp(p) : 0;
+    a->tls = tls;
+    a->client_cert = tls && client_cert;
+}
+
+const char *gw_pile_admission_check(const struct gw_pile_admission *a, const struct gw_pile *now)
+{
+    if (!now || !now->accessed)
+        return "not_accessed";
+    int profile = gw_pile_profile(now);
+    if ((profile >= 2 && !a->tls) || (profile == 3 && !a->client_cert))
+        return "profile_changed";
+    /* A profile 3 connection showed a certificate, which a password issued since cannot undo;
+     * one let in by its password depends on that password while the profile asks for one. */
+    if (profile != 3 && a->by_password &&
+        (!now->has_password || password_fp(now) != a->password_fp))
+        return "credentials_changed";
+    return NULL;
 }
 
 void gw_piles_stats(struct gw_piles *t, struct gw_piles_stats *out)

@@ -2,9 +2,9 @@
  * admin's decision, and the piles' gateway passwords. */
 #include "common/config.h"
 #include "common/log.h"
+#include "db/access.h"
 #include "db/audit.h"
 #include "db/detections.h"
-#include "db/records.h"
 #include "mgmt/import.h"
 #include "mgmt/records_api.h"
 #include "mgmt/router.h"

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "db/audit.h"
 #include "db/commands.h"
+#include "db/piles_gateway.h"
 #include "mgmt/cmd_wait.h"
 #include "mgmt/records_api.h"
 #include "mgmt/router.h"

@@ -1,6 +1,7 @@
 /* /api/v1/piles (我的充电桩): piles with their connectors (充电枪), submission and passwords. */
 #include "common/config.h"
 #include "common/log.h"
+#include "db/access.h"
 #include "db/detections.h"
 #include "db/ocpp_state.h"
 #include "mgmt/record_form.h"

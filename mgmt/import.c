@@ -4,6 +4,7 @@
 #include "mgmt/import.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "db/access.h"
 #include "db/records.h"
 #include "mgmt/record_form.h"
 #include "mgmt/xlsx_read.h"

@@ -2,6 +2,7 @@
  * sheets) validated and staged by the real import path, into a fresh database. Prints rows per
  * second, median of several runs. Not a test: it asserts nothing about speed. */
 #include "common/config.h"
+#include "db/access.h"
 #include "db/accounts.h"
 #include "db/db.h"
 #include "db/records.h"

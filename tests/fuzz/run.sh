@@ -12,12 +12,14 @@ case $target in
 creditcode) extra=(protocol/creditcode.c) ;;
 text) extra=(mgmt/validate.c mgmt/http.c protocol/creditcode.c) ; libs=(-ljansson -lmicrohttpd) ;;
 config) extra=(common/config.c) ;;
-records) extra=(protocol/records.c protocol/areas_data.c) ;;
+records) extra=(protocol/records.c protocol/records_tables.c protocol/records_text.c
+    protocol/records_num.c protocol/areas_data.c) ;;
 xlsx) extra=(mgmt/xlsx_read.c mgmt/xlsx_xml.c mgmt/xlsx_sheet.c mgmt/xlsx_dates.c) ; libs=(-lzip -lexpat -lm) ;;
 ocpp_frame|ocpp_validate) extra=(protocol/ocpp_frame.c protocol/ocpp_validate.c protocol/ocpp_format.c
     protocol/ocpp_schemas_16.c protocol/ocpp_schemas_201.c) ; libs=(-ljansson -lm) ;;
 tcec_envelope|tcec_data) extra=(protocol/tcec_envelope.c protocol/tcec_wire.c protocol/tcec_data.c
-    protocol/tcec_dictionary.c protocol/records.c protocol/areas_data.c) ; libs=(-ljansson -lcrypto -lm) ;;
+    protocol/tcec_dictionary.c protocol/records.c protocol/records_tables.c protocol/records_text.c
+    protocol/records_num.c protocol/areas_data.c) ; libs=(-ljansson -lcrypto -lm) ;;
 *) echo "unknown fuzz target $target" >&2; exit 2 ;;
 esac
 command -v clang >/dev/null || { echo "clang is not installed (scripts/install-deps.sh installs it)" >&2; exit 1; }

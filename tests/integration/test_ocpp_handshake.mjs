@@ -1,7 +1,8 @@
 // Integration test of the gateway's OCPP-J connection layer (issue 5, item 2): the handshake on
 // /ocpp/{EquipmentID} (Basic auth, pile status, subprotocol), one connection per pile, the frame
 // and rate limits, binary frames, the idle timeout, the connection gauge in /metrics, pile
-// sessions in the database, and a re-issued password taking effect. The real evgate-mgmt and
+// sessions in the database, a re-issued password taking effect, and open connections closed
+// when their password is re-issued or their security profile raised. The real evgate-mgmt and
 // evgate-gateway run on free loopback ports over one temporary database; the piles are made
 // through the mgmt API. A client no one here wrote: npm's `ws`.
 //
@@ -85,7 +86,7 @@ before(async () => {
   env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-ocpp-'));
   env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
   env.gw = await startGateway();
-  opSession = await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp1.6', e: 'ocpp1.6' });
+  opSession = await makePiles({ a: 'ocpp1.6', b: 'ocpp2.0.1', c: 'ocpp1.6', d: 'ocpp1.6', e: 'ocpp1.6', f: 'ocpp1.6', g: 'ocpp1.6' });
 });
 
 after(() => stopDaemons(env));
@@ -303,6 +304,70 @@ test('a re-issued password makes the old one fail within the refresh period', { 
   y.ws.close(1000);
   await closed(y.ws);
   p.password = fresh;
+});
+
+test('an open connection is closed (1008) when its password is re-issued or its profile raised; the operator\'s other pile stays', { skip }, async () => {
+  const [p, q] = [piles.f, piles.g];
+  const rp = await handshakeLoaded(env.gw, p);
+  assert.equal(rp.status, 101, JSON.stringify(rp));
+  const rq = await handshakeLoaded(env.gw, q);
+  assert.equal(rq.status, 101, JSON.stringify(rq));
+  let qClosed = null;
+  rq.ws.once('close', (code, reason) => { qClosed = { code, reason: reason.toString() }; });
+
+  // the operator re-issues p's password (the old one leaked): p's connection ends, with a reason
+  const pClosed = closed(rp.ws, 15000);
+  const s = await lib.apiSession(env.mgmt.base, p.session.username, p.session.password);
+  const fresh = ok(await s.call('POST', `/piles/${p.id}/password`), 200, 're-issue').password;
+  const started = Date.now();
+  assert.deepEqual(await pClosed, { code: 1008, reason: 'credentials_changed' });
+  assert.ok(Date.now() - started < 10000, 'within the refresh period and a check');
+  const row = await until(() => {
+    const last = sessionsOf(p.id).at(-1);
+    return last && last.disconnected !== null ? last : null;
+  }, 'the session ended in pile_sessions');
+  assert.equal(row.reason, 'credentials_changed');
+
+  // q, of the same operator and unchanged, was not touched: a CALL on it is still answered (a
+  // connection being closed answers nothing), and it saw no close
+  rq.ws.send(JSON.stringify([2, 'still-open', 'Heartbeat', {}]));
+  assert.equal((await nextMessage(rq.ws))[1], 'still-open');
+  assert.equal(qClosed, null);
+  assert.equal(rq.ws.readyState, WebSocket.OPEN);
+
+  // p comes back with its new password, and only with it
+  assert.equal((await handshake(env.gw, p.id, { password: p.password })).status, 401);
+  const again = await handshake(env.gw, p.id, { password: fresh });
+  assert.equal(again.status, 101, JSON.stringify(again));
+  p.password = fresh;
+  again.ws.send(JSON.stringify([2, 'back', 'Heartbeat', {}]));
+  assert.equal((await nextMessage(again.ws))[1], 'back');
+
+  // an admin raises p's security profile to 2: its ws:// connection no longer qualifies
+  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
+  const againClosed = closed(again.ws, 15000);
+  const set = ok(await admin.call('PUT', `/piles/${p.id}/ocpp-settings`, { security_profile: 2 }), 200, 'ocpp-settings');
+  assert.equal(set.security_profile, 2);
+  assert.deepEqual(await againClosed, { code: 1008, reason: 'profile_changed' });
+  const row2 = await until(() => {
+    const last = sessionsOf(p.id).at(-1);
+    return last && last.disconnected !== null ? last : null;
+  }, 'the second session ended in pile_sessions');
+  assert.equal(row2.reason, 'profile_changed');
+  const refused = await handshake(env.gw, p.id, { password: fresh });
+  assert.equal(refused.status, 403, 'a new handshake is refused too');
+  assert.equal(JSON.parse(refused.body).error.code, 'tls_required');
+
+  // q still untouched after both changes
+  rq.ws.send(JSON.stringify([2, 'still-open-2', 'Heartbeat', {}]));
+  assert.equal((await nextMessage(rq.ws))[1], 'still-open-2');
+  assert.equal(qClosed, null);
+  assert.ok(env.gw.log.some((l) => / info gateway ocpp_admission_revoked equipment_id=\S+ reason=credentials_changed /.test(l)),
+    'logged at info');
+  assert.ok(!env.gw.log.some((l) => l.includes(fresh)), 'the password is never logged');
+  ok(await admin.call('PUT', `/piles/${p.id}/ocpp-settings`, { security_profile: 1 }), 200, 'profile back to 1');
+  rq.ws.close(1000);
+  await closed(rq.ws);
 });
 
 test('a pile silent for 2 x ocpp_heartbeat_s is closed (idle); sessions end on SIGTERM', { skip }, async () => {

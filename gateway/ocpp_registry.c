@@ -1,0 +1,220 @@
+/* The registry of OCPP-J connections (one per EquipmentID) and its life: the idle sweep, the
+ * check of open connections against changed pile entries, start, stop and free. See ocpp.h. */
+#include "gateway/ocpp.h"
+#include "gateway/ocpp_conn_private.h"
+#include "gateway/ocpp_rate.h"
+#include "gateway/ocpp_session.h"
+#include "gateway/gateway.h"
+#include "gateway/metrics.h"
+#include "gateway/piles.h"
+#include "common/config.h"
+#include "common/log.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t ocpp_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* --- registry ----------------------------------------------------------------------------- */
+
+static size_t hash_id(const char *s)
+{
+    size_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+struct gw_ocpp_conn *ocpp_registry_find(struct gw_ocpp *o, const char *id)
+{
+    for (struct gw_ocpp_conn *c = o->buckets[hash_id(id) & (o->nbuckets - 1)]; c; c = c->hnext)
+        if (strcmp(c->id, id) == 0)
+            return c;
+    return NULL;
+}
+
+static void registry_grow(struct gw_ocpp *o)
+{
+    size_t n = o->nbuckets * 2;
+    struct gw_ocpp_conn **b = calloc(n, sizeof *b);
+    if (!b)
+        return; /* longer chains, still correct */
+    for (size_t i = 0; i < o->nbuckets; i++)
+        for (struct gw_ocpp_conn *c = o->buckets[i], *next; c; c = next) {
+            next = c->hnext;
+            size_t k = hash_id(c->id) & (n - 1);
+            c->hnext = b[k];
+            b[k] = c;
+        }
+    free(o->buckets);
+    o->buckets = b;
+    o->nbuckets = n;
+}
+
+void ocpp_registry_add(struct gw_ocpp *o, struct gw_ocpp_conn *c)
+{
+    if (o->count >= o->nbuckets)
+        registry_grow(o);
+    size_t k = hash_id(c->id) & (o->nbuckets - 1);
+    c->hnext = o->buckets[k];
+    o->buckets[k] = c;
+    c->registered = true;
+    o->count++;
+    gw_metrics_ocpp_conn(o->gw->metrics, (int)c->version, +1);
+}
+
+void ocpp_registry_remove(struct gw_ocpp *o, struct gw_ocpp_conn *c)
+{
+    if (!c->registered)
+        return;
+    for (struct gw_ocpp_conn **pp = &o->buckets[hash_id(c->id) & (o->nbuckets - 1)]; *pp;
+         pp = &(*pp)->hnext)
+        if (*pp == c) {
+            *pp = c->hnext;
+            break;
+        }
+    c->hnext = NULL;
+    c->registered = false;
+    o->count--;
+    gw_metrics_ocpp_conn(o->gw->metrics, (int)c->version, -1);
+}
+
+struct gw_ocpp_conn *gw_ocpp_find(struct gw_ocpp *o, const char *equipment_id)
+{
+    struct gw_ocpp_conn *c = ocpp_registry_find(o, equipment_id);
+    return c && gw_ocpp_conn_open(c) ? c : NULL;
+}
+
+void gw_ocpp_admitted(struct gw_ocpp *o, struct lws *wsi, const struct gw_pile_admission *a)
+{
+    if (!o)
+        return;
+    o->admitted_wsi = wsi;
+    o->admitted = *a;
+}
+
+/* Closes `c` when its pile's current entry no longer admits it (gw_pile_admission_check). The
+ * lookup copies one entry under the table's mutex: no SQLite on this thread. */
+void ocpp_check_admission(struct gw_ocpp *o, struct gw_ocpp_conn *c)
+{
+    if (!gw_ocpp_conn_open(c) || !o->gw->piles)
+        return;
+    struct gw_pile now;
+    bool found = gw_piles_lookup(o->gw->piles, c->id, &now) == 0;
+    const char *why = gw_pile_admission_check(&c->admission, found ? &now : NULL);
+    if (!why)
+        return;
+    log_info("gateway", "ocpp_admission_revoked",
+             "equipment_id=%s reason=%s admitted_profile=%d profile=%d", c->id, why,
+             c->admission.profile, found ? gw_pile_profile(&now) : 0);
+    gw_ocpp_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
+}
+
+/* --- the registry's life ------------------------------------------------------------------ */
+
+struct gw_ocpp *gw_ocpp_new(struct gw_server *gw)
+{
+    struct gw_ocpp *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->buckets = calloc(GW_OCPP_BUCKETS, sizeof *o->buckets);
+    if (!o->buckets) {
+        free(o);
+        return NULL;
+    }
+    o->gw = gw;
+    o->nbuckets = GW_OCPP_BUCKETS;
+    o->max_frame = (size_t)gw->cfg->ocpp_max_frame_bytes;
+    o->rate = gw_rate_new(gw->cfg->ocpp_max_msgs_per_min);
+    if (!o->rate) {
+        free(o->buckets);
+        free(o);
+        return NULL;
+    }
+    o->sendq_max = (size_t)gw->cfg->ocpp_max_msgs_per_min + GW_OCPP_SENDQ_SLACK;
+    o->idle_us = 2 * gw->cfg->ocpp_heartbeat_s * 1000000LL;
+    o->sweep_us =
+        o->idle_us / 4 < GW_OCPP_SWEEP_MS * 1000LL ? o->idle_us / 4 : GW_OCPP_SWEEP_MS * 1000LL;
+    return o;
+}
+
+/* Closes connections silent for the idle timeout (2 x ocpp_heartbeat_s). One pass over the
+ * registry per sweep period rather than a timer per connection: lws keeps timers in a sorted
+ * list, and re-arming one on every message would cost a walk of it each time. */
+static void sweep(lws_sorted_usec_list_t *sul)
+{
+    struct gw_ocpp *o = lws_container_of(sul, struct gw_ocpp, sul_sweep);
+    int64_t now = ocpp_mono_us();
+    for (size_t i = 0; i < o->nbuckets; i++)
+        for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext)
+            if (now - c->last_rx_us >= o->idle_us && !c->close_code) {
+                log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", c->id,
+                         (long long)((now - c->last_rx_us) / 1000000));
+                gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
+            }
+    gw_rate_sweep(o->rate, now);
+    lws_sul_schedule(o->ctx, 0, &o->sul_sweep, sweep, o->sweep_us);
+}
+
+/* Checks the connections of the piles whose entry changed since the last pass (all of them
+ * after a mass change), so that an unchanged pile's connection is never looked at. */
+static void check_changes(lws_sorted_usec_list_t *sul)
+{
+    struct gw_ocpp *o = lws_container_of(sul, struct gw_ocpp, sul_admit);
+    struct gw_pile_changes ch = {0};
+    if (o->gw->piles)
+        gw_piles_take_changes(o->gw->piles, &ch);
+    if (ch.all) {
+        log_info("gateway", "ocpp_admission_check_all", "connections=%zu", o->count);
+        for (size_t i = 0; i < o->nbuckets; i++)
+            for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext)
+                ocpp_check_admission(o, c);
+    }
+    for (size_t i = 0; i < ch.n; i++) {
+        struct gw_ocpp_conn *c = ocpp_registry_find(o, ch.ids[i]);
+        if (c)
+            ocpp_check_admission(o, c);
+    }
+    free(ch.ids);
+    lws_sul_schedule(o->ctx, 0, &o->sul_admit, check_changes, GW_OCPP_ADMIT_CHECK_MS * 1000LL);
+}
+
+void gw_ocpp_start(struct gw_ocpp *o, struct lws_context *ctx)
+{
+    o->ctx = ctx;
+    o->sweeping = true;
+    lws_sul_schedule(ctx, 0, &o->sul_sweep, sweep, o->sweep_us);
+    lws_sul_schedule(ctx, 0, &o->sul_admit, check_changes, GW_OCPP_ADMIT_CHECK_MS * 1000LL);
+}
+
+void gw_ocpp_stop(struct gw_ocpp *o)
+{
+    if (!o)
+        return;
+    if (o->sweeping) {
+        lws_sul_cancel(&o->sul_sweep);
+        lws_sul_cancel(&o->sul_admit);
+        o->sweeping = false;
+    }
+    for (size_t i = 0; i < o->nbuckets; i++)
+        for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext) {
+            gw_pile_session_close(o->gw, c->session, "stopping");
+            c->session = NULL;
+        }
+}
+
+void gw_ocpp_free(struct gw_ocpp *o)
+{
+    if (!o)
+        return;
+    gw_rate_free(o->rate);
+    free(o->buckets);
+    free(o);
+}
