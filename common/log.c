@@ -65,3 +65,22 @@ void log_msg(enum log_level level, const char *component, const char *event, con
     ssize_t w = write(STDERR_FILENO, line, (size_t)n);
     (void)w;
 }
+
+int log_budget_take(struct log_budget *b, unsigned long long *suppressed)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long long minute = (long long)now.tv_sec / 60;
+    if (minute != b->window) {
+        b->window = minute;
+        b->used = 0;
+    }
+    if (b->used >= b->per_minute) {
+        b->suppressed++;
+        return 0;
+    }
+    b->used++;
+    *suppressed = b->suppressed;
+    b->suppressed = 0;
+    return 1;
+}

@@ -15,6 +15,21 @@ enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *component, const char *event, const char *kv_fmt,
              ...) __attribute__((format(printf, 4, 5)));
 
+/* A budget for lines a peer can cause at will (refused handshakes, protocol violations): at
+ * most `per_minute` lines in each minute; the lines over it are not written but counted, and the
+ * next line that passes reports how many were left out. Declare one per kind of line, zeroed but
+ * for per_minute: `static struct log_budget b = {.per_minute = 120};`. Use it from one thread. */
+struct log_budget {
+    int per_minute;
+    long long window; /* the minute (monotonic) the count is of */
+    int used;
+    unsigned long long suppressed;
+};
+
+/* Whether a line may be written now. When it may, *suppressed gets the number of lines left out
+ * since the last one written (and the count starts again). */
+int log_budget_take(struct log_budget *b, unsigned long long *suppressed);
+
 #define log_debug(c, e, ...) log_msg(LOG_DEBUG, c, e, __VA_ARGS__)
 #define log_info(c, e, ...)  log_msg(LOG_INFO, c, e, __VA_ARGS__)
 #define log_warn(c, e, ...)  log_msg(LOG_WARN, c, e, __VA_ARGS__)

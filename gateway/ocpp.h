@@ -86,6 +86,12 @@ enum gw_ocpp_version {
 };
 #define GW_OCPP_VERSIONS 2
 
+/* Log lines a minute that peers can cause at will (common/log.h's budget): refused handshakes
+ * (ocpp_handshake.c) and protocol violations (ocpp_dispatch.c); the rest are counted in a
+ * `suppressed=` of the next line, and every one is in /metrics. */
+#define GW_LOG_REFUSALS_PER_MIN   120
+#define GW_LOG_VIOLATIONS_PER_MIN 120
+
 /* "ocpp1.6" / "ocpp2.0.1": the subprotocol names (and metrics labels). */
 const char *gw_ocpp_version_name(enum gw_ocpp_version v);
 /* The version named `name`, or -1. */

@@ -131,8 +131,14 @@ void gw_ocpp_violation(struct gw_ocpp_conn *c, const char *code, const char *pat
 {
     struct gw_server *gw = gw_ocpp_conn_server(c);
     uint64_t n = gw_ocpp_conn_add_violation(c);
-    log_info("gateway", "ocpp_violation", "equipment_id=%s code=%s path=%s count=%llu",
-             gw_ocpp_conn_id(c), code, path && *path ? path : "-", (unsigned long long)n);
+    /* a misbehaving pile makes as many as it likes: a budget for the log, the count and the
+     * newest frames are in the database anyway */
+    static struct log_budget budget = {.per_minute = GW_LOG_VIOLATIONS_PER_MIN};
+    unsigned long long left_out;
+    if (log_budget_take(&budget, &left_out))
+        log_info("gateway", "ocpp_violation",
+                 "equipment_id=%s code=%s path=%s count=%llu suppressed=%llu", gw_ocpp_conn_id(c),
+                 code, path && *path ? path : "-", (unsigned long long)n, left_out);
     struct violation *v = calloc(1, sizeof *v);
     if (!v)
         return;

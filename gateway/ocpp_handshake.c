@@ -102,8 +102,13 @@ static int refuse(struct gw_server *gw, struct lws *wsi, unsigned status, const 
     gw_metrics_http_request(gw->metrics, "/ocpp", (int)status);
     log_id(id ? id : "", lid, sizeof lid);
     lws_get_peer_simple(wsi, peer, sizeof peer);
-    log_info("gateway", "ocpp_refused", "equipment_id=%s status=%u reason=%s peer=%s",
-             *lid ? lid : "-", status, code, *peer ? peer : "-");
+    /* anyone can make refusals: a budget keeps them from flooding the log (metrics count all) */
+    static struct log_budget budget = {.per_minute = GW_LOG_REFUSALS_PER_MIN};
+    unsigned long long left_out;
+    if (log_budget_take(&budget, &left_out))
+        log_info("gateway", "ocpp_refused",
+                 "equipment_id=%s status=%u reason=%s peer=%s suppressed=%llu", *lid ? lid : "-",
+                 status, code, *peer ? peer : "-", left_out);
 
     if (lws_add_http_header_status(wsi, status, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,

@@ -235,6 +235,13 @@ test('pile A\'s malformed, oversized, binary, flooding and churning traffic does
     assert.equal(h.status, 200, `/healthz during the abuse: ${h.status}`);
     assert.ok(h.ms < HEALTH_BOUND_MS, `/healthz took ${h.ms.toFixed(0)} ms`);
   }
+  // A's refused handshakes (hundreds) do not flood the log every pile shares: at most the
+  // budget of GW_LOG_REFUSALS_PER_MIN (120) a minute is written, /metrics counts them all
+  const refusedLogged = env.gw.log.filter((l) => l.includes(' ocpp_refused ')).length;
+  const refused = ((await metricValue(env.gw, 'evgate_gateway_ocpp_handshakes_total', { result: 'unauthorized' })) ?? 0)
+    + ((await metricValue(env.gw, 'evgate_gateway_ocpp_handshakes_total', { result: 'unknown_pile' })) ?? 0);
+  assert.ok(refused > 120, `${refused} refused handshakes counted`);
+  assert.ok(refusedLogged <= 2 * 120, `${refusedLogged} ocpp_refused lines for ${refused} refusals in ${Math.round(elapsed / 1000)} s`);
   // the bystanders still work after it all
   assert.equal((await answer(wsB, [2, 'b-end', 'Heartbeat', {}]))[0], 3);
   assert.equal((await answer(wsC, [2, 'c-end', 'Heartbeat', {}]))[0], 3);
