@@ -387,6 +387,49 @@ const struct db_migration db_migrations[] = {
      "  reported_at INTEGER NOT NULL,"
      "  PRIMARY KEY (account_id, station_id)"
      ");"},
+    /* Conformance runs (docs/conformance.md, db/runs.h): a run of one plan against one pile or
+     * operator platform and its checks in plan order. Runs are keyed by IDs without foreign
+     * keys, like pile_commands; a run's checks go with it. At most one queued or running run
+     * per target, kept by a partial unique index so that two requests racing cannot both win.
+     * conformance_checks keeps its rowid: frames make rows too large for WITHOUT ROWID. */
+    {9, "conformance_runs",
+     "CREATE TABLE conformance_runs ("
+     "  id INTEGER PRIMARY KEY,"
+     "  plan TEXT NOT NULL,"
+     "  target_kind TEXT NOT NULL CHECK (target_kind IN ('pile', 'platform')),"
+     "  target TEXT NOT NULL,"        /* EquipmentID or OperatorID */
+     "  detection_id INTEGER,"        /* the detection the run grades, NULL for none */
+     "  account_id INTEGER NOT NULL," /* who started it */
+     "  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'passed', 'failed', 'error',"
+     "    'cancelled')),"
+     "  reason TEXT,"
+     "  cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),"
+     "  created_at INTEGER NOT NULL,"
+     "  started_at INTEGER,"
+     "  finished_at INTEGER"
+     ");"
+     "CREATE UNIQUE INDEX conformance_runs_active ON conformance_runs(target_kind, target)"
+     "  WHERE state IN ('queued', 'running');"
+     "CREATE INDEX conformance_runs_queued ON conformance_runs(id) WHERE state = 'queued';"
+     "CREATE INDEX conformance_runs_running ON conformance_runs(id) WHERE state = 'running';"
+     "CREATE INDEX conformance_runs_target ON conformance_runs(target, id);"
+     "CREATE INDEX conformance_runs_account ON conformance_runs(account_id, id);"
+     "CREATE TABLE conformance_checks ("
+     "  run_id INTEGER NOT NULL REFERENCES conformance_runs(id) ON DELETE CASCADE,"
+     "  seq INTEGER NOT NULL," /* 1, 2, ... in plan order */
+     "  check_id TEXT NOT NULL,"
+     "  required INTEGER NOT NULL CHECK (required IN (0, 1)),"
+     "  verdict TEXT NOT NULL DEFAULT 'pending' CHECK (verdict IN ('pending', 'running', 'pass',"
+     "    'fail', 'skipped', 'error')),"
+     "  reason TEXT,"
+     /* JSON array of {dir, ms, text}, bounded (DB_RUN_FRAMES_MAX frames of
+      * DB_RUN_FRAME_TEXT_MAX bytes); the frames beyond are counted in frames_dropped */
+     "  frames TEXT NOT NULL DEFAULT '[]',"
+     "  frames_dropped INTEGER NOT NULL DEFAULT 0,"
+     "  started_at INTEGER,"
+     "  finished_at INTEGER,"
+     "  PRIMARY KEY (run_id, seq)"
+     ");"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

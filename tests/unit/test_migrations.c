@@ -175,6 +175,8 @@ static const char *const tables[] = {
     "tcec_connector_status_history",
     "tcec_charge_orders",
     "tcec_station_info",
+    "conformance_runs",
+    "conformance_checks",
 };
 
 /* Rows that the schema of `version` accepts, and a query that finds them again after the
@@ -305,6 +307,20 @@ static const struct rows_at rows[] = {
      "  JOIN tcec_connector_status_history h USING (operator_id)"
      "  JOIN tcec_charge_orders o USING (operator_id) JOIN tcec_station_info i USING (operator_id)",
      "h1/0001/query_token/3/3/20.5/ZS001"},
+    {9,
+     "INSERT INTO conformance_runs (id, plan, target_kind, target, detection_id, account_id,"
+     "  state, created_at, started_at) VALUES (31, 'tcec102-platform', 'platform', 'MA4UJ9XY0',"
+     "  5, 7, 'running', 1700000000, 1700000001);"
+     "INSERT INTO conformance_checks (run_id, seq, check_id, required, verdict, reason, frames,"
+     "  started_at, finished_at) VALUES (31, 1, 'token-issue', 1, 'pass', NULL,"
+     "  '[{\"dir\":\"in\",\"ms\":3,\"text\":\"{}\"}]', 1700000001, 1700000002);"
+     "INSERT INTO conformance_checks (run_id, seq, check_id, required)"
+     "  VALUES (31, 2, 'token-obtain', 0);",
+     "SELECT r.plan || '/' || r.state || '/' || r.cancel_requested || '/' || count(*) || '/' ||"
+     "  sum(c.verdict = 'pass') || '+' || sum(c.verdict = 'pending') || '/' ||"
+     "  max(json_array_length(c.frames))"
+     "  FROM conformance_runs r JOIN conformance_checks c ON c.run_id = r.id WHERE r.id = 31",
+     "tcec102-platform/running/0/2/1+1/1"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
