@@ -14,8 +14,9 @@
 /* Distinct (route, status) pairs kept; routes are a closed set and statuses a handful, so this
  * is never reached in practice; beyond it requests are counted without labels. */
 #define GW_METRICS_HTTP_SERIES 32
-/* Handshake results are a closed set of six; room to spare. */
-#define GW_METRICS_OCPP_RESULTS 12
+/* Handshake results are a closed set: "accepted" and the refusal codes of ocpp_handshake.c
+ * (about a dozen with the TLS profiles); room to spare. */
+#define GW_METRICS_OCPP_RESULTS 24
 /* (version, action) pairs: 1.6 has 40 actions, 2.0.1 64, plus 4 pseudo-actions each. */
 #define GW_METRICS_OCPP_SERIES 160
 /* CALLERROR codes of both versions: 16 distinct. */
