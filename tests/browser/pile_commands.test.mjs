@@ -30,12 +30,13 @@ after(async () => {
   await gw?.stop();
 });
 
-/** A 1.6 pile: call() sends a CALL and resolves its answer; every CALL from the central system
- * is pushed to `received` and answered with answer(action, payload). */
-function connect(id, password, answer) {
+/** A pile (1.6 unless `protocol` says otherwise): call() sends a CALL and resolves its answer;
+ * every CALL from the central system is pushed to `received` and answered with
+ * answer(action, payload). */
+function connect(id, password, answer, protocol = 'ocpp1.6') {
   const auth = `Basic ${Buffer.from(`${id}:${password}`).toString('base64')}`;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${gw.ws}/ocpp/${encodeURIComponent(id)}`, ['ocpp1.6'], { headers: { Authorization: auth }, handshakeTimeout: 10000 });
+    const ws = new WebSocket(`${gw.ws}/ocpp/${encodeURIComponent(id)}`, [protocol], { headers: { Authorization: auth }, handshakeTimeout: 10000 });
     sockets.push(ws);
     const waiting = new Map();
     const received = [];
@@ -81,11 +82,11 @@ function connect(id, password, answer) {
 
 /** connect(), retried while the gateway answers 404: its pile table reloads a moment after
  * the pile is approved. */
-async function connectLoaded(id, password, answer, ms = 20000) {
+async function connectLoaded(id, password, answer, protocol = 'ocpp1.6', ms = 20000) {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
-      return await connect(id, password, answer);
+      return await connect(id, password, answer, protocol);
     } catch (err) {
       if (err.status !== 404 || Date.now() > deadline) throw err;
     }
@@ -180,5 +181,48 @@ describe('remote operations in the browser', () => {
     const pile = await again.call('GET', `/piles/${p.id}`);
     assert.equal(pile.body.boot_status, 'Pending', JSON.stringify(pile.body));
     assert.equal(pile.body.security_profile, 2);
+  });
+
+  test('2.0.1: RequestStartTransaction and GetVariables from their forms, in English', async () => {
+    const { piles, op } = await makeAccessedPiles(env, { b: 'ocpp2.0.1' });
+    const p = piles.b;
+    const answers = {
+      RequestStartTransaction: { status: 'Accepted' },
+      GetVariables: { getVariableResult: [{ attributeStatus: 'Accepted', attributeValue: '300', component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' } }] },
+    };
+    const cp = await connectLoaded(p.id, p.password, (action) => answers[action] || {}, 'ocpp2.0.1');
+    const boot = await cp.call('BootNotification', { reason: 'PowerUp', chargingStation: { model: 'DC-120', vendorName: 'StarCharge' } });
+    assert.equal(boot[0], 3, JSON.stringify(boot));
+
+    await lib.withPage(env, 'pile_commands_201', async (page) => {
+      await lib.login(page, env.mgmt.base, op.username, op.password);
+      await page.getByTestId('lang-en').click();
+      await page.goto(`${env.mgmt.base}/#/piles/${p.id}`);
+      const panel = page.getByTestId('pd-commands');
+      await panel.getByTestId('rc-send').waitFor();
+      const action = panel.getByLabel('Operation', { exact: true });
+      await action.selectOption('RequestStartTransaction');
+      await panel.getByLabel('Token (idToken)').fill('CARD0001');
+      await panel.getByLabel('Token type').selectOption('ISO14443');
+      await panel.getByLabel('Remote start id').fill('42');
+      await panel.getByLabel('EVSE').fill('1');
+      await panel.getByTestId('rc-send').click();
+      const state = panel.getByTestId('rc-result').getByTestId('rc-state');
+      await state.and(page.locator('[data-state="answered"]')).waitFor({ timeout: 45000 });
+      const starts = cp.received.filter((m) => m[2] === 'RequestStartTransaction');
+      assert.equal(starts.length, 1, JSON.stringify(cp.received));
+      assert.deepEqual(starts[0][3], { idToken: { idToken: 'CARD0001', type: 'ISO14443' }, remoteStartId: 42, evseId: 1 });
+
+      await action.selectOption('GetVariables');
+      await panel.getByLabel('Component').fill('OCPPCommCtrlr');
+      await panel.getByLabel('Variable').fill('HeartbeatInterval');
+      await panel.getByTestId('rc-send').click();
+      await panel.getByTestId('rc-result').getByTestId('rc-state').and(page.locator('[data-state="answered"]')).waitFor({ timeout: 45000 });
+      const gets = cp.received.filter((m) => m[2] === 'GetVariables');
+      assert.equal(gets.length, 1);
+      assert.deepEqual(gets[0][3], { getVariableData: [{ component: { name: 'OCPPCommCtrlr' }, variable: { name: 'HeartbeatInterval' } }] });
+      assert.equal(JSON.parse(await panel.getByTestId('rc-result').getByTestId('rc-response').textContent()).getVariableResult[0].attributeValue, '300');
+      await lib.shot(page, 'pile_commands_201');
+    });
   });
 });
