@@ -19,7 +19,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BUILD, lib, WebSocket, startGateway, makeAccessedPiles, basic, nextMessage, until } from './ocpp_lib.mjs';
+import { BUILD, lib, WebSocket, startGateway, makeAccessedPiles, basic, nextMessage, closed, until } from './ocpp_lib.mjs';
 
 const haveCli = (cmd, args) => spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 const skip = !lib || !WebSocket ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
@@ -368,5 +368,23 @@ test('a bad certificate setting fails the start with a line naming it', { skip }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+});
+
+test('a profile 2 pile connected over wss:// with a password is closed when its profile is raised to 3', { skip }, async () => {
+  const p = piles.p2;
+  const r = await open(wssUrl(p.id), { auth: basic(p.id, p.password), tls: tlsOpts() });
+  assert.equal(r.status, 101, JSON.stringify(r.body));
+  assert.equal((await call(r.ws, 'Heartbeat', {}))[0], 3);
+  const end = closed(r.ws, 20000); // the pile table reloads every few seconds, the check each second
+  setProfile(3, [p.id]);
+  try {
+    const c = await end;
+    assert.equal(c.code, 1008, JSON.stringify(c));
+    assert.equal(c.reason, 'profile_changed');
+    assert.ok(env.gw.log.some((l) => l.includes(' ocpp_admission_revoked ') && l.includes(p.id)
+      && l.includes('reason=profile_changed')), 'logged');
+  } finally {
+    setProfile(2, [p.id]);
   }
 });
