@@ -43,11 +43,12 @@ int db_ocpp_booted(struct db *db, const char *equipment_id, bool *booted)
 }
 
 int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, const char *model,
-                 const char *serial, const char *firmware, const char *reason, int64_t at)
+                 const char *serial, const char *firmware, const char *reason, int64_t accepted_at)
 {
     static const char sql[] =
         "UPDATE ocpp_piles SET vendor = ?2, model = ?3, serial = ?4, firmware = ?5,"
-        " boot_reason = ?6, last_boot_at = ?7 WHERE equipment_id = ?1";
+        " boot_reason = ?6, last_boot_at = CASE WHEN ?7 > 0 THEN ?7 ELSE last_boot_at END"
+        " WHERE equipment_id = ?1";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
@@ -57,31 +58,10 @@ int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, co
     db_bind_text(st, 4, serial);
     db_bind_text(st, 5, firmware);
     db_bind_text(st, 6, reason);
-    sqlite3_bind_int64(st, 7, at);
+    sqlite3_bind_int64(st, 7, accepted_at);
     int rc = db_step_done(db, st, "ocpp_boot");
     if (rc == DB_OK && sqlite3_changes(db->h) == 0)
         rc = DB_NOTFOUND; /* db_ocpp_seen() comes first */
-    return rc;
-}
-
-int db_ocpp_boot_info(struct db *db, const char *equipment_id, const char *vendor,
-                      const char *model, const char *serial, const char *firmware,
-                      const char *reason)
-{
-    static const char sql[] = "UPDATE ocpp_piles SET vendor = ?2, model = ?3, serial = ?4,"
-                              " firmware = ?5, boot_reason = ?6 WHERE equipment_id = ?1";
-    sqlite3_stmt *st = db_stmt(db, sql);
-    if (!st)
-        return DB_ERROR;
-    db_bind_text(st, 1, equipment_id);
-    db_bind_text(st, 2, vendor);
-    db_bind_text(st, 3, model);
-    db_bind_text(st, 4, serial);
-    db_bind_text(st, 5, firmware);
-    db_bind_text(st, 6, reason);
-    int rc = db_step_done(db, st, "ocpp_boot_info");
-    if (rc == DB_OK && sqlite3_changes(db->h) == 0)
-        rc = DB_NOTFOUND;
     return rc;
 }
 

@@ -20,17 +20,12 @@ int db_ocpp_seen(struct db *db, const char *equipment_id, const char *protocol, 
 /* Whether a BootNotification of the pile was ever accepted (last_boot_at set) into *booted. */
 int db_ocpp_booted(struct db *db, const char *equipment_id, bool *booted);
 
-/* Stores an accepted BootNotification: vendor, model, serial, firmware (NULL = not sent),
- * `reason` (2.0.1's boot reason; NULL for 1.6) and last_boot_at = `at`. */
+/* Stores the boot information of a BootNotification: vendor, model, serial, firmware (NULL = not
+ * sent), `reason` (2.0.1's boot reason; NULL for 1.6). An accepted one also sets last_boot_at =
+ * `accepted_at`; one answered Pending passes 0 and last_boot_at stays as it was (the pile is not
+ * marked booted). DB_NOTFOUND before db_ocpp_seen(). */
 int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, const char *model,
-                 const char *serial, const char *firmware, const char *reason, int64_t at);
-
-/* Stores the boot information of a BootNotification answered Pending (vendor, model, serial,
- * firmware, `reason` as in db_ocpp_boot) without marking the pile booted: last_boot_at stays as
- * it was. DB_NOTFOUND before db_ocpp_seen(). */
-int db_ocpp_boot_info(struct db *db, const char *equipment_id, const char *vendor,
-                      const char *model, const char *serial, const char *firmware,
-                      const char *reason);
+                 const char *serial, const char *firmware, const char *reason, int64_t accepted_at);
 
 /* Sets the status of a connector: `connector_id` is 1.6's connectorId (0 = the pile as a
  * whole) or 2.0.1's evseId, `evse_connector_id` 2.0.1's connectorId within that EVSE (0 in

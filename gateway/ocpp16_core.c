@@ -14,13 +14,11 @@ static int boot(struct db *db, struct gw_call *k)
         serial = gw_json_str(r, "chargeBoxSerialNumber");
     if (k->boot_status && !strcmp(k->boot_status, "Rejected"))
         return 0; /* only the last contact */
-    if (k->boot_status && !strcmp(k->boot_status, "Pending"))
-        return db_ocpp_boot_info(db, k->equipment_id, gw_json_str(r, "chargePointVendor"),
-                                 gw_json_str(r, "chargePointModel"), serial,
-                                 gw_json_str(r, "firmwareVersion"), NULL);
+    /* Pending: the information, but not marked booted */
+    int pending = k->boot_status && !strcmp(k->boot_status, "Pending");
     return db_ocpp_boot(db, k->equipment_id, gw_json_str(r, "chargePointVendor"),
                         gw_json_str(r, "chargePointModel"), serial,
-                        gw_json_str(r, "firmwareVersion"), NULL, k->at);
+                        gw_json_str(r, "firmwareVersion"), NULL, pending ? 0 : k->at);
 }
 
 static int status(struct db *db, struct gw_call *k)

@@ -11,13 +11,12 @@ static int boot(struct db *db, struct gw_call *k)
     const json_t *cs = json_object_get(k->req, "chargingStation");
     if (k->boot_status && !strcmp(k->boot_status, "Rejected"))
         return 0; /* only the last contact */
-    if (k->boot_status && !strcmp(k->boot_status, "Pending"))
-        return db_ocpp_boot_info(db, k->equipment_id, gw_json_str(cs, "vendorName"),
-                                 gw_json_str(cs, "model"), gw_json_str(cs, "serialNumber"),
-                                 gw_json_str(cs, "firmwareVersion"), gw_json_str(k->req, "reason"));
+    /* Pending: the information, but not marked booted */
+    int pending = k->boot_status && !strcmp(k->boot_status, "Pending");
     return db_ocpp_boot(db, k->equipment_id, gw_json_str(cs, "vendorName"),
                         gw_json_str(cs, "model"), gw_json_str(cs, "serialNumber"),
-                        gw_json_str(cs, "firmwareVersion"), gw_json_str(k->req, "reason"), k->at);
+                        gw_json_str(cs, "firmwareVersion"), gw_json_str(k->req, "reason"),
+                        pending ? 0 : k->at);
 }
 
 static int status(struct db *db, struct gw_call *k)

@@ -50,14 +50,14 @@ static void test_boot_info_pending(void **state)
 {
     struct db *db = db_fixture_db(state);
     bool booted = true;
-    assert_int_equal(db_ocpp_boot_info(db, "P1", "V", "M", NULL, NULL, NULL), DB_NOTFOUND);
+    assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", NULL, NULL, NULL, 0), DB_NOTFOUND);
     assert_int_equal(db_ocpp_seen(db, "P1", "ocpp1.6", 100), DB_OK);
-    assert_int_equal(db_ocpp_boot_info(db, "P1", "V0", "M0", "S0", "F0", NULL), DB_OK);
+    assert_int_equal(db_ocpp_boot(db, "P1", "V0", "M0", "S0", "F0", NULL, 0), DB_OK);
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_false(booted);
     assert_int_equal(query_int(db, "SELECT model = 'M0' AND serial = 'S0' FROM ocpp_piles"), 1);
     assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", "S", "F", NULL, 110), DB_OK);
-    assert_int_equal(db_ocpp_boot_info(db, "P1", "V2", "M2", NULL, "F2", "Triggered"), DB_OK);
+    assert_int_equal(db_ocpp_boot(db, "P1", "V2", "M2", NULL, "F2", "Triggered", 0), DB_OK);
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_true(booted);
     assert_int_equal(query_int(db, "SELECT last_boot_at FROM ocpp_piles"), 110);
