@@ -412,15 +412,10 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             o->scenario = (enum sim_scenario)found;
             break;
         }
-        case O_DURATION: {
-            char *end;
-            o->duration_s = strtod(optarg, &end);
-            if (end == optarg || *end || o->duration_s < 0 || o->duration_s > 1e7) {
-                snprintf(err, errlen, "--duration must be seconds >= 0, got \"%s\"", optarg);
+        case O_DURATION:
+            if (sim_opts_seconds(name, optarg, 1e7, &o->duration_s, err, errlen) < 0)
                 return -1;
-            }
             break;
-        }
         case O_CONNECTORS:
             if (sim_opts_int(name, optarg, 1, SIM_CONNECTORS_MAX, &v, err, errlen) < 0)
                 return -1;

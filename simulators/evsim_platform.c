@@ -271,15 +271,10 @@ static int parse_options(int argc, char **argv, struct plat_opts *o, char *err, 
             o->fault = (enum plat_fault)f;
             break;
         }
-        case O_DURATION: {
-            char *end;
-            o->duration_s = strtod(optarg, &end);
-            if (end == optarg || *end || o->duration_s < 0 || o->duration_s > 1e7) {
-                snprintf(err, errlen, "--duration-s must be seconds >= 0, got \"%s\"", optarg);
+        case O_DURATION:
+            if (sim_opts_seconds(name, optarg, 1e7, &o->duration_s, err, errlen) < 0)
                 return -1;
-            }
             break;
-        }
         case O_SUMMARY_JSON:
             o->summary_json = optarg;
             break;

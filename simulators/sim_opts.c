@@ -70,3 +70,16 @@ int sim_opts_int(const char *name, const char *s, long lo, long hi, long *out, c
     *out = v;
     return 0;
 }
+
+int sim_opts_seconds(const char *name, const char *s, double max, double *out, char *err,
+                     size_t errlen)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !(v >= 0) || v > max) {
+        snprintf(err, errlen, "--%s must be seconds >= 0, got \"%s\"", name, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}

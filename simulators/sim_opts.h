@@ -30,4 +30,9 @@ const char *sim_opts_name(const struct sim_opt *table, size_t n, int id);
 int sim_opts_int(const char *name, const char *s, long lo, long hi, long *out, char *err,
                  size_t errlen);
 
+/* `s` as a number of seconds in 0..max into *out; -1 with "--name must be seconds >= 0" in err
+ * otherwise. */
+int sim_opts_seconds(const char *name, const char *s, double max, double *out, char *err,
+                     size_t errlen);
+
 #endif
