@@ -2,12 +2,12 @@
 #include "gateway/commands_poll.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "db/commands.h"
 #include "db/db.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,19 +88,6 @@ static void poll_once(struct gw_cmd_poller *p)
     p->wake(p->wake_arg);
 }
 
-static struct timespec deadline_in(long ms)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
-
 static void *run(void *arg)
 {
     struct gw_cmd_poller *p = arg;
@@ -111,7 +98,7 @@ static void *run(void *arg)
             poll_once(p);
             pthread_mutex_lock(&p->lock);
         }
-        struct timespec due = deadline_in(p->poll_ms);
+        struct timespec due = thread_deadline_ms(p->poll_ms);
         while (!p->stopping && pthread_cond_timedwait(&p->cond, &p->lock, &due) != ETIMEDOUT)
             ;
     }
@@ -131,11 +118,7 @@ struct gw_cmd_poller *gw_cmd_poller_start(const struct evg_config *cfg, const ch
     p->poll_ms = cfg->ocpp_command_poll_ms > 0 ? (long)cfg->ocpp_command_poll_ms : 200;
     p->wake = wake;
     p->wake_arg = wake_arg;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    thread_cond_init_monotonic(&p->cond);
     pthread_mutex_init(&p->lock, NULL);
 
     p->db = db_open(cfg->db, (int)cfg->sqlite_busy_ms, cfg->sqlite_synchronous, err, errlen);
@@ -159,11 +142,7 @@ struct gw_cmd_poller *gw_cmd_poller_start(const struct evg_config *cfg, const ch
         log_info("gateway", "commands_failed_at_start", "commands=%lld error=%s", (long long)failed,
                  restart_error);
 
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    rc = pthread_create(&p->thread, NULL, run, p);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    rc = thread_start_quiet(&p->thread, run, p);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the command poller: %s", strerror(rc));
         goto fail;

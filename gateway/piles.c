@@ -2,6 +2,7 @@
  * in under a mutex. See piles.h. */
 #include "gateway/piles.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "db/db.h"
 #include "db/piles_gateway.h"
 
@@ -10,7 +11,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,24 +45,6 @@ struct changed {
     size_t n, cap;
     bool all; /* over GW_PILES_CHANGES_MAX */
 };
-
-static struct timespec now_mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts;
-}
-
-static struct timespec add_ms(struct timespec t, long ms)
-{
-    t.tv_sec += ms / 1000;
-    t.tv_nsec += (ms % 1000) * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
-    return t;
-}
 
 static bool before(struct timespec a, struct timespec b)
 {
@@ -234,7 +216,7 @@ static void reload_locked(struct gw_piles *t)
     if (s)
         diff(t->cur, s, &ch); /* t->cur is replaced on this thread only: no lock to read it */
     pthread_mutex_lock(&t->lock);
-    t->last_load = now_mono();
+    t->last_load = thread_now();
     if (s) {
         old = t->cur;
         t->cur = s;
@@ -254,13 +236,13 @@ static void *run(void *arg)
     struct gw_piles *t = arg;
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
-        struct timespec due = add_ms(t->last_load, t->refresh_ms);
+        struct timespec due = thread_after_ms(t->last_load, t->refresh_ms);
         if (t->asked) {
-            struct timespec soon = add_ms(t->last_load, GW_PILES_MIN_GAP_MS);
+            struct timespec soon = thread_after_ms(t->last_load, GW_PILES_MIN_GAP_MS);
             if (before(soon, due))
                 due = soon;
         }
-        if (before(now_mono(), due)) {
+        if (before(thread_now(), due)) {
             pthread_cond_timedwait(&t->cond, &t->lock, &due);
             continue;
         }
@@ -280,11 +262,7 @@ struct gw_piles *gw_piles_start(const char *db_path, int busy_ms, const char *sy
         return NULL;
     }
     t->refresh_ms = refresh_ms > 0 ? refresh_ms : 1000;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    thread_cond_init_monotonic(&t->cond);
     pthread_mutex_init(&t->lock, NULL);
 
     t->db = db_open(db_path, busy_ms, synchronous, err, errlen);
@@ -296,14 +274,10 @@ struct gw_piles *gw_piles_start(const char *db_path, int busy_ms, const char *sy
         goto fail;
     }
     t->loads = 1;
-    t->last_load = now_mono();
+    t->last_load = thread_now();
 
     /* Signals belong to the main thread. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&t->thread, NULL, run, t);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = thread_start_quiet(&t->thread, run, t);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the pile table thread: %s", strerror(rc));
         goto fail;
@@ -437,7 +411,7 @@ void gw_piles_stats(struct gw_piles *t, struct gw_piles_stats *out)
     out->piles = t->cur ? t->cur->n : 0;
     out->loads_total = t->loads;
     out->load_failures = t->failures;
-    struct timespec now = now_mono();
+    struct timespec now = thread_now();
     out->last_load_age_s = (double)(now.tv_sec - t->last_load.tv_sec) +
                            (double)(now.tv_nsec - t->last_load.tv_nsec) / 1e9;
     pthread_mutex_unlock(&t->lock);

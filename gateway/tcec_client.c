@@ -2,6 +2,7 @@
 #include "gateway/tcec_client.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "db/db.h"
 #include "db/detections.h"
 #include "db/tcec.h"
@@ -11,7 +12,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -412,9 +412,7 @@ static void *run(void *arg)
                 pthread_cond_wait(&c->cond, &c->lock);
                 continue;
             }
-            struct timespec due;
-            clock_gettime(CLOCK_MONOTONIC, &due);
-            due.tv_sec += (time_t)c->cfg->tcec_poll_s;
+            struct timespec due = thread_deadline_ms(c->cfg->tcec_poll_s * 1000);
             if (pthread_cond_timedwait(&c->cond, &c->lock, &due) == ETIMEDOUT)
                 break;
         }
@@ -454,18 +452,10 @@ struct gw_tcec_client *gw_tcec_client_start(const struct evg_config *cfg, char *
         gw_tcec_client_stop(c);
         return NULL;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&c->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    thread_cond_init_monotonic(&c->cond);
     pthread_mutex_init(&c->lock, NULL);
     c->poll_now = cfg->tcec_poll_s > 0; /* a first round at start */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&c->thread, NULL, run, c);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = thread_start_quiet(&c->thread, run, c);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the T/CEC client thread: %s", strerror(rc));
         pthread_cond_destroy(&c->cond);

@@ -2,11 +2,11 @@
  * group commits, and a done-queue handed back to the submitting thread. See writer.h. */
 #include "gateway/writer.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "db/db.h"
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -71,19 +71,6 @@ static double mono_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static struct timespec deadline_after_ms(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
 }
 
 static int ring_push(struct ring *r, const struct gw_job *j, size_t max)
@@ -209,7 +196,7 @@ static void *writer_main(void *p)
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (w->pending.len == 0 && !w->stopping) {
-            struct timespec until = deadline_after_ms(GW_WRITER_PING_MS);
+            struct timespec until = thread_deadline_ms(GW_WRITER_PING_MS);
             if (pthread_cond_timedwait(&w->work_cv, &w->mu, &until) == ETIMEDOUT &&
                 w->pending.len == 0 && !w->stopping &&
                 mono_ms() - w->last_ok_ms >= GW_WRITER_PING_MS) {
@@ -224,7 +211,7 @@ static void *writer_main(void *p)
 
         /* Gather: give more jobs up to batch_ms to join this commit. */
         if (w->batch_ms > 0 && !w->stopping && w->pending.len < w->batch_max) {
-            struct timespec until = deadline_after_ms(w->batch_ms);
+            struct timespec until = thread_deadline_ms(w->batch_ms);
             while (w->pending.len < w->batch_max && !w->stopping)
                 if (pthread_cond_timedwait(&w->work_cv, &w->mu, &until) == ETIMEDOUT)
                     break;
@@ -283,11 +270,7 @@ struct gw_writer *gw_writer_create(const struct gw_writer_opts *opts, char *err,
     w->joined = true; /* until the thread exists */
     w->st.queue_max = w->queue_max;
 
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->work_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    thread_cond_init_monotonic(&w->work_cv);
     pthread_mutex_init(&w->mu, NULL);
 
     w->batch = malloc(w->batch_max * sizeof *w->batch);
@@ -301,11 +284,7 @@ struct gw_writer *gw_writer_create(const struct gw_writer_opts *opts, char *err,
     note_db_state(w, 1);
 
     /* Signals belong to the main thread: the writer inherits a fully blocked mask. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    int rc = pthread_create(&w->thread, NULL, writer_main, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = thread_start_quiet(&w->thread, writer_main, w);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
         goto fail;

@@ -4,6 +4,7 @@
 #include "mgmt/cmd_wait.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "db/commands.h"
 #include "db/records.h"
 #include "mgmt/records_api.h"
@@ -43,20 +44,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The moment `ms` from now on CLOCK_MONOTONIC, for the condition variables. */
-static struct timespec in_ms(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
 }
 
 struct finished {
@@ -153,7 +140,7 @@ static void *run(void *arg)
             if (w->active == 0) {
                 pthread_cond_wait(&w->wake, &w->mu);
             } else {
-                struct timespec until = in_ms(CMD_WAIT_POLL_MS);
+                struct timespec until = thread_deadline_ms(CMD_WAIT_POLL_MS);
                 pthread_cond_timedwait(&w->wake, &w->mu, &until);
             }
         }
@@ -166,7 +153,7 @@ static void *run(void *arg)
         pthread_mutex_lock(&w->mu);
         int last = w->reserved == 0 && w->active == 0;
         if (!last) {
-            struct timespec until = in_ms(CMD_WAIT_POLL_MS);
+            struct timespec until = thread_deadline_ms(CMD_WAIT_POLL_MS);
             pthread_cond_timedwait(&w->wake, &w->mu, &until);
         }
         pthread_mutex_unlock(&w->mu);
@@ -188,13 +175,9 @@ struct cmd_wait *cmd_wait_start(const struct evg_config *cfg)
         free(w);
         return NULL;
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&w->mu, NULL);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_cond_init(&w->idle, &ca);
-    pthread_condattr_destroy(&ca);
+    thread_cond_init_monotonic(&w->wake);
+    thread_cond_init_monotonic(&w->idle);
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
         log_error("mgmt", "thread_failed", "what=cmd_wait error=\"%s\"", strerror(errno));
         cmd_wait_free(w);
@@ -275,7 +258,7 @@ void cmd_wait_stop(struct cmd_wait *w)
     pthread_join(w->thread, NULL);
     w->running = 0;
     pthread_mutex_lock(&w->mu);
-    struct timespec until = in_ms(5000);
+    struct timespec until = thread_deadline_ms(5000);
     while (w->slots > 0)
         if (pthread_cond_timedwait(&w->idle, &w->mu, &until) == ETIMEDOUT)
             break;
