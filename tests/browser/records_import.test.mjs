@@ -135,6 +135,7 @@ describe('access applications and records in the browser', () => {
       await page.getByTestId('import-file-piles').setInputFiles(badPileFile);
       assert.equal((await answered).status(), 422);
       const bad = page.getByTestId('import-problem').filter({ hasText: '充电枪' });
+      await bad.nth(1).waitFor(); // the table is drawn after the answer arrives
       assert.equal(await bad.count(), 2, 'one problem per pile\'s second connector');
       assert.equal(await bad.first().getAttribute('data-row'), '3');
       assert.equal(await bad.first().getAttribute('data-column'), '额定功率(kW)');
