@@ -115,6 +115,14 @@ static const struct cfg_entry table[] = {
      "how far a T/CEC request's TimeStamp may be from the gateway's clock (refused beyond)"},
     {"tcec_body_max_bytes", T_INT, "1048576", CFG_GATEWAY, S(tcec_body_max_bytes), 1024, 8388608,
      "largest T/CEC request body the gateway reads (larger ones are refused with 413)"},
+    {"conform_runs_max", T_INT, "4", CFG_GATEWAY, S(conform_runs_max), 1, 64,
+     "conformance runs the gateway executes at once (more wait queued)"},
+    {"conform_heartbeat_s", T_INT, "30", CFG_GATEWAY, S(conform_heartbeat_s), 1, 3600,
+     "HeartbeatInterval a conformance run sets for its heartbeat.interval check (gaps within "
+     "20 % of it pass)"},
+    {"conform_wait_cap_s", T_INT, "0", CFG_GATEWAY, S(conform_wait_cap_s), 0, 600,
+     "longest a conformance check waits for the pile or platform (0 = the plan's time of each "
+     "check; a test bench sets a few seconds)"},
 };
 #undef S
 #define NENTRIES (sizeof table / sizeof table[0])

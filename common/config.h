@@ -65,6 +65,9 @@ struct evg_config {
     long long tcec_token_ttl_s;
     long long tcec_clock_skew_s;
     long long tcec_body_max_bytes;
+    long long conform_runs_max;
+    long long conform_heartbeat_s;
+    long long conform_wait_cap_s;
 };
 
 /* Fills `cfg` from defaults, the config file, the environment and argv (in that order of

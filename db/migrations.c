@@ -430,6 +430,9 @@ const struct db_migration db_migrations[] = {
      "  finished_at INTEGER,"
      "  PRIMARY KEY (run_id, seq)"
      ");"},
+    /* A person at the pile confirms a manual step of a check ("the cable is plugged in"): the
+     * check then fails, rather than being skipped, when the expected message does not come. */
+    {10, "conformance_confirm", "ALTER TABLE conformance_checks ADD COLUMN confirmed_at INTEGER;"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

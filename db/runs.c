@@ -516,7 +516,74 @@ int db_run_cancel_requested(struct db *db, int64_t id, int *requested)
     return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "run_cancel_requested");
 }
 
+int db_run_check_confirmed(struct db *db, int64_t id, int seq, int *confirmed)
+{
+    static const char sql[] =
+        "SELECT confirmed_at IS NOT NULL FROM conformance_checks WHERE run_id = ? AND seq = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *confirmed = sqlite3_column_int(st, 0) != 0;
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return DB_NOTFOUND;
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "run_check_confirmed");
+}
+
+int db_run_pile_connectors(struct db *db, const char *equipment_id, int64_t *n)
+{
+    static const char sql[] =
+        "SELECT (SELECT count(*) FROM connectors c WHERE c.pile_row = p.id"
+        "  AND c.ocpp_connector_id >= 1) FROM piles p WHERE p.equipment_id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_text(st, 1, equipment_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return DB_NOTFOUND;
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "run_pile_connectors");
+}
+
 /* ---- mgmt's side ----------------------------------------------------------------------------- */
+
+int db_run_check_confirm(struct db *db, int64_t id, int seq, int64_t at)
+{
+    static const char sql[] =
+        "UPDATE conformance_checks SET confirmed_at = coalesce(confirmed_at, ?3)"
+        " WHERE run_id = ?1 AND seq = ?2 AND verdict IN ('pending', 'running')"
+        " AND (SELECT state FROM conformance_runs WHERE id = ?1) IN ('queued', 'running')";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, seq);
+    sqlite3_bind_int64(st, 3, at);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return db_rc_from(db, rc, "run_check_confirm");
+    if (sqlite3_changes(db->h) > 0)
+        return DB_OK;
+    static const char probe[] = "SELECT 1 FROM conformance_checks WHERE run_id = ? AND seq = ?";
+    sqlite3_stmt *ps = db_stmt(db, probe);
+    if (!ps)
+        return DB_ERROR;
+    sqlite3_bind_int64(ps, 1, id);
+    sqlite3_bind_int(ps, 2, seq);
+    rc = sqlite3_step(ps);
+    sqlite3_reset(ps);
+    if (rc == SQLITE_ROW)
+        return DB_CONFLICT;
+    return rc == SQLITE_DONE ? DB_NOTFOUND : db_rc_from(db, rc, "run_check_confirm");
+}
 
 int db_run_cancel(struct db *db, int64_t id, int64_t at, int *now)
 {

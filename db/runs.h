@@ -142,7 +142,20 @@ int db_runs_fail_running(struct db *db, int64_t at, int64_t *n);
 /* Whether mgmt asked to cancel run `id`, into *requested (0 or 1). DB_NOTFOUND when none. */
 int db_run_cancel_requested(struct db *db, int64_t id, int *requested);
 
+/* Whether a person confirmed check `seq` of run `id` (db_run_check_confirm), into *confirmed
+ * (0 or 1). DB_NOTFOUND when there is no such check. */
+int db_run_check_confirmed(struct db *db, int64_t id, int seq, int *confirmed);
+
+/* The pile's registered connectors (rows of connectors with an OCPP connector id >= 1) into *n;
+ * DB_NOTFOUND when there is no such pile. */
+int db_run_pile_connectors(struct db *db, const char *equipment_id, int64_t *n);
+
 /* ---- mgmt's side ----------------------------------------------------------------------------- */
+
+/* A person confirms the manual step of check `seq` of run `id` at `at` (confirmed_at).
+ * DB_CONFLICT when the run is finished or the check already decided; DB_NOTFOUND when there is
+ * no such check. Confirming twice is DB_OK. */
+int db_run_check_confirm(struct db *db, int64_t id, int seq, int64_t at);
 
 /* Cancels run `id` at `at`: a queued run ends `cancelled` at once (as db_run_finish does it,
  * its detection back where it was) and *now = 1; a running one gets
@@ -153,8 +166,8 @@ int db_run_cancel(struct db *db, int64_t id, int64_t at, int *now);
 /* Run `id` as {id, plan, target_kind, target, detection_id (or null), account_id, state, reason,
  * cancel_requested (bool), created_at, started_at, finished_at, summary, checks: [{seq,
  * check_id, required (bool), verdict, reason, frames (array), frames_dropped, started_at,
- * finished_at}] in seq order}, where summary is {total, pending, running, pass, fail, skipped,
- * error} (times as epoch seconds or null). Into *out (caller owns). DB_NOTFOUND when none. */
+ * finished_at, confirmed_at}] in seq order}, where summary is {total, pending, running, pass,
+ * fail, skipped, error} (times as epoch seconds or null). Into *out (caller owns). DB_NOTFOUND when none. */
 int db_run_get(struct db *db, int64_t id, json_t **out);
 
 /* Which runs db_runs_list returns: NULL or 0 = any. */

@@ -44,12 +44,13 @@ static json_t *run_from_row(sqlite3_stmt *st)
 
 static json_t *check_from_row(sqlite3_stmt *st)
 {
-    return json_pack("{s:i, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:o}", "seq",
+    return json_pack("{s:i, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "seq",
                      sqlite3_column_int(st, 0), "check_id", db_col_json_str(st, 1), "required",
                      sqlite3_column_int(st, 2) != 0, "verdict", db_col_json_str(st, 3), "reason",
                      db_col_json_str(st, 4), "frames", col_json(st, 5, json_array()),
                      "frames_dropped", (json_int_t)sqlite3_column_int64(st, 6), "started_at",
-                     db_col_json_int(st, 7), "finished_at", db_col_json_int(st, 8));
+                     db_col_json_int(st, 7), "finished_at", db_col_json_int(st, 8),
+                     "confirmed_at", db_col_json_int(st, 9));
 }
 
 int db_run_get(struct db *db, int64_t id, json_t **out)
@@ -57,7 +58,7 @@ int db_run_get(struct db *db, int64_t id, json_t **out)
     static const char sql[] = "SELECT " RUN_COLUMNS " FROM conformance_runs r WHERE r.id = ?";
     static const char checks_sql[] =
         "SELECT seq, check_id, required, verdict, reason, frames, frames_dropped, started_at,"
-        " finished_at FROM conformance_checks WHERE run_id = ? ORDER BY seq";
+        " finished_at, confirmed_at FROM conformance_checks WHERE run_id = ? ORDER BY seq";
     *out = NULL;
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)

@@ -25,9 +25,10 @@ const struct plan_check plan_ocpp16_core[] = {
      REQ, NONE, 120},
     /* TC_001_CS step 7: a Heartbeat every interval */
     {"heartbeat.interval", "按设定间隔发送心跳", "Heartbeat kept at the interval",
-     "Sets HeartbeatInterval to 30 with ChangeConfiguration (the old value is put back after), "
-     "then expects Heartbeat.req twice in a row, each 24-36 s after the pile's previous message; "
-     "fails when the change is refused, a Heartbeat is missing or a gap is outside 24-36 s",
+     "Sets HeartbeatInterval to H = conform_heartbeat_s (30 by default) with ChangeConfiguration "
+     "(the old value is put back after), then expects a Heartbeat.req within 1.2 H of the change "
+     "and a second one 0.8 H to 1.2 H after the first; fails when the change is refused, a "
+     "Heartbeat is missing or the gap is outside 0.8 H-1.2 H",
      REQ, NONE, 150},
     /* TC_019_CS Retrieve configuration */
     {"config.get-all", "读取全部配置项，必备项齐全",

@@ -45,9 +45,10 @@ const struct plan_check plan_ocpp201_core[] = {
      "Rejected and the value unchanged; fails on Accepted or a changed value",
      REQ, NONE, 60},
     {"heartbeat.interval", "按设定间隔发送心跳", "Heartbeat kept at the interval",
-     "Sets OCPPCommCtrlr.HeartbeatInterval to 30 (the old value is put back after), then expects "
-     "HeartbeatRequest twice in a row, each 24-36 s after the pile's previous message; fails when "
-     "the change is refused, a Heartbeat is missing or a gap is outside 24-36 s",
+     "Sets OCPPCommCtrlr.HeartbeatInterval to H = conform_heartbeat_s (30 by default; the old "
+     "value is put back after), then expects a HeartbeatRequest within 1.2 H of the change and a "
+     "second one 0.8 H to 1.2 H after the first; fails when the change is refused, a Heartbeat is "
+     "missing or the gap is outside 0.8 H-1.2 H",
      REQ, NONE, 150},
     /* Trigger message (TC_F_*: TC_F_24_CS is StatusNotification for a specific EVSE) */
     {"trigger.boot-notification", "按要求补发启动通知", "TriggerMessage BootNotification",
