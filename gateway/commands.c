@@ -53,6 +53,9 @@ struct cmd {
     char *response, *detail;   /* owned */
     int from_sent_only;
     long long prune_keep; /* > 0: prune the pile's commands to this many in the same job */
+    /* an engine CALL (gw_commands_send_raw): no row, no writer jobs; told through this */
+    gw_cmd_raw_done raw_done;
+    void *raw_arg;
 };
 
 /* One connection's commands (lws thread). */
@@ -76,6 +79,7 @@ struct gw_commands {
     struct cmd *deferred_head, *deferred_tail;
     lws_sorted_usec_list_t sul;
     bool ticking, stopped;
+    unsigned long long raw_seq; /* engine CALLs' uniqueIds */
 };
 
 static int64_t mono_us(void)
@@ -173,6 +177,25 @@ static void finish(struct gw_cmd_conn *st, struct cmd *k, const char *state, cha
                    const char *error, int from_sent_only, const char *detail_fmt, ...)
 {
     struct gw_commands *cm = k->cm;
+    if (k->raw_done) {
+        char *detail = NULL;
+        if (detail_fmt) {
+            va_list ap;
+            va_start(ap, detail_fmt);
+            if (vasprintf(&detail, detail_fmt, ap) < 0)
+                detail = NULL;
+            va_end(ap);
+        }
+        struct gw_cmd_raw_result res = {.state = state, .error = error, .response = response,
+                                        .detail = detail, .unique_id = k->unique_id};
+        k->raw_done(k->raw_arg, &res);
+        free(detail);
+        free(response);
+        (void)st;
+        (void)from_sent_only;
+        cmd_free(k);
+        return;
+    }
     k->job = JOB_FINISH;
     k->at = db_now();
     k->state = state;
@@ -252,6 +275,35 @@ static const char *send_error_code(int rc)
     }
 }
 
+/* Puts `k`'s CALL on the wire of st's connection (open) as the outstanding one, or finishes it
+ * failed. */
+static void transmit(struct gw_cmd_conn *st, struct cmd *k)
+{
+    struct gw_commands *cm = st->cm;
+    struct gw_ocpp_conn *c = st->conn;
+    char *text = ocpp_build_call(k->unique_id, k->name, k->payload);
+    int src = text ? gw_ocpp_send(c, text, strlen(text)) : -ENOMEM;
+    free(text);
+    if (src != 0) {
+        finish(st, k, "failed", NULL, send_error_code(src), 0, "the CALL could not be sent (%s)",
+               strerror(-src));
+        return;
+    }
+    st->out = k;
+    st->out_sent = true;
+    relist(st);
+    k->deadline_us = mono_us() + cm->gw->cfg->ocpp_call_timeout_s * 1000000LL;
+    if (cm->gw->metrics && !k->raw_done)
+        gw_metrics_ocpp_command_sent(cm->gw->metrics);
+    /* the pile may send what a TriggerMessage asks for before it answers */
+    const char *trig = gw_ocpp_trigger_action(gw_ocpp_conn_version(c), k->name, k->payload);
+    if (trig)
+        gw_ocpp_conn_set_triggered(c, trig);
+    log_info("gateway", "command_sent", "equipment_id=%s id=%lld action=%s unique_id=%s",
+             k->equipment_id, (long long)k->id, k->name, k->unique_id);
+    ensure_tick(cm);
+}
+
 /* The "sent" job's completion: the row is sent (or mgmt abandoned it); the CALL goes out. */
 static void sent_done(struct cmd *k, int rc)
 {
@@ -277,27 +329,7 @@ static void sent_done(struct cmd *k, int rc)
         finish(NULL, k, "failed", NULL, "disconnected", 0,
                "the connection ended before the CALL was sent");
     } else {
-        char *text = ocpp_build_call(k->unique_id, k->name, k->payload);
-        int src = text ? gw_ocpp_send(c, text, strlen(text)) : -ENOMEM;
-        free(text);
-        if (src != 0) {
-            finish(st, k, "failed", NULL, send_error_code(src), 0,
-                   "the CALL could not be sent (%s)", strerror(-src));
-        } else {
-            st->out = k;
-            st->out_sent = true;
-            relist(st);
-            k->deadline_us = mono_us() + cm->gw->cfg->ocpp_call_timeout_s * 1000000LL;
-            if (cm->gw->metrics)
-                gw_metrics_ocpp_command_sent(cm->gw->metrics);
-            /* the pile may send what a TriggerMessage asks for before it answers */
-            const char *trig = gw_ocpp_trigger_action(gw_ocpp_conn_version(c), k->name, k->payload);
-            if (trig)
-                gw_ocpp_conn_set_triggered(c, trig);
-            log_info("gateway", "command_sent", "equipment_id=%s id=%lld action=%s unique_id=%s",
-                     k->equipment_id, (long long)k->id, k->name, k->unique_id);
-            ensure_tick(cm);
-        }
+        transmit(st, k);
     }
     if (st && gw_ocpp_conn_cmds(c) == st && !st->out)
         pump(st);
@@ -353,6 +385,13 @@ static void pump(struct gw_cmd_conn *st)
     st->out = k;
     st->out_sent = false;
     relist(st);
+    if (k->raw_done) { /* no row to mark sent */
+        snprintf(k->unique_id, sizeof k->unique_id, "evg-r%llu", ++cm->raw_seq);
+        transmit(st, k);
+        if (!st->out)
+            pump(st);
+        return;
+    }
     snprintf(k->unique_id, sizeof k->unique_id, "evg-%lld", (long long)k->id);
     k->job = JOB_SENT;
     k->at = db_now();
@@ -425,6 +464,50 @@ static void intake(struct gw_commands *cm, struct cmd *k)
     pump(st);
 }
 
+int gw_commands_send_raw(struct gw_commands *cm, struct gw_ocpp_conn *c, const char *action,
+                         const char *payload_text, gw_cmd_raw_done done, void *arg)
+{
+    if (!cm || cm->stopped)
+        return -ESHUTDOWN;
+    if (!c || !gw_ocpp_conn_open(c))
+        return -ENOTCONN;
+    if (!action || strlen(action) >= GW_CMD_ACTION_MAX || !done)
+        return -EINVAL;
+    json_t *payload = json_loads(payload_text ? payload_text : "{}", JSON_DECODE_ANY, NULL);
+    if (!payload)
+        return -EINVAL;
+    struct gw_cmd_conn *st = state_of(cm, c);
+    if (!st) {
+        json_decref(payload);
+        return -ENOMEM;
+    }
+    if (st->waiting >= GW_CMD_WAITING_MAX) {
+        json_decref(payload);
+        return -EBUSY;
+    }
+    struct cmd *k = calloc(1, sizeof *k);
+    if (!k) {
+        json_decref(payload);
+        return -ENOMEM;
+    }
+    k->cm = cm;
+    snprintf(k->equipment_id, sizeof k->equipment_id, "%s", gw_ocpp_conn_id(c));
+    snprintf(k->action, sizeof k->action, "%s", action);
+    k->name = k->action;
+    k->payload = payload;
+    k->raw_done = done;
+    k->raw_arg = arg;
+    if (st->tail)
+        st->tail->next = k;
+    else
+        st->head = k;
+    st->tail = k;
+    st->waiting++;
+    relist(st);
+    pump(st);
+    return 0;
+}
+
 void gw_commands_run(struct gw_commands *cm)
 {
     if (!cm || cm->stopped)
@@ -463,7 +546,9 @@ bool gw_commands_on_answer(struct gw_ocpp_conn *c, const struct ocpp_frame *f, c
         return false;
     struct cmd *k = st->out;
     release_out(st);
-    if (f->type == OCPP_CALLRESULT) {
+    if (f->type == OCPP_CALLRESULT && k->raw_done) {
+        finish(st, k, "answered", dumps(f->payload), NULL, 1, NULL); /* the engine judges it */
+    } else if (f->type == OCPP_CALLRESULT) {
         struct ocpp_error err = {0};
         enum ocpp_version v = proto_version(gw_ocpp_conn_version(c));
         if (ocpp_validate(v, k->name, OCPP_RESPONSE, f->payload, &err) == 0) {

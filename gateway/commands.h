@@ -51,6 +51,31 @@ void gw_commands_stop(struct gw_commands *cm);
 /* Frees after gw_commands_stop() and lws_context_destroy(). NULL is a no-op. */
 void gw_commands_free(struct gw_commands *cm);
 
+/* --- engine CALLs (conformance runs, gateway/conform.h; lws thread) ------------------------- */
+
+/* How an engine CALL ended: state "answered" (a CALLRESULT: `response` is its payload's JSON
+ * text, not checked: the engine judges it), "error" (a CALLERROR: `error` "call_error",
+ * `response` {code, description, details}), "timeout" (no answer within ocpp_call_timeout_s),
+ * "failed" (`error` a code as for commands: disconnected, busy, too_large, send_failed,
+ * gateway_restarted). `detail` one line or NULL. Everything is borrowed for the callback. */
+struct gw_cmd_raw_result {
+    const char *state;
+    const char *error;
+    const char *response;
+    const char *detail;
+    const char *unique_id;
+};
+typedef void (*gw_cmd_raw_done)(void *arg, const struct gw_cmd_raw_result *res);
+
+/* Queues CALL `action` with `payload_text` (JSON text, sent as is: neither the action nor the
+ * payload is checked against the pile's version, so that a run can probe with both) on `c`,
+ * behind the remote operations already waiting, with no row in pile_commands. `done(arg, res)`
+ * is called exactly once on the lws thread when it ends (possibly before this returns), unless
+ * this returns nonzero: -ENOTCONN (closed), -EBUSY (GW_CMD_WAITING_MAX waiting), -EINVAL (bad
+ * action or payload text), -ESHUTDOWN (stopping), -ENOMEM. */
+int gw_commands_send_raw(struct gw_commands *cm, struct gw_ocpp_conn *c, const char *action,
+                         const char *payload_text, gw_cmd_raw_done done, void *arg);
+
 /* --- hooks of the connection layer (lws thread) --------------------------------------------- */
 
 /* The connection `c` ends (closed or replaced): its waiting and outstanding commands fail

@@ -15,6 +15,7 @@ struct gw_metrics;
 struct gw_piles;
 struct gw_ocpp;
 struct gw_commands;
+struct gw_conform;
 
 struct gw_server {
     const struct evg_config *cfg;
@@ -24,6 +25,7 @@ struct gw_server {
     struct gw_piles *piles;       /* OCPP handshakes' pile table (its own thread; thread-safe) */
     struct gw_ocpp *ocpp;         /* OCPP-J connections */
     struct gw_commands *commands; /* remote operations: poller thread + lws-side state */
+    struct gw_conform *conform;   /* conformance runs: poller and run threads + lws side */
     const char *event_loop;       /* "libev" or "poll" */
     _Atomic(struct lws_context *) ctx;
     volatile sig_atomic_t stopping;

@@ -1,6 +1,7 @@
 /* evgate-gateway: the libwebsockets daemon that charging piles (OCPP) and operator platforms
  * (T/CEC) connect to. This file is startup, the event loop, signals and an orderly shutdown. */
 #include "gateway/commands.h"
+#include "gateway/conform.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/metrics.h"
@@ -99,6 +100,7 @@ void gw_server_on_wakeup(struct gw_server *gw)
     if (gw->writer)
         gw_writer_run_done(gw->writer);
     gw_commands_run(gw->commands);
+    gw_conform_run(gw->conform);
     if (gw->stopping && gw->break_loop)
         gw->break_loop(gw);
 }
@@ -320,6 +322,12 @@ int main(int argc, char **argv)
         log_error("gateway", "commands_failed", "error=\"%s\"", err);
         goto out;
     }
+    /* conformance runs: runs left running by an earlier gateway end now, before serving */
+    gw.conform = gw_conform_start(&gw, err, sizeof err);
+    if (!gw.conform) {
+        log_error("gateway", "conform_failed", "error=\"%s\"", err);
+        goto out;
+    }
     tcec = gw_tcec_client_start(&cfg, err, sizeof err);
     if (!tcec) {
         log_error("gateway", "tcec_client_failed", "error=\"%s\"", err);
@@ -438,6 +446,7 @@ out:
     gw_tcec_client_stop(tcec); /* a call in flight is abandoned */
     /* The open pile sessions end in the database first, then the writer: it commits what it
      * holds and its completions run here, on the lws thread, while the context still exists. */
+    gw_conform_stop(gw.conform); /* its runs end "the gateway stopped" before their CALLs fail */
     gw_commands_stop(gw.commands); /* its last rows go through the writer too */
     gw_ocpp_stop(gw.ocpp);
     gw_writer_free(gw.writer);
@@ -448,6 +457,7 @@ out:
     if (gw.loop)
         ev_loop_destroy((struct ev_loop *)gw.loop);
     gw_ocpp_free(gw.ocpp); /* after the context: its connections' CLOSED callbacks use it */
+    gw_conform_free(gw.conform);
     gw_commands_free(gw.commands);
     gw_piles_stop(gw.piles);
     gw_metrics_free(gw.metrics);

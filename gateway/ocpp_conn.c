@@ -5,6 +5,7 @@
 #include "gateway/ocpp_conn_private.h"
 #include "gateway/ocpp_rate.h"
 #include "gateway/commands.h"
+#include "gateway/conform.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/ocpp_session.h"
@@ -127,6 +128,7 @@ int gw_ocpp_send(struct gw_ocpp_conn *c, const char *text, size_t len)
         c->q_head = m;
     c->q_tail = m;
     c->q_len++;
+    gw_conform_frame(c->o->gw->conform, c, false, text, len);
     if (!c->rx_paused && c->q_len >= GW_OCPP_RX_PAUSE_AT) {
         lws_rx_flow_control(c->wsi, 0);
         c->rx_paused = true;
@@ -300,6 +302,7 @@ static int on_established(struct gw_ocpp *o, struct lws *wsi, struct pss_ocpp *p
     /* The table may have changed since the handshake's lookup, and that change may already have
      * been taken by check_changes(): check against the current entry once now. */
     ocpp_check_admission(o, c);
+    gw_conform_conn_event(o->gw->conform, c, true);
     return 0;
 }
 
@@ -314,6 +317,7 @@ static void on_closed(struct gw_ocpp *o, struct pss_ocpp *pss)
         gw_rate_remember(o->rate, c->id, c->rate, ocpp_mono_us());
     ocpp_registry_remove(o, c);
     gw_commands_conn_closed(c);
+    gw_conform_conn_event(o->gw->conform, c, false);
     gw_pile_session_close(o->gw, c->session, reason);
     c->session = NULL;
     log_info("gateway", "ocpp_disconnected",

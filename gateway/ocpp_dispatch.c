@@ -47,6 +47,7 @@
  * response schema is also a violation, recorded like the others); one that matches nothing
  * (late, after the timeout, or bogus) is ignored and logged at debug level. */
 #include "gateway/commands.h"
+#include "gateway/conform.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/ocpp.h"
@@ -333,6 +334,7 @@ void gw_ocpp_on_frame(struct gw_ocpp_conn *c, const char *text, size_t len)
 {
     struct gw_server *gw = gw_ocpp_conn_server(c);
     enum gw_ocpp_version gv = gw_ocpp_conn_version(c);
+    gw_conform_frame(gw->conform, c, true, text, len); /* a run watching the pile sees it first */
     struct ocpp_frame f = {0};
     struct ocpp_error err = {0};
     if (ocpp_frame_parse(proto_version(gv), text, len, &f, &err) != 0) {
