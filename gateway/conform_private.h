@@ -145,8 +145,12 @@ struct gw_conform {
     atomic_int nwatch;
 };
 
-/* conform.c: a request to the lws thread (takes `q`), and the mailbox's references. */
+/* conform.c: a request to the lws thread (takes `q`; cf_req_free frees one), and mailboxes
+ * (one reference from new; the last unref frees). */
 void cf_request(struct gw_conform *cf, struct cf_req *q);
+void cf_req_free(struct cf_req *q);
+struct cf_mailbox *cf_mailbox_new(void);
+void cf_mailbox_ref(struct cf_mailbox *mb);
 void cf_mailbox_unref(struct cf_mailbox *mb);
 
 /* conform_run.c: takes the mailbox's events and feeds them to the run (frames, messages,
