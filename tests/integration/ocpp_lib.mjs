@@ -71,6 +71,11 @@ export async function startGateway(tmp, extraEnv = {}) {
     ws: `ws://127.0.0.1:${port}`,
     http: `http://127.0.0.1:${port}`,
     alive: () => proc.exitCode === null && proc.signalCode === null,
+    /** SIGKILL, as a crash: nothing is ended in an orderly way. */
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      return exited;
+    },
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
