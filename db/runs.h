@@ -176,6 +176,9 @@ struct db_run_filter {
     const char *target; /* EquipmentID or OperatorID */
     const char *state;
     int64_t account_id; /* who started it */
+    int64_t owner_id;   /* runs on this account's targets: its piles (a pile run whose target is
+                           the EquipmentID of a pile it owns now) and its detections (a run
+                           grading one of its detection applications), whoever started them */
 };
 
 /* One page of runs, newest first: page `page` (from 1) of `page_size` (the caller bounds it),

@@ -100,11 +100,15 @@ static void bind_filter(sqlite3_stmt *st, const struct db_run_filter *f)
     db_bind_text(st, 2, f && f->target && *f->target ? f->target : NULL);
     db_bind_text(st, 3, f && f->state && *f->state ? f->state : NULL);
     db_bind_id(st, 4, f ? f->account_id : 0);
+    db_bind_id(st, 7, f ? f->owner_id : 0); /* ?5 and ?6 are the page's LIMIT and OFFSET */
 }
 
 #define RUN_FILTER                                                                                 \
     " WHERE (?1 IS NULL OR r.plan = ?1) AND (?2 IS NULL OR r.target = ?2)"                         \
-    " AND (?3 IS NULL OR r.state = ?3) AND (?4 IS NULL OR r.account_id = ?4)"
+    " AND (?3 IS NULL OR r.state = ?3) AND (?4 IS NULL OR r.account_id = ?4)"                      \
+    " AND (?7 IS NULL OR (r.target_kind = 'pile' AND r.target IN"                                  \
+    "   (SELECT p.equipment_id FROM piles p WHERE p.account_id = ?7))"                             \
+    "  OR r.detection_id IN (SELECT d.id FROM detections d WHERE d.account_id = ?7))"
 
 int db_runs_list(struct db *db, const struct db_run_filter *f, int64_t page, int64_t page_size,
                  json_t **items, int64_t *total)

@@ -27,6 +27,7 @@ static const struct mgmt_route *const route_tables[] = {
     mgmt_routes_commands,         /* remote operations and OCPP settings of a pile */
     mgmt_routes_access,           /* access applications and imports */
     mgmt_routes_platforms,        /* T/CEC interconnection of operator platforms */
+    mgmt_routes_runs,             /* conformance plans and runs */
 };
 
 /* Matches `path` against `pattern`, collecting {id} parameters. Returns 1 on a match. */

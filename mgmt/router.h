@@ -37,6 +37,7 @@ extern const struct mgmt_route mgmt_routes_commands[];
 extern const struct mgmt_route mgmt_routes_access[];
 extern const struct mgmt_route mgmt_routes_xlsx[];
 extern const struct mgmt_route mgmt_routes_platforms[];
+extern const struct mgmt_route mgmt_routes_runs[];
 
 /* Dispatches `req` under /api/v1 (or answers 404/405/401/403 itself). Also serves /healthz,
  * /metrics and the web UI. `route_label` receives the matched pattern for metrics (static

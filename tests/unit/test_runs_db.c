@@ -9,6 +9,7 @@
 #include "db/db.h"
 #include "db/db_internal.h"
 #include "db/detections.h"
+#include "db/records.h"
 #include "db/runs.h"
 
 #include <setjmp.h>
@@ -758,6 +759,75 @@ static void test_list_filters_and_paging(void **state)
     assert_null(items);
 }
 
+/* An active operator `name` (a distinct credit code per name) with a station and an accessed
+ * pile `pile`; its account id. */
+static int64_t make_pile_owner(struct db *db, const char *name, const char *credit,
+                               const char *pile)
+{
+    struct db_organisation_in org = {"中山市测试公司", credit,          credit + 8, "张三", "李四",
+                                     "13800138000",    "a@example.com", "中山市",   0};
+    const char *field = NULL;
+    int64_t account = 0, station = 0, row = 0;
+    assert_int_equal(db_operator_register(db, name, "$argon2id$x", &org, &account, &field), DB_OK);
+    char sid[32];
+    snprintf(sid, sizeof sid, "ST%s", pile);
+    assert_int_equal(
+        db_station_insert(db, account, 0, "accessed", sid, "测试站", "442000", 1, "{}", &station),
+        DB_OK);
+    assert_int_equal(
+        db_pile_insert(db, account, 0, "accessed", pile, station, 1, "ocpp1.6", "{}", &row), DB_OK);
+    return account;
+}
+
+static void test_list_owner(void **state)
+{
+    struct db *db = db_fixture_db(state);
+    int64_t a = make_pile_owner(db, "op_a", "91442000MA4UJ9XY09", "PA");
+    int64_t b = make_pile_owner(db, "op_b", "91442000MA4UJ9XZ01", "PB");
+    int64_t det_a = make_detection(db, &a, "self", "approved");
+    int64_t det_b = make_detection(db, &b, "self", "approved");
+    /* r1: A's pile started by B (an admin, say), r2: B's pile started by A, r3: A's detection,
+     * r4: B's detection on a platform named like A's pile, r5: a pile nobody owns, by A */
+    int64_t r1 = add_run(db, "ocpp16-core", "pile", "PA", 0, b, 100);
+    int64_t r2 = add_run(db, "ocpp16-core", "pile", "PB", 0, a, 101);
+    int64_t r3 = add_run(db, "tcec102-platform", "platform", "OPA", det_a, a, 102);
+    int64_t r4 = add_run(db, "tcec102-platform", "platform", "PA", det_b, b, 103);
+    int64_t r5 = add_run(db, "ocpp16-core", "pile", "PX", 0, a, 104);
+
+    int64_t ids[16];
+    size_t n;
+    struct db_run_filter f = {.owner_id = a};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 2);
+    assert_int_equal(n, 2);
+    assert_true(ids[0] == r3 && ids[1] == r1);
+    f = (struct db_run_filter){.owner_id = b};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 2);
+    assert_true(ids[0] == r4 && ids[1] == r2);
+    /* with the other filters */
+    f = (struct db_run_filter){.owner_id = a, .plan = "ocpp16-core"};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 1);
+    assert_true(ids[0] == r1);
+    f = (struct db_run_filter){.owner_id = a, .account_id = a};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 1);
+    assert_true(ids[0] == r3);
+    f = (struct db_run_filter){.owner_id = a, .target = "PA"};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 1); /* not B's platform of that name */
+    assert_true(ids[0] == r1);
+    f = (struct db_run_filter){.owner_id = a, .state = "running"};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 0);
+    /* an account owning nothing sees nothing; 0 is any owner */
+    f = (struct db_run_filter){.owner_id = b + 100};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 0);
+    f = (struct db_run_filter){.owner_id = 0};
+    assert_true(list_ids(db, &f, 1, 10, ids, &n) == 5);
+    assert_true(ids[0] == r5);
+    /* paging keeps the owner's total */
+    f = (struct db_run_filter){.owner_id = a};
+    assert_true(list_ids(db, &f, 2, 1, ids, &n) == 2);
+    assert_int_equal(n, 1);
+    assert_true(ids[0] == r1);
+}
+
 static void finish_one(struct db *db, const char *target, int64_t at)
 {
     int64_t id = add_pile_run(db, target, at);
@@ -848,6 +918,7 @@ int main(void)
         T(test_detection_refused),
         T(test_detection_cancel_and_manual_verdict),
         T(test_list_filters_and_paging),
+        T(test_list_owner),
         T(test_retention),
         T(test_in_callers_transaction),
     };
