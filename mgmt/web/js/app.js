@@ -21,6 +21,8 @@ import { pileListView, pileFormView } from './views/piles.js';
 import { pileDetailView } from './views/pile_detail.js';
 import { platformListView } from './views/platforms.js';
 import { platformDetailView } from './views/platforms_detail.js';
+import { runListView } from './views/runs.js';
+import { runDetailView } from './views/run_detail.js';
 
 const state = { site: { site_name: null, version: null }, account: null, flash: null };
 let renderSeq = 0;
@@ -55,6 +57,9 @@ const routes = [
   // 平台互联 (T/CEC 102): an operator's own platforms, every platform for admins.
   { re: /^\/platforms$/, view: platformListView, auth: 'staff' },
   { re: /^\/platforms\/([A-Za-z0-9]{1,64})$/, view: platformDetailView, auth: 'staff' },
+  // 检测记录 (conformance runs): an operator's own runs, every run for admins.
+  { re: /^\/runs$/, view: runListView, auth: 'staff' },
+  { re: /^\/runs\/(\d+)$/, view: runDetailView, auth: 'staff' },
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -168,6 +173,7 @@ function navIcon(kind) {
     station: 'M4 21V9l8-5 8 5v12M9 21v-6h6v6M4 21h16',
     pile: 'M6 21V4h9v17M4 21h13M15 8h2a2 2 0 0 1 2 2v6a1.5 1.5 0 0 0 3 0V9l-2-2M9 8l-1.5 3h3L9 14',
     link: 'M4 6h6v5H4zM14 13h6v5h-6zM7 11v4h10M17 13V9H7',
+    runs: 'M9 4h6v3H9zM7 5.5H5V21h14V5.5h-2M8 12l2 2 4-4M8 17h8',
   };
   return s('svg', { viewBox: '0 0 24 24', class: 'nav-icon', 'aria-hidden': 'true' }, s('path', { d: paths[kind] }));
 }
@@ -185,6 +191,7 @@ function renderSidenav(path) {
     items.push({ href: '#/admin/detections', label: t('nav.detection_review'), icon: 'audit', test: 'nav-detection-review' });
     items.push({ href: '#/admin/access', label: t('nav.access_review'), icon: 'access', test: 'nav-access-review' });
     items.push({ href: '#/platforms', label: t('nav.platforms'), icon: 'link', test: 'nav-platforms' });
+    items.push({ href: '#/runs', label: t('nav.runs'), icon: 'runs', test: 'nav-runs' });
   }
   if (isActiveOperator(state.account)) {
     items.push({ heading: t('nav.access') });
@@ -193,6 +200,7 @@ function renderSidenav(path) {
     items.push({ href: '#/stations', label: t('nav.stations'), icon: 'station', test: 'nav-stations', sub: true });
     items.push({ href: '#/piles', label: t('nav.piles'), icon: 'pile', test: 'nav-piles', sub: true });
     items.push({ href: '#/platforms', label: t('nav.platforms'), icon: 'link', test: 'nav-platforms', sub: true });
+    items.push({ href: '#/runs', label: t('nav.runs'), icon: 'runs', test: 'nav-runs', sub: true });
   }
   const a = state.account;
   nav.classList.remove('is-hidden');

@@ -1,6 +1,7 @@
 // 桩平台检测 → 检测申请详情 (operator): status, 驳回原因 with 修改并重新提交, the verdict, every
 // field, the materials, the audit history, and for an approved self application the T/CEC
-// platform credentials (平台接入凭证), shown once in a dialog when issued.
+// platform credentials (平台接入凭证), shown once in a dialog when issued, and its conformance
+// runs (平台符合性检测, runs.js): started here when the application is approved or failed.
 
 import { api } from '../api.js';
 import { h } from '../dom.js';
@@ -8,6 +9,7 @@ import { t, fmtTime } from '../i18n.js';
 import { card, button, message, descList, detectionBadge, toast } from '../ui.js';
 import { confirmDialog, infoDialog } from '../dialog.js';
 import { copyText } from './tokens.js';
+import { detectionRunsCard } from './runs.js';
 import { EDITABLE, CREDENTIAL_STATUSES, appNo, modeLabel, formPdfLink, materialsTable, infoCards, verdictBlock, detectionAudit, summaryRows } from './detection_common.js';
 
 const CRED_FIELDS = ['operator_id', 'operator_secret', 'data_secret', 'data_secret_iv', 'sig_secret'];
@@ -145,6 +147,7 @@ export async function detectionDetailView(ctx) {
     ),
     app.verdict ? card(t('det.verdict_title'), verdictBlock(app.verdict), { test: 'verdict-card' }) : null,
     app.mode === 'self' && CREDENTIAL_STATUSES.includes(app.status) ? credentialsCard(ctx, app) : null,
+    app.mode === 'self' && CREDENTIAL_STATUSES.includes(app.status) ? detectionRunsCard(ctx, app, app.operator && app.operator.operator_id) : null,
     card(t('det.sec_app'), descList(summaryRows(app))),
     ...infoCards(app),
     card(t('det.materials'), materialsTable(app.materials), { test: 'materials-card' }),

@@ -3,7 +3,7 @@
 // its boot, 充电枪状态 (OCPP and T/CEC codes), 当前充电, 最近充电记录 and 协议违规 with the
 // offending frames. 刷新 reloads the live part; it also reloads every 10 s while the page shows.
 // The pile's operator and admins send 远程操作 from here; admins change its OCPP 设置
-// (pile_commands.js).
+// (pile_commands.js) and start 一致性检测 (conformance runs, runs.js).
 
 import { api } from '../api.js';
 import { h, replace } from '../dom.js';
@@ -12,6 +12,7 @@ import { card, button, message, descList, apiErrorText, withLoading } from '../u
 import { FIELDS, EDITABLE, recordBadge, enumLabel, dash } from './records_common.js';
 import { commandsCard, settingsCard } from './pile_commands.js';
 import { ocppCell, tcecCell } from './live_common.js';
+import { pileRunsCard } from './runs.js';
 
 const REFRESH_MS = 10000;
 
@@ -244,6 +245,8 @@ export async function pileDetailView(ctx) {
   const mine = ctx.state.account && pile.account_id === ctx.state.account.id;
   const ocpp = pile.protocol === 'ocpp1.6' || pile.protocol === 'ocpp2.0.1';
   const commands = (isAdmin || mine) && ocpp && pile.status === 'accessed' ? commandsCard(pile) : null;
+  // 一致性检测: the same people and piles
+  const runs = (isAdmin || mine) && ocpp && pile.status === 'accessed' ? pileRunsCard(ctx, pile) : null;
   const regHost = h('div', null, registeredCard(pile));
   const settings = isAdmin && ocpp ? settingsCard(pile, (p) => replace(regHost, registeredCard(p))) : null;
   return h(
@@ -257,6 +260,7 @@ export async function pileDetailView(ctx) {
       h('div', { class: 'card-tools' }, stamp, refreshBtn, edit),
     ),
     liveHost,
+    runs,
     commands,
     settings,
     regHost,
