@@ -14,7 +14,7 @@
 #define PDF_FORM_MAX_LIST_CHARS  1600 /* a joined list */
 #define PDF_FORM_MAX_CELL_LINES  30   /* lines of one table cell */
 #define PDF_FORM_MAX_BYTES       (8u * 1024 * 1024) /* the finished PDF */
-#define PDF_FORM_MAX_WAITING     32 /* calls queued for the render thread; more fail */
+#define PDF_FORM_MAX_WAITING     32 /* forms queued for the render thread; more fail */
 
 /* Renders the form of application `app` (borrowed), the object of docs/api-detections.md:
  * 《充电设施平台符合性检测申请表》 when app.mode is "self", 《充电设施委托接入申请表》 when it is
@@ -25,12 +25,12 @@
  * Returns 0 with *out a malloc'd PDF of *out_len bytes (caller frees), or -1 with a message in
  * `err` (errlen bytes, may be NULL/0) and *out NULL: `app` not an object, mode neither "self"
  * nor "delegated", no font with Chinese glyphs installed, or the PDF could not be produced.
- * Thread-safe and blocking: forms are rendered one at a time on a thread this module starts on
- * first use (memory: cairo copies each font's ~24 MB CFF table while finishing a PDF), each with
- * its own surface, pango font map and context. The caller waits for its turn and its form
- * (~50-150 ms each), so call it off any event loop; with PDF_FORM_MAX_WAITING calls already
- * waiting it fails at once ("too many forms being rendered"). `app` must stay unchanged until
- * the call returns. */
+ * Thread-safe and blocking: forms are rendered one at a time, with the run reports, on
+ * pdf_render.h's render thread (memory: cairo copies each font's ~24 MB CFF table while finishing
+ * a PDF), each with its own surface, pango font map and context. The caller waits for its turn
+ * and its form (~50-150 ms each), so call it off any event loop; with PDF_FORM_MAX_WAITING forms
+ * already waiting it fails at once ("too many forms being rendered"). `app` must stay unchanged
+ * until the call returns. */
 int pdf_form_detection(const json_t *app, unsigned char **out, size_t *out_len, char *err,
                        size_t errlen);
 

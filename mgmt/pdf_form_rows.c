@@ -166,7 +166,7 @@ static void wide(struct form *f, const char *label, char *value, double min_h)
 /* label | value | label | value; takes ownership of both values. */
 static void pair(struct form *f, const char *l1, char *v1, const char *l2, char *v2)
 {
-    struct row *r = add_row(f, ROW_MIN_H, 0);
+    struct row *r = add_row(f, PDF_ROW_MIN_H, 0);
     add_cell(r, CELL_LABEL, 1, g_strdup(l1), NULL);
     add_cell(r, CELL_VALUE, 1, v1, NULL);
     add_cell(r, CELL_LABEL, 1, g_strdup(l2), NULL);
@@ -193,14 +193,14 @@ static const char date_blank[] = "日期：________年_____月_____日";
 void pf_build_rows(struct form *f, const json_t *app, int delegated)
 {
     section(f, "一、委托单位信息");
-    wide(f, "单位名称", pf_field(app, "commissioning_unit", "name"), ROW_MIN_H);
-    wide(f, "统一社会信用代码", pf_field(app, "commissioning_unit", "credit_code"), ROW_MIN_H);
-    wide(f, "单位地址", pf_field(app, "commissioning_unit", "address"), ROW_MIN_H);
+    wide(f, "单位名称", pf_field(app, "commissioning_unit", "name"), PDF_ROW_MIN_H);
+    wide(f, "统一社会信用代码", pf_field(app, "commissioning_unit", "credit_code"), PDF_ROW_MIN_H);
+    wide(f, "单位地址", pf_field(app, "commissioning_unit", "address"), PDF_ROW_MIN_H);
 
     section(f, "二、联调负责人");
     pair(f, "姓名", pf_field(app, "contact", "name"), "手机号码",
          pf_field(app, "contact", "mobile"));
-    wide(f, "电子邮箱", pf_field(app, "contact", "email"), ROW_MIN_H);
+    wide(f, "电子邮箱", pf_field(app, "contact", "email"), PDF_ROW_MIN_H);
 
     if (delegated) {
         const json_t *d = member(app, "delegate");
@@ -210,15 +210,15 @@ void pf_build_rows(struct form *f, const json_t *app, int delegated)
         section(f, "三、委托信息");
         pair(f, "委托平台", pf_value_text(member(d, "platform_name")), "平台检测编号",
              pf_value_text(id));
-        wide(f, "平台运营单位", pf_value_text(member(d, "company_name")), ROW_MIN_H);
-        wide(f, "委托范围", pf_value_text(member(app, "delegation_scope")), 2 * ROW_MIN_H);
+        wide(f, "平台运营单位", pf_value_text(member(d, "company_name")), PDF_ROW_MIN_H);
+        wide(f, "委托范围", pf_value_text(member(app, "delegation_scope")), 2 * PDF_ROW_MIN_H);
     } else {
         const json_t *p = member(app, "platform");
         section(f, "三、平台信息");
-        wide(f, "平台名称", pf_value_text(member(p, "name")), ROW_MIN_H);
-        wide(f, "接口地址", pf_value_text(member(p, "base_url")), ROW_MIN_H);
-        wide(f, "协议版本", pf_value_text(member(p, "protocol_version")), ROW_MIN_H);
-        wide(f, "源IP地址", list_text(member(p, "source_ips"), "；", pf_value_text), ROW_MIN_H);
+        wide(f, "平台名称", pf_value_text(member(p, "name")), PDF_ROW_MIN_H);
+        wide(f, "接口地址", pf_value_text(member(p, "base_url")), PDF_ROW_MIN_H);
+        wide(f, "协议版本", pf_value_text(member(p, "protocol_version")), PDF_ROW_MIN_H);
+        wide(f, "源IP地址", list_text(member(p, "source_ips"), "；", pf_value_text), PDF_ROW_MIN_H);
     }
 
     const json_t *ps = member(app, "pile_summary");
@@ -226,7 +226,7 @@ void pf_build_rows(struct form *f, const json_t *app, int delegated)
     pair(f, "品牌", pf_value_text(member(ps, "brands")), "型号",
          pf_value_text(member(ps, "models")));
     pair(f, "交流桩数量", count_text(app, "ac_count"), "直流桩数量", count_text(app, "dc_count"));
-    wide(f, "通信协议", list_text(member(ps, "protocols"), "、", protocol_name), ROW_MIN_H);
+    wide(f, "通信协议", list_text(member(ps, "protocols"), "、", protocol_name), PDF_ROW_MIN_H);
 
     section(f, "五、申请单位承诺");
     add_cell(add_row(f, 0, 1), CELL_TEXT, 4,

@@ -2,8 +2,8 @@
  * Chinese: 桩平台检测报告 with the run's plan, target, times and summary, a table of every check
  * and the frames of each check that failed or erred (and of a skipped one that has frames). A pure
  * library like pdf_form.h (no HTTP, no database): mgmt/api_runs.c hands it the run it answers GET
- * /runs/{id} with. Also the words both the API and the report use for plans, states and verdicts.
- */
+ * /runs/{id} with. Also the words the report uses for states and verdicts (the plans' titles are
+ * protocol/plans.h's). */
 #ifndef EVGATE_MGMT_RUN_REPORT_H
 #define EVGATE_MGMT_RUN_REPORT_H
 
@@ -19,12 +19,7 @@
 #define RUN_REPORT_CELL_LINES  12   /* lines of a title or reason cell */
 #define RUN_REPORT_TEXT_BYTES  2048 /* of a title, name or reason */
 #define RUN_REPORT_MAX_BYTES   (16u * 1024 * 1024) /* the finished PDF */
-#define RUN_REPORT_MAX_WAITING 16 /* calls queued for the render thread; more fail */
-
-/* A plan's title as a person reads it ("OCPP 1.6 核心功能检测" when `zh`, else
- * "OCPP 1.6 core"), or
- * NULL for an unknown plan. Static storage. */
-const char *run_plan_title(const char *plan, int zh);
+#define RUN_REPORT_MAX_WAITING 16 /* reports queued for the render thread; more fail */
 
 /* The Chinese word of a check's verdict (pass 通过, fail 不通过, skipped 跳过, error 错误,
  * pending 等待中, running 进行中) and of a run's state (queued 排队中, running 进行中, passed
@@ -44,11 +39,11 @@ const char *run_state_zh(const char *state);
  *
  * Returns 0 with *out a malloc'd PDF of *out_len bytes (caller frees), or -1 with a message in
  * `err` (errlen bytes, may be NULL/0) and *out NULL: `run` not an object, no font with Chinese
- * glyphs, a PDF over RUN_REPORT_MAX_BYTES; -2 (and a message) when RUN_REPORT_MAX_WAITING
- * reports are already waiting: try again later. Thread-safe and
- * blocking: reports are rendered one at a time on a thread of this module (for the reason
- * pdf_form.h gives: cairo's font copies stay in the rendering thread's malloc arena), so call it
- * off any event loop. `run` must stay unchanged until the call returns. */
+ * glyphs, a PDF over RUN_REPORT_MAX_BYTES; -2 (PDF_RENDER_BUSY, and a message) when
+ * RUN_REPORT_MAX_WAITING reports are already waiting: try again later. Thread-safe and blocking:
+ * reports are drawn one at a time, with the detection forms, on pdf_render.h's render thread
+ * (for the memory reason it gives), so call it off any event loop. `run` must stay unchanged
+ * until the call returns. */
 int run_report_pdf(const json_t *run, long long generated_at, unsigned char **out, size_t *out_len,
                    char *err, size_t errlen);
 

@@ -1,19 +1,23 @@
-/* The conformance plans by name: which table, what a run of it targets, which protocol. The
- * tables themselves are plans_ocpp16.c, plans_ocpp201.c and plans_tcec102.c. */
+/* The conformance plans by name: their titles, which table, what a run of it targets, which
+ * protocol. The tables themselves are plans_ocpp16.c, plans_ocpp201.c and plans_tcec102.c. */
 #include "protocol/plans_private.h"
 
 #include <string.h>
 
 static const struct plan {
     const char *name;
+    const char *title_zh, *title_en;
     const char *target_kind;
     const char *protocol;
     const struct plan_check *checks;
     const size_t *n;
 } plans[] = {
-    {"ocpp16-core", "pile", "ocpp1.6", plan_ocpp16_core, &plan_ocpp16_core_n},
-    {"ocpp201-core", "pile", "ocpp2.0.1", plan_ocpp201_core, &plan_ocpp201_core_n},
-    {"tcec102-platform", "platform", NULL, plan_tcec102_platform, &plan_tcec102_platform_n},
+    {"ocpp16-core", "OCPP 1.6 核心功能检测", "OCPP 1.6 core", "pile", "ocpp1.6", plan_ocpp16_core,
+     &plan_ocpp16_core_n},
+    {"ocpp201-core", "OCPP 2.0.1 核心功能检测", "OCPP 2.0.1 core", "pile", "ocpp2.0.1",
+     plan_ocpp201_core, &plan_ocpp201_core_n},
+    {"tcec102-platform", "T/CEC 102 平台互联检测", "T/CEC 102 platform interconnection", "platform",
+     NULL, plan_tcec102_platform, &plan_tcec102_platform_n},
 };
 
 #define PLANS (sizeof plans / sizeof plans[0])
@@ -56,6 +60,18 @@ size_t plan_count(void)
 const char *plan_name(size_t i)
 {
     return i < PLANS ? plans[i].name : NULL;
+}
+
+const char *plan_title_zh(const char *plan)
+{
+    const struct plan *p = find(plan);
+    return p ? p->title_zh : NULL;
+}
+
+const char *plan_title_en(const char *plan)
+{
+    const struct plan *p = find(plan);
+    return p ? p->title_en : NULL;
 }
 
 const char *plan_target_kind(const char *plan)

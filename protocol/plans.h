@@ -53,6 +53,12 @@ const struct plan_check *plan_check_find(const char *plan, const char *id);
 size_t plan_count(void);
 const char *plan_name(size_t i);
 
+/* The title of `plan` as a person reads it, in 简体中文 ("OCPP 1.6 核心功能检测") or English
+ * ("OCPP 1.6 core"): one line, the words of the report and of the web UI. NULL for an unknown
+ * or NULL plan. Static storage. */
+const char *plan_title_zh(const char *plan);
+const char *plan_title_en(const char *plan);
+
 /* What a run of `plan` targets: "pile" (a connected pile, by EquipmentID) or "platform" (an
  * operator platform, by its self detection). NULL for an unknown plan. Static storage. */
 const char *plan_target_kind(const char *plan);

@@ -188,7 +188,13 @@ class PlansTest(RunsCase):
         self.assertEqual(plans["ocpp201-core"]["protocol"], "ocpp2.0.1")
         self.assertEqual((plans["tcec102-platform"]["target_kind"],
                           plans["tcec102-platform"]["protocol"]), ("platform", None))
-        self.assertEqual(plans["ocpp16-core"]["title_zh"], "OCPP 1.6 核心功能检测")
+        # the plans' titles (protocol/plans.h), as the report and the UI name them
+        self.assertEqual({n: (p["title_zh"], p["title_en"]) for n, p in plans.items()}, {
+            "ocpp16-core": ("OCPP 1.6 核心功能检测", "OCPP 1.6 core"),
+            "ocpp201-core": ("OCPP 2.0.1 核心功能检测", "OCPP 2.0.1 core"),
+            "tcec102-platform": ("T/CEC 102 平台互联检测", "T/CEC 102 platform interconnection")})
+        self.assertEqual(set(plans["ocpp16-core"]), {"name", "title_zh", "title_en", "target_kind",
+                                                     "protocol", "checks"})
         c16 = {c["id"]: c for c in plans["ocpp16-core"]["checks"]}
         first = plans["ocpp16-core"]["checks"][0]
         self.assertEqual((first["id"], first["title_zh"], first["needs"], first["timeout_s"],
@@ -321,7 +327,9 @@ class VisibilityTest(RunsCase):
     def test_another_operator_sees_nothing_of_a_run(self):
         run = self.start(self.pile())
         rid = run["id"]
-        for method, path in (("GET", "/runs/%d"), ("POST", "/runs/%d/cancel"),
+        for method, path in (("GET", "/runs/%d"), ("GET", "/runs/%d?frames=0"),
+                             ("GET", "/runs/%d/checks/1"), ("GET", "/runs/%d/checks/99"),
+                             ("POST", "/runs/%d/cancel"),
                              ("POST", "/runs/%d/checks/24/confirm"), ("GET", "/runs/%d/report.json"),
                              ("GET", "/runs/%d/report.pdf")):
             r = self.b.request(method, API + path % rid, json_body={} if method == "POST" else None)
@@ -457,6 +465,69 @@ class ProgressTest(RunsCase):
         self.assertError(r, 409, "run_finished", "state")
         # the pile takes a new run now
         self.start(eid)
+
+    def test_poll_without_frames_then_one_check_with_them(self):
+        eid = self.pile()
+        rid = self.start(eid)["id"]
+        self.gw_start(rid)
+        frames = [{"dir": "out", "ms": 0, "text": BOOT_OUT},
+                  {"dir": "in", "ms": 5210, "text": BOOT_IN}]
+        self.gw_verdict(rid, 1, "pass", None, frames)
+        self.gw_verdict(rid, 3, "fail", HB_REASON,
+                        [{"dir": "in", "ms": 300000, "text": '[2,"p9","Heartbeat",{}]'}], dropped=5)
+        self.gw_check_start(rid, 4)
+        full = self.a.get(API + "/runs/%d" % rid).json()
+        # ?frames=0: the same run, each check without frames but with their number
+        r = self.a.get(API + "/runs/%d?frames=0" % rid)
+        self.assertEqual(r.status, 200, r)
+        light = r.json()
+        self.assertEqual(len(light["checks"]), 36)
+        for c, f in zip(light["checks"], full["checks"]):
+            self.assertNotIn("frames", c)
+            self.assertEqual(c["frames_count"], len(f["frames"]), c)
+            self.assertEqual({k: v for k, v in c.items() if k != "frames_count"},
+                             {k: v for k, v in f.items() if k != "frames"})
+        self.assertEqual({k: v for k, v in light.items() if k != "checks"},
+                         {k: v for k, v in full.items() if k != "checks"})
+        self.assertEqual(self.admin.get(API + "/runs/%d?frames=0" % rid).json(), light)
+        c = light["checks"]
+        self.assertEqual((c[0]["frames_count"], c[0]["frames_dropped"]), (2, 0))
+        self.assertEqual((c[2]["frames_count"], c[2]["frames_dropped"], c[2]["verdict"]),
+                         (1, 5, "fail"))
+        self.assertEqual((c[3]["frames_count"], c[3]["verdict"]), (0, "running"))
+        # ?frames=1 or an empty value is the whole run, as without the parameter
+        for query in ("?frames=1", "?frames="):
+            self.assertEqual(self.a.get(API + "/runs/%d%s" % (rid, query)).json(), full)
+        self.assertNotIn("frames_count", full["checks"][0])
+        for bad in ("2", "no", "false", "00"):
+            r = self.a.get(API + "/runs/%d?frames=%s" % (rid, bad))
+            self.assertError(r, 422, "validation_failed", "frames", "bad_format")
+
+        # one check with its frames, as it stands in the whole run
+        r = self.a.get(API + "/runs/%d/checks/1" % rid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), full["checks"][0])
+        self.assertEqual(r.json()["frames"], frames)
+        self.assertEqual(r.json()["title_zh"], "冷启动后首条消息为 BootNotification")
+        self.assertRegex(r.json()["finished_at"], r"Z$")
+        check = self.a.get(API + "/runs/%d/checks/3" % rid).json()
+        self.assertEqual((check["seq"], check["check_id"], check["verdict"], check["reason"],
+                          check["frames_dropped"], check["timeout_s"]),
+                         (3, "heartbeat.interval", "fail", HB_REASON, 5, 150))
+        self.assertEqual(len(check["frames"]), 1)
+        self.assertIn("what", check)
+        self.assertEqual(check["needs"], [])
+        self.assertEqual(self.a.get(API + "/runs/%d/checks/24" % rid).json()["needs"], ["card"])
+        self.assertEqual(self.admin.get(API + "/runs/%d/checks/1" % rid).json(), full["checks"][0])
+        # another operator's run, no such check, no such run
+        self.assertError(self.b.get(API + "/runs/%d?frames=0" % rid), 404, "not_found")
+        self.assertError(self.b.get(API + "/runs/%d/checks/1" % rid), 404, "not_found")
+        self.assertError(self.a.get(API + "/runs/%d/checks/37" % rid), 404, "not_found", "seq",
+                         "not_found")
+        self.assertError(self.a.get(API + "/runs/%d/checks/1" % (rid + 100000)), 404,
+                         "not_found")
+        self.assertError(self.a.get(API + "/runs/%d?frames=0" % (rid + 100000)), 404,
+                         "not_found")
 
     def test_cancel_a_queued_run_ends_it_at_once(self):
         eid = self.pile()

@@ -1,6 +1,6 @@
-/* Unit tests of protocol/plans.c: the three conformance plans as data (sizes, ids, titles,
- * needs, timeouts, the check every run starts with) and docs/conformance.md's tables of them,
- * which must list every check as the tables have it (the doc is the contract). */
+/* Unit tests of protocol/plans.c: the three conformance plans as data (their titles, sizes, ids,
+ * check titles, needs, timeouts, the check every run starts with) and docs/conformance.md's tables
+ * of them, which must list every check as the tables have it (the doc is the contract). */
 #include "protocol/plans.h"
 
 #include <regex.h>
@@ -23,11 +23,15 @@ static const struct {
     size_t min;
     const char *target_kind;
     const char *protocol;
-    const char *first; /* the check the engine starts with */
+    const char *first;               /* the check the engine starts with */
+    const char *title_zh, *title_en; /* as the report and the web UI name the plan */
 } expect[] = {
-    {"ocpp16-core", 20, "pile", "ocpp1.6", "boot.first-message"},
-    {"ocpp201-core", 15, "pile", "ocpp2.0.1", "boot.first-message"},
-    {"tcec102-platform", 15, "platform", NULL, "token.evgate-obtains"},
+    {"ocpp16-core", 20, "pile", "ocpp1.6", "boot.first-message", "OCPP 1.6 核心功能检测",
+     "OCPP 1.6 core"},
+    {"ocpp201-core", 15, "pile", "ocpp2.0.1", "boot.first-message", "OCPP 2.0.1 核心功能检测",
+     "OCPP 2.0.1 core"},
+    {"tcec102-platform", 15, "platform", NULL, "token.evgate-obtains", "T/CEC 102 平台互联检测",
+     "T/CEC 102 platform interconnection"},
 };
 #define N_EXPECT (sizeof expect / sizeof expect[0])
 
@@ -100,6 +104,33 @@ static void test_registry(void **state)
     }
     assert_null(plan_name(N_EXPECT));
     assert_null(plan_name((size_t)-1));
+}
+
+static void test_titles(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_EXPECT; i++) {
+        const char *zh = plan_title_zh(expect[i].plan), *en = plan_title_en(expect[i].plan);
+        assert_non_null(zh);
+        assert_non_null(en);
+        assert_string_equal(zh, expect[i].title_zh);
+        assert_string_equal(en, expect[i].title_en);
+        size_t chars;
+        if (!has_cjk(zh, &chars) || chars > 40 || strpbrk(zh, "\n\r\t"))
+            fail_msg("%s: title_zh is not one line of Chinese (at most 40 characters)",
+                     expect[i].plan);
+        if (!ascii_line(en, 80))
+            fail_msg("%s: title_en is not one line of ASCII (at most 80)", expect[i].plan);
+        for (size_t j = 0; j < i; j++) /* a person tells the plans apart by their titles */
+            if (strcmp(zh, plan_title_zh(expect[j].plan)) == 0 ||
+                strcmp(en, plan_title_en(expect[j].plan)) == 0)
+                fail_msg("%s and %s have the same title", expect[j].plan, expect[i].plan);
+    }
+    assert_null(plan_title_zh("nope"));
+    assert_null(plan_title_en("nope"));
+    assert_null(plan_title_zh(NULL));
+    assert_null(plan_title_en(NULL));
+    assert_null(plan_title_zh("OCPP16-CORE"));
 }
 
 static void test_unknown_plan(void **state)
@@ -271,9 +302,9 @@ static void test_doc_tables(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_registry),   cmocka_unit_test(test_unknown_plan),
-        cmocka_unit_test(test_checks),     cmocka_unit_test(test_need_names),
-        cmocka_unit_test(test_doc_tables),
+        cmocka_unit_test(test_registry),     cmocka_unit_test(test_titles),
+        cmocka_unit_test(test_unknown_plan), cmocka_unit_test(test_checks),
+        cmocka_unit_test(test_need_names),   cmocka_unit_test(test_doc_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
