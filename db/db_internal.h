@@ -60,4 +60,13 @@ struct db_migration {
 extern const struct db_migration db_migrations[];
 extern const int db_migrations_count;
 
+/* The accounts an operator platform of account `acct` (an SQL expression) reports for over
+ * T/CEC: its own and those of approved `delegated` detections naming a detection of it
+ * (docs/tcec.md "Ownership"). The body of a CTE `owners(account_id) AS (...)`, shared by the
+ * gateway's ownership checks (tcec.c) and a conformance run's view of the platform (tcec_runs.c). */
+#define DB_TCEC_OWNERS(acct)                                                                       \
+    "SELECT " acct " UNION SELECT dd.account_id FROM detections dd JOIN detections d"              \
+    " ON d.id = dd.delegate_detection_id WHERE d.account_id = " acct                               \
+    " AND dd.mode = 'delegated' AND dd.status = 'approved'"
+
 #endif

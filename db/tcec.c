@@ -1,6 +1,7 @@
 /* T/CEC 102 interconnection state: tokens, replay guard, exchanges, ownership, and what
  * platforms report. See tcec.h. */
 #include "db/tcec.h"
+#include "protocol/tcec.h"
 #include "db/db_internal.h"
 
 #include <stdlib.h>
@@ -142,33 +143,6 @@ int db_tcec_replay_add(struct db *db, const char *operator_id, const char *times
 
 /* ---- exchanges ------------------------------------------------------------------------------ */
 
-static const char *const secret_names[] = {"OperatorSecret", "AccessToken", "DataSecret",
-                                           "DataSecretIV", "SigSecret"};
-
-/* Replaces the values of secret members at any depth of v with "***". */
-static void redact(json_t *v)
-{
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *m;
-        json_object_foreach(v, k, m)
-        {
-            int secret = 0;
-            for (size_t i = 0; i < sizeof secret_names / sizeof secret_names[0]; i++)
-                if (strcmp(k, secret_names[i]) == 0)
-                    secret = 1;
-            if (secret)
-                json_object_set_new(v, k, json_string("***"));
-            else
-                redact(m);
-        }
-    } else if (json_is_array(v)) {
-        size_t i;
-        json_t *m;
-        json_array_foreach(v, i, m) redact(m);
-    }
-}
-
 /* The stored form of a payload: redacted, compact, cut on a UTF-8 boundary. NULL for NULL;
  * caller frees. *oom set on allocation failure. */
 static char *stored_payload(const char *text, int *oom)
@@ -178,7 +152,7 @@ static char *stored_payload(const char *text, int *oom)
     json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     char *out = NULL;
     if (v) {
-        redact(v);
+        tcec_redact(v);
         out = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
         json_decref(v);
     } else {
@@ -284,13 +258,8 @@ json_t *db_tcec_exchange_list(struct db *db, const char *operator_id, int64_t li
 
 /* ---- ownership ------------------------------------------------------------------------------ */
 
-/* The accounts a platform of account ?1 reports for: its own, and those of approved delegated
- * detections naming any detection of ?1. */
-#define OWNERS_CTE                                                                                 \
-    "WITH owners(account_id) AS (SELECT ?1 UNION"                                                  \
-    " SELECT dd.account_id FROM detections dd JOIN detections d ON d.id = "                        \
-    "dd.delegate_detection_id"                                                                     \
-    " WHERE d.account_id = ?1 AND dd.mode = 'delegated' AND dd.status = 'approved') "
+/* The accounts a platform of account ?1 reports for. */
+#define OWNERS_CTE "WITH owners(account_id) AS (" DB_TCEC_OWNERS("?1") ") "
 
 /* Steps `st` for one row; DB_NOTFOUND when there is none. The caller reads and resets. */
 static int one_row(struct db *db, sqlite3_stmt *st, const char *what)

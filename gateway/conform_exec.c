@@ -135,6 +135,8 @@ static const char *run_checks(struct cf_run *r, char *why, size_t whylen)
         enum cf_verdict v = fn ? fn(r) : cf_error(r, "not implemented by this gateway");
         if (v == CF_ABORT)
             goto aborted;
+        /* what the check did not take is the next check's (its window starts here) */
+        size_t next_window = r->nmsgs;
         if (pile)
             cf_pump(r, 0); /* the frames that came with the last answer */
         if (v == CF_PASS && r->npassed < r->nchecks)
@@ -146,7 +148,7 @@ static const char *run_checks(struct cf_run *r, char *why, size_t whylen)
         if (rc != DB_OK)
             log_warn("gateway", "conform_verdict_not_saved", "run=%lld seq=%d rc=%d",
                      (long long)r->id, r->seq, rc);
-        r->window = r->nmsgs; /* the next check sees what comes from now on */
+        r->window = next_window;
         r->check = NULL;
     }
     return NULL;

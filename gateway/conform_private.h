@@ -71,6 +71,8 @@ struct cf_req {
 struct cf_msg_slot {
     struct cf_msg m; /* strings and payload owned here */
     bool taken;      /* a cf_expect took it */
+    bool replied;    /* the gateway answered it: */
+    json_t *reply;   /* its CALLRESULT payload (owned), NULL for a CALLERROR */
 };
 
 /* The frames.* judgements' state (conform_frames.c). */
@@ -122,6 +124,7 @@ struct cf_run {
     /* scratch of the plan's checks */
     void *state;
     size_t state_size;
+    void (*state_fn)(void *state);
 };
 
 struct gw_conform {

@@ -88,6 +88,11 @@ enum cf_verdict cf_missing(struct cf_run *r, const char *fmt, ...)
     return CF_FAIL;
 }
 
+void cf_state_cleanup(struct cf_run *r, void (*fn)(void *state))
+{
+    r->state_fn = fn;
+}
+
 bool cf_passed(const struct cf_run *r, const char *id)
 {
     for (size_t i = 0; i < r->npassed; i++)
@@ -143,6 +148,7 @@ char *cf_take_frames(struct cf_run *r)
 
 static void msg_clear(struct cf_msg_slot *s)
 {
+    json_decref(s->reply);
     free((char *)s->m.action);
     free((char *)s->m.unique_id);
     json_decref(s->m.payload);
@@ -166,6 +172,22 @@ static void keep_call(struct cf_run *r, const struct ocpp_frame *f, int64_t at_m
     s->m.at_ms = at_ms;
     s->m.conn = r->conn;
     s->m.first_on_conn = first;
+}
+
+/* The gateway's answer to one of the pile's CALLs on the current connection: the newest
+ * unanswered one with its id. */
+static void keep_reply(struct cf_run *r, const struct ocpp_frame *f)
+{
+    for (size_t i = r->nmsgs; i-- > 0;) {
+        struct cf_msg_slot *s = &r->msgs[i];
+        if (s->m.conn != r->conn)
+            return;
+        if (s->replied || strcmp(s->m.unique_id, f->id) != 0)
+            continue;
+        s->replied = true;
+        s->reply = f->type == OCPP_CALLRESULT ? json_incref(f->payload) : NULL;
+        return;
+    }
 }
 
 static void clear_answer(struct cf_run *r)
@@ -211,6 +233,8 @@ static void take_event(struct cf_run *r, struct cf_event *e)
         cf_frames_feed(r, in, e->text, e->len, ok ? &f : NULL, &err, e->at_ms);
         if (ok && in && f.type == OCPP_CALL)
             keep_call(r, &f, e->at_ms);
+        else if (ok && !in && (f.type == OCPP_CALLRESULT || f.type == OCPP_CALLERROR))
+            keep_reply(r, &f);
         ocpp_frame_clear(&f);
         break;
     }
@@ -406,6 +430,37 @@ enum cf_verdict cf_expect(struct cf_run *r, const char *action,
     }
 }
 
+static struct cf_msg_slot *slot_of(struct cf_run *r, const struct cf_msg *m)
+{
+    for (size_t i = r->nmsgs; i-- > 0;) {
+        struct cf_msg_slot *s = &r->msgs[i];
+        if (s->m.conn == m->conn && strcmp(s->m.unique_id, m->unique_id) == 0 &&
+            s->m.at_ms == m->at_ms)
+            return s;
+    }
+    return NULL;
+}
+
+enum cf_verdict cf_reply(struct cf_run *r, const struct cf_msg *m, int64_t deadline_ms,
+                         json_t **payload)
+{
+    *payload = NULL;
+    struct cf_msg_slot *s = slot_of(r, m);
+    if (!s)
+        return CF_FAIL;
+    while (!s->replied) {
+        if (cf_now_ms() >= deadline_ms)
+            return CF_FAIL;
+        if (!cf_pump(r, deadline_ms))
+            return CF_ABORT;
+        s = slot_of(r, m); /* the slots do not move, but stay safe */
+        if (!s)
+            return CF_FAIL;
+    }
+    *payload = s->reply;
+    return s->reply ? CF_PASS : CF_FAIL;
+}
+
 enum cf_verdict cf_expect_close(struct cf_run *r, int64_t deadline_ms)
 {
     int conn = r->conn;
@@ -457,6 +512,8 @@ void cf_run_clear(struct cf_run *r)
     r->fr = NULL;
     free(r->view);
     r->view = NULL;
+    if (r->state && r->state_fn)
+        r->state_fn(r->state);
     free(r->state);
     r->state = NULL;
 }

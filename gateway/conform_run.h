@@ -95,6 +95,9 @@ bool cf_aborted(struct cf_run *r);
  * later one): `size` zeroed bytes the first time, the same block after; freed with the run. NULL
  * on out of memory. */
 void *cf_state(struct cf_run *r, size_t size);
+/* `fn(state)` is called when the run ends (however it ends) before the block is freed: what the
+ * block owns (JSON, buffers) is freed there. */
+void cf_state_cleanup(struct cf_run *r, void (*fn)(void *state));
 
 /* Whether check `id` of this run already passed (a later check that depends on it is skipped
  * otherwise). */
@@ -155,7 +158,17 @@ enum cf_verdict cf_expect(struct cf_run *r, const char *action,
                           bool (*pred)(const struct cf_msg *m, void *arg), void *arg,
                           int64_t deadline_ms, struct cf_msg *m);
 
-/* Waits until `deadline_ms` for the pile's connection to close (CF_PASS), CF_FAIL, CF_ABORT. */
+/* The gateway's answer to the pile's CALL `m` (as cf_expect gave it): waits until `deadline_ms`
+ * for it. CF_PASS with *payload the CALLRESULT's payload (the engine's, valid until the run
+ * ends: e.g. the transactionId the gateway gave a StartTransaction, the status it gave a
+ * BootNotification); CF_FAIL when the gateway answered with a CALLERROR (*payload NULL) or had
+ * not answered by the deadline; CF_ABORT. */
+enum cf_verdict cf_reply(struct cf_run *r, const struct cf_msg *m, int64_t deadline_ms,
+                         json_t **payload);
+
+/* Waits until `deadline_ms` for the pile's current connection (the one open when this is called:
+ * compare cf_conn() before and after a Reset when it may already have come back) to close:
+ * CF_PASS, CF_FAIL, CF_ABORT. */
 enum cf_verdict cf_expect_close(struct cf_run *r, int64_t deadline_ms);
 
 /* Every CALL the pile sent since the current check began, in order, for checks that judge what

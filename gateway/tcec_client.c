@@ -1,5 +1,6 @@
 /* evgate's calls to operator platforms over T/CEC 102; see tcec_client.h. */
 #include "gateway/tcec_client.h"
+#include "gateway/tcec_call.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -7,8 +8,6 @@
 #include "db/detections.h"
 #include "db/tcec.h"
 #include "protocol/tcec.h"
-
-#include <curl/curl.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,11 +17,10 @@
 #include <string.h>
 #include <time.h>
 
-#define PAGE_SIZE      50
-#define URL_MAX        512
-#define TOKEN_MAX      512
-#define MAX_PLATFORMS  10000
-#define BEARER_HDR_MAX (TOKEN_MAX + 32)
+#define PAGE_SIZE     50
+#define URL_MAX       512
+#define TOKEN_MAX     512
+#define MAX_PLATFORMS 10000
 
 /* One platform as this round calls it, with the token kept between rounds. */
 struct peer {
@@ -91,143 +89,45 @@ static void record(struct gw_tcec_client *c, const struct peer *p, const char *i
     free(resp_text);
 }
 
-/* --- one HTTP exchange -------------------------------------------------------------------- */
-
-struct body {
-    char *p;
-    size_t len;
-    int too_large;
-};
-
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-    struct body *b = arg;
-    size_t add = size * n;
-    if (b->len + add > GW_TCEC_MAX_BODY) {
-        b->too_large = 1;
-        return 0; /* aborts the transfer */
-    }
-    char *np = realloc(b->p, b->len + add + 1);
-    if (!np)
-        return 0;
-    memcpy(np + b->len, data, add);
-    b->p = np;
-    b->len += add;
-    b->p[b->len] = 0;
-    return add;
-}
-
-static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
-{
-    struct gw_tcec_client *c = arg;
-    return atomic_load(&c->stopping) ? 1 : 0; /* nonzero aborts */
-}
-
-/* POSTs `text` to the platform's `interface`; the answer body into *b. 0, or -1 with o filled. */
-static int post(struct gw_tcec_client *c, const struct peer *p, const char *interface,
-                const char *text, int with_token, struct body *b, struct outcome *o)
-{
-    char url[URL_MAX + 64], auth[BEARER_HDR_MAX];
-    snprintf(url, sizeof url, "%s%s", p->url, interface);
-    struct curl_slist *hdrs =
-        curl_slist_append(NULL, "Content-Type: application/json;charset=utf-8");
-    if (with_token) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->token);
-        hdrs = curl_slist_append(hdrs, auth);
-    }
-    CURL *h = c->curl;
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, c);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)c->cfg->tcec_http_timeout_s);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)c->cfg->tcec_http_timeout_s);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "evgate");
-    CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(hdrs);
-    long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) {
-        o->reason = b->too_large ? "too_large" : "network";
-        snprintf(o->msg, sizeof o->msg, "%s",
-                 b->too_large ? "answer larger than 8 MiB" : curl_easy_strerror(rc));
-        return -1;
-    }
-    if (status != 200) {
-        o->reason = "http_status";
-        snprintf(o->msg, sizeof o->msg, "HTTP status %ld", status);
-        return -1;
-    }
-    return 0;
-}
-
 /* --- one T/CEC call ----------------------------------------------------------------------- */
 
+static int stopping_now(void *arg)
+{
+    struct gw_tcec_client *c = arg;
+    return atomic_load(&c->stopping);
+}
+
 /* Calls `interface` of platform p with `req` (borrowed) and checks the answer: its shape, Sig,
- * Data, Ret 0 and the data dictionary's rules. Returns the answer's payload (caller owns) or
- * NULL, and records the exchange either way. *o says what happened. */
+ * Data, Ret 0 and the data dictionary's rules (gateway/tcec_call.h). Returns the answer's
+ * payload (caller owns) or NULL, and records the exchange either way. *o says what happened. */
 static json_t *call(struct gw_tcec_client *c, struct peer *p, const char *interface,
                     const json_t *req, struct outcome *o)
 {
     memset(o, 0, sizeof *o);
-    struct tcec_keys keys = {p->cred.data_secret, p->cred.data_secret_iv, p->cred.sig_secret};
-    char ts[TCEC_TIMESTAMP_LEN + 1], seq[TCEC_SEQ_LEN + 1];
-    tcec_time_text((long long)time(NULL), TCEC_TIME_STAMP, ts, sizeof ts);
-    c->seq = c->seq % 9999 + 1;
-    snprintf(seq, sizeof seq, "%04u", c->seq);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int64_t at = (int64_t)time(NULL);
-    json_t *payload = NULL;
-    struct body b = {0};
-    struct tcec_response resp = {0};
-    struct tcec_error err = {0};
-    char *text = tcec_request_build(c->cfg->tcec_operator_id, ts, seq, req, &keys);
-    if (!text) {
-        o->reason = "request";
-        snprintf(o->msg, sizeof o->msg, "the request could not be built (bad credentials?)");
-    } else if (post(c, p, interface, text, strcmp(interface, "query_token") != 0, &b, o) == 0) {
-        if (tcec_response_parse(b.p ? b.p : "", b.len, &resp, &err) != 0) {
-            o->reason = "envelope";
-        } else {
-            o->has_ret = 1;
-            o->ret = resp.ret;
-            if (tcec_response_open(&resp, &keys, &err) != 0)
-                o->reason = err.rule == TCEC_R_SIGNATURE ? "signature" : "decrypt";
-            else if (resp.ret != TCEC_RET_OK)
-                o->reason = resp.ret == TCEC_RET_TOKEN ? "token" : "ret";
-            else if (!resp.payload) {
-                o->reason = "payload";
-                snprintf(o->msg, sizeof o->msg, "Ret 0 without Data");
-            } else if (tcec_validate(interface, TCEC_RESPONSE, resp.payload, &err) != 0)
-                o->reason = "payload";
-            else
-                payload = json_incref(resp.payload);
-        }
-        if (o->reason && !o->msg[0])
-            snprintf(o->msg, sizeof o->msg, "%s",
-                     err.msg[0] ? err.msg : (resp.msg ? resp.msg : ""));
-        else if (!o->reason)
-            snprintf(o->msg, sizeof o->msg, "%s", resp.msg ? resp.msg : "");
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    int64_t ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-    record(c, p, interface, req, resp.payload, o, at, ms);
+    struct gw_tcec_call x = {
+        .url = p->url,
+        .interface = interface,
+        .operator_id = c->cfg->tcec_operator_id,
+        .keys = {p->cred.data_secret, p->cred.data_secret_iv, p->cred.sig_secret},
+        .payload = req,
+        .token = strcmp(interface, "query_token") != 0 ? p->token : NULL,
+        .timeout_s = (long)c->cfg->tcec_http_timeout_s,
+        .should_stop = stopping_now,
+        .stop_arg = c,
+    };
+    gw_tcec_call(c->curl, &x, &c->seq);
+    o->has_ret = x.has_ret;
+    o->ret = x.ret;
+    o->reason = x.reason;
+    snprintf(o->msg, sizeof o->msg, "%s", x.reason ? x.problem : (x.msg ? x.msg : ""));
+    /* an answer whose Sig is wrong is not trusted, so not recorded either */
+    json_t *answer = x.sig_ok ? x.answer : NULL;
+    record(c, p, interface, req, answer, o, x.at, x.duration_ms);
     if (o->reason)
         log_info("gateway", "tcec_call_failed", "operator_id=%s interface=%s reason=%s msg=\"%s\"",
                  p->cred.operator_id, interface, o->reason, o->msg);
-    tcec_response_clear(&resp);
-    free(b.p);
-    free(text);
+    json_t *payload = o->reason ? NULL : json_incref(x.answer);
+    gw_tcec_call_clear(&x);
     return payload;
 }
 

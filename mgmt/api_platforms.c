@@ -9,6 +9,7 @@
 #include "db/tcec_view.h"
 #include "mgmt/router.h"
 #include "mgmt/validate.h"
+#include "protocol/tcec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,16 +83,6 @@ static char *scrub_text(const char *text, const struct secrets *s)
     return out;
 }
 
-static int secret_member(const char *key)
-{
-    static const char *const names[] = {"OperatorSecret", "AccessToken", "DataSecret",
-                                        "DataSecretIV",   "SigSecret",   NULL};
-    for (const char *const *n = names; *n; n++)
-        if (strcmp(key, *n) == 0)
-            return 1;
-    return 0;
-}
-
 /* A replacement for `v` when it must change (a scrubbed string), else NULL. */
 static json_t *scrubbed_string(json_t *v, const struct secrets *s)
 {
@@ -113,7 +104,7 @@ static void redact(json_t *v, const struct secrets *s)
         json_object_foreach(v, k, e)
         {
             json_t *r = NULL;
-            if (secret_member(k) && !json_is_null(e) &&
+            if (tcec_secret_member(k) && !json_is_null(e) &&
                 !(json_is_string(e) && strcmp(json_string_value(e), "") == 0))
                 r = json_string(REDACTED);
             else if (!(r = scrubbed_string(e, s)))

@@ -1,4 +1,4 @@
-/* /api/v1/plans and /api/v1/runs: conformance runs as mgmt sees them (docs/api-runs.md,
+/* /api/v1/plans and /api/v1/conformance-runs: conformance runs as mgmt sees them (docs/api-runs.md,
  * docs/conformance.md): the plans, what a run is of and whose, lists, one run with its checks
  * (with or without their frames) or one check, cancel, a person confirming a manual step, and the
  * JSON and PDF reports; queueing a run is api_runs_create.c's. mgmt only writes rows (db/runs.h);
@@ -42,7 +42,7 @@ static json_t *need_names(unsigned needs)
     return a;
 }
 
-/* ---- GET /plans ---------------------------------------------------------------------------- */
+/* ---- GET /conformance-plans ---------------------------------------------------------------------------- */
 
 static void plans(struct mgmt_req *req, struct mgmt_resp *resp)
 {
@@ -198,7 +198,7 @@ void runs_field_error(struct mgmt_resp *resp, unsigned status, const char *code,
     mgmt_resp_error(resp, status, code, message, d);
 }
 
-/* ---- GET /runs ----------------------------------------------------------------------------- */
+/* ---- GET /conformance-runs ----------------------------------------------------------------------------- */
 
 static int one_of(const char *s, const char *const *set)
 {
@@ -299,9 +299,9 @@ static void drop_frames(json_t *run)
     }
 }
 
-/* GET /runs/{id}[?frames=0|1]: frames=0 is what the run page polls while the run goes on (the
+/* GET /conformance-runs/{id}[?frames=0|1]: frames=0 is what the run page polls while the run goes on (the
  * frames can make a run megabytes); it fetches a check's frames with GET
- * /runs/{id}/checks/{seq}. */
+ * /conformance-runs/{id}/checks/{seq}. */
 static void get_one(struct mgmt_req *req, struct mgmt_resp *resp)
 {
     const char *frames = mgmt_query(req, "frames");
@@ -377,7 +377,7 @@ static json_t *check_of(json_t *run, int64_t seq)
     return NULL;
 }
 
-/* GET /runs/{id}/checks/{seq}: one check as in the run, with its frames. */
+/* GET /conformance-runs/{id}/checks/{seq}: one check as in the run, with its frames. */
 static void get_check(struct mgmt_req *req, struct mgmt_resp *resp)
 {
     json_t *run = runs_load(req, resp, req->params[0]);
@@ -497,14 +497,14 @@ static void report_pdf(struct mgmt_req *req, struct mgmt_resp *resp)
 }
 
 const struct mgmt_route mgmt_routes_runs[] = {
-    {"GET", "/api/v1/plans", ACCESS_ACTIVE, plans},
-    {"POST", "/api/v1/runs", ACCESS_ACTIVE, runs_create},
-    {"GET", "/api/v1/runs", ACCESS_ACTIVE, list},
-    {"GET", "/api/v1/runs/{id}", ACCESS_ACTIVE, get_one},
-    {"POST", "/api/v1/runs/{id}/cancel", ACCESS_ACTIVE, cancel},
-    {"GET", "/api/v1/runs/{id}/checks/{id}", ACCESS_ACTIVE, get_check},
-    {"POST", "/api/v1/runs/{id}/checks/{id}/confirm", ACCESS_ACTIVE, confirm},
-    {"GET", "/api/v1/runs/{id}/report.json", ACCESS_ACTIVE, report_json},
-    {"GET", "/api/v1/runs/{id}/report.pdf", ACCESS_ACTIVE, report_pdf},
+    {"GET", "/api/v1/conformance-plans", ACCESS_ACTIVE, plans},
+    {"POST", "/api/v1/conformance-runs", ACCESS_ACTIVE, runs_create},
+    {"GET", "/api/v1/conformance-runs", ACCESS_ACTIVE, list},
+    {"GET", "/api/v1/conformance-runs/{id}", ACCESS_ACTIVE, get_one},
+    {"POST", "/api/v1/conformance-runs/{id}/cancel", ACCESS_ACTIVE, cancel},
+    {"GET", "/api/v1/conformance-runs/{id}/checks/{id}", ACCESS_ACTIVE, get_check},
+    {"POST", "/api/v1/conformance-runs/{id}/checks/{id}/confirm", ACCESS_ACTIVE, confirm},
+    {"GET", "/api/v1/conformance-runs/{id}/report.json", ACCESS_ACTIVE, report_json},
+    {"GET", "/api/v1/conformance-runs/{id}/report.pdf", ACCESS_ACTIVE, report_pdf},
     {NULL, NULL, ACCESS_ANON, NULL},
 };

@@ -1,7 +1,7 @@
-/* POST /api/v1/runs (docs/api-runs.md): queueing a conformance run of a pile or of an operator
+/* POST /api/v1/conformance-runs (docs/api-runs.md): queueing a conformance run of a pile or of an operator
  * platform, with every refusal in the order the doc's table gives them (the body, the pile's or
  * the application's state, the credentials, an active run of the target). Answers 201 with the
- * run as GET /runs/{id}. */
+ * run as GET /conformance-runs/{id}. */
 #include "common/log.h"
 #include "db/audit.h"
 #include "db/detections.h"

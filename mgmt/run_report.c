@@ -1,4 +1,4 @@
-/* The conformance run report (run_report.h): the run, as GET /runs/{id} answers it, becomes the
+/* The conformance run report (run_report.h): the run, as GET /conformance-runs/{id} answers it, becomes the
  * report's content (a summary table, a table of the checks, the frames of the checks that did not
  * pass) as a list of blocks that run_report_draw.c paginates and draws on pdf_render.h's page,
  * with its faces, so that evgate's documents look alike. Also the words of states and verdicts. */

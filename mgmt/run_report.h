@@ -2,7 +2,7 @@
  * Chinese: 桩平台检测报告 with the run's plan, target, times and summary, a table of every check
  * and the frames of each check that failed or erred (and of a skipped one that has frames). A pure
  * library like pdf_form.h (no HTTP, no database): mgmt/api_runs.c hands it the run it answers GET
- * /runs/{id} with. Also the words the report uses for states and verdicts (the plans' titles are
+ * /conformance-runs/{id} with. Also the words the report uses for states and verdicts (the plans' titles are
  * protocol/plans.h's). */
 #ifndef EVGATE_MGMT_RUN_REPORT_H
 #define EVGATE_MGMT_RUN_REPORT_H
@@ -28,7 +28,7 @@
 const char *run_verdict_zh(const char *verdict);
 const char *run_state_zh(const char *state);
 
-/* Renders the report of `run` (borrowed): the object of GET /runs/{id} in docs/api-runs.md with
+/* Renders the report of `run` (borrowed): the object of GET /conformance-runs/{id} in docs/api-runs.md with
  * times still as epoch seconds (integers; null = not yet), i.e. {id, plan, plan_title_zh,
  * target_kind, target, target_name, target_company, started_by, state, reason, created_at,
  * started_at, finished_at, summary, checks: [{seq, check_id, title_zh, required, verdict,

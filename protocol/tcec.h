@@ -199,6 +199,13 @@ long long tcec_timestamp_epoch(const char *timestamp);
 
 /* "Signature error", ... : a short English text for each Ret; "" for an unknown code. */
 const char *tcec_ret_text(int ret);
+
+/* Secrets in payloads: 1 when `key` names a member whose value is a secret or a token
+ * (OperatorSecret, AccessToken, DataSecret, DataSecretIV, SigSecret), else 0; and v with the
+ * values of such members, at any depth, replaced by "***" (in place). Every log, exchange row
+ * and report that shows a payload redacts it with these. */
+int tcec_secret_member(const char *key);
+void tcec_redact(json_t *v);
 /* "missing", "type", ... for each rule. */
 const char *tcec_rule_name(enum tcec_rule rule);
 

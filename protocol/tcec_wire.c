@@ -253,3 +253,32 @@ char *tcec_decrypt(const char *b64, size_t len, const struct tcec_keys *keys, si
     free(ct);
     return plain;
 }
+
+int tcec_secret_member(const char *key)
+{
+    static const char *const names[] = {"OperatorSecret", "AccessToken", "DataSecret",
+                                        "DataSecretIV", "SigSecret"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(key, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+void tcec_redact(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *m;
+        json_object_foreach(v, k, m)
+        {
+            if (tcec_secret_member(k))
+                json_object_set_new(v, k, json_string("***"));
+            else
+                tcec_redact(m);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *m;
+        json_array_foreach(v, i, m) tcec_redact(m);
+    }
+}

@@ -81,15 +81,8 @@ static const struct sim_opt opts_table[] = {
     {"push-info", O_PUSH_INFO, 0, NULL, NULL,
      "client: push notification_stationInfo for every station once at the start"},
     {"faulty", O_FAULTY, 1, "MODE", "none",
-     "misbehave in one way. bad-signature: every Sig sent is made with another SigSecret; "
-     "wrong-key: every Data sent is encrypted with another DataSecret; expired-token: the "
-     "client keeps its first token past expiry, the server's tokens die after 1 s though "
-     "announced for --token-ttl-s; missing-field: StationInfo without StationName, "
-     "ConnectorStatusInfo without Status, StationStats without StationElectricity, a charge "
-     "order without TotalMoney; wrong-enum: StationType 7, connector Status 9, StopReason 100; "
-     "wrong-paging: the server's PageCount is one too many and that extra page repeats page 1; "
-     "late-push: status pushes carry a TimeStamp 15 minutes old. query_token's payloads stay "
-     "correct"},
+     "misbehave in one way: one of the modes below. query_token's payloads stay correct in "
+     "every mode but wrong-secret"},
     {"duration-s", O_DURATION, 1, "S", "0", "stop after S seconds (0: at SIGINT/SIGTERM)"},
     {"summary-json", O_SUMMARY_JSON, 1, "FILE", NULL, "also write the summary as JSON to FILE"},
     {"quiet", O_QUIET, 0, NULL, NULL, "no lines on stderr about refused requests"},
@@ -105,6 +98,8 @@ static void usage(FILE *out)
                  "or --faulty; prints a summary\n(requests by interface and Ret) on exit.\n\n"
                  "Options:\n");
     sim_opts_usage(out, opts_table, NOPTS);
+    fprintf(out, "\nFaulty modes (--faulty):\n");
+    plat_fault_usage(out);
 }
 
 /* An int option through sim_opts_int(). */
@@ -262,9 +257,7 @@ static int parse_options(int argc, char **argv, struct plat_opts *o, char *err, 
         case O_FAULTY: {
             int f = plat_fault_from_name(optarg);
             if (f < 0) {
-                snprintf(err, errlen,
-                         "--faulty must be none, bad-signature, wrong-key, expired-token, "
-                         "missing-field, wrong-enum, wrong-paging or late-push, got \"%s\"",
+                snprintf(err, errlen, "--faulty must be none or a mode --help lists, got \"%s\"",
                          optarg);
                 return -1;
             }

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /* Limits (one place, STYLE rule 7). */
@@ -31,6 +32,7 @@
 #define PLAT_PAGE_SIZE_DEFAULT   10         /* query_stations_info without PageSize */
 #define PLAT_FAULTY_TOKEN_LIFE_S 1          /* expired-token: how long the server's tokens live */
 #define PLAT_LATE_PUSH_S         900        /* late-push: how old the pushed TimeStamp is */
+#define PLAT_MOVED_LNG           0.01       /* moved-station: degrees added to StationLng */
 #define PLAT_HTTP_TIMEOUT_MS     10000      /* one client request, connect to last byte */
 #define PLAT_RETRY_MAX_MS        30000      /* client back-off ceiling after a failed query_token */
 #define PLAT_URL_MAX             512
@@ -44,6 +46,16 @@ enum plat_fault {
     F_WRONG_ENUM,    /* an enumeration outside its set in every payload that has one */
     F_WRONG_PAGING,  /* server: PageCount one too many, that extra page repeats page 1 */
     F_LATE_PUSH,     /* client: status pushes carry a TimeStamp PLAT_LATE_PUSH_S old */
+    /* one each for the checks of plan tcec102-platform no fault above fails
+     * (docs/conformance.md): */
+    F_ZERO_TTL,         /* server: tokens announced with TokenAvailableTime 0 */
+    F_ANY_SECRET,       /* server: query_token issues a token whatever the OperatorSecret */
+    F_MOVED_STATION,    /* server: query_stations_info moves every station PLAT_MOVED_LNG east */
+    F_WRONG_SECRET,     /* client: asks query_token with a wrong OperatorSecret */
+    F_NO_SIG_CHECK,     /* server: never checks a request's Sig */
+    F_NO_TOKEN_CHECK,   /* server: takes any AccessToken, even one it never issued */
+    F_PARSE_ERROR_500,  /* server: an envelope that does not parse gets Ret 500, not 4003 */
+    F_NO_PAYLOAD_CHECK, /* server: never checks a request's payload against the dictionary */
     F_COUNT
 };
 
@@ -124,11 +136,16 @@ json_t *plat_charge_order(struct plat_data *d, const char *operator_id);
 /* --- plat_fault.c ------------------------------------------------------------------------ */
 
 const char *plat_fault_name(enum plat_fault f);
+/* One line per mode (name and what it does) for --help. */
+void plat_fault_usage(FILE *out);
 /* The fault by name, or -1. */
 int plat_fault_from_name(const char *s);
 /* The keys the simulator signs and encrypts with: the real ones, or under F_BAD_SIGNATURE /
  * F_WRONG_KEY another SigSecret / DataSecret. */
 struct tcec_keys plat_send_keys(const struct plat_opts *o);
+/* The OperatorSecret the client asks query_token with: the real one, or under F_WRONG_SECRET
+ * another. */
+const char *plat_token_secret(const struct plat_opts *o);
 /* The real keys, for checking what arrives. */
 struct tcec_keys plat_keys(const struct plat_opts *o);
 /* Applies F_MISSING_FIELD / F_WRONG_ENUM to a payload the simulator is about to send for

@@ -170,7 +170,7 @@ done:
 static int get_token(int64_t now)
 {
     json_t *in = json_pack("{s:s, s:s}", "OperatorID", g_o->operator_id, "OperatorSecret",
-                           g_o->operator_secret),
+                           plat_token_secret(g_o)),
            *out = NULL;
     post(I_QUERY_TOKEN, in, time(NULL), &out);
     json_decref(in);

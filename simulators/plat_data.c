@@ -162,6 +162,8 @@ long plat_station_find(const struct plat_data *d, const char *id)
 {
     size_t i;
     json_t *st;
+    if (!id)
+        return -1;
     json_array_foreach(d->stations, i, st)
     {
         if (strcmp(json_string_value(json_object_get(st, "StationID")), id) == 0)

@@ -5,26 +5,72 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const fault_names[F_COUNT] = {
-    [F_NONE] = "none",
-    [F_BAD_SIGNATURE] = "bad-signature",
-    [F_WRONG_KEY] = "wrong-key",
-    [F_EXPIRED_TOKEN] = "expired-token",
-    [F_MISSING_FIELD] = "missing-field",
-    [F_WRONG_ENUM] = "wrong-enum",
-    [F_WRONG_PAGING] = "wrong-paging",
-    [F_LATE_PUSH] = "late-push",
+/* Each mode's name and what it does (--help prints them). */
+static const struct {
+    const char *name, *help;
+} faults[F_COUNT] = {
+    [F_NONE] = {"none", "conforming"},
+    [F_BAD_SIGNATURE] = {"bad-signature", "every Sig sent is made with another SigSecret"},
+    [F_WRONG_KEY] = {"wrong-key", "every Data sent is encrypted with another DataSecret"},
+    [F_EXPIRED_TOKEN] = {"expired-token", "the client keeps its first token past expiry; the "
+                                          "server's tokens die after 1 s though announced for "
+                                          "--token-ttl-s"},
+    [F_MISSING_FIELD] = {"missing-field", "StationInfo without StationName, ConnectorStatusInfo "
+                                          "without Status, StationStats without "
+                                          "StationElectricity, a charge order without TotalMoney"},
+    [F_WRONG_ENUM] = {"wrong-enum", "StationType 7, connector Status 9, StopReason 100"},
+    [F_WRONG_PAGING] = {"wrong-paging", "the server's PageCount is one too many and that extra "
+                                        "page repeats page 1"},
+    [F_LATE_PUSH] = {"late-push", "status pushes carry a TimeStamp 15 minutes old"},
+    [F_ZERO_TTL] = {"zero-ttl", "the server's tokens are announced with TokenAvailableTime 0 "
+                                "(they live --token-ttl-s all the same)"},
+    [F_ANY_SECRET] = {"any-secret", "the server issues a token whatever the OperatorSecret"},
+    [F_MOVED_STATION] = {"moved-station", "query_stations_info gives every station a StationLng "
+                                          "0.01 degrees east of its own"},
+    [F_WRONG_SECRET] = {"wrong-secret", "the client asks query_token with a wrong "
+                                        "OperatorSecret"},
+    [F_NO_SIG_CHECK] = {"no-sig-check", "the server never checks a request's Sig"},
+    [F_NO_TOKEN_CHECK] = {"no-token-check", "the server takes any AccessToken, even one it never "
+                                            "issued"},
+    [F_PARSE_ERROR_500] = {"parse-error-500", "the server answers an envelope that does not "
+                                              "parse with Ret 500 instead of 4003"},
+    [F_NO_PAYLOAD_CHECK] = {"no-payload-check", "the server never checks a request's payload "
+                                                "against the data dictionary"},
 };
+
+void plat_fault_usage(FILE *out)
+{
+    enum { INDENT = 20, WIDTH = 100 };
+    for (int i = 1; i < F_COUNT; i++) {
+        fprintf(out, "  %-*s", INDENT - 2, faults[i].name);
+        /* the help wrapped at word boundaries under its column, like the options' */
+        const char *p = faults[i].help;
+        while (*p) {
+            size_t n = strlen(p);
+            if (n > WIDTH - INDENT) {
+                n = WIDTH - INDENT;
+                while (n > 0 && p[n] != ' ')
+                    n--;
+            }
+            fprintf(out, "%.*s\n", (int)n, p);
+            p += n;
+            while (*p == ' ')
+                p++;
+            if (*p)
+                fprintf(out, "%*s", INDENT, "");
+        }
+    }
+}
 
 const char *plat_fault_name(enum plat_fault f)
 {
-    return f < F_COUNT ? fault_names[f] : "?";
+    return f < F_COUNT ? faults[f].name : "?";
 }
 
 int plat_fault_from_name(const char *s)
 {
     for (int i = 0; i < F_COUNT; i++)
-        if (strcmp(s, fault_names[i]) == 0)
+        if (strcmp(s, faults[i].name) == 0)
             return i;
     return -1;
 }
@@ -33,6 +79,14 @@ int plat_fault_from_name(const char *s)
  * else's keys would use. Fixed, so a test can even decrypt with them. */
 #define WRONG_DATA_SECRET "0000000000000000"
 #define WRONG_SIG_SECRET  "evsim-wrong-sig-secret"
+#define WRONG_OP_SECRET   "evsim-wrong-operator-secret"
+
+const char *plat_token_secret(const struct plat_opts *o)
+{
+    if (o->fault != F_WRONG_SECRET)
+        return o->operator_secret;
+    return strcmp(o->operator_secret, WRONG_OP_SECRET) ? WRONG_OP_SECRET : WRONG_OP_SECRET "2";
+}
 
 struct tcec_keys plat_keys(const struct plat_opts *o)
 {

@@ -81,7 +81,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       await panel.getByTestId('run-plan-info').filter({ hasText: '共 36 个检查项' }).waitFor();
       await panel.getByTestId('recent-runs-empty').waitFor();
       // the pile is not connected (no gateway here): refused, and said beside the button
-      const refused = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/runs');
+      const refused = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conformance-runs');
       await panel.getByTestId('run-start').click();
       assert.equal((await refused).status(), 409);
       const startError = panel.getByTestId('run-start-error');
@@ -159,7 +159,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       assert.equal(await need.getAttribute('data-needs'), 'card');
       assert.equal((await need.getByTestId('run-need-text').textContent()).trim(), '请刷卡');
       await lib.shot(page, 'conformance_need_card');
-      const confirmed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1/runs/${id}/checks/24/confirm`);
+      const confirmed = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1/conformance-runs/${id}/checks/24/confirm`);
       await need.getByRole('button', { name: '已完成此操作' }).click();
       assert.equal((await confirmed).status(), 200);
       await need.getByTestId('run-confirmed').waitFor();
@@ -169,7 +169,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       await head.getByTestId('run-cancel').click();
       const dialog = page.getByTestId('dialog-cancel-run');
       await dialog.waitFor();
-      const cancelled = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1/runs/${id}/cancel`);
+      const cancelled = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === `/api/v1/conformance-runs/${id}/cancel`);
       await dialog.getByTestId('dialog-ok').click();
       assert.ok([200, 202].includes((await cancelled).status()));
       await head.getByTestId('run-cancelling').waitFor();
@@ -250,7 +250,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       await panel.getByRole('heading', { name: '平台符合性检测' }).waitFor();
       await panel.getByTestId('recent-runs-empty').waitFor();
       assert.equal((await panel.getByTestId('run-plan-name').textContent()).trim(), 'T/CEC 102 平台互联检测');
-      const started = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/runs');
+      const started = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conformance-runs');
       await panel.getByTestId('run-start').click();
       const res = await started;
       assert.equal(res.status(), 201, await res.text());
@@ -297,7 +297,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       await page.goto(`${env.mgmt.base}/#/piles/${p.id}`);
       await page.getByTestId('pd-online').filter({ hasText: '在线' }).waitFor({ timeout: 30000 });
       const panel = page.getByTestId('pd-runs');
-      const started = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/runs');
+      const started = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conformance-runs');
       await panel.getByTestId('run-start').click();
       const res = await started;
       assert.equal(res.status(), 201, await res.text());

@@ -112,7 +112,7 @@ class RunsCase(MgmtCase):
         return type(self).free16.pop()
 
     def start(self, eid, client=None, plan="ocpp16-core"):
-        r = (client or self.a).post(API + "/runs", {"plan": plan, "equipment_id": eid})
+        r = (client or self.a).post(API + "/conformance-runs", {"plan": plan, "equipment_id": eid})
         self.assertEqual(r.status, 201, r)
         return r.json()
 
@@ -169,7 +169,7 @@ HB_REASON = "心跳间隔 300 s，超出设定的 60 s (heartbeat interval 300 s
 
 class PlansTest(RunsCase):
     def test_every_plan_with_its_checks(self):
-        r = self.b.get(API + "/plans")  # any active account
+        r = self.b.get(API + "/conformance-plans")  # any active account
         self.assertEqual(r.status, 200, r)
         plans = {p["name"]: p for p in r.json()["items"]}
         self.assertEqual(set(plans), set(PLAN_SIZES))
@@ -206,8 +206,8 @@ class PlansTest(RunsCase):
         self.assertEqual(plans["tcec102-platform"]["checks"][0]["id"], "token.evgate-obtains")
 
     def test_needs_a_login(self):
-        self.assertError(self.anon().get(API + "/plans"), 401, "unauthenticated")
-        self.assertError(self.anon().get(API + "/runs"), 401, "unauthenticated")
+        self.assertError(self.anon().get(API + "/conformance-plans"), 401, "unauthenticated")
+        self.assertError(self.anon().get(API + "/conformance-runs"), 401, "unauthenticated")
 
 
 class CreateTest(RunsCase):
@@ -227,33 +227,33 @@ class CreateTest(RunsCase):
             ({"plan": "ocpp16-core", "equipment_id": eid, "extra": 1}, "extra", "unknown_field"),
         ]
         for body, field, code in cases:
-            r = self.a.post(API + "/runs", body)
+            r = self.a.post(API + "/conformance-runs", body)
             self.assertError(r, 400, "bad_request", field, code)
-        self.assertError(self.a.post(API + "/runs", [1]), 400, "bad_request")
+        self.assertError(self.a.post(API + "/conformance-runs", [1]), 400, "bad_request")
         self.assertEqual(self.runs_of(eid), 0)
 
     def test_unknown_or_another_operators_pile_is_404(self):
         eid = self.free16[0]
-        r = self.a.post(API + "/runs", {"plan": "ocpp16-core", "equipment_id": "NOSUCHPILE"})
+        r = self.a.post(API + "/conformance-runs", {"plan": "ocpp16-core", "equipment_id": "NOSUCHPILE"})
         self.assertError(r, 404, "not_found", "equipment_id")
-        r = self.b.post(API + "/runs", {"plan": "ocpp16-core", "equipment_id": eid})
+        r = self.b.post(API + "/conformance-runs", {"plan": "ocpp16-core", "equipment_id": eid})
         self.assertError(r, 404, "not_found", "equipment_id")
         self.assertEqual(self.runs_of(eid), 0)
 
     def test_pile_refusals_are_409(self):
-        r = self.a.post(API + "/runs", {"plan": "ocpp16-core", "equipment_id": self.draft})
+        r = self.a.post(API + "/conformance-runs", {"plan": "ocpp16-core", "equipment_id": self.draft})
         body = self.assertError(r, 409, "wrong_state", "equipment_id", "not_accessed")
         self.assertEqual(error_details(r)[0].get("current"), "draft", body)
         # the pile's protocol is not the plan's, both ways round
-        r = self.a.post(API + "/runs", {"plan": "ocpp201-core", "equipment_id": self.free16[0]})
+        r = self.a.post(API + "/conformance-runs", {"plan": "ocpp201-core", "equipment_id": self.free16[0]})
         self.assertError(r, 409, "wrong_protocol", "equipment_id")
-        r = self.a.post(API + "/runs", {"plan": "ocpp16-core", "equipment_id": self.p201})
+        r = self.a.post(API + "/conformance-runs", {"plan": "ocpp16-core", "equipment_id": self.p201})
         self.assertError(r, 409, "wrong_protocol", "equipment_id")
         # a pile plan on a platform is refused by plan, not by the pile
-        r = self.a.post(API + "/runs", {"plan": "tcec102-platform",
+        r = self.a.post(API + "/conformance-runs", {"plan": "tcec102-platform",
                                         "equipment_id": self.free16[0]})
         self.assertError(r, 400, "bad_request", "equipment_id", "not_allowed")
-        r = self.a.post(API + "/runs", {"plan": "ocpp16-core", "equipment_id": self.offline})
+        r = self.a.post(API + "/conformance-runs", {"plan": "ocpp16-core", "equipment_id": self.offline})
         self.assertError(r, 409, "pile_offline", "equipment_id")
         for eid in (self.draft, self.offline, self.free16[0]):
             self.assertEqual(self.runs_of(eid), 0, eid)
@@ -297,11 +297,11 @@ class CreateTest(RunsCase):
             (run["id"], self.a.account["id"], eid)).fetchone()[0],
             1)
         # GET answers the same run
-        r = self.a.get(API + "/runs/%d" % run["id"])
+        r = self.a.get(API + "/conformance-runs/%d" % run["id"])
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json(), run)
         # one active run per pile: the second is refused and names the first
-        r = self.a.post(API + "/runs", {"plan": "ocpp16-core", "equipment_id": eid})
+        r = self.a.post(API + "/conformance-runs", {"plan": "ocpp16-core", "equipment_id": eid})
         self.assertError(r, 409, "run_active", "equipment_id", "run_active")
         self.assertEqual(error_details(r)[0]["run_id"], run["id"])
         self.assertEqual(self.runs_of(eid), 1)
@@ -310,16 +310,16 @@ class CreateTest(RunsCase):
         eid = self.pile()
         run = self.start(eid, client=self.admin)
         self.assertEqual(run["started_by"], "admin")
-        r = self.a.get(API + "/runs/%d" % run["id"])
+        r = self.a.get(API + "/conformance-runs/%d" % run["id"])
         self.assertEqual(r.status, 200, r)
-        ids = [x["id"] for x in self.a.get(API + "/runs?target=" + eid).json()["items"]]
+        ids = [x["id"] for x in self.a.get(API + "/conformance-runs?target=" + eid).json()["items"]]
         self.assertEqual(ids, [run["id"]])
 
     def test_ocpp201_plan_on_a_201_pile(self):
         run = self.start(self.p201, plan="ocpp201-core")
         self.assertEqual(len(run["checks"]), 34)
         self.assertEqual(run["checks"][0]["check_id"], "boot.first-message")
-        r = self.a.post(API + "/runs/%d/cancel" % run["id"])
+        r = self.a.post(API + "/conformance-runs/%d/cancel" % run["id"])
         self.assertEqual(r.status, 200, r)
 
 
@@ -327,17 +327,17 @@ class VisibilityTest(RunsCase):
     def test_another_operator_sees_nothing_of_a_run(self):
         run = self.start(self.pile())
         rid = run["id"]
-        for method, path in (("GET", "/runs/%d"), ("GET", "/runs/%d?frames=0"),
-                             ("GET", "/runs/%d/checks/1"), ("GET", "/runs/%d/checks/99"),
-                             ("POST", "/runs/%d/cancel"),
-                             ("POST", "/runs/%d/checks/24/confirm"), ("GET", "/runs/%d/report.json"),
-                             ("GET", "/runs/%d/report.pdf")):
+        for method, path in (("GET", "/conformance-runs/%d"), ("GET", "/conformance-runs/%d?frames=0"),
+                             ("GET", "/conformance-runs/%d/checks/1"), ("GET", "/conformance-runs/%d/checks/99"),
+                             ("POST", "/conformance-runs/%d/cancel"),
+                             ("POST", "/conformance-runs/%d/checks/24/confirm"), ("GET", "/conformance-runs/%d/report.json"),
+                             ("GET", "/conformance-runs/%d/report.pdf")):
             r = self.b.request(method, API + path % rid, json_body={} if method == "POST" else None)
             self.assertError(r, 404, "not_found")
-        r = self.b.get(API + "/runs")
+        r = self.b.get(API + "/conformance-runs")
         self.assertEqual(r.status, 200, r)
         self.assertEqual((r.json()["total"], r.json()["items"]), (0, []))
-        r = self.b.get(API + "/runs?target=" + run["target"])
+        r = self.b.get(API + "/conformance-runs?target=" + run["target"])
         self.assertEqual(r.json()["total"], 0)
         # nothing changed by B's attempts
         row = self.db.execute("SELECT state, cancel_requested FROM conformance_runs WHERE id = ?",
@@ -346,8 +346,8 @@ class VisibilityTest(RunsCase):
         self.assertIsNone(self.db.execute("SELECT confirmed_at FROM conformance_checks WHERE"
                                           " run_id = ? AND seq = 24", (rid,)).fetchone()[0])
         # the admin sees it, and so does a 404 for a run that does not exist
-        self.assertEqual(self.admin.get(API + "/runs/%d" % rid).status, 200)
-        self.assertError(self.a.get(API + "/runs/%d" % (rid + 100000)), 404, "not_found")
+        self.assertEqual(self.admin.get(API + "/conformance-runs/%d" % rid).status, 200)
+        self.assertError(self.a.get(API + "/conformance-runs/%d" % (rid + 100000)), 404, "not_found")
 
 
 class ListTest(RunsCase):
@@ -361,7 +361,7 @@ class ListTest(RunsCase):
         mine = [r3["id"], r2["id"], r1["id"]]
 
         def ids(client, query=""):
-            r = client.get(API + "/runs" + query)
+            r = client.get(API + "/conformance-runs" + query)
             self.assertEqual(r.status, 200, r)
             return r.json()
 
@@ -391,7 +391,7 @@ class ListTest(RunsCase):
         for bad, field in (("state=done", "state"), ("plan=nope", "plan"),
                            ("target=a-b", "target"), ("page_size=100000", "page_size"),
                            ("page=0", "page")):
-            r = self.a.get(API + "/runs?" + bad)
+            r = self.a.get(API + "/conformance-runs?" + bad)
             self.assertError(r, 422, "validation_failed", field)
 
 
@@ -410,7 +410,7 @@ class ProgressTest(RunsCase):
         self.gw_verdict(rid, 3, "fail", HB_REASON,
                         [{"dir": "in", "ms": 300000, "text": '[2,"p9","Heartbeat",{}]'}])
         self.gw_check_start(rid, 4)
-        r = self.a.get(API + "/runs/%d" % rid)
+        r = self.a.get(API + "/conformance-runs/%d" % rid)
         self.assertEqual(r.status, 200, r)
         run = r.json()
         self.assertEqual(run["state"], "running")
@@ -426,42 +426,42 @@ class ProgressTest(RunsCase):
                                           "fail": 1, "skipped": 0, "error": 0})
 
         # a person confirms the card of check 24 while it waits
-        r = self.a.post(API + "/runs/%d/checks/24/confirm" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/checks/24/confirm" % rid)
         self.assertEqual(r.status, 200, r)
         self.assertEqual((r.json()["seq"], r.json()["check_id"]), (24, "authorize.card"))
         self.assertRegex(r.json()["confirmed_at"], r"Z$")
         self.assertIsNotNone(self.db.execute("SELECT confirmed_at FROM conformance_checks WHERE"
                                              " run_id = ? AND seq = 24", (rid,)).fetchone()[0])
-        self.assertEqual(self.a.post(API + "/runs/%d/checks/24/confirm" % rid).status, 200)
+        self.assertEqual(self.a.post(API + "/conformance-runs/%d/checks/24/confirm" % rid).status, 200)
         self.assertEqual(self.db.execute("SELECT count(*) FROM audit_log WHERE action ="
                                          " 'run.check_confirmed' AND object_id = ?",
                                          (rid,)).fetchone()[0], 2)
         # a check without a manual step, a decided one, one that does not exist
-        r = self.a.post(API + "/runs/%d/checks/5/confirm" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/checks/5/confirm" % rid)
         self.assertError(r, 400, "bad_request", "seq", "no_manual_step")
         self.db.execute("UPDATE conformance_checks SET verdict = 'skipped', reason = 'no card'"
                         " WHERE run_id = ? AND seq = 27", (rid,))
-        r = self.a.post(API + "/runs/%d/checks/27/confirm" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/checks/27/confirm" % rid)
         self.assertError(r, 409, "check_decided", "seq", "decided")
-        r = self.a.post(API + "/runs/%d/checks/99/confirm" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/checks/99/confirm" % rid)
         self.assertError(r, 404, "not_found", "seq")
         self.assertIsNone(self.db.execute("SELECT confirmed_at FROM conformance_checks WHERE"
                                           " run_id = ? AND seq = 5", (rid,)).fetchone()[0])
 
         # cancel while running: only a request to the engine
-        r = self.a.post(API + "/runs/%d/cancel" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/cancel" % rid)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json(), {"id": rid, "state": "running", "cancel_requested": True})
         self.assertEqual(self.db.execute("SELECT state, cancel_requested FROM conformance_runs"
                                          " WHERE id = ?", (rid,)).fetchone(), ("running", 1))
         # the engine ends it
         self.gw_finish(rid, "cancelled", "cancelled")
-        run = self.a.get(API + "/runs/%d" % rid).json()
+        run = self.a.get(API + "/conformance-runs/%d" % rid).json()
         self.assertEqual(run["state"], "cancelled")
         self.assertEqual(run["checks"][3]["verdict"], "skipped")
-        r = self.a.post(API + "/runs/%d/cancel" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/cancel" % rid)
         self.assertError(r, 409, "run_finished", "state")
-        r = self.a.post(API + "/runs/%d/checks/25/confirm" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/checks/25/confirm" % rid)
         self.assertError(r, 409, "run_finished", "state")
         # the pile takes a new run now
         self.start(eid)
@@ -476,9 +476,9 @@ class ProgressTest(RunsCase):
         self.gw_verdict(rid, 3, "fail", HB_REASON,
                         [{"dir": "in", "ms": 300000, "text": '[2,"p9","Heartbeat",{}]'}], dropped=5)
         self.gw_check_start(rid, 4)
-        full = self.a.get(API + "/runs/%d" % rid).json()
+        full = self.a.get(API + "/conformance-runs/%d" % rid).json()
         # ?frames=0: the same run, each check without frames but with their number
-        r = self.a.get(API + "/runs/%d?frames=0" % rid)
+        r = self.a.get(API + "/conformance-runs/%d?frames=0" % rid)
         self.assertEqual(r.status, 200, r)
         light = r.json()
         self.assertEqual(len(light["checks"]), 36)
@@ -489,7 +489,7 @@ class ProgressTest(RunsCase):
                              {k: v for k, v in f.items() if k != "frames"})
         self.assertEqual({k: v for k, v in light.items() if k != "checks"},
                          {k: v for k, v in full.items() if k != "checks"})
-        self.assertEqual(self.admin.get(API + "/runs/%d?frames=0" % rid).json(), light)
+        self.assertEqual(self.admin.get(API + "/conformance-runs/%d?frames=0" % rid).json(), light)
         c = light["checks"]
         self.assertEqual((c[0]["frames_count"], c[0]["frames_dropped"]), (2, 0))
         self.assertEqual((c[2]["frames_count"], c[2]["frames_dropped"], c[2]["verdict"]),
@@ -497,42 +497,42 @@ class ProgressTest(RunsCase):
         self.assertEqual((c[3]["frames_count"], c[3]["verdict"]), (0, "running"))
         # ?frames=1 or an empty value is the whole run, as without the parameter
         for query in ("?frames=1", "?frames="):
-            self.assertEqual(self.a.get(API + "/runs/%d%s" % (rid, query)).json(), full)
+            self.assertEqual(self.a.get(API + "/conformance-runs/%d%s" % (rid, query)).json(), full)
         self.assertNotIn("frames_count", full["checks"][0])
         for bad in ("2", "no", "false", "00"):
-            r = self.a.get(API + "/runs/%d?frames=%s" % (rid, bad))
+            r = self.a.get(API + "/conformance-runs/%d?frames=%s" % (rid, bad))
             self.assertError(r, 422, "validation_failed", "frames", "bad_format")
 
         # one check with its frames, as it stands in the whole run
-        r = self.a.get(API + "/runs/%d/checks/1" % rid)
+        r = self.a.get(API + "/conformance-runs/%d/checks/1" % rid)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json(), full["checks"][0])
         self.assertEqual(r.json()["frames"], frames)
         self.assertEqual(r.json()["title_zh"], "冷启动后首条消息为 BootNotification")
         self.assertRegex(r.json()["finished_at"], r"Z$")
-        check = self.a.get(API + "/runs/%d/checks/3" % rid).json()
+        check = self.a.get(API + "/conformance-runs/%d/checks/3" % rid).json()
         self.assertEqual((check["seq"], check["check_id"], check["verdict"], check["reason"],
                           check["frames_dropped"], check["timeout_s"]),
                          (3, "heartbeat.interval", "fail", HB_REASON, 5, 150))
         self.assertEqual(len(check["frames"]), 1)
         self.assertIn("what", check)
         self.assertEqual(check["needs"], [])
-        self.assertEqual(self.a.get(API + "/runs/%d/checks/24" % rid).json()["needs"], ["card"])
-        self.assertEqual(self.admin.get(API + "/runs/%d/checks/1" % rid).json(), full["checks"][0])
+        self.assertEqual(self.a.get(API + "/conformance-runs/%d/checks/24" % rid).json()["needs"], ["card"])
+        self.assertEqual(self.admin.get(API + "/conformance-runs/%d/checks/1" % rid).json(), full["checks"][0])
         # another operator's run, no such check, no such run
-        self.assertError(self.b.get(API + "/runs/%d?frames=0" % rid), 404, "not_found")
-        self.assertError(self.b.get(API + "/runs/%d/checks/1" % rid), 404, "not_found")
-        self.assertError(self.a.get(API + "/runs/%d/checks/37" % rid), 404, "not_found", "seq",
+        self.assertError(self.b.get(API + "/conformance-runs/%d?frames=0" % rid), 404, "not_found")
+        self.assertError(self.b.get(API + "/conformance-runs/%d/checks/1" % rid), 404, "not_found")
+        self.assertError(self.a.get(API + "/conformance-runs/%d/checks/37" % rid), 404, "not_found", "seq",
                          "not_found")
-        self.assertError(self.a.get(API + "/runs/%d/checks/1" % (rid + 100000)), 404,
+        self.assertError(self.a.get(API + "/conformance-runs/%d/checks/1" % (rid + 100000)), 404,
                          "not_found")
-        self.assertError(self.a.get(API + "/runs/%d?frames=0" % (rid + 100000)), 404,
+        self.assertError(self.a.get(API + "/conformance-runs/%d?frames=0" % (rid + 100000)), 404,
                          "not_found")
 
     def test_cancel_a_queued_run_ends_it_at_once(self):
         eid = self.pile()
         rid = self.start(eid)["id"]
-        r = self.a.post(API + "/runs/%d/cancel" % rid)
+        r = self.a.post(API + "/conformance-runs/%d/cancel" % rid)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json(), {"id": rid, "state": "cancelled", "cancel_requested": False})
         row = self.db.execute("SELECT state, finished_at IS NOT NULL FROM conformance_runs"
@@ -543,10 +543,10 @@ class ProgressTest(RunsCase):
         self.assertEqual(self.db.execute("SELECT count(*) FROM audit_log WHERE action ="
                                          " 'run.cancel' AND object_id = ?", (rid,)).fetchone()[0],
                          1)
-        self.assertError(self.a.post(API + "/runs/%d/cancel" % rid), 409, "run_finished")
+        self.assertError(self.a.post(API + "/conformance-runs/%d/cancel" % rid), 409, "run_finished")
         # the admin cancels an operator's run too
         rid = self.start(eid)["id"]
-        r = self.admin.post(API + "/runs/%d/cancel" % rid)
+        r = self.admin.post(API + "/conformance-runs/%d/cancel" % rid)
         self.assertEqual((r.status, r.json()["state"]), (200, "cancelled"))
 
 
@@ -579,7 +579,7 @@ class ReportTest(RunsCase):
 
     def test_json_report(self):
         eid, rid = self.finished_run()
-        r = self.a.get(API + "/runs/%d/report.json" % rid)
+        r = self.a.get(API + "/conformance-runs/%d/report.json" % rid)
         self.assertEqual(r.status, 200, r)
         self.assertIn("application/json", r.header("Content-Type"))
         self.assertEqual(r.header("Cache-Control"), "private, no-store")
@@ -599,7 +599,7 @@ class ReportTest(RunsCase):
 
     def test_pdf_report(self):
         eid, rid = self.finished_run()
-        r = self.a.get(API + "/runs/%d/report.pdf" % rid)
+        r = self.a.get(API + "/conformance-runs/%d/report.pdf" % rid)
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.header("Content-Type"), "application/pdf")
         self.assertEqual(r.header("Content-Disposition"),
@@ -631,7 +631,7 @@ class ReportTest(RunsCase):
     def test_pdf_of_a_queued_run_shows_progress(self):
         eid = self.pile()
         rid = self.start(eid)["id"]
-        r = self.a.get(API + "/runs/%d/report.pdf" % rid)
+        r = self.a.get(API + "/conformance-runs/%d/report.pdf" % rid)
         self.assertEqual(r.status, 200, r)
         text = pdf_text(self, r.body)
         self.assertIn("桩平台检测报告", text)
@@ -639,7 +639,7 @@ class ReportTest(RunsCase):
         self.assertIn("检测尚未结束", text)
         self.assertIn("等待中", text)
         self.assertIn("没有未通过的检查项", text)
-        self.assertEqual(self.b.get(API + "/runs/%d/report.pdf" % rid).status, 404)
+        self.assertEqual(self.b.get(API + "/conformance-runs/%d/report.pdf" % rid).status, 404)
 
 
 class PlatformRunTest(RunsCase):
@@ -647,21 +647,21 @@ class PlatformRunTest(RunsCase):
         did, p = self.p_detection, self.p
         body = {"plan": "tcec102-platform", "detection_id": did}
         # no live credentials yet: the engine could not call the platform
-        self.assertError(p.post(API + "/runs", body), 409, "no_credentials", "detection_id")
+        self.assertError(p.post(API + "/conformance-runs", body), 409, "no_credentials", "detection_id")
         r = p.post(API + "/detections/%d/credentials" % did)
         self.assertEqual(r.status, 200, r)
         operator_id = r.json()["operator_id"]
         # another operator's application, or none: 404; a passed one (A's gate): 409
-        self.assertError(self.b.post(API + "/runs", body), 404, "not_found", "detection_id")
-        self.assertError(self.a.post(API + "/runs", body), 404, "not_found", "detection_id")
-        r = p.post(API + "/runs", {"plan": "tcec102-platform", "detection_id": did + 100000})
+        self.assertError(self.b.post(API + "/conformance-runs", body), 404, "not_found", "detection_id")
+        self.assertError(self.a.post(API + "/conformance-runs", body), 404, "not_found", "detection_id")
+        r = p.post(API + "/conformance-runs", {"plan": "tcec102-platform", "detection_id": did + 100000})
         self.assertError(r, 404, "not_found", "detection_id")
-        r = self.a.post(API + "/runs", {"plan": "tcec102-platform",
+        r = self.a.post(API + "/conformance-runs", {"plan": "tcec102-platform",
                                         "detection_id": self.a.detection_id})
         self.assertError(r, 409, "wrong_state", "detection_id", "wrong_state")
         self.assertEqual(self.runs_of(operator_id), 0)
 
-        r = p.post(API + "/runs", body)
+        r = p.post(API + "/conformance-runs", body)
         self.assertEqual(r.status, 201, r)
         run = r.json()
         self.assertEqual((run["target_kind"], run["target"], run["detection_id"], run["state"]),
@@ -672,18 +672,18 @@ class PlatformRunTest(RunsCase):
         det = p.get(API + "/detections/%d" % did).json()
         self.assertEqual(det["status"], "testing")
         # a second run while it tests names the first
-        r = p.post(API + "/runs", body)
+        r = p.post(API + "/conformance-runs", body)
         self.assertError(r, 409, "run_active", "detection_id", "run_active")
         self.assertEqual(error_details(r)[0]["run_id"], run["id"])
         # P sees it, A and B do not
-        self.assertEqual([x["id"] for x in p.get(API + "/runs").json()["items"]], [run["id"]])
-        self.assertNotIn(run["id"], [x["id"] for x in self.a.get(API + "/runs?page_size=200")
+        self.assertEqual([x["id"] for x in p.get(API + "/conformance-runs").json()["items"]], [run["id"]])
+        self.assertNotIn(run["id"], [x["id"] for x in self.a.get(API + "/conformance-runs?page_size=200")
                                      .json()["items"]])
-        self.assertError(self.a.get(API + "/runs/%d" % run["id"]), 404, "not_found")
+        self.assertError(self.a.get(API + "/conformance-runs/%d" % run["id"]), 404, "not_found")
         self.assertIn(run["id"], [x["id"] for x in self.admin.get(
-            API + "/runs?plan=tcec102-platform").json()["items"]])
+            API + "/conformance-runs?plan=tcec102-platform").json()["items"]])
         # cancelling the queued run gives the application back
-        r = p.post(API + "/runs/%d/cancel" % run["id"])
+        r = p.post(API + "/conformance-runs/%d/cancel" % run["id"])
         self.assertEqual((r.status, r.json()["state"]), (200, "cancelled"))
         self.assertEqual(p.get(API + "/detections/%d" % did).json()["status"], "approved")
 

@@ -1,4 +1,4 @@
-// 检测记录详情 (#/runs/{id}): one conformance run (GET /runs/{id}). The head names the plan, the
+// 检测记录详情 (#/runs/{id}): one conformance run (GET /conformance-runs/{id}). The head names the plan, the
 // target, the state, the progress and the counts by verdict; while the run is queued or running
 // the page asks again every second (and stops when the run ends or the page is left), shows the
 // check in progress with what it does and, when it needs a person (card, cable, anything else),
@@ -111,11 +111,13 @@ function framesBlock(c, kind) {
 }
 
 /** One check as a table row and its (hidden) frames row; update(c) redraws it in place, so an
- * opened row stays open while the page polls. */
-function checkRow(c0, kind, cols) {
+ * opened row stays open while the page polls. The page polls without frames (?frames=0): an
+ * opened row fetches its check's frames with `load(seq)`, again when the check changed. */
+function checkRow(c0, kind, cols, load) {
   let c = c0;
   let open = false;
   let framesSig = '';
+  let loading = 0;
   const toggle = button(t('run.frames_show'), { kind: 'pf-link', small: true, test: 'check-toggle' });
   toggle.setAttribute('aria-expanded', 'false');
   const verdictCell = h('td');
@@ -146,12 +148,25 @@ function checkRow(c0, kind, cols) {
     );
     replace(verdictCell, verdictBadge(c.verdict));
     replace(reasonCell, reasonText(c.reason) || (c.verdict === 'running' ? t('run.in_progress') : '—'));
-    const n = Array.isArray(c.frames) ? c.frames.length : 0;
+    const n = Array.isArray(c.frames) ? c.frames.length : Number(c.frames_count) || 0;
     countCell.textContent = n ? t('run.frames_n', { n: n + (Number(c.frames_dropped) || 0) }) : '';
     const sig = `${c.verdict}|${n}|${c.frames_dropped}|${c.confirmed_at}|${c.finished_at}`;
     if (open && sig !== framesSig) {
       framesSig = sig;
+      showFrames();
+    }
+  }
+  async function showFrames() {
+    if (Array.isArray(c.frames)) {
       replace(detailCell, framesBlock(c, kind));
+      return;
+    }
+    const mine = ++loading;
+    try {
+      const full = await load(c.seq);
+      if (mine === loading && open) replace(detailCell, framesBlock(full, kind));
+    } catch (err) {
+      if (mine === loading) replace(detailCell, message('error', t('run.poll_error', { error: apiErrorText(err) })));
     }
   }
   toggle.addEventListener('click', () => {
@@ -259,7 +274,9 @@ function resultText(run) {
 export async function runDetailView(ctx) {
   const id = ctx.params[0];
   ctx.crumbs([{ label: t('run.list_title'), href: '#/runs' }, { label: t('run.detail') }]);
-  const [first, plans] = await Promise.all([api.get(`/runs/${id}`), loadPlans().catch(() => [])]);
+  // polled without frames: a check's frames are fetched when its row is opened
+  const runUrl = `/conformance-runs/${encodeURIComponent(id)}`;
+  const [first, plans] = await Promise.all([api.get(`${runUrl}?frames=0`), loadPlans().catch(() => [])]);
   if (!ctx.alive()) return null;
   let run = first;
   const kind = run.target_kind === 'platform' ? 'platform' : 'pile';
@@ -273,7 +290,7 @@ export async function runDetailView(ctx) {
   const currentHost = h('div', { class: 'run-current-host', 'aria-live': 'polite' });
   const pollError = h('div', { 'data-test': 'run-poll-error' });
   const cancelBtn = button(t('run.cancel'), { kind: 'danger', test: 'run-cancel' });
-  const base = `/api/v1/runs/${encodeURIComponent(id)}`;
+  const base = `/api/v1/conformance-runs/${encodeURIComponent(id)}`;
   const pdf = h('a', { class: 'btn btn-default', href: `${base}/report.pdf`, download: `${t('run.report_name')}-${runNo(run)}.pdf`, 'data-test': 'run-export-pdf' }, h('span', { class: 'icon-download', 'aria-hidden': 'true' }), t('run.export_pdf'));
   const json = h('a', { class: 'btn btn-default', href: `${base}/report.json`, download: `${t('run.report_name')}-${runNo(run)}.json`, 'data-test': 'run-export-json' }, h('span', { class: 'icon-download', 'aria-hidden': 'true' }), t('run.export_json'));
 
@@ -283,7 +300,7 @@ export async function runDetailView(ctx) {
   const rows = new Map();
   let checks = withPlan(run, plans);
   for (const c of checks) {
-    const r = checkRow(c, kind, cols);
+    const r = checkRow(c, kind, cols, (seq) => api.get(`${runUrl}/checks/${seq}`));
     rows.set(c.seq, r);
     r.rows.forEach((x) => tbody.appendChild(x));
   }
@@ -294,7 +311,7 @@ export async function runDetailView(ctx) {
   let stopped = false;
 
   async function confirm(seq) {
-    await api.post(`/runs/${encodeURIComponent(id)}/checks/${seq}/confirm`);
+    await api.post(`/conformance-runs/${encodeURIComponent(id)}/checks/${seq}/confirm`);
     toast(t('run.confirm_done'));
     await poll();
   }
@@ -337,7 +354,7 @@ export async function runDetailView(ctx) {
   async function poll() {
     if (stopped || left()) return stop();
     try {
-      const next = await api.get(`/runs/${encodeURIComponent(id)}`);
+      const next = await api.get(`${runUrl}?frames=0`);
       if (stopped || left()) return stop();
       run = next;
       replace(pollError);
@@ -371,7 +388,7 @@ export async function runDetailView(ctx) {
       okText: t('run.cancel'),
       danger: true,
       test: 'dialog-cancel-run',
-      action: () => api.post(`/runs/${encodeURIComponent(id)}/cancel`),
+      action: () => api.post(`/conformance-runs/${encodeURIComponent(id)}/cancel`),
     });
     if (!done) return;
     // a queued run ends at once; a running one when the engine sees the flag

@@ -78,10 +78,10 @@ export function targetLink(run) {
 }
 
 let plansCache = null;
-/** GET /plans once per page load. */
+/** GET /conformance-plans once per page load. */
 export function loadPlans() {
   if (!plansCache) {
-    plansCache = api.get('/plans').then((p) => (Array.isArray(p) ? p : (p && p.items) || []));
+    plansCache = api.get('/conformance-plans').then((p) => (Array.isArray(p) ? p : (p && p.items) || []));
     plansCache.catch(() => {
       plansCache = null;
     });
@@ -115,7 +115,7 @@ export function runErrorText(err) {
   return apiErrorText(err);
 }
 
-/** The table of runs (items of GET /runs): compact for the panels, with target for the list. */
+/** The table of runs (items of GET /conformance-runs): compact for the panels, with target for the list. */
 function runRows(items, opts = {}) {
   return items.map((r) =>
     h(
@@ -202,7 +202,7 @@ export async function runListView(ctx) {
   if (f.state) params.set('state', f.state);
   if (f.target) params.set('target', f.target);
   (async () => {
-    const data = await fetchList(ctx, `/runs?${params}`, tbody, errorHost);
+    const data = await fetchList(ctx, `/conformance-runs?${params}`, tbody, errorHost);
     if (!data) return;
     const items = data.items || [];
     const filtered = f.plan || f.state || f.target;
@@ -224,7 +224,7 @@ function recentRuns(ctx, query, filterFn, emptyText) {
   const errorHost = h('div');
   const table = h('table', { class: 'table table-compact', 'data-test': 'recent-runs' }, h('thead', null, h('tr', null, head.map((c) => h('th', { scope: 'col' }, c)))), tbody);
   (async () => {
-    const data = await fetchList(ctx, `/runs?${query}`, tbody, errorHost);
+    const data = await fetchList(ctx, `/conformance-runs?${query}`, tbody, errorHost);
     if (!data) return;
     const items = (data.items || []).filter(filterFn || (() => true));
     replace(tbody, items.length ? runRows(items) : h('tr', null, h('td', { colspan: String(head.length), class: 'empty', 'data-test': 'recent-runs-empty' }, emptyText)));
@@ -269,7 +269,7 @@ function startRow(plans, onStart, opts) {
 }
 
 /** 一致性检测 on the pile page (an accessed OCPP pile, its operator or an admin): the plan of the
- * pile's protocol, 开始检测 (POST /runs, then the run page), and the pile's recent runs. */
+ * pile's protocol, 开始检测 (POST /conformance-runs, then the run page), and the pile's recent runs. */
 export function pileRunsCard(ctx, pile) {
   const body = h('div', { class: 'run-panel' }, message('info', t('common.loading')));
   const id = pile.equipment_id;
@@ -279,7 +279,7 @@ export function pileRunsCard(ctx, pile) {
       const plans = all.filter((p) => p.target_kind === 'pile' && p.protocol === pile.protocol);
       const start = plans.length
         ? startRow(plans, async (plan) => {
-            const run = await api.post('/runs', { plan, equipment_id: id });
+            const run = await api.post('/conformance-runs', { plan, equipment_id: id });
             ctx.navigate(`#/runs/${run.id}`);
           }, {})
         : message('warning', t('run.no_plan', { protocol: pile.protocol || '—' }), 'run-no-plan');
@@ -306,7 +306,7 @@ export function detectionRunsCard(ctx, app, operatorId) {
   if (canStart) {
     const plans = [{ name: 'tcec102-platform', checks: [] }];
     const row = startRow(plans, async () => {
-      const run = await api.post('/runs', { plan: 'tcec102-platform', detection_id: app.id });
+      const run = await api.post('/conformance-runs', { plan: 'tcec102-platform', detection_id: app.id });
       ctx.navigate(`#/runs/${run.id}`);
     }, { label: app.status === 'failed' ? t('run.det_restart') : t('run.det_start') });
     parts.push(row);
