@@ -415,6 +415,19 @@ static struct gw_cmd_conn *state_of(struct gw_commands *cm, struct gw_ocpp_conn 
     return st;
 }
 
+/* Puts `k` at the end of st's FIFO and sends it when nothing is outstanding. */
+static void enqueue(struct gw_cmd_conn *st, struct cmd *k)
+{
+    if (st->tail)
+        st->tail->next = k;
+    else
+        st->head = k;
+    st->tail = k;
+    st->waiting++;
+    relist(st);
+    pump(st);
+}
+
 static void intake(struct gw_commands *cm, struct cmd *k)
 {
     k->cm = cm;
@@ -454,14 +467,7 @@ static void intake(struct gw_commands *cm, struct cmd *k)
                "%d commands of this pile are already waiting in the gateway", GW_CMD_WAITING_MAX);
         return;
     }
-    if (st->tail)
-        st->tail->next = k;
-    else
-        st->head = k;
-    st->tail = k;
-    st->waiting++;
-    relist(st);
-    pump(st);
+    enqueue(st, k);
 }
 
 int gw_commands_send_raw(struct gw_commands *cm, struct gw_ocpp_conn *c, const char *action,
@@ -497,14 +503,7 @@ int gw_commands_send_raw(struct gw_commands *cm, struct gw_ocpp_conn *c, const c
     k->payload = payload;
     k->raw_done = done;
     k->raw_arg = arg;
-    if (st->tail)
-        st->tail->next = k;
-    else
-        st->head = k;
-    st->tail = k;
-    st->waiting++;
-    relist(st);
-    pump(st);
+    enqueue(st, k);
     return 0;
 }
 

@@ -28,7 +28,7 @@ struct cf_mailbox *cf_mailbox_new(void)
     return mb;
 }
 
-static void event_free(struct cf_event *e)
+void cf_event_free(struct cf_event *e)
 {
     if (!e)
         return;
@@ -58,7 +58,7 @@ void cf_mailbox_unref(struct cf_mailbox *mb)
         return;
     for (struct cf_event *e = mb->head, *next; e; e = next) {
         next = e->next;
-        event_free(e);
+        cf_event_free(e);
     }
     pthread_mutex_destroy(&mb->mu);
     pthread_cond_destroy(&mb->cv);
@@ -73,7 +73,7 @@ static void post(struct cf_mailbox *mb, struct cf_event *e)
     if (mb->n >= CF_MAILBOX_MAX && e->kind != CF_EV_ANSWER) {
         mb->dropped++;
         pthread_mutex_unlock(&mb->mu);
-        event_free(e);
+        cf_event_free(e);
         return;
     }
     if (mb->tail)

@@ -362,12 +362,9 @@ struct gw_conform *gw_conform_start(struct gw_server *gw, char *err, size_t errl
     return cf;
 }
 
-void gw_conform_stop(struct gw_conform *cf)
+/* Wakes the poller and every run, each of which then ends (`error` GW_CONFORM_STOPPED). */
+static void tell_runs_to_stop(struct gw_conform *cf)
 {
-    if (!cf || cf->stopped)
-        return;
-    cf->stopped = true;
-    atomic_store(&cf->stopping, true);
     pthread_mutex_lock(&cf->mu);
     pthread_cond_broadcast(&cf->cv);
     for (struct cf_run *r = cf->runs; r; r = r->next) {
@@ -377,19 +374,21 @@ void gw_conform_stop(struct gw_conform *cf)
         pthread_mutex_unlock(&r->mb->mu);
     }
     pthread_mutex_unlock(&cf->mu);
+}
+
+void gw_conform_stop(struct gw_conform *cf)
+{
+    if (!cf || cf->stopped)
+        return;
+    cf->stopped = true;
+    atomic_store(&cf->stopping, true);
+    tell_runs_to_stop(cf);
     if (cf->poller_started) {
         pthread_join(cf->poller, NULL);
         cf->poller_started = false;
     }
     /* the poller may have started one more run after the flags above: tell it too */
-    pthread_mutex_lock(&cf->mu);
-    for (struct cf_run *r = cf->runs; r; r = r->next) {
-        pthread_mutex_lock(&r->mb->mu);
-        r->mb->stop = true;
-        pthread_cond_broadcast(&r->mb->cv);
-        pthread_mutex_unlock(&r->mb->mu);
-    }
-    pthread_mutex_unlock(&cf->mu);
+    tell_runs_to_stop(cf);
     reap(cf, true);
     /* the inbox's requests (no CALL goes out now) and the watch table's references */
     pthread_mutex_lock(&cf->mu);

@@ -152,6 +152,7 @@ struct gw_conform {
  * (one reference from new; the last unref frees). */
 void cf_request(struct gw_conform *cf, struct cf_req *q);
 void cf_req_free(struct cf_req *q);
+void cf_event_free(struct cf_event *e);
 struct cf_mailbox *cf_mailbox_new(void);
 void cf_mailbox_ref(struct cf_mailbox *mb);
 void cf_mailbox_unref(struct cf_mailbox *mb);

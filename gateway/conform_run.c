@@ -299,12 +299,7 @@ bool cf_pump(struct cf_run *r, int64_t deadline_ms)
             for (struct cf_event *e = list, *next; e; e = next) {
                 next = e->next;
                 take_event(r, e);
-                free(e->state);
-                free(e->error);
-                free(e->response);
-                free(e->detail);
-                free(e->unique_id);
-                free(e);
+                cf_event_free(e);
             }
             return !cf_aborted(r);
         }

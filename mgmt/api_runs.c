@@ -1,4 +1,4 @@
-/* /api/v1/plans and /api/v1/conformance-runs: conformance runs as mgmt sees them (docs/api-runs.md,
+/* /api/v1/conformance-plans and /api/v1/conformance-runs: conformance runs as mgmt sees them (docs/api-runs.md,
  * docs/conformance.md): the plans, what a run is of and whose, lists, one run with its checks
  * (with or without their frames) or one check, cancel, a person confirming a manual step, and the
  * JSON and PDF reports; queueing a run is api_runs_create.c's. mgmt only writes rows (db/runs.h);
@@ -248,7 +248,7 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
     state = state && *state ? state : NULL;
     target = target && *target ? target : NULL;
     if (plan && !plan_target_kind(plan))
-        mgmt_detail(details, "plan", "bad_format", "no such plan; see GET /api/v1/plans");
+        mgmt_detail(details, "plan", "bad_format", "no such plan; see GET /api/v1/conformance-plans");
     if (state && !one_of(state, states))
         mgmt_detail(details, "state", "bad_format",
                     "one of queued, running, passed, failed, error, cancelled");

@@ -164,9 +164,9 @@ static const char *create_body(struct mgmt_resp *resp, json_t *body, const char 
     const char *plan = json_string_value(jp);
     const char *kind = plan_target_kind(plan);
     if (!jp)
-        mgmt_detail(details, "plan", "required", "name a plan of GET /api/v1/plans");
+        mgmt_detail(details, "plan", "required", "name a plan of GET /api/v1/conformance-plans");
     else if (!kind)
-        mgmt_detail(details, "plan", "unknown_plan", "no such plan; see GET /api/v1/plans");
+        mgmt_detail(details, "plan", "unknown_plan", "no such plan; see GET /api/v1/conformance-plans");
     json_t *je = json_object_get(body, "equipment_id"), *jd = json_object_get(body, "detection_id");
     *eid = json_string_value(je);
     *det = json_integer_value(jd);

@@ -137,15 +137,11 @@ async function runWith(mode, clientArgs = []) {
   }
 }
 
-before(async () => {
-  if (skip) return;
-  env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-conform-tcec-'));
-  env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
-  const port = await lib.freePort();
-  // an operator whose self detection names the simulator's address, with credentials, and an
-  // accessed station with two piles (access needs a passed detection: it passes first)
+/** A new operator whose self detection (its platform at 127.0.0.1:`port`) is approved and has
+ *  live T/CEC credentials: {s (its session), admin, det, keys}. */
+async function approvedSelfDetection(prefix, company, port) {
   const tag = lib.uniq();
-  const user = { username: `conftcec_${tag}`, password: 'Correct-horse-1', company: `中山市一致性测试有限公司${tag}`, creditCode: lib.creditCode() };
+  const user = { username: `${prefix}_${tag}`, password: 'Correct-horse-1', company: `${company}${tag}`, creditCode: lib.creditCode() };
   await lib.approvedOperator(env, user);
   const s = await lib.apiSession(env.mgmt.base, user.username, user.password);
   const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
@@ -156,8 +152,19 @@ before(async () => {
   ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
   ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
   ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
-  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
   const keys = ok(await s.call('POST', `/detections/${det.id}/credentials`), 200, 'credentials');
+  return { tag, s, admin, det, keys };
+}
+
+before(async () => {
+  if (skip) return;
+  env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-conform-tcec-'));
+  env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
+  const port = await lib.freePort();
+  // an operator whose self detection names the simulator's address, with credentials, and an
+  // accessed station with two piles (access needs a passed detection: it passes first)
+  const { tag, s, admin, det, keys } = await approvedSelfDetection('conftcec', '中山市一致性测试有限公司', port);
+  ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
   const station = `ST${tag.toUpperCase()}`;
   ok(await s.call('POST', '/stations', {
     station_id: station, name: '中山市东区一致性测试站', area_code: '442000', address: '中山市东区中山四路88号',
@@ -252,20 +259,8 @@ test('a conforming platform passes every check; the detection passes', { skip },
 test('a new platform, none of whose stations is accessed in evgate yet, passes its first run', { skip }, async () => {
   // the order of things for a real operator: the platform is detected first, its stations are
   // accessed after (access needs a passed detection), so its first run finds none registered
-  const tag = lib.uniq();
-  const user = { username: `conftcecnew_${tag}`, password: 'Correct-horse-1', company: `中山市新平台测试有限公司${tag}`, creditCode: lib.creditCode() };
-  await lib.approvedOperator(env, user);
-  const s = await lib.apiSession(env.mgmt.base, user.username, user.password);
-  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
   const port = await lib.freePort();
-  const body = detectionBody(tag);
-  body.platform.base_url = `http://127.0.0.1:${port}/evcs/v1/`;
-  body.platform.source_ips = ['127.0.0.1'];
-  const det = ok(await s.call('POST', '/detections', body), 201, 'detection');
-  ok(await s.upload(`/detections/${det.id}/materials`, 'file', PDF, '申请表.pdf', 'application/pdf'), 201, 'materials');
-  ok(await s.call('POST', `/detections/${det.id}/submit`, {}), 200, 'detection submit');
-  ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
-  const keys = ok(await s.call('POST', `/detections/${det.id}/credentials`), 200, 'credentials');
+  const { tag, s, det, keys } = await approvedSelfDetection('conftcecnew', '中山市新平台测试有限公司', port);
   const accountId = runSql(dbPath(), `SELECT account_id FROM detections WHERE id = ${Number(det.id)}`)[0].account_id;
   const station = `SN${tag.toUpperCase()}`;
   const piles = [1, 2].map((n) => `EN${tag.toUpperCase()}P${n}`);
