@@ -98,9 +98,9 @@ const struct plan_check plan_ocpp16_core[] = {
      "Scheduled, a CALLERROR or no Unavailable status in time",
      REQ, NONE, 60},
     {"availability.operative", "远程恢复 1 号枪可用", "ChangeAvailability: connector 1 Operative",
-     "Sends ChangeAvailability{connectorId:1, type:Operative}; expects Accepted, then "
-     "StatusNotification Available for connector 1; fails on Rejected, Scheduled, a CALLERROR or "
-     "no Available status in time",
+     "After availability.inoperative passed sends ChangeAvailability{connectorId:1, "
+     "type:Operative}; expects Accepted, then StatusNotification Available for connector 1; fails "
+     "on Rejected, Scheduled, a CALLERROR or no Available status in time",
      REQ, NONE, 60},
     /* TC_017_1_CS / TC_017_2_CS Unlock connector - no charging session running */
     {"unlock.connector", "远程解锁 1 号枪", "UnlockConnector: connector 1",
@@ -149,9 +149,10 @@ const struct plan_check plan_ocpp16_core[] = {
      "idTag (answered Accepted); fails when a transaction starts without it or none comes in time",
      REQ, CARD, 180},
     {"tx.local-start", "刷卡后插枪开始充电", "Local start: StartTransaction after the card",
-     "The person then plugs the cable into a connector; expects StartTransaction.req with that "
-     "card's idTag, a registered connectorId, meterStart >= 0, and StatusNotification Charging for "
-     "it (either order); fails on another idTag or no transaction in time",
+     "After authorize.card passed the person plugs the cable into a connector; expects "
+     "StartTransaction.req with that card's idTag, a registered connectorId, meterStart >= 0 "
+     "(its transactionId the one evgate answered), and StatusNotification Charging for it (either "
+     "order); fails on another idTag or no transaction in time",
      REQ, CABLE, 300},
     {"tx.meter-values", "充电中定时上报电表读数", "Meter values during the transaction",
      "During that transaction expects MeterValues.req for its connector with its transactionId "
@@ -165,9 +166,11 @@ const struct plan_check plan_ocpp16_core[] = {
      REQ, CARD, 300},
     /* TC_010_CS Remote Start Charging Session - Cable Plugged in First */
     {"remote.start", "插枪后远程启动充电", "RemoteStartTransaction with the cable plugged in",
-     "With a cable (re)plugged into connector 1, sends RemoteStartTransaction{connectorId:1, "
-     "idTag:\"EVGATE-CONFORM\"}; expects Accepted, then StartTransaction.req on connector 1 with "
-     "that idTag and StatusNotification Charging; fails on Rejected or no transaction in time",
+     "Once the earlier transaction ended (its StopTransaction answered) and connector 1 was "
+     "reported Available or Preparing since, with a cable (re)plugged into connector 1, sends "
+     "RemoteStartTransaction{connectorId:1, idTag:\"EVGATE-CONFORM\"}; expects Accepted, then "
+     "StartTransaction.req on connector 1 with that idTag and StatusNotification Charging; fails "
+     "on Rejected or no transaction in time",
      REQ, CABLE, 300},
     /* TC_026_CS Remote Start Charging Session - Rejected */
     {"remote.start-busy", "正在充电时再次远程启动被拒绝",
@@ -185,14 +188,15 @@ const struct plan_check plan_ocpp16_core[] = {
     /* as TC_014 Soft Reset (seen on the CSMS side), without a transaction */
     {"reset.soft", "软重启后重新上线", "Soft reset, then boot again",
      "With no transaction running sends Reset{type:Soft}; expects Accepted, then a "
-     "BootNotification (same or new connection) and StatusNotification for connector 0 and every "
-     "connector; fails on Rejected or no boot in time",
+     "BootNotification (same or new connection, answered Accepted) and StatusNotification for "
+     "connector 0 and every connector; fails on Rejected or no boot in time",
      REQ, NONE, 300},
     /* TC_013_CS Hard Reset Without transaction */
     {"reset.hard", "硬重启后重新上线", "Hard reset, then reconnect and boot",
      "Sends Reset{type:Hard}; expects Accepted, the connection to close and come back with a "
-     "BootNotification as its first CALL, and StatusNotification for connector 0 and every "
-     "connector; fails on Rejected, another first action or no reconnection in time",
+     "BootNotification as its first CALL (answered Accepted), and StatusNotification for "
+     "connector 0 and every connector; fails on Rejected, another first action or no "
+     "reconnection in time",
      REQ, NONE, 300},
     /* Judged over the whole run, so they come last. */
     {"frames.schema-valid", "所有报文符合官方格式（JSON Schema）",

@@ -50,11 +50,15 @@ const struct plan_check plan_ocpp201_core[] = {
      "second one 0.8 H to 1.2 H after the first; fails when the change is refused, a Heartbeat is "
      "missing or the gap is outside 0.8 H-1.2 H",
      REQ, NONE, 150},
-    /* Trigger message (TC_F_*: TC_F_24_CS is StatusNotification for a specific EVSE) */
-    {"trigger.boot-notification", "按要求补发启动通知", "TriggerMessage BootNotification",
-     "Sends TriggerMessage{requestedMessage:BootNotification}; expects Accepted, then a "
-     "BootNotificationRequest with reason Triggered; fails on Rejected, NotImplemented or no "
-     "triggered message in time",
+    /* Trigger message (TC_F_*: TC_F_24_CS is StatusNotification for a specific EVSE). F06.FR.17:
+     * a station whose last BootNotification was Accepted rejects a TriggerMessage for one
+     * (EVerest libocpp and other stacks do so) */
+    {"trigger.boot-notification", "启动已被接受时拒绝补发启动通知",
+     "TriggerMessage BootNotification rejected once accepted",
+     "While the pile's last BootNotificationRequest stands Accepted sends "
+     "TriggerMessage{requestedMessage:BootNotification}; expects Rejected and no "
+     "BootNotificationRequest (F06.FR.17); fails on Accepted or a BootNotificationRequest; "
+     "skipped when the last boot was not Accepted",
      REQ, NONE, 60},
     {"trigger.heartbeat", "按要求补发心跳", "TriggerMessage Heartbeat",
      "Sends TriggerMessage{requestedMessage:Heartbeat}; expects Accepted, then a "
@@ -77,8 +81,9 @@ const struct plan_check plan_ocpp201_core[] = {
      REQ, NONE, 60},
     /* TC_G_08_CS Change Availability Connector - Inoperative to operative (for the EVSE) */
     {"availability.operative", "远程恢复 1 号枪可用", "ChangeAvailability: EVSE 1 Operative",
-     "Sends ChangeAvailability{operationalStatus:Operative, evse:{id:1}}; expects Accepted, then "
-     "EVSE 1 reported Available; fails on Rejected, Scheduled or no Available status in time",
+     "After availability.inoperative passed sends ChangeAvailability{operationalStatus:Operative, "
+     "evse:{id:1}}; expects Accepted, then EVSE 1 reported Available; fails on Rejected, "
+     "Scheduled or no Available status in time",
      REQ, NONE, 60},
     {"unlock.connector", "远程解锁 1 号枪", "UnlockConnector: EVSE 1",
      "With no transaction running sends UnlockConnector{evseId:1, connectorId:1}; expects "
@@ -149,9 +154,11 @@ const struct plan_check plan_ocpp201_core[] = {
      REQ, CARD, 300},
     /* TC_F_01_CS Remote start transaction - Cable plugin first */
     {"remote.start", "插枪后远程启动充电", "RequestStartTransaction with the cable plugged in",
-     "With a cable (re)plugged into EVSE 1, sends RequestStartTransaction{evseId:1, "
-     "remoteStartId, idToken EVGATE-CONFORM}; expects Accepted, then a TransactionEvent with "
-     "triggerReason RemoteStart and that remoteStartId, then Charging; fails otherwise in time",
+     "Once the earlier transaction ended (its TransactionEvent Ended answered) and EVSE 1 was "
+     "reported Available or Occupied since, with a cable (re)plugged into EVSE 1, sends "
+     "RequestStartTransaction{evseId:1, remoteStartId, idToken EVGATE-CONFORM}; expects Accepted, "
+     "then a TransactionEvent with triggerReason RemoteStart and that remoteStartId, then "
+     "Charging; fails otherwise in time",
      REQ, CABLE, 300},
     {"remote.stop", "远程停止充电", "RequestStopTransaction",
      "Sends RequestStopTransaction{transactionId} of that transaction; expects Accepted, then "
@@ -161,13 +168,13 @@ const struct plan_check plan_ocpp201_core[] = {
     /* TC_B_20_CS Reset Charging Station - Without ongoing transaction - OnIdle */
     {"reset.on-idle", "空闲时重启后重新上线", "Reset OnIdle, then boot again",
      "With no transaction running sends Reset{type:OnIdle}; expects Accepted, then a "
-     "BootNotificationRequest and every EVSE's state reported; fails on Rejected, Scheduled or no "
-     "boot in time",
+     "BootNotificationRequest (answered Accepted) and every EVSE's state reported; fails on "
+     "Rejected, Scheduled or no boot in time",
      REQ, NONE, 300},
     {"reset.immediate", "立即重启后重新上线", "Reset Immediate, then reconnect and boot",
      "Sends Reset{type:Immediate}; expects Accepted, the connection to close and come back with a "
-     "BootNotificationRequest as its first CALL, and every EVSE's state reported; fails on "
-     "Rejected, another first action or no reconnection in time",
+     "BootNotificationRequest as its first CALL (answered Accepted), and every EVSE's state "
+     "reported; fails on Rejected, another first action or no reconnection in time",
      REQ, NONE, 300},
     /* Judged over the whole run, so they come last. */
     {"tx.event-sequence", "充电交易事件序号连续", "TransactionEvent seqNo without gaps",

@@ -41,6 +41,8 @@ enum opt_id {
     O_TLS_CA,
     O_TLS_CERT,
     O_TLS_KEY,
+    O_FAULTY_CHECK,
+    O_LATE_ANSWER,
     O_HELP,
 };
 
@@ -59,10 +61,13 @@ static const struct sim_opt opts_table[] = {
      "per-pile passwords: lines `equipment_id password`, or the JSON mgmt returns "
      "({\"items\":[{\"equipment_id\",\"password\"}]}); without --ids/--count its piles are used"},
     {"protocol", O_PROTOCOL, 1, "ocpp1.6|ocpp2.0.1", "ocpp1.6", "OCPP version (subprotocol)"},
-    {"scenario", O_SCENARIO, 1, "boot|idle|charge|faulty", "idle",
+    {"scenario", O_SCENARIO, 1, "boot|idle|charge|faulty|conform", "idle",
      "boot: one BootNotification and the statuses per connection, then hang up; "
      "idle: boot, statuses, heartbeats; charge: idle plus Authorize, start, meter values, stop, "
-     "repeated; faulty: boot, then malformed and schema-violating frames, CALLERRORs counted"},
+     "repeated; faulty: boot, then malformed and schema-violating frames, CALLERRORs counted; "
+     "conform: passes every check of the conformance plan of its version (ocpp16-core, "
+     "ocpp201-core) and plays the person at the bench (below); implies --reconnect, "
+     "--meter-interval 1 and --session 4 unless given"},
     {"duration", O_DURATION, 1, "S", "0",
      "stop after S seconds (0: at SIGINT/SIGTERM, or when "
      "every pile is done)"},
@@ -87,6 +92,12 @@ static const struct sim_opt opts_table[] = {
      "wss: PEM client certificate for security profile 3 (its subject CN is the EquipmentID, so "
      "one pile per run); without a password no Authorization header is sent"},
     {"tls-key", O_TLS_KEY, 1, "FILE", NULL, "the private key (PEM) of --tls-cert"},
+    {"faulty-check", O_FAULTY_CHECK, 1, "ID,ID,...", NULL,
+     "with --scenario conform: misbehave so that exactly these checks of the plan fail (each "
+     "check's behaviour below)"},
+    {"late-answer", O_LATE_ANSWER, 1, "S", "35",
+     "with --faulty-check=frames.answers-in-time: seconds the held answer waits (more than the "
+     "gateway's ocpp_call_timeout_s)"},
     {"help", O_HELP, 0, NULL, NULL, "this text"},
 };
 #define NOPTS (sizeof opts_table / sizeof opts_table[0])
@@ -123,7 +134,18 @@ static void usage(FILE *out)
             "TransactionEvent)\n"
             "  any other  CALLERROR NotSupported (NotImplemented: no such action in the "
             "version)\n"
-            "One transaction per pile at a time.\n");
+            "One transaction per pile at a time.\n"
+            "\n--scenario conform plays the person at the test bench: the cable is always in "
+            "connector 1 (EVSE 1);\n1 s after the pile answers a remote stop of a transaction it "
+            "does not have (remote.stop-unknown),\nthe card " SIM_CONFORM_CARD
+            " is presented (Authorize; 2.0.1 ISO14443), 1 s after it is accepted the\nsession "
+            "starts on connector 1 (Preparing, StartTransaction / TransactionEvent Started, "
+            "Charging),\nsends meter values every --meter-interval and after --session seconds "
+            "the card ends it\n(StopTransaction Local, Finishing, Available). Checks another "
+            "depends on (authorize.card,\ntx.local-start, remote.start) leave the dependent ones "
+            "skipped when they fail.\n--faulty-check IDs and what each does (one run per "
+            "process: \"first\" counts from its start):\n");
+    sim_cf_usage(out);
 }
 
 /* Debian's bundle of the system's CAs (ca-certificates), the default trust for wss://. */
@@ -287,6 +309,8 @@ static int read_passwords(struct pile_list *l, const char *path, bool add, char 
 
 static void free_list(struct pile_list *l)
 {
+    for (size_t i = 0; i < l->n; i++)
+        sim_cf_free(&l->piles[i]);
     for (size_t i = 0; i < l->nstrings; i++)
         free(l->strings[i]);
     free(l->strings);
@@ -351,7 +375,8 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     struct option lo[NOPTS + 1];
     sim_opts_long(opts_table, NOPTS, lo);
     const char *url = "ws://127.0.0.1:8180/ocpp", *ids = NULL, *prefix = "P", *password = NULL;
-    const char *pwfile = NULL, *sources = NULL;
+    const char *pwfile = NULL, *sources = NULL, *faulty = NULL;
+    bool meter_given = false, session_given = false;
     long count = -1, start = 1, v;
     static char sources_buf[1024];
     memset(o, 0, sizeof *o);
@@ -362,6 +387,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     o->session_s = 30;
     o->call_timeout_s = 30;
     o->rate = 500;
+    o->late_answer_s = SIM_LATE_ANSWER_S;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -399,13 +425,14 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             o->version = (enum ocpp_version)ocpp_version_from_subprotocol(optarg);
             break;
         case O_SCENARIO: {
-            static const char *const sc[] = {"boot", "idle", "charge", "faulty"};
+            static const char *const sc[] = {"boot", "idle", "charge", "faulty", "conform"};
             int found = -1;
-            for (int i = 0; i < 4; i++)
+            for (int i = 0; i < 5; i++)
                 if (strcmp(optarg, sc[i]) == 0)
                     found = i;
             if (found < 0) {
-                snprintf(err, errlen, "--scenario must be boot, idle, charge or faulty, got \"%s\"",
+                snprintf(err, errlen,
+                         "--scenario must be boot, idle, charge, faulty or conform, got \"%s\"",
                          optarg);
                 return -1;
             }
@@ -430,11 +457,13 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             if (sim_opts_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
                 return -1;
             o->meter_interval_s = (int)v;
+            meter_given = true;
             break;
         case O_SESSION:
             if (sim_opts_int(name, optarg, 1, 86400, &v, err, errlen) < 0)
                 return -1;
             o->session_s = (int)v;
+            session_given = true;
             break;
         case O_CALL_TIMEOUT:
             if (sim_opts_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
@@ -467,6 +496,14 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
         case O_TLS_KEY:
             o->tls_key = optarg;
             break;
+        case O_FAULTY_CHECK:
+            faulty = optarg;
+            break;
+        case O_LATE_ANSWER:
+            if (sim_opts_int(name, optarg, 1, 3600, &v, err, errlen) < 0)
+                return -1;
+            o->late_answer_s = (int)v;
+            break;
         case O_HELP:
             return 1;
         default:
@@ -482,6 +519,19 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     o->url_base = url;
     if (parse_url(o, url, err, errlen) < 0)
         return -1;
+    if (faulty && o->scenario != SC_CONFORM) {
+        snprintf(err, errlen, "--faulty-check needs --scenario conform");
+        return -1;
+    }
+    if (faulty && sim_cf_parse_faulty(o, faulty, err, errlen) < 0)
+        return -1;
+    if (o->scenario == SC_CONFORM) {
+        o->reconnect = true; /* a pile on the bench comes back */
+        if (!meter_given)
+            o->meter_interval_s = 1;
+        if (!session_given)
+            o->session_s = SIM_CONFORM_SESSION_S;
+    }
     if (ids && count > 0) {
         snprintf(err, errlen, "--ids and --count exclude each other");
         return -1;
@@ -571,6 +621,12 @@ int main(int argc, char **argv)
         free_list(&l);
         return 2;
     }
+    for (size_t i = 0; o.scenario == SC_CONFORM && i < l.n; i++)
+        if (sim_cf_init(&o, &l.piles[i]) < 0) {
+            fprintf(stderr, "evsim-pile: out of memory\n");
+            free_list(&l);
+            return 1;
+        }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     lws_set_log_level(LLL_ERR, NULL);
 

@@ -6,9 +6,11 @@
 
 #include "protocol/ocpp.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct lws;
 struct lws_context;
@@ -30,7 +32,9 @@ struct lws_protocols;
  * bytes; larger messages arrive in pieces and are reassembled up to SIM_RX_MAX. */
 #define SIM_LWS_RX_BYTES 1024
 
-enum sim_scenario { SC_BOOT, SC_IDLE, SC_CHARGE, SC_FAULTY };
+/* SC_CONFORM: a pile that passes every check of ocpp16-core / ocpp201-core (sim_conform.c),
+ * with --faulty-check the chosen checks failing. */
+enum sim_scenario { SC_BOOT, SC_IDLE, SC_CHARGE, SC_FAULTY, SC_CONFORM };
 
 /* Why a transaction ends (the 1.6 StopTransaction reason, 2.0.1 trigger/stoppedReason). */
 enum sim_stop { STOP_LOCAL, STOP_REMOTE, STOP_HARD_RESET, STOP_SOFT_RESET };
@@ -43,20 +47,77 @@ enum sim_action {
     A_HEARTBEAT,
     A_STATUS,
     A_AUTHORIZE,
-    A_START_TX,  /* 1.6 StartTransaction */
-    A_STOP_TX,   /* 1.6 StopTransaction */
-    A_METER,     /* 1.6 MeterValues */
-    A_TX_START,  /* 2.0.1 TransactionEvent Started */
-    A_TX_UPDATE, /* 2.0.1 TransactionEvent Updated (meter values) */
-    A_TX_END,    /* 2.0.1 TransactionEvent Ended */
+    A_START_TX,    /* 1.6 StartTransaction */
+    A_STOP_TX,     /* 1.6 StopTransaction */
+    A_METER,       /* 1.6 MeterValues */
+    A_TX_START,    /* 2.0.1 TransactionEvent Started */
+    A_TX_UPDATE,   /* 2.0.1 TransactionEvent Updated (meter values) */
+    A_TX_END,      /* 2.0.1 TransactionEvent Ended */
+    A_TX_TRIGGER,  /* 2.0.1 TransactionEvent Updated, triggerReason Trigger (TriggerMessage) */
+    A_DIAG_STATUS, /* 1.6 DiagnosticsStatusNotification Idle (conform, TriggerMessage) */
+    A_FW_STATUS,   /* 1.6 FirmwareStatusNotification Idle (conform, TriggerMessage) */
     A_F_UNKNOWN_ACTION,
     A_F_MISSING_REQUIRED,
     A_F_WRONG_TYPE,
     A_F_LONG_ID,
     A_F_MALFORMED,
+    /* conform --faulty-check=frames.*: one each per run (sim_conform.c) */
+    A_CF_BAD_SCHEMA, /* a Heartbeat with a property its schema does not allow */
+    A_CF_REUSED_ID,  /* a Heartbeat with the uniqueId of the CALL before it */
+    A_CF_OVERLAP,    /* two Heartbeats back to back, the first one untracked */
     A_COUNT
 };
 #define A_FAULTY_FIRST A_F_UNKNOWN_ACTION
+#define A_FAULTY_LAST  A_F_MALFORMED /* the faulty scenario's cycle */
+
+/* --faulty-check behaviours (sim_conform.c): one per check of ocpp16-core and ocpp201-core;
+ * the checks both plans have, and reset.soft/on-idle, reset.hard/immediate and
+ * remote.start-unknown-connector/-evse, share one. */
+enum sim_fault {
+    F_BOOT_FIRST,
+    F_BOOT_STATUS,
+    F_HEARTBEAT,
+    F_CONFIG_GET_ALL,
+    F_CONFIG_GET_UNKNOWN,
+    F_CONFIG_CHANGE,
+    F_CONFIG_CHANGE_UNKNOWN,
+    F_VAR_GET,
+    F_VAR_GET_UNKNOWN,
+    F_VAR_SET,
+    F_VAR_SET_INVALID,
+    F_TRIG_BOOT,
+    F_TRIG_HEARTBEAT,
+    F_TRIG_STATUS,
+    F_TRIG_METER,
+    F_TRIG_DIAG,
+    F_TRIG_FW,
+    F_TRIG_UNKNOWN,
+    F_TRIG_TX,
+    F_AVAIL_INOP,
+    F_AVAIL_OP,
+    F_UNLOCK,
+    F_UNLOCK_UNKNOWN,
+    F_CACHE,
+    F_DATATRANSFER,
+    F_UNSUPPORTED,
+    F_REMOTE_START_UNKNOWN,
+    F_REMOTE_STOP_UNKNOWN,
+    F_AUTHORIZE,
+    F_TX_START,
+    F_TX_METER,
+    F_TX_STOP,
+    F_REMOTE_START,
+    F_REMOTE_START_BUSY,
+    F_REMOTE_STOP,
+    F_RESET_SOFT,
+    F_RESET_HARD,
+    F_TX_SEQ,
+    F_SCHEMA,
+    F_UNIQUE_IDS,
+    F_ONE_OUTSTANDING,
+    F_LATE_ANSWER,
+    F_COUNT
+};
 
 struct sim_opts {
     const char *url_base; /* ws[s]://host:port/path, the EquipmentID appended */
@@ -81,6 +142,8 @@ struct sim_opts {
     const char *sources[SIM_SOURCES_MAX];
     int nsources;
     bool quiet;
+    uint64_t faulty;   /* conform: bits 1 << enum sim_fault (--faulty-check) */
+    int late_answer_s; /* conform, frames.answers-in-time: how late the held answer goes */
 };
 
 /* One simulated charge point. Kept small: tens of thousands live in one array. */
@@ -133,8 +196,9 @@ struct pile {
     uint32_t tx_seq; /* 2.0.1 seqNo */
     int64_t tx_started_ms;
     uint32_t sessions;
-    uint32_t unavailable; /* Inoperative connectors: bit c connector c, bit 0 the whole pile */
-    char *tag;            /* the idTag of a remote start, owned; NULL: the pile's own */
+    uint32_t unavailable;   /* Inoperative connectors: bit c connector c, bit 0 the whole pile */
+    char *tag;              /* the idTag of a remote start, owned; NULL: the pile's own */
+    struct sim_conform *cf; /* --scenario conform only (sim_conform.c), owned; else NULL */
 };
 
 struct txbuf {
@@ -215,6 +279,74 @@ void sim_start_tx(const struct sim_opts *o, struct pile *p, int connector);
 void sim_stop_tx(const struct sim_opts *o, struct pile *p, enum sim_stop why);
 /* The 2.0.1 transactionId of p's transaction (at most 36 characters). */
 void sim_tx_ref(const struct pile *p, char *buf, size_t len);
+
+/* --- sim_conform.c: --scenario conform, --faulty-check ------------------------------------ */
+
+#define SIM_CONFORM_CARD      "CONFORM-CARD" /* the idTag the person at the pile presents */
+#define SIM_LATE_ANSWER_S     35 /* past the gateway's default ocpp_call_timeout_s (30) */
+#define SIM_CONFORM_SESSION_S 4  /* the card session charges this long (--session) */
+
+/* The state only a conform pile needs, allocated per pile (struct pile stays small). */
+struct sim_conform {
+    int64_t card_at_ms;      /* the person presents the card; 0: not due */
+    int64_t plug_at_ms;      /* ... and plugs the cable into connector 1 */
+    int64_t late_at_ms;      /* the held answer goes out */
+    char *late_text;         /* that answer, owned */
+    uint32_t meter_start;    /* the card session's meterStart */
+    uint32_t hb_reported;    /* faulty heartbeat.interval: read back, the timer unchanged */
+    uint8_t card_session;    /* the transaction (pending or running) is the card's */
+    uint8_t hard_resets;     /* Reset Hard / Immediate received */
+    uint8_t reboot_faults;   /* 1: the first hard reset's reconnection is due; 2: done */
+    uint8_t omit_status;     /* the next accepted boot leaves out the last connector */
+    uint8_t meter_connector; /* of a triggered MeterValues */
+    uint8_t boot_triggered;  /* the next BootNotification is the TriggerMessage's */
+    uint8_t finishing;       /* 1.6: this connector reports Finishing next */
+    uint8_t frames_due;      /* the frames.* faults are to be sent */
+    uint8_t gets, hb_sets;   /* GetVariables, valid HeartbeatInterval changes received */
+    uint8_t hb_since_change; /* Heartbeats sent since HeartbeatInterval last changed */
+    uint8_t late_done;       /* the one late answer is held or sent */
+};
+
+/* Whether --faulty-check asked for behaviour f. */
+static inline bool sim_faulty(const struct sim_opts *o, enum sim_fault f)
+{
+    return o->scenario == SC_CONFORM && (o->faulty >> f & 1);
+}
+/* --faulty-check=ID[,ID...] for o->version's plan into o->faulty: 0, or -1 naming the unknown
+ * ID in err. */
+int sim_cf_parse_faulty(struct sim_opts *o, const char *list, char *err, size_t errlen);
+/* The --help lines of --faulty-check: each check id of both plans and how it is failed. */
+void sim_cf_usage(FILE *out);
+/* Allocates p->cf (0, -1 on out of memory); frees it. */
+int sim_cf_init(const struct sim_opts *o, struct pile *p);
+void sim_cf_free(struct pile *p);
+/* The scenario's hooks (sim_scenario.c, sim_cs.c): a connection opened (before the boot is
+ * sent), a boot accepted (the last connector to report), the Authorize answered, the end of a
+ * transaction, the clock. */
+void sim_cf_on_open(const struct sim_opts *o, struct pile *p);
+int sim_cf_boot_last(const struct sim_opts *o, struct pile *p);
+void sim_cf_authorized(const struct sim_opts *o, struct pile *p, bool accepted, int64_t now_ms);
+void sim_cf_tx_ended(const struct sim_opts *o, struct pile *p, int64_t now_ms);
+void sim_cf_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms);
+/* The card session is a faulty one (authorize.card, tx.local-start) that ends at once. */
+bool sim_cf_quick_session(const struct sim_opts *o, const struct pile *p);
+/* A valid HeartbeatInterval change arrived: true when its answer is the one to hold
+ * (frames.answers-in-time: the first change after two Heartbeats at the interval in force, i.e.
+ * heartbeat.interval putting the old value back, whose answer no check judges). */
+bool sim_cf_hb_changed(const struct sim_opts *o, struct pile *p);
+/* Holds the answer `text` (owned) for late_answer_s. */
+void sim_cf_hold(const struct sim_opts *o, struct pile *p, char *text, int64_t now_ms);
+
+/* --- sim_config.c ----------------------------------------------------------------------- */
+
+/* The answers to validated 1.6 GetConfiguration / ChangeConfiguration and 2.0.1 GetVariables /
+ * SetVariables (set: true) from the pile's settings, applied; caller frees. *hold is set when
+ * the answer is the one conform holds back (frames.answers-in-time), else left alone. */
+json_t *sim_config_get(const struct sim_opts *o, const struct pile *p, const json_t *req);
+json_t *sim_config_change(const struct sim_opts *o, struct pile *p, const json_t *req,
+                          int64_t now_ms, bool *hold);
+json_t *sim_variables(const struct sim_opts *o, struct pile *p, const json_t *req, bool set,
+                      int64_t now_ms, bool *hold);
 
 /* --- sim_cs.c ---------------------------------------------------------------------------- */
 

@@ -1,14 +1,14 @@
 /* evsim-pile's side of the central system's operations: every CALL the central system sends
  * gets a CALLRESULT its response schema accepts (checked here with ocpp_validate) or a CALLERROR,
  * and the ones that matter act on the pile: remote start and stop, Reset, configuration (1.6
- * keys, 2.0.1 variables), TriggerMessage, UnlockConnector, ChangeAvailability. The answer goes
+ * keys, 2.0.1 variables: sim_config.c), TriggerMessage, UnlockConnector, ChangeAvailability;
+ * --scenario conform's faulty checks change some answers (sim_conform.c). The answer goes
  * out at once, also while the pile's own CALL is outstanding (one per direction, OCPP-J); the
  * messages an operation causes are queued behind it (sim_scenario.c sends them). */
 #include "simulators/sim.h"
 
 #include <jansson.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,208 +30,6 @@ static long int_of(const json_t *obj, const char *key, long absent)
     return json_is_number(v) ? (long)json_number_value(v) : absent;
 }
 
-/* A whole decimal in lo..hi, else -1. */
-static long number_in(const char *s, long lo, long hi)
-{
-    if (!s || !*s)
-        return -1;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    return errno || *end || v < lo || v > hi ? -1 : v;
-}
-
-/* --- settings: the same few as 1.6 configuration keys and as 2.0.1 variables ------------- */
-
-enum setting {
-    S_HEARTBEAT,
-    S_METER,
-    S_CONNECTORS,
-    S_MEASURANDS,
-    S_PROFILES,
-    S_AUTH_REMOTE,
-    S_IDENTITY,
-    S_AVAILABILITY,
-    S_COUNT
-};
-
-static const struct setting_def {
-    const char *key;                  /* 1.6 configuration key; NULL: not in 1.6 */
-    const char *component, *variable; /* 2.0.1; NULL: not in 2.0.1 */
-    bool writable;
-} settings[S_COUNT] = {
-    [S_HEARTBEAT] = {"HeartbeatInterval", "OCPPCommCtrlr", "HeartbeatInterval", true},
-    [S_METER] = {"MeterValueSampleInterval", "SampledDataCtrlr", "TxUpdatedInterval", true},
-    [S_CONNECTORS] = {"NumberOfConnectors", NULL, NULL, false},
-    [S_MEASURANDS] = {"MeterValuesSampledData", "SampledDataCtrlr", "TxUpdatedMeasurands", false},
-    [S_PROFILES] = {"SupportedFeatureProfiles", NULL, NULL, false},
-    [S_AUTH_REMOTE] = {"AuthorizeRemoteTxRequests", "AuthCtrlr", "AuthorizeRemoteStart", false},
-    [S_IDENTITY] = {NULL, "SecurityCtrlr", "Identity", false},
-    [S_AVAILABILITY] = {NULL, "ChargingStation", "AvailabilityState", false},
-};
-
-static void setting_value(const struct sim_opts *o, const struct pile *p, enum setting s, char *buf,
-                          size_t len)
-{
-    switch (s) {
-    case S_HEARTBEAT:
-        snprintf(buf, len, "%u",
-                 p->hb_interval_s ? p->hb_interval_s : (unsigned)o->heartbeat_override_s);
-        break;
-    case S_METER:
-        snprintf(buf, len, "%d", sim_meter_interval(o, p));
-        break;
-    case S_CONNECTORS:
-        snprintf(buf, len, "%d", o->connectors);
-        break;
-    case S_MEASURANDS:
-        snprintf(buf, len, "Energy.Active.Import.Register");
-        break;
-    case S_PROFILES:
-        snprintf(buf, len, "Core,RemoteTrigger");
-        break;
-    case S_AUTH_REMOTE:
-        snprintf(buf, len, "false"); /* a remote start begins without an Authorize */
-        break;
-    case S_IDENTITY:
-        snprintf(buf, len, "%s", p->id);
-        break;
-    default:
-        snprintf(buf, len, "%s", p->unavailable & 1 ? "Unavailable" : "Available");
-        break;
-    }
-}
-
-/* Applies `value` to the writable setting s: 0, or -1 when the value is refused. */
-static int setting_set(struct pile *p, enum setting s, const char *value, int64_t now_ms)
-{
-    long v;
-    switch (s) {
-    case S_HEARTBEAT:
-        if ((v = number_in(value, 1, 86400)) < 0)
-            return -1;
-        p->hb_interval_s = (uint32_t)v;
-        if (p->booted)
-            p->next_heartbeat_ms = now_ms + v * 1000;
-        return 0;
-    case S_METER:
-        if ((v = number_in(value, 1, 3600)) < 0)
-            return -1;
-        p->meter_s = (uint16_t)v;
-        return 0;
-    default:
-        return -1;
-    }
-}
-
-static int setting_by_key(const char *key)
-{
-    for (int s = 0; s < S_COUNT; s++)
-        if (is(settings[s].key, key))
-            return s;
-    return -1;
-}
-
-static json_t *config_key(const struct sim_opts *o, const struct pile *p, enum setting s)
-{
-    char v[SIM_ID_MAX + 16];
-    setting_value(o, p, s, v, sizeof v);
-    return json_pack("{s:s, s:b, s:s}", "key", settings[s].key, "readonly", !settings[s].writable,
-                     "value", v);
-}
-
-/* 1.6 GetConfiguration: the asked keys (all of ours when none is asked), unknownKey the rest. */
-static json_t *get_configuration(const struct sim_opts *o, const struct pile *p, const json_t *req)
-{
-    json_t *known = json_array(), *unknown = json_array();
-    const json_t *want = json_object_get(req, "key");
-    size_t i;
-    json_t *k;
-    if (!json_array_size(want))
-        for (int s = 0; s < S_COUNT; s++)
-            if (settings[s].key)
-                json_array_append_new(known, config_key(o, p, (enum setting)s));
-    json_array_foreach(want, i, k)
-    {
-        int s = setting_by_key(json_string_value(k));
-        if (s >= 0)
-            json_array_append_new(known, config_key(o, p, (enum setting)s));
-        else
-            json_array_append(unknown, k);
-    }
-    json_t *r = json_object();
-    if (json_array_size(known))
-        json_object_set(r, "configurationKey", known);
-    if (json_array_size(unknown))
-        json_object_set(r, "unknownKey", unknown);
-    json_decref(known);
-    json_decref(unknown);
-    return r;
-}
-
-static json_t *change_configuration(struct pile *p, const json_t *req, int64_t now_ms)
-{
-    int s = setting_by_key(json_string_value(json_object_get(req, "key")));
-    if (s < 0)
-        return status("NotSupported");
-    if (!settings[s].writable ||
-        setting_set(p, (enum setting)s, json_string_value(json_object_get(req, "value")), now_ms) <
-            0)
-        return status("Rejected");
-    return status("Accepted");
-}
-
-/* 2.0.1 GetVariables / SetVariables: one result per item, component and variable echoed. */
-static json_t *variables(const struct sim_opts *o, struct pile *p, const json_t *req, bool set,
-                         int64_t now_ms)
-{
-    json_t *out = json_array();
-    size_t i;
-    json_t *item;
-    json_array_foreach(json_object_get(req, set ? "setVariableData" : "getVariableData"), i, item)
-    {
-        const json_t *comp = json_object_get(item, "component");
-        const json_t *var = json_object_get(item, "variable");
-        const char *cn = json_string_value(json_object_get(comp, "name"));
-        const char *vn = json_string_value(json_object_get(var, "name"));
-        const char *type = json_string_value(json_object_get(item, "attributeType"));
-        bool component_known = false;
-        int s = -1;
-        for (int k = 0; k < S_COUNT; k++) {
-            component_known |= is(settings[k].component, cn);
-            if (is(settings[k].component, cn) && is(settings[k].variable, vn))
-                s = k;
-        }
-        const char *st;
-        char v[SIM_ID_MAX + 16];
-        if (!component_known)
-            st = "UnknownComponent";
-        else if (s < 0)
-            st = "UnknownVariable";
-        else if (type && !is(type, "Actual"))
-            st = "NotSupportedAttributeType";
-        else if (!set)
-            st = "Accepted";
-        else if (!settings[s].writable ||
-                 setting_set(p, (enum setting)s,
-                             json_string_value(json_object_get(item, "attributeValue")),
-                             now_ms) < 0)
-            st = "Rejected";
-        else
-            st = "Accepted";
-        json_t *r =
-            json_pack("{s:s, s:O, s:O}", "attributeStatus", st, "component", comp, "variable", var);
-        if (type)
-            json_object_set_new(r, "attributeType", json_string(type));
-        if (!set && is(st, "Accepted")) {
-            setting_value(o, p, (enum setting)s, v, sizeof v);
-            json_object_set_new(r, "attributeValue", json_string(v));
-        }
-        json_array_append_new(out, r);
-    }
-    return json_pack("{s:o}", set ? "setVariableResult" : "getVariableResult", out);
-}
-
 /* --- transactions ------------------------------------------------------------------------ */
 
 static bool connector_free(const struct sim_opts *o, const struct pile *p, long c)
@@ -240,34 +38,53 @@ static bool connector_free(const struct sim_opts *o, const struct pile *p, long 
            !(p->unavailable & (1u | 1u << c));
 }
 
+/* Conform: the answer to a remote start where it differs from the usual one (NULL: the usual
+ * one). */
+static json_t *remote_start_conform(const struct sim_opts *o, const struct pile *p, long c)
+{
+    if (c < 1 || c > o->connectors)
+        return sim_faulty(o, F_REMOTE_START_UNKNOWN) ? status("Accepted") : NULL;
+    bool busy = p->in_tx || p->tx_pending;
+    if (busy)
+        return sim_faulty(o, F_REMOTE_START_BUSY) ? status("Accepted") : NULL;
+    return sim_faulty(o, F_REMOTE_START) && connector_free(o, p, c) ? status("Rejected") : NULL;
+}
+
 /* 1.6 RemoteStartTransaction, 2.0.1 RequestStartTransaction: one transaction per pile. */
 static json_t *remote_start(const struct sim_opts *o, struct pile *p, const json_t *req)
 {
     bool v16 = o->version == OCPP_V16;
     long c = int_of(req, v16 ? "connectorId" : "evseId", 1);
-    if (!connector_free(o, p, c))
-        return status("Rejected");
     const json_t *token = v16 ? NULL : json_object_get(req, "idToken");
     const char *tag =
         json_string_value(v16 ? json_object_get(req, "idTag") : json_object_get(token, "idToken"));
+    uint8_t tag_type = 0;
+    const char *type = json_string_value(json_object_get(token, "type"));
+    for (int i = 0; i < SIM_TOKEN_TYPES; i++)
+        if (is(sim_token_types[i], type))
+            tag_type = (uint8_t)i;
+    json_t *r = p->cf ? remote_start_conform(o, p, c) : NULL;
+    if (r)
+        return r;
+    if (!connector_free(o, p, c))
+        return status("Rejected");
     char *copy = strdup(tag ? tag : "");
     if (!copy)
         return status("Rejected");
     free(p->tag);
     p->tag = copy;
-    p->tag_type = 0;
-    const char *type = json_string_value(json_object_get(token, "type"));
-    for (int i = 0; i < SIM_TOKEN_TYPES; i++)
-        if (is(sim_token_types[i], type))
-            p->tag_type = (uint8_t)i;
+    p->tag_type = tag_type;
     p->remote_start_id = (int32_t)int_of(req, "remoteStartId", 0);
     p->tx_remote = 1;
     sim_start_tx(o, p, (int)c);
     return status("Accepted");
 }
 
-/* 1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction: the running transaction's id only. */
-static json_t *remote_stop(const struct sim_opts *o, struct pile *p, const json_t *req)
+/* 1.6 RemoteStopTransaction, 2.0.1 RequestStopTransaction: the running transaction's id only.
+ * Conform: a stop of an unknown transaction at the idle pile (remote.stop-unknown) is the
+ * person's cue to present the card. */
+static json_t *remote_stop(const struct sim_opts *o, struct pile *p, const json_t *req,
+                           int64_t now_ms)
 {
     const json_t *id = json_object_get(req, "transactionId");
     bool ours;
@@ -278,9 +95,17 @@ static json_t *remote_stop(const struct sim_opts *o, struct pile *p, const json_
         sim_tx_ref(p, ref, sizeof ref);
         ours = is(json_string_value(id), ref);
     }
-    if (!p->in_tx || !ours)
-        return status("Rejected");
-    sim_stop_tx(o, p, STOP_REMOTE);
+    /* 2.0.1: the pile names its transaction, so it is ours from the Started on, answered or not */
+    bool started =
+        p->in_tx || (o->version == OCPP_V201 &&
+                     (sim_queued(p, A_TX_START) || (p->out_seq && p->out_action == A_TX_START)));
+    if (!started || !ours) {
+        if (p->cf && !p->in_tx && !p->tx_pending && !p->cf->card_at_ms)
+            p->cf->card_at_ms = now_ms + 1000;
+        return status(sim_faulty(o, F_REMOTE_STOP_UNKNOWN) ? "Accepted" : "Rejected");
+    }
+    /* remote.stop faulty: the transaction ends, but as if the card had ended it */
+    sim_stop_tx(o, p, sim_faulty(o, F_REMOTE_STOP) ? STOP_LOCAL : STOP_REMOTE);
     return status("Accepted");
 }
 
@@ -289,6 +114,15 @@ static json_t *reset(const struct sim_opts *o, struct pile *p, const json_t *req
     const char *type = json_string_value(json_object_get(req, "type"));
     bool busy = p->in_tx || p->tx_pending;
     const char *answer = "Accepted";
+    if (p->cf && !json_object_get(req, "evseId")) {
+        /* conform: the first hard reset is boot.first-message's, the next ones reset.hard's */
+        bool hard = is(type, o->version == OCPP_V16 ? "Hard" : "Immediate");
+        if (hard && p->cf->hard_resets < UINT8_MAX && ++p->cf->hard_resets == 1)
+            p->cf->reboot_faults = 1;
+        if (hard ? sim_faulty(o, F_RESET_HARD) && p->cf->hard_resets > 1
+                 : sim_faulty(o, F_RESET_SOFT))
+            return status("Rejected");
+    }
     if (o->version == OCPP_V16) {
         p->reset = is(type, "Hard") ? RESET_HARD : RESET_SOFT;
     } else if (json_object_get(req, "evseId")) {
@@ -307,18 +141,50 @@ static json_t *reset(const struct sim_opts *o, struct pile *p, const json_t *req
 
 /* --- the other operations ---------------------------------------------------------------- */
 
+/* Conform: whether --faulty-check answers TriggerMessage `m` Accepted and sends nothing (2.0.1
+ * BootNotification: see trigger_message). */
+static bool trigger_faulty(const struct sim_opts *o, const char *m)
+{
+    static const struct {
+        const char *m;
+        enum sim_fault f;
+    } t[] = {{"BootNotification", F_TRIG_BOOT},
+             {"Heartbeat", F_TRIG_HEARTBEAT},
+             {"StatusNotification", F_TRIG_STATUS},
+             {"MeterValues", F_TRIG_METER},
+             {"DiagnosticsStatusNotification", F_TRIG_DIAG},
+             {"FirmwareStatusNotification", F_TRIG_FW},
+             {"TransactionEvent", F_TRIG_TX}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (is(t[i].m, m))
+            return sim_faulty(o, t[i].f) && (t[i].f != F_TRIG_BOOT || o->version == OCPP_V16);
+    return false;
+}
+
 static json_t *trigger_message(const struct sim_opts *o, struct pile *p, const json_t *req)
 {
     bool v16 = o->version == OCPP_V16;
     const char *m = json_string_value(json_object_get(req, "requestedMessage"));
     long c = v16 ? int_of(req, "connectorId", -1) : int_of(json_object_get(req, "evse"), "id", -1);
     if (c > o->connectors)
-        return status("Rejected");
+        return status(sim_faulty(o, F_TRIG_UNKNOWN) ? "Accepted" : "Rejected");
+    if (!v16 && is(m, "BootNotification")) {
+        /* F06.FR.17: once accepted, Rejected; conform --faulty-check trigger.boot-notification
+         * accepts and boots again (reason Triggered) */
+        if (p->booted && !sim_faulty(o, F_TRIG_BOOT))
+            return status("Rejected");
+        if (p->cf)
+            p->cf->boot_triggered = 1;
+    }
+    if (trigger_faulty(o, m))
+        return status("Accepted");
     if (is(m, "BootNotification")) {
-        if (!v16 && p->booted)
-            return status("Rejected"); /* 2.0.1 F06.FR.17: already accepted */
         if (!sim_queued(p, A_BOOT))
             sim_enqueue(p, A_BOOT);
+    } else if (p->cf && v16 && is(m, "DiagnosticsStatusNotification")) {
+        sim_enqueue(p, A_DIAG_STATUS);
+    } else if (p->cf && v16 && is(m, "FirmwareStatusNotification")) {
+        sim_enqueue(p, A_FW_STATUS);
     } else if (is(m, "Heartbeat")) {
         if (!sim_queued(p, A_HEARTBEAT))
             sim_enqueue(p, A_HEARTBEAT);
@@ -328,12 +194,14 @@ static json_t *trigger_message(const struct sim_opts *o, struct pile *p, const j
         else
             sim_statuses(p, v16 ? 0 : 1, o->connectors);
     } else if (is(m, "MeterValues")) {
+        if (p->cf)
+            p->cf->meter_connector = (uint8_t)(c > 0 ? c : 0);
         if (!sim_queued(p, A_METER))
             sim_enqueue(p, A_METER);
     } else if (!v16 && is(m, "TransactionEvent")) {
         if (!p->in_tx)
             return status("Rejected");
-        sim_enqueue(p, A_TX_UPDATE);
+        sim_enqueue(p, A_TX_TRIGGER);
     } else {
         return status("NotImplemented");
     }
@@ -347,8 +215,10 @@ static json_t *unlock_connector(const struct sim_opts *o, const json_t *req)
     bool v16 = o->version == OCPP_V16;
     long c = int_of(req, v16 ? "connectorId" : "evseId", -1);
     if (c < 1 || c > o->connectors || (!v16 && int_of(req, "connectorId", -1) != 1))
-        return status(v16 ? "NotSupported" : "UnknownConnector");
-    return status("Unlocked");
+        return status(sim_faulty(o, F_UNLOCK_UNKNOWN) ? "Unlocked"
+                      : v16                           ? "NotSupported"
+                                                      : "UnknownConnector");
+    return status(sim_faulty(o, F_UNLOCK) ? "UnlockFailed" : "Unlocked");
 }
 
 /* Connector 0 (2.0.1: no evse) is the whole pile. Inoperative while its transaction runs takes
@@ -360,6 +230,8 @@ static json_t *change_availability(const struct sim_opts *o, struct pile *p, con
     const char *type = json_string_value(json_object_get(req, v16 ? "type" : "operationalStatus"));
     if (c < 0 || c > o->connectors)
         return status("Rejected");
+    if (is(type, "Inoperative") && sim_faulty(o, F_AVAIL_INOP))
+        return status("Accepted"); /* faulty: nothing changes, nothing is reported */
     uint8_t sched_bit = c == 0 ? 1 : 2;
     bool tx_here = (p->in_tx || p->tx_pending) && (c == 0 || c == p->tx_connector);
     if (is(type, "Inoperative")) {
@@ -373,6 +245,8 @@ static json_t *change_availability(const struct sim_opts *o, struct pile *p, con
         if (c == 0 || c == p->tx_connector)
             p->avail_sched &= (uint8_t)~sched_bit;
     }
+    if (is(type, "Operative") && sim_faulty(o, F_AVAIL_OP))
+        return status("Accepted"); /* faulty: available again, but not reported */
     if (c == 0)
         sim_statuses(p, v16 ? 0 : 1, o->connectors);
     else
@@ -382,31 +256,34 @@ static json_t *change_availability(const struct sim_opts *o, struct pile *p, con
 
 /* The answer to a valid CALL, NULL when the simulator does not do the action. */
 static json_t *answer(const struct sim_opts *o, struct pile *p, const char *action,
-                      const json_t *req, int64_t now_ms)
+                      const json_t *req, int64_t now_ms, bool *hold)
 {
     bool v16 = o->version == OCPP_V16;
     if (is(action, v16 ? "RemoteStartTransaction" : "RequestStartTransaction"))
         return remote_start(o, p, req);
     if (is(action, v16 ? "RemoteStopTransaction" : "RequestStopTransaction"))
-        return remote_stop(o, p, req);
+        return remote_stop(o, p, req, now_ms);
     if (is(action, "Reset"))
         return reset(o, p, req, now_ms);
     if (v16 && is(action, "GetConfiguration"))
-        return get_configuration(o, p, req);
+        return sim_config_get(o, p, req);
     if (v16 && is(action, "ChangeConfiguration"))
-        return change_configuration(p, req, now_ms);
+        return sim_config_change(o, p, req, now_ms, hold);
     if (!v16 && is(action, "GetVariables"))
-        return variables(o, p, req, false, now_ms);
+        return sim_variables(o, p, req, false, now_ms, hold);
     if (!v16 && is(action, "SetVariables"))
-        return variables(o, p, req, true, now_ms);
+        return sim_variables(o, p, req, true, now_ms, hold);
     if (is(action, "TriggerMessage"))
         return trigger_message(o, p, req);
     if (is(action, "UnlockConnector"))
         return unlock_connector(o, req);
     if (is(action, "ChangeAvailability"))
         return change_availability(o, p, req);
-    if (is(action, "ClearCache"))
-        return status("Accepted");
+    if (is(action, "ClearCache")) {
+        if (p->cf)
+            p->cf->frames_due = 1; /* the frames.* faults go out now, where no check minds */
+        return status(sim_faulty(o, F_CACHE) ? "Rejected" : "Accepted");
+    }
     if (is(action, "DataTransfer"))
         return status("UnknownVendorId");
     return NULL;
@@ -427,6 +304,13 @@ void sim_on_cs_call(const struct sim_opts *o, struct pile *p, const struct ocpp_
     memset(&err, 0, sizeof err);
     snprintf(err.id, sizeof err.id, "%s", f->id);
     if (ocpp_validate(o->version, f->action, OCPP_REQUEST, f->payload, &err) != 0) {
+        if (err.fail == OCPP_F_UNKNOWN_ACTION && sim_faulty(o, F_UNSUPPORTED)) {
+            json_t *empty = json_object(); /* call.unsupported-action faulty */
+            send_text(p, ocpp_build_result(f->id, empty));
+            json_decref(empty);
+            sim_stats_cs_call(o->version, f->action, true);
+            return;
+        }
         /* an unknown action is NotImplemented, a bad payload its schema's code */
         if (err.fail == OCPP_F_UNKNOWN_ACTION)
             g_stats.cs_calls_unsupported++;
@@ -434,7 +318,14 @@ void sim_on_cs_call(const struct sim_opts *o, struct pile *p, const struct ocpp_
         send_text(p, ocpp_build_error_for(o->version, &err));
         return;
     }
-    json_t *r = answer(o, p, f->action, f->payload, now_ms);
+    if (is(f->action, "DataTransfer") && sim_faulty(o, F_DATATRANSFER)) {
+        sim_stats_cs_call(o->version, f->action, false);
+        send_text(p, ocpp_build_error(f->id, "GenericError", "faulty: datatransfer.unknown-vendor",
+                                      NULL));
+        return;
+    }
+    bool hold = false;
+    json_t *r = answer(o, p, f->action, f->payload, now_ms, &hold);
     if (!r) {
         g_stats.cs_calls_unsupported++;
         sim_stats_cs_call(o->version, f->action, false);
@@ -445,7 +336,13 @@ void sim_on_cs_call(const struct sim_opts *o, struct pile *p, const struct ocpp_
         g_stats.invalid_sent++ < 5)
         fprintf(stderr, "evsim-pile: bug: own %s answer invalid at %s: %s\n", f->action, err.path,
                 err.reason);
-    send_text(p, ocpp_build_result(f->id, r));
+    if (hold && p->cf) {
+        char *text = ocpp_build_result(f->id, r);
+        if (text)
+            sim_cf_hold(o, p, text, now_ms); /* frames.answers-in-time faulty */
+    } else {
+        send_text(p, ocpp_build_result(f->id, r));
+    }
     json_decref(r);
     g_stats.cs_calls_answered++;
     sim_stats_cs_call(o->version, f->action, true);

@@ -80,19 +80,19 @@ int sim_meter_interval(const struct sim_opts *o, const struct pile *p)
     return p->meter_s ? p->meter_s : o->meter_interval_s;
 }
 
-static json_t *meter_value_16(const struct pile *p, const char *ts, const char *context)
+static json_t *meter_value_16(uint32_t wh, const char *ts, const char *context)
 {
     char v[16];
-    snprintf(v, sizeof v, "%u", p->meter_wh);
+    snprintf(v, sizeof v, "%u", wh);
     return json_pack("[{s:s, s:[{s:s, s:s, s:s, s:s}]}]", "timestamp", ts, "sampledValue", "value",
                      v, "context", context, "measurand", "Energy.Active.Import.Register", "unit",
                      "Wh");
 }
 
-static json_t *meter_value_201(const struct pile *p, const char *ts, const char *context)
+static json_t *meter_value_201(uint32_t wh, const char *ts, const char *context)
 {
     return json_pack("[{s:s, s:[{s:I, s:s, s:s, s:{s:s}}]}]", "timestamp", ts, "sampledValue",
-                     "value", (json_int_t)p->meter_wh, "context", context, "measurand",
+                     "value", (json_int_t)wh, "context", context, "measurand",
                      "Energy.Active.Import.Register", "unitOfMeasure", "unit", "Wh");
 }
 
@@ -112,6 +112,15 @@ static const char *const stop_trigger[] = {"StopAuthorized", "RemoteStop", "Rese
                                            "ResetCommand"};
 static const char *const stop_201[] = {"Local", "Remote", "ImmediateReset", "ImmediateReset"};
 
+/* The meter reading a transaction ends with (conform, tx.local-stop faulty: below the card
+ * session's start). */
+static uint32_t stop_reading(const struct sim_opts *o, const struct pile *p)
+{
+    if (p->cf && p->cf->card_session && sim_faulty(o, F_TX_STOP) && p->cf->meter_start > 0)
+        return p->cf->meter_start - 1;
+    return p->meter_wh;
+}
+
 /* Builds the payload of `a` for p; sets *action. Caller frees. */
 static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const char **action,
                           int connector)
@@ -130,9 +139,13 @@ static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const
             return json_pack("{s:s, s:s, s:s, s:s}", "chargePointVendor", "evgate",
                              "chargePointModel", "evsim-pile", "chargePointSerialNumber", serial,
                              "firmwareVersion", "evsim-1.0");
-        return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "reason",
-                         p->reboot ? "RemoteReset" : "PowerUp", "chargingStation", "model",
-                         "evsim-pile", "vendorName", "evgate", "serialNumber", serial,
+        const char *reason = p->reboot ? "RemoteReset" : "PowerUp";
+        if (p->cf && p->cf->boot_triggered)
+            reason = "Triggered";
+        if (p->cf)
+            p->cf->boot_triggered = 0;
+        return json_pack("{s:s, s:{s:s, s:s, s:s, s:s}}", "reason", reason, "chargingStation",
+                         "model", "evsim-pile", "vendorName", "evgate", "serialNumber", serial,
                          "firmwareVersion", "evsim-1.0");
     }
     case A_HEARTBEAT:
@@ -140,6 +153,13 @@ static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const
         return json_object();
     case A_STATUS:
         *action = "StatusNotification";
+        if (v16 && p->cf && p->cf->finishing && p->cf->finishing == connector) {
+            /* conform: after a stop, Finishing first, then the connector's status */
+            p->cf->finishing = 0;
+            sim_statuses(p, connector, connector);
+            return json_pack("{s:i, s:s, s:s, s:s}", "connectorId", connector, "errorCode",
+                             "NoError", "status", "Finishing", "timestamp", ts);
+        }
         if (v16)
             return json_pack("{s:i, s:s, s:s, s:s}", "connectorId", connector, "errorCode",
                              "NoError", "status", connector_status(o, p, connector), "timestamp",
@@ -157,45 +177,59 @@ static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const
                          "meterStart", (json_int_t)p->meter_wh, "timestamp", ts);
     case A_METER: {
         /* 1.6: the transaction's periodic sample; 2.0.1 (only on a TriggerMessage) and 1.6
-         * without a transaction: the main meter, context Trigger */
+         * without a transaction: the main meter (conform: the connector asked for), context
+         * Trigger */
         *action = "MeterValues";
+        int idle_connector = p->cf ? p->cf->meter_connector : 0;
         if (v16 && p->in_tx)
             return json_pack("{s:i, s:I, s:o}", "connectorId", p->tx_connector, "transactionId",
                              (json_int_t)p->tx_id, "meterValue",
-                             meter_value_16(p, ts, "Sample.Periodic"));
+                             meter_value_16(p->meter_wh, ts, "Sample.Periodic"));
         if (v16)
-            return json_pack("{s:i, s:o}", "connectorId", 0, "meterValue",
-                             meter_value_16(p, ts, "Trigger"));
-        return json_pack("{s:i, s:o}", "evseId", p->in_tx ? p->tx_connector : 0, "meterValue",
-                         meter_value_201(p, ts, "Trigger"));
+            return json_pack("{s:i, s:o}", "connectorId", idle_connector, "meterValue",
+                             meter_value_16(p->meter_wh, ts, "Trigger"));
+        return json_pack("{s:i, s:o}", "evseId", p->in_tx ? p->tx_connector : idle_connector,
+                         "meterValue", meter_value_201(p->meter_wh, ts, "Trigger"));
     }
     case A_STOP_TX:
         *action = "StopTransaction";
         return json_pack("{s:s, s:I, s:s, s:I, s:s}", "idTag", tag, "meterStop",
-                         (json_int_t)p->meter_wh, "timestamp", ts, "transactionId",
+                         (json_int_t)stop_reading(o, p), "timestamp", ts, "transactionId",
                          (json_int_t)p->tx_id, "reason", stop_16[p->stop_reason]);
+    case A_DIAG_STATUS:
+        *action = "DiagnosticsStatusNotification";
+        return json_pack("{s:s}", "status", "Idle");
+    case A_FW_STATUS:
+        *action = "FirmwareStatusNotification";
+        return json_pack("{s:s}", "status", "Idle");
     case A_TX_START:
     case A_TX_UPDATE:
+    case A_TX_TRIGGER:
     case A_TX_END: {
         *action = "TransactionEvent";
         static const char *const ev[] = {"Started", "Updated", "Ended"};
         static const char *const ctx[] = {"Transaction.Begin", "Sample.Periodic",
                                           "Transaction.End"};
-        int k = a - A_TX_START;
-        const char *why = k == 0   ? (p->tx_remote ? "RemoteStart" : "Authorized")
-                          : k == 1 ? "MeterValuePeriodic"
-                                   : stop_trigger[p->stop_reason];
+        int k = a == A_TX_TRIGGER ? 1 : a - A_TX_START;
+        const char *why = k == 0              ? (p->tx_remote ? "RemoteStart" : "Authorized")
+                          : a == A_TX_TRIGGER ? "Trigger"
+                          : k == 1            ? "MeterValuePeriodic"
+                                              : stop_trigger[p->stop_reason];
+        if (k == 2 && p->tx_remote && sim_faulty(o, F_TX_SEQ))
+            p->tx_seq++; /* tx.event-sequence faulty: a gap before the Ended event */
         json_t *info = json_pack("{s:s, s:s}", "transactionId", ref, "chargingState",
                                  k == 2 ? "EVConnected" : "Charging");
         if (k == 2)
             json_object_set_new(info, "stoppedReason", json_string(stop_201[p->stop_reason]));
         if (k == 0 && p->tx_remote)
             json_object_set_new(info, "remoteStartId", json_integer(p->remote_start_id));
-        json_t *pl =
-            json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "eventType", ev[k], "timestamp", ts,
-                      "triggerReason", why, "seqNo", (json_int_t)p->tx_seq++, "transactionInfo",
-                      info, "meterValue", meter_value_201(p, ts, ctx[k]));
-        if (k != 1)
+        json_t *pl = json_pack("{s:s, s:s, s:s, s:I, s:o, s:o}", "eventType", ev[k], "timestamp",
+                               ts, "triggerReason", why, "seqNo", (json_int_t)p->tx_seq++,
+                               "transactionInfo", info, "meterValue",
+                               meter_value_201(k == 2 ? stop_reading(o, p) : p->meter_wh, ts,
+                                               a == A_TX_TRIGGER ? "Trigger" : ctx[k]));
+        /* the faulty card sessions (sim_conform.c) carry the idToken only in their Ended */
+        if (k == 2 || (k == 0 && !sim_cf_quick_session(o, p)))
             json_object_set_new(pl, "idToken",
                                 json_pack("{s:s, s:s}", "idToken", tag, "type",
                                           sim_token_types[p->tag_type % SIM_TOKEN_TYPES]));
@@ -220,7 +254,10 @@ static json_t *payload_of(const struct sim_opts *o, struct pile *p, int a, const
                              "status", "Available");
         return json_pack("{s:s, s:s, s:s, s:i}", "timestamp", ts, "connectorStatus", "Available",
                          "evseId", "one", "connectorId", 1);
-    default: /* A_F_LONG_ID, A_F_MALFORMED: the payload is a valid Heartbeat's */
+    case A_CF_BAD_SCHEMA:
+        *action = "Heartbeat";
+        return json_pack("{s:s}", "evgateFaulty", "frames.schema-valid");
+    default: /* A_F_LONG_ID, A_F_MALFORMED, A_CF_*: the payload is a valid Heartbeat's */
         *action = "Heartbeat";
         return json_object();
     }
@@ -241,9 +278,23 @@ static void send_call(const struct sim_opts *o, struct pile *p, int a, int conne
                     err.reason);
     }
 #endif
-    uint32_t seq = ++p->msg_seq;
+    if (a == A_CF_OVERLAP) {
+        /* frames.one-call-outstanding faulty: an untracked Heartbeat right before this one */
+        char first[48];
+        if (!++p->msg_seq)
+            p->msg_seq = 1;
+        id_text(p->msg_seq, A_HEARTBEAT, first, sizeof first);
+        char *t = ocpp_build_call(first, "Heartbeat", payload);
+        if (t)
+            sim_send(p, t, strlen(t));
+        free(t);
+    }
+    /* frames.unique-ids faulty: the uniqueId of the CALL before */
+    uint32_t seq = a == A_CF_REUSED_ID && p->msg_seq ? p->msg_seq : ++p->msg_seq;
     if (!seq)
         seq = p->msg_seq = 1;
+    if (a == A_HEARTBEAT && p->cf && p->cf->hb_since_change < UINT8_MAX)
+        p->cf->hb_since_change++;
     char id[48];
     id_text(seq, a, id, sizeof id);
     char *text;
@@ -317,6 +368,7 @@ void sim_start_tx(const struct sim_opts *o, struct pile *p, int connector)
         /* our own transactionId: distinct across sessions and, mostly, across runs */
         uint32_t t = (uint32_t)time(NULL);
         p->tx_id = t > p->tx_id ? t : p->tx_id + 1;
+        p->tx_seq = 0; /* Started is 0, each event after it one more */
     }
     sim_statuses(p, connector, connector); /* Preparing (2.0.1: Occupied) */
     sim_enqueue(p, o->version == OCPP_V16 ? A_START_TX : A_TX_START);
@@ -373,7 +425,7 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
             p->next_heartbeat_ms = now_ms + p->hb_interval_s * 1000LL;
             if (again)
                 break;
-            sim_statuses(p, o->version == OCPP_V16 ? 0 : 1, o->connectors);
+            sim_statuses(p, o->version == OCPP_V16 ? 0 : 1, sim_cf_boot_last(o, p));
             if (o->scenario == SC_CHARGE)
                 p->next_step_ms = now_ms + 1000 + random() % 2000;
         } else if (again) {
@@ -383,7 +435,7 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
             int retry = o->heartbeat_override_s ? o->heartbeat_override_s
                         : iv > 0                ? (int)iv
                                                 : BOOT_RETRY_S;
-            if (o->scenario == SC_IDLE || o->scenario == SC_CHARGE)
+            if (o->scenario == SC_IDLE || o->scenario == SC_CHARGE || o->scenario == SC_CONFORM)
                 p->next_step_ms = now_ms + retry * 1000LL;
         }
         if (o->scenario == SC_FAULTY)
@@ -391,7 +443,12 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
         break;
     }
     case A_AUTHORIZE:
-        if (p->reset)
+        if (p->cf) {
+            const json_t *info =
+                json_object_get(payload, o->version == OCPP_V16 ? "idTagInfo" : "idTokenInfo");
+            const char *st = ok > 0 ? json_string_value(json_object_get(info, "status")) : NULL;
+            sim_cf_authorized(o, p, st && strcmp(st, "Accepted") == 0, now_ms);
+        } else if (p->reset)
             p->tx_pending = 0; /* going down: no new session */
         else
             sim_start_tx(o, p, 1);
@@ -400,7 +457,6 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
     case A_TX_START:
         p->in_tx = 1;
         p->tx_pending = 0;
-        p->tx_seq = a == A_TX_START ? 1 : p->tx_seq;
         if (a == A_START_TX && ok > 0)
             p->tx_id = (uint32_t)json_number_value(json_object_get(payload, "transactionId"));
         else if (a == A_START_TX)
@@ -414,6 +470,8 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
     case A_STOP_TX:
     case A_TX_END:
         tx_ended(o, p);
+        if (p->cf)
+            sim_cf_tx_ended(o, p, now_ms);
         p->sessions++;
         if (p->reset)
             p->next_step_ms = now_ms + SIM_RESET_DELAY_MS;
@@ -421,8 +479,8 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
             p->next_step_ms = now_ms + CHARGE_PAUSE_MS;
         break;
     default:
-        if (a >= A_FAULTY_FIRST) {
-            p->faulty_step = (uint8_t)((p->faulty_step + 1) % (A_COUNT - A_FAULTY_FIRST));
+        if (a >= A_FAULTY_FIRST && a <= A_FAULTY_LAST) {
+            p->faulty_step = (uint8_t)((p->faulty_step + 1) % (A_FAULTY_LAST + 1 - A_FAULTY_FIRST));
             p->next_step_ms = now_ms + (p->faulty_step ? FAULTY_GAP_MS : FAULTY_CYCLE_MS);
         }
         break;
@@ -440,6 +498,8 @@ void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
     no_statuses(p);
     if (p->tx_id == 0)
         p->tx_id = 1;
+    if (p->cf)
+        sim_cf_on_open(o, p);
     sim_enqueue(p, A_BOOT);
     dispatch(o, p, now_ms); /* the BootNotification, its reason from p->reboot */
     p->reboot = 0;
@@ -492,6 +552,8 @@ void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms)
             sim_enqueue(p, A_HEARTBEAT);
         p->next_heartbeat_ms = now_ms + p->hb_interval_s * 1000LL;
     }
+    if (p->cf)
+        sim_cf_tick(o, p, now_ms);
     if (p->reset && reset_step(o, p, now_ms)) {
         dispatch(o, p, now_ms);
         return;
@@ -518,7 +580,8 @@ void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms)
                 sim_stop_tx(o, p, STOP_LOCAL);
             } else {
                 p->meter_wh += (uint32_t)(SAMPLE_POWER_W * (int64_t)every / 3600);
-                sim_enqueue(p, o->version == OCPP_V16 ? A_METER : A_TX_UPDATE);
+                if (!(p->cf && p->cf->card_session && sim_faulty(o, F_TX_METER)))
+                    sim_enqueue(p, o->version == OCPP_V16 ? A_METER : A_TX_UPDATE);
                 p->next_step_ms = now_ms + every * 1000LL;
             }
         }
@@ -536,11 +599,19 @@ static const char *result_action(const struct sim_opts *o, int a)
     if (a >= A_FAULTY_FIRST)
         return NULL;
     static const char *const n[] = {
-        [A_BOOT] = "BootNotification",      [A_HEARTBEAT] = "Heartbeat",
-        [A_STATUS] = "StatusNotification",  [A_AUTHORIZE] = "Authorize",
-        [A_START_TX] = "StartTransaction",  [A_STOP_TX] = "StopTransaction",
-        [A_METER] = "MeterValues",          [A_TX_START] = "TransactionEvent",
-        [A_TX_UPDATE] = "TransactionEvent", [A_TX_END] = "TransactionEvent",
+        [A_BOOT] = "BootNotification",
+        [A_HEARTBEAT] = "Heartbeat",
+        [A_STATUS] = "StatusNotification",
+        [A_AUTHORIZE] = "Authorize",
+        [A_START_TX] = "StartTransaction",
+        [A_STOP_TX] = "StopTransaction",
+        [A_METER] = "MeterValues",
+        [A_TX_START] = "TransactionEvent",
+        [A_TX_UPDATE] = "TransactionEvent",
+        [A_TX_END] = "TransactionEvent",
+        [A_TX_TRIGGER] = "TransactionEvent",
+        [A_DIAG_STATUS] = "DiagnosticsStatusNotification",
+        [A_FW_STATUS] = "FirmwareStatusNotification",
     };
     (void)o;
     return n[a];

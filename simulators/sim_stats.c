@@ -20,11 +20,17 @@ static const char *const action_names[A_COUNT] = {
     [A_TX_START] = "TransactionEvent.Started",
     [A_TX_UPDATE] = "TransactionEvent.Updated",
     [A_TX_END] = "TransactionEvent.Ended",
+    [A_TX_TRIGGER] = "TransactionEvent.Triggered",
+    [A_DIAG_STATUS] = "DiagnosticsStatusNotification",
+    [A_FW_STATUS] = "FirmwareStatusNotification",
     [A_F_UNKNOWN_ACTION] = "faulty.unknown_action",
     [A_F_MISSING_REQUIRED] = "faulty.missing_required",
     [A_F_WRONG_TYPE] = "faulty.wrong_type",
     [A_F_LONG_ID] = "faulty.id_37_chars",
     [A_F_MALFORMED] = "faulty.malformed_json",
+    [A_CF_BAD_SCHEMA] = "conform.bad_schema",
+    [A_CF_REUSED_ID] = "conform.reused_id",
+    [A_CF_OVERLAP] = "conform.overlap",
 };
 
 const char *sim_action_name(enum sim_action a)
@@ -140,7 +146,7 @@ static double quantile_ms(double q)
 
 static const char *scenario_name(enum sim_scenario s)
 {
-    static const char *const n[] = {"boot", "idle", "charge", "faulty"};
+    static const char *const n[] = {"boot", "idle", "charge", "faulty", "conform"};
     return n[s];
 }
 

@@ -28,10 +28,11 @@ try {
 }
 const skip = !lib ? 'npm packages missing in tests/browser/node_modules' : !sqliteOk ? 'sqlite3 CLI missing' : false;
 
-// short waits: a check that waits for something that does not come gives up after 3 s
+// short waits: a check that waits for something that does not come gives up after 5 s (enough for
+// heartbeat.interval's 2.4 x 2 s)
 const GW_ENV = {
   EVGATE_CONFORM_HEARTBEAT_S: '2',
-  EVGATE_CONFORM_WAIT_CAP_S: '3',
+  EVGATE_CONFORM_WAIT_CAP_S: '5',
   EVGATE_OCPP_CALL_TIMEOUT_S: '3',
   EVGATE_OCPP_COMMAND_POLL_MS: '50',
 };
@@ -43,7 +44,7 @@ after(async () => {
 
 function startSim(gwWs, pile, version, scenario) {
   const proc = spawn(SIM, ['--url', `${gwWs}/ocpp`, '--ids', pile.id, '--password', pile.password,
-    '--protocol', version, '--scenario', scenario, '--reconnect'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    '--protocol', version, '--scenario', scenario, '--connectors', '2', '--reconnect'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   proc.stderr.on('data', (d) => { out += d; });
@@ -145,7 +146,9 @@ test('SIGKILL halfway: the next gateway ends the run error, a new run passes; SI
     const third = queueRun(env.db, 'ocpp16-core', env.piles.a.id);
     await until(() => state(env.db, third) === 'running', 'third run running', 30000, 50);
     const stopped = await env.gw.stop();
-    assert.equal(stopped.code, 0, 'an orderly stop with a run under way exits 0');
+    const gwLog = env.gw.log;
+    env.gw = null; /* stopped here: stopDaemons must not stop it again */
+    assert.equal(stopped.code, 0, `an orderly stop with a run under way exits 0:\n${gwLog.slice(-30).join('\n')}`);
     const ended = readRun(env.db, third);
     assert.equal(ended.run.state, 'error', describe(ended));
     assert.equal(ended.run.reason, 'the gateway stopped');
