@@ -186,8 +186,11 @@ static void finish(struct gw_cmd_conn *st, struct cmd *k, const char *state, cha
                 detail = NULL;
             va_end(ap);
         }
-        struct gw_cmd_raw_result res = {.state = state, .error = error, .response = response,
-                                        .detail = detail, .unique_id = k->unique_id};
+        struct gw_cmd_raw_result res = {.state = state,
+                                        .error = error,
+                                        .response = response,
+                                        .detail = detail,
+                                        .unique_id = k->unique_id};
         k->raw_done(k->raw_arg, &res);
         free(detail);
         free(response);

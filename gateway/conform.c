@@ -104,7 +104,8 @@ static struct cf_event *event_new(enum cf_ev_kind kind, const char *text, size_t
     return e;
 }
 
-/* --- the lws side ------------------------------------------------------------------------------ */
+/* --- the lws side ------------------------------------------------------------------------------
+ */
 
 void cf_request(struct gw_conform *cf, struct cf_req *q)
 {
@@ -205,8 +206,7 @@ static void call_done(void *arg, const struct gw_cmd_raw_result *res)
     free(x);
 }
 
-static void answer_now(struct cf_mailbox *mb, unsigned token, const char *error,
-                       const char *detail)
+static void answer_now(struct cf_mailbox *mb, unsigned token, const char *error, const char *detail)
 {
     struct gw_cmd_raw_result res = {.state = "failed", .error = error, .detail = detail};
     struct call_ctx *x = malloc(sizeof *x);
@@ -290,4 +290,3 @@ void gw_conform_conn_event(struct gw_conform *cf, struct gw_ocpp_conn *c, bool o
     else
         post(mb, event_new(CF_EV_CLOSE, NULL, 0));
 }
-

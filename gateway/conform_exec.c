@@ -150,6 +150,21 @@ static const char *run_checks(struct cf_run *r, char *why, size_t whylen)
                      (long long)r->id, r->seq, rc);
         r->window = next_window;
         r->check = NULL;
+        if (r->halt) { /* judged by its checks: failed, the rest skipped */
+            int n = snprintf(why, whylen, "the run stopped after %s: ", pc->id);
+            if (n > 0 && (size_t)n < whylen) {
+                /* the check's reason, cut on a UTF-8 boundary to fit */
+                size_t room = whylen - (size_t)n - 1, len = strnlen(r->reason, room + 1);
+                if (len > room) {
+                    len = room;
+                    while (len > 0 && ((unsigned char)r->reason[len] & 0xC0) == 0x80)
+                        len--;
+                }
+                memcpy(why + n, r->reason, len);
+                why[(size_t)n + len] = '\0';
+            }
+            return NULL;
+        }
     }
     return NULL;
 aborted:
@@ -172,13 +187,14 @@ static void *run_main(void *arg)
     const char *end = run_checks(r, why, sizeof why);
     if (r->check) { /* the check under way when the run was stopped */
         char *frames = cf_take_frames(r);
-        db_run_check_verdict(r->db, r->id, r->seq, end && !strcmp(end, "error") ? "error" : "skipped",
+        db_run_check_verdict(r->db, r->id, r->seq,
+                             end && !strcmp(end, "error") ? "error" : "skipped",
                              why[0] ? why : NULL, frames, db_now());
         free(frames);
     }
     if (strcmp(r->target_kind, "pile") == 0)
         stop_watch(r);
-    int rc = db_run_finish(r->db, r->id, end, end ? why : NULL, db_now(), state);
+    int rc = db_run_finish(r->db, r->id, end, why[0] ? why : NULL, db_now(), state);
     log_info("gateway", "conform_run_finished", "run=%lld plan=%s target=%s state=%s rc=%d",
              (long long)r->id, r->plan, r->target, rc == DB_OK ? state : "-", rc);
     pthread_mutex_lock(&cf->mu);
@@ -189,7 +205,8 @@ static void *run_main(void *arg)
     return NULL;
 }
 
-/* --- the poller --------------------------------------------------------------------------------- */
+/* --- the poller ---------------------------------------------------------------------------------
+ */
 
 static void run_free(struct cf_run *r)
 {

@@ -104,21 +104,20 @@ static void feed_in(struct cf_run *r, struct cf_frames *f, const char *text, siz
     if (!p) {
         if (f->invalid++ == 0)
             note(f->first_invalid, sizeof f->first_invalid, "frame %.80s%s: %s", text,
-                     len > 80 ? "..." : "", err->reason);
+                 len > 80 ? "..." : "", err->reason);
         return;
     }
     if (p->type == OCPP_CALL) {
         struct ocpp_error e = {0};
         if (ocpp_validate(r->version, p->action, OCPP_REQUEST, p->payload, &e) != 0 &&
             f->invalid++ == 0)
-            note(f->first_invalid, sizeof f->first_invalid, "%s request (id %s): %s%s%s",
-                     p->action, p->id, e.path, e.path[0] ? ": " : "", e.reason);
+            note(f->first_invalid, sizeof f->first_invalid, "%s request (id %s): %s%s%s", p->action,
+                 p->id, e.path, e.path[0] ? ": " : "", e.reason);
         for (size_t i = 0; i < f->nids; i++) {
             if (strcmp(f->ids[i].id, p->id) == 0) {
                 if (f->reused++ == 0)
                     note(f->first_reused, sizeof f->first_reused,
-                             "id %s used by %s and again by %s", p->id, f->ids[i].action,
-                             p->action);
+                         "id %s used by %s and again by %s", p->id, f->ids[i].action, p->action);
                 break;
             }
         }
@@ -132,8 +131,8 @@ static void feed_in(struct cf_run *r, struct cf_frames *f, const char *text, siz
         if (f->pile_out_id) {
             if (f->overlaps++ == 0)
                 note(f->first_overlap, sizeof f->first_overlap,
-                         "%s (id %s) sent while %s (id %s) was unanswered", p->action, p->id,
-                         f->pile_out_action, f->pile_out_id);
+                     "%s (id %s) sent while %s (id %s) was unanswered", p->action, p->id,
+                     f->pile_out_action, f->pile_out_id);
         } else {
             f->pile_out_id = strdup(p->id);
             f->pile_out_action = strdup(p->action);
@@ -147,14 +146,13 @@ static void feed_in(struct cf_run *r, struct cf_frames *f, const char *text, siz
         int64_t took = at_ms - f->out[i].at_ms;
         if (took > r->cfg->ocpp_call_timeout_s * 1000 && f->late++ == 0)
             note(f->first_late, sizeof f->first_late, "%s (id %s) answered after %lld ms",
-                     f->out[i].action, p->id, (long long)took);
+                 f->out[i].action, p->id, (long long)took);
         if (p->type == OCPP_CALLRESULT && ocpp_action_known(r->version, f->out[i].action)) {
             struct ocpp_error e = {0};
             if (ocpp_validate(r->version, f->out[i].action, OCPP_RESPONSE, p->payload, &e) != 0 &&
                 f->invalid++ == 0)
-                note(f->first_invalid, sizeof f->first_invalid,
-                         "%s response (id %s): %s%s%s", f->out[i].action, p->id, e.path,
-                         e.path[0] ? ": " : "", e.reason);
+                note(f->first_invalid, sizeof f->first_invalid, "%s response (id %s): %s%s%s",
+                     f->out[i].action, p->id, e.path, e.path[0] ? ": " : "", e.reason);
         }
         drop_out(f, i);
         return;
@@ -195,7 +193,8 @@ void cf_frames_feed(struct cf_run *r, bool in, const char *text, size_t len,
         feed_out(f, parsed, at_ms);
 }
 
-/* --- the judgements ---------------------------------------------------------------------------- */
+/* --- the judgements ----------------------------------------------------------------------------
+ */
 
 /* Whether every frame of the run was seen; an error verdict when not. */
 static bool complete(struct cf_run *r, enum cf_verdict *v)
@@ -205,8 +204,9 @@ static bool complete(struct cf_run *r, enum cf_verdict *v)
     pthread_mutex_unlock(&r->mb->mu);
     if (dropped == 0)
         return true;
-    *v = cf_error(r, "%llu frames of the run were not seen (the pile sent faster than the engine "
-                     "could take them)",
+    *v = cf_error(r,
+                  "%llu frames of the run were not seen (the pile sent faster than the engine "
+                  "could take them)",
                   (unsigned long long)dropped);
     return false;
 }
@@ -222,7 +222,8 @@ enum cf_verdict cf_frames_schema_valid(struct cf_run *r)
     if (f->invalid)
         return cf_fail(r, "%llu invalid frame(s); the first: %s", (unsigned long long)f->invalid,
                        f->first_invalid);
-    return cf_pass_note(r, "%llu frames from the pile, all valid", (unsigned long long)f->frames_in);
+    return cf_pass_note(r, "%llu frames from the pile, all valid",
+                        (unsigned long long)f->frames_in);
 }
 
 enum cf_verdict cf_frames_unique_ids(struct cf_run *r)
@@ -232,8 +233,8 @@ enum cf_verdict cf_frames_unique_ids(struct cf_run *r)
         return v;
     struct cf_frames *f = r->fr;
     if (f && f->reused)
-        return cf_fail(r, "%llu reused message id(s); the first: %s",
-                       (unsigned long long)f->reused, f->first_reused);
+        return cf_fail(r, "%llu reused message id(s); the first: %s", (unsigned long long)f->reused,
+                       f->first_reused);
     return CF_PASS;
 }
 
@@ -265,8 +266,8 @@ enum cf_verdict cf_frames_answers_in_time(struct cf_run *r)
         char list[256] = "";
         size_t used = 0;
         for (size_t i = 0; i < f->nout && used < sizeof list - 1; i++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s (id %s)",
-                                     i ? ", " : "", f->out[i].action, f->out[i].id);
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s (id %s)", i ? ", " : "",
+                                     f->out[i].action, f->out[i].id);
         return cf_fail(r, "%zu CALL(s) of evgate never answered: %s", f->nout, list);
     }
     return cf_pass_note(r, "%llu CALLs of evgate, all answered in time",

@@ -80,8 +80,8 @@ static int connectors(struct cf_run *r)
 /* --- boot and reset ------------------------------------------------------------------------- */
 
 /* evgate answers a BootNotification as the pile's boot setting says: Pending or Rejected leaves
- * a pile that may send nothing else, so the run cannot go on. CF_PASS when `m` was answered
- * Accepted, else CF_FAIL with the reason set; CF_ABORT. */
+ * a pile that may send nothing else, so the run stops there (cf_fail_stop). CF_PASS when `m` was
+ * answered Accepted, else CF_FAIL with the reason set; CF_ABORT. */
 static enum cf_verdict boot_accepted(struct cf_run *r, const struct cf_msg *m)
 {
     json_t *answer;
@@ -93,10 +93,10 @@ static enum cf_verdict boot_accepted(struct cf_run *r, const struct cf_msg *m)
                           "the check's time");
     const char *status = cf16_str(answer, "status");
     if (!status || strcmp(status, "Accepted") != 0)
-        return cf_fail(r,
-                       "evgate answered the BootNotification with status %s (the pile's boot "
-                       "setting), not Accepted: the run cannot go on",
-                       status ? status : "absent");
+        return cf_fail_stop(r,
+                            "evgate answered the BootNotification with status %s (the pile's boot "
+                            "setting), not Accepted: the run cannot go on",
+                            status ? status : "absent");
     return CF_PASS;
 }
 

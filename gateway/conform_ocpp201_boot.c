@@ -45,8 +45,8 @@ static enum cf_verdict too_many(struct cf_run *r)
 }
 
 /* evgate answers a BootNotification as the pile's boot setting says: Pending or Rejected leaves
- * a pile that may send nothing else, so the run cannot go on. CF_PASS when `ref` was answered
- * Accepted, else CF_FAIL with the reason set; CF_ABORT. */
+ * a pile that may send nothing else, so the run stops there (cf_fail_stop). CF_PASS when `ref` was
+ * answered Accepted, else CF_FAIL with the reason set; CF_ABORT. */
 static enum cf_verdict boot_accepted(struct cf_run *r, const struct cf201_ref *ref)
 {
     json_t *answer;
@@ -58,10 +58,11 @@ static enum cf_verdict boot_accepted(struct cf_run *r, const struct cf201_ref *r
                           "within the check's time");
     const char *status = cf201_str(answer, "status");
     if (!status || strcmp(status, "Accepted"))
-        return cf_fail(r,
-                       "evgate answered the BootNotificationRequest with status %s (the pile's "
-                       "boot setting), not Accepted: the run cannot go on",
-                       status ? status : "(none)");
+        return cf_fail_stop(
+            r,
+            "evgate answered the BootNotificationRequest with status %s (the pile's "
+            "boot setting), not Accepted: the run cannot go on",
+            status ? status : "(none)");
     return CF_PASS;
 }
 

@@ -37,11 +37,11 @@ struct cf_event {
     struct cf_event *next;
     enum cf_ev_kind kind;
     int64_t at_ms;
-    int version;      /* OPEN: enum gw_ocpp_version */
-    unsigned token;   /* ANSWER: the CALL's */
+    int version;                                         /* OPEN: enum gw_ocpp_version */
+    unsigned token;                                      /* ANSWER: the CALL's */
     char *state, *error, *response, *detail, *unique_id; /* ANSWER, owned */
-    size_t len;       /* IN, OUT */
-    char text[];      /* IN, OUT: len bytes and a NUL */
+    size_t len;                                          /* IN, OUT */
+    char text[];                                         /* IN, OUT: len bytes and a NUL */
 };
 
 /* One run's mailbox; shared by its thread and the lws thread's watch table, refcounted. */
@@ -102,13 +102,14 @@ struct cf_run {
     size_t npassed;
     /* abort */
     bool cancelled, stopping;
+    bool halt; /* cf_fail_stop: end the run after the current check */
     int64_t cancel_checked_ms;
     /* a pile */
     enum ocpp_version version;
     int connectors;
     bool connected;
     bool heard; /* the lws thread said whether the pile is connected */
-    int conn; /* connections seen during the run */
+    int conn;   /* connections seen during the run */
     bool conn_first_pending;
     struct cf_msg_slot *msgs;
     size_t nmsgs, msgs_dropped, window; /* window: first message of the current check */

@@ -20,19 +20,58 @@ int64_t cf_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int64_t cf_run_id(const struct cf_run *r) { return r->id; }
-const char *cf_target(const struct cf_run *r) { return r->target; }
-int64_t cf_detection_id(const struct cf_run *r) { return r->detection_id; }
-const struct evg_config *cf_config(const struct cf_run *r) { return r->cfg; }
-struct db *cf_db(struct cf_run *r) { return r->db; }
-int64_t cf_queued_at(const struct cf_run *r) { return r->queued_at; }
-int64_t cf_started_at(const struct cf_run *r) { return r->started_at; }
-const struct plan_check *cf_check(const struct cf_run *r) { return r->check; }
-int cf_seq(const struct cf_run *r) { return r->seq; }
-int64_t cf_deadline_ms(const struct cf_run *r) { return r->deadline_ms; }
-int cf_connectors(const struct cf_run *r) { return r->connectors; }
-bool cf_connected(const struct cf_run *r) { return r->connected; }
-int cf_conn(const struct cf_run *r) { return r->conn; }
+int64_t cf_run_id(const struct cf_run *r)
+{
+    return r->id;
+}
+const char *cf_target(const struct cf_run *r)
+{
+    return r->target;
+}
+int64_t cf_detection_id(const struct cf_run *r)
+{
+    return r->detection_id;
+}
+const struct evg_config *cf_config(const struct cf_run *r)
+{
+    return r->cfg;
+}
+struct db *cf_db(struct cf_run *r)
+{
+    return r->db;
+}
+int64_t cf_queued_at(const struct cf_run *r)
+{
+    return r->queued_at;
+}
+int64_t cf_started_at(const struct cf_run *r)
+{
+    return r->started_at;
+}
+const struct plan_check *cf_check(const struct cf_run *r)
+{
+    return r->check;
+}
+int cf_seq(const struct cf_run *r)
+{
+    return r->seq;
+}
+int64_t cf_deadline_ms(const struct cf_run *r)
+{
+    return r->deadline_ms;
+}
+int cf_connectors(const struct cf_run *r)
+{
+    return r->connectors;
+}
+bool cf_connected(const struct cf_run *r)
+{
+    return r->connected;
+}
+int cf_conn(const struct cf_run *r)
+{
+    return r->conn;
+}
 
 int64_t cf_within_ms(const struct cf_run *r, int64_t ms)
 {
@@ -74,6 +113,16 @@ static const char *need_text(unsigned needs)
     return "a person at the pile or platform";
 }
 
+enum cf_verdict cf_fail_stop(struct cf_run *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreason(r, fmt, ap);
+    va_end(ap);
+    r->halt = true;
+    return CF_FAIL;
+}
+
 enum cf_verdict cf_missing(struct cf_run *r, const char *fmt, ...)
 {
     int confirmed = 0;
@@ -110,10 +159,10 @@ void *cf_state(struct cf_run *r, size_t size)
     return r->state;
 }
 
-/* --- frames ------------------------------------------------------------------------------------ */
+/* --- frames ------------------------------------------------------------------------------------
+ */
 
-static void frame_at(struct cf_run *r, const char *dir, const char *text, size_t len,
-                     int64_t at_ms)
+static void frame_at(struct cf_run *r, const char *dir, const char *text, size_t len, int64_t at_ms)
 {
     if (!r->check)
         return;
@@ -123,8 +172,8 @@ static void frame_at(struct cf_run *r, const char *dir, const char *text, size_t
         return;
     /* beyond what the database keeps only the count matters */
     json_t *t = r->nframes < DB_RUN_FRAMES_MAX ? json_stringn_nocheck(text, len) : json_string("");
-    json_t *f = json_pack("{s:s, s:I, s:o}", "dir", dir,
-                          "ms", (json_int_t)(at_ms > r->check_start_ms ? at_ms - r->check_start_ms : 0),
+    json_t *f = json_pack("{s:s, s:I, s:o}", "dir", dir, "ms",
+                          (json_int_t)(at_ms > r->check_start_ms ? at_ms - r->check_start_ms : 0),
                           "text", t ? t : json_string(""));
     if (f && json_array_append_new(r->frames, f) == 0)
         r->nframes++;

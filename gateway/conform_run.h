@@ -66,11 +66,19 @@ int64_t cf_within_ms(const struct cf_run *r, int64_t ms);
 /* The verdict's reason: one line, printf-style (cut at DB_RUN_REASON_MAX). Each returns the
  * verdict it names, so a check ends with `return cf_fail(r, "...")`. cf_pass_note passes with a
  * note (a warning the report shows). */
-enum cf_verdict cf_fail(struct cf_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-enum cf_verdict cf_skip(struct cf_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+enum cf_verdict cf_fail(struct cf_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+enum cf_verdict cf_skip(struct cf_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 enum cf_verdict cf_error(struct cf_run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 enum cf_verdict cf_pass_note(struct cf_run *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Fails the check with `fmt` and ends the run after it (`failed`; the checks after it are
+ * skipped, the run's reason names this check): for what makes every later check meaningless,
+ * such as a pile the gateway answered Pending, which may send nothing else. CF_FAIL. */
+enum cf_verdict cf_fail_stop(struct cf_run *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The verdict of a check whose expected event did not come by its deadline: with needs

@@ -13,7 +13,7 @@
 // Run from tests/browser (its node_modules has ocpp-rpc):
 //   cd tests/browser && EVGATE_BUILD=../../build node --test ../integration/test_conform_rpc16.mjs
 
-import { test, before, after } from 'node:test';
+import { describe as suite, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -325,105 +325,109 @@ before(async () => {
 
 after(() => stopDaemons(env));
 
-test('ocpp16-core against a conforming automatic pile: every automatic check passes', { skip }, async () => {
-  const pile = new Pile(piles.good);
-  await pile.start();
-  try {
-    const result = await runAgainst(pile);
-    const why = explain(result);
-    const plan = planChecks('ocpp16-core');
-    assert.equal(result.checks.length, plan.length, why);
-    for (const c of result.checks) {
-      const skipped = SKIPPED[c.check_id];
-      if (skipped) {
-        assert.equal(c.verdict, 'skipped', `${c.check_id}\n${why}`);
-        assert.match(c.reason, skipped, `${c.check_id}\n${why}`);
-      } else {
-        assert.equal(c.verdict, 'pass', `${c.check_id}\n${why}`);
+// the cases use their own piles (and, here, their own daemons where they need them) and spend most
+// of their time waiting on the piles: they run side by side
+suite('cases', { concurrency: true }, () => {
+  test('ocpp16-core against a conforming automatic pile: every automatic check passes', { skip }, async () => {
+    const pile = new Pile(piles.good);
+    await pile.start();
+    try {
+      const result = await runAgainst(pile);
+      const why = explain(result);
+      const plan = planChecks('ocpp16-core');
+      assert.equal(result.checks.length, plan.length, why);
+      for (const c of result.checks) {
+        const skipped = SKIPPED[c.check_id];
+        if (skipped) {
+          assert.equal(c.verdict, 'skipped', `${c.check_id}\n${why}`);
+          assert.match(c.reason, skipped, `${c.check_id}\n${why}`);
+        } else {
+          assert.equal(c.verdict, 'pass', `${c.check_id}\n${why}`);
+        }
       }
+      // the run fails only because required checks needing a person were skipped
+      assert.equal(result.run.state, 'failed', why);
+      // the frames of a check are its exchange: the pile's reboot is in boot.first-message's
+      const boot = result.checks.find((c) => c.check_id === 'boot.first-message');
+      assert.ok(boot.frames.some((f) => f.dir === 'out' && /"Reset",\{"type":"Hard"\}/.test(f.text)), JSON.stringify(boot.frames));
+      assert.ok(boot.frames.some((f) => f.dir === 'in' && /"BootNotification"/.test(f.text)), JSON.stringify(boot.frames));
+      assert.ok(pile.connections >= 3, `the pile reconnected after each hard reset (${pile.connections} connections)`);
+      // the settings the run changed are back
+      assert.equal(pile.config.get('MeterValueSampleInterval').value, '60');
+      assert.deepEqual(pile.strictFailures.map((e) => `${e.method}: ${e.error.message}`), [], 'strict-mode failures');
+    } finally {
+      await pile.stop();
     }
-    // the run fails only because required checks needing a person were skipped
-    assert.equal(result.run.state, 'failed', why);
-    // the frames of a check are its exchange: the pile's reboot is in boot.first-message's
-    const boot = result.checks.find((c) => c.check_id === 'boot.first-message');
-    assert.ok(boot.frames.some((f) => f.dir === 'out' && /"Reset",\{"type":"Hard"\}/.test(f.text)), JSON.stringify(boot.frames));
-    assert.ok(boot.frames.some((f) => f.dir === 'in' && /"BootNotification"/.test(f.text)), JSON.stringify(boot.frames));
-    assert.ok(pile.connections >= 3, `the pile reconnected after each hard reset (${pile.connections} connections)`);
-    // the settings the run changed are back
-    assert.equal(pile.config.get('MeterValueSampleInterval').value, '60');
-    assert.deepEqual(pile.strictFailures.map((e) => `${e.method}: ${e.error.message}`), [], 'strict-mode failures');
-  } finally {
-    await pile.stop();
-  }
-});
+  });
 
-test('ocpp16-core against a pile that misbehaves four ways: exactly those checks fail, saying why', { skip }, async () => {
-  const pile = new Pile(piles.bad, new Set(['no-number-of-connectors', 'probe-result', 'unlock-unknown', 'status-wrong-connector']));
-  await pile.start();
-  try {
-    const result = await runAgainst(pile);
-    const why = explain(result);
-    const FAILS = {
-      'config.get-all': /^GetConfiguration without keys: configurationKey lacks the Core key NumberOfConnectors$/,
-      'call.unsupported-action': /^EvgateProbe \(not an OCPP 1\.6 action\) got a CALLRESULT \(answered \{\}\); expected a CALLERROR NotImplemented$/,
-      'unlock.unknown-connector': /^UnlockConnector of connector 3 \(the pile has 2\) answered Unlocked; expected NotSupported$/,
-      'trigger.status-notification': /^TriggerMessage StatusNotification for connector 1 was Accepted, but the StatusNotification that came was for connector 2$/,
-    };
-    for (const c of result.checks) {
-      if (FAILS[c.check_id]) {
-        assert.equal(c.verdict, 'fail', `${c.check_id}\n${why}`);
-        assert.match(c.reason, FAILS[c.check_id], `${c.check_id}\n${why}`);
-      } else if (SKIPPED[c.check_id]) {
-        assert.equal(c.verdict, 'skipped', `${c.check_id}\n${why}`);
-      } else {
-        assert.equal(c.verdict, 'pass', `${c.check_id}\n${why}`);
+  test('ocpp16-core against a pile that misbehaves four ways: exactly those checks fail, saying why', { skip }, async () => {
+    const pile = new Pile(piles.bad, new Set(['no-number-of-connectors', 'probe-result', 'unlock-unknown', 'status-wrong-connector']));
+    await pile.start();
+    try {
+      const result = await runAgainst(pile);
+      const why = explain(result);
+      const FAILS = {
+        'config.get-all': /^GetConfiguration without keys: configurationKey lacks the Core key NumberOfConnectors$/,
+        'call.unsupported-action': /^EvgateProbe \(not an OCPP 1\.6 action\) got a CALLRESULT \(answered \{\}\); expected a CALLERROR NotImplemented$/,
+        'unlock.unknown-connector': /^UnlockConnector of connector 3 \(the pile has 2\) answered Unlocked; expected NotSupported$/,
+        'trigger.status-notification': /^TriggerMessage StatusNotification for connector 1 was Accepted, but the StatusNotification that came was for connector 2$/,
+      };
+      for (const c of result.checks) {
+        if (FAILS[c.check_id]) {
+          assert.equal(c.verdict, 'fail', `${c.check_id}\n${why}`);
+          assert.match(c.reason, FAILS[c.check_id], `${c.check_id}\n${why}`);
+        } else if (SKIPPED[c.check_id]) {
+          assert.equal(c.verdict, 'skipped', `${c.check_id}\n${why}`);
+        } else {
+          assert.equal(c.verdict, 'pass', `${c.check_id}\n${why}`);
+        }
       }
+      assert.equal(result.run.state, 'failed', why);
+      assert.deepEqual(pile.strictFailures.map((e) => `${e.method}: ${e.error.message}`), [], 'strict-mode failures');
+    } finally {
+      await pile.stop();
     }
-    assert.equal(result.run.state, 'failed', why);
-    assert.deepEqual(pile.strictFailures.map((e) => `${e.method}: ${e.error.message}`), [], 'strict-mode failures');
-  } finally {
-    await pile.stop();
-  }
-});
+  });
 
-/** Plays the person at the pile while run `id` goes: does each card/cable step once its check is
- * running. Resolves when the run is finished. */
-async function person(id, pile) {
-  const db = path.join(env.tmp, 'evgate.db');
-  const steps = {
-    'authorize.card': () => pile.presentCard('CARD-0001'),
-    'tx.local-start': () => pile.plugCable(1),
-    'tx.local-stop': () => pile.presentCard('CARD-0001'),
-    'remote.start': () => pile.plugCable(1),
-  };
-  const done = new Set();
-  for (;;) {
-    const [row] = sql(db, `SELECT state, (SELECT check_id FROM conformance_checks WHERE run_id = ${id}
-      AND verdict = 'running') AS running FROM conformance_runs WHERE id = ${id}`);
-    if (!['queued', 'running'].includes(row.state)) return;
-    if (steps[row.running] && !done.has(row.running)) {
-      done.add(row.running);
-      await sleep(300); // a person is not instant
-      await steps[row.running]();
-    }
-    await sleep(100);
-  }
-}
-
-test('ocpp16-core with a person at the pile (card, cable): every check passes and so does the run', { skip }, async () => {
-  const pile = new Pile(piles.bench);
-  pile.config.get('MeterValueSampleInterval').value = '1'; // tx.meter-values waits 2 x this
-  await pile.start();
-  try {
+  /** Plays the person at the pile while run `id` goes: does each card/cable step once its check is
+   * running. Resolves when the run is finished. */
+  async function person(id, pile) {
     const db = path.join(env.tmp, 'evgate.db');
-    const id = queueRun(db, 'ocpp16-core', pile.p.id);
-    await person(id, pile);
-    const result = await waitRun(db, id, 10000);
-    const why = explain(result, true);
-    for (const c of result.checks) assert.equal(c.verdict, 'pass', `${c.check_id}\n${why}`);
-    assert.equal(result.run.state, 'passed', why);
-    assert.deepEqual(pile.strictFailures.map((e) => `${e.method}: ${e.error.message}`), [], 'strict-mode failures');
-  } finally {
-    await pile.stop();
+    const steps = {
+      'authorize.card': () => pile.presentCard('CARD-0001'),
+      'tx.local-start': () => pile.plugCable(1),
+      'tx.local-stop': () => pile.presentCard('CARD-0001'),
+      'remote.start': () => pile.plugCable(1),
+    };
+    const done = new Set();
+    for (;;) {
+      const [row] = sql(db, `SELECT state, (SELECT check_id FROM conformance_checks WHERE run_id = ${id}
+        AND verdict = 'running') AS running FROM conformance_runs WHERE id = ${id}`);
+      if (!['queued', 'running'].includes(row.state)) return;
+      if (steps[row.running] && !done.has(row.running)) {
+        done.add(row.running);
+        await sleep(300); // a person is not instant
+        await steps[row.running]();
+      }
+      await sleep(100);
+    }
   }
+
+  test('ocpp16-core with a person at the pile (card, cable): every check passes and so does the run', { skip }, async () => {
+    const pile = new Pile(piles.bench);
+    pile.config.get('MeterValueSampleInterval').value = '1'; // tx.meter-values waits 2 x this
+    await pile.start();
+    try {
+      const db = path.join(env.tmp, 'evgate.db');
+      const id = queueRun(db, 'ocpp16-core', pile.p.id);
+      await person(id, pile);
+      const result = await waitRun(db, id, 10000);
+      const why = explain(result, true);
+      for (const c of result.checks) assert.equal(c.verdict, 'pass', `${c.check_id}\n${why}`);
+      assert.equal(result.run.state, 'passed', why);
+      assert.deepEqual(pile.strictFailures.map((e) => `${e.method}: ${e.error.message}`), [], 'strict-mode failures');
+    } finally {
+      await pile.stop();
+    }
+  });
 });

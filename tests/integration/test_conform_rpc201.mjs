@@ -13,7 +13,7 @@
 // Run from tests/browser (its node_modules has ocpp-rpc and ws):
 //   cd tests/browser && EVGATE_BUILD=../../build node --test ../integration/test_conform_rpc201.mjs
 
-import { test, before, after } from 'node:test';
+import { describe as suite, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -324,70 +324,74 @@ before(async () => {
 
 after(() => stopDaemons(env));
 
-test('ocpp201-core against a conforming ocpp-rpc station: every check passes', { skip }, async () => {
-  const st = new Station(piles.good);
-  const result = await conformRun(st);
-  const why = describe(result);
-  assert.deepEqual(result.checks.map((c) => c.check_id), planChecks(PLAN).map((c) => c.id), why);
-  for (const c of result.checks) assert.equal(c.verdict, 'pass', `${c.check_id}: ${c.reason}\n${why}`);
-  assert.equal(result.run.state, 'passed', why);
+// the cases use their own piles (and, here, their own daemons where they need them) and spend most
+// of their time waiting on the piles: they run side by side
+suite('cases', { concurrency: true }, () => {
+  test('ocpp201-core against a conforming ocpp-rpc station: every check passes', { skip }, async () => {
+    const st = new Station(piles.good);
+    const result = await conformRun(st);
+    const why = describe(result);
+    assert.deepEqual(result.checks.map((c) => c.check_id), planChecks(PLAN).map((c) => c.id), why);
+    for (const c of result.checks) assert.equal(c.verdict, 'pass', `${c.check_id}: ${c.reason}\n${why}`);
+    assert.equal(result.run.state, 'passed', why);
 
-  // the station's strict mode found nothing wrong in what the engine sent or in its own answers
-  assert.deepEqual(st.seen.strictFailures.map((f) => `${f.method}: ${f.error.message}`), [], 'strict-mode failures');
-  assert.deepEqual(st.seen.badMessages.map((b) => String(b.error?.message || b.error)), [], 'bad messages');
-  // it saw every CSMS action of the plan
-  for (const action of ['Reset', 'GetVariables', 'SetVariables', 'TriggerMessage', 'ChangeAvailability', 'UnlockConnector',
-    'ClearCache', 'DataTransfer', 'EvgateProbe', 'RequestStartTransaction', 'RequestStopTransaction']) {
-    assert.ok(st.seen.calls.includes(action), `the engine sent ${action}`);
-  }
-  // a check's frames are the exchange it judged
-  const frames = (id) => result.checks.find((c) => c.check_id === id).frames.map((f) => f.text).join('\n');
-  assert.match(frames('call.unsupported-action'), /"EvgateProbe"/);
-  assert.match(frames('heartbeat.interval'), /"Heartbeat"/);
-  assert.match(frames('reset.immediate'), /"BootNotification"/);
-  // F06.FR.17: booted and Accepted, the station rejects a triggered BootNotification
-  assert.match(frames('trigger.boot-notification'), /"requestedMessage":"BootNotification"[\s\S]*"status":"Rejected"/);
-  // heartbeat.interval put the interval the station had (its boot's, 300 s) back
-  assert.match(frames('heartbeat.interval'), /"attributeValue":"2"[\s\S]*"attributeValue":"300"/);
-});
-
-/** The run of a station broken for `broken` (check ids): exactly those fail, with reasons matching
- * `reasons` (id -> RegExp). */
-async function brokenRun(pile, broken, reasons) {
-  const st = new Station(pile, broken);
-  const result = await conformRun(st);
-  const why = describe(result);
-  const order = planChecks(PLAN).map((c) => c.id);
-  const failed = result.checks.filter((c) => c.verdict !== 'pass').map((c) => c.check_id);
-  assert.deepEqual(failed, order.filter((id) => broken.includes(id)), why);
-  for (const c of result.checks.filter((x) => broken.includes(x.check_id))) {
-    assert.equal(c.verdict, 'fail', why);
-    assert.match(c.reason, reasons[c.check_id], why);
-  }
-  assert.equal(result.run.state, 'failed', why);
-  assert.deepEqual(st.seen.strictFailures.map((f) => `${f.method}: ${f.error.message}`), [], 'strict-mode failures');
-  return result;
-}
-
-test('ocpp201-core against a station that breaks three checks: exactly those fail, each reason names the problem', { skip }, async () => {
-  const result = await brokenRun(piles.faulty, ['variables.set-invalid', 'call.unsupported-action', 'tx.event-sequence'], {
-    'variables.set-invalid': /^SetVariables OCPPCommCtrlr\.HeartbeatInterval = "abc": attributeStatus Accepted, expected Rejected$/,
-    'call.unsupported-action': /^EvgateProbe \(not an OCPP 2\.0\.1 action\) got a CALLRESULT \(answered \{\}\), expected CALLERROR NotImplemented$/,
-    'tx.event-sequence': /^transaction local-[0-9a-f]+: seqNo 3 follows 1 \(1 missing\)$/,
+    // the station's strict mode found nothing wrong in what the engine sent or in its own answers
+    assert.deepEqual(st.seen.strictFailures.map((f) => `${f.method}: ${f.error.message}`), [], 'strict-mode failures');
+    assert.deepEqual(st.seen.badMessages.map((b) => String(b.error?.message || b.error)), [], 'bad messages');
+    // it saw every CSMS action of the plan
+    for (const action of ['Reset', 'GetVariables', 'SetVariables', 'TriggerMessage', 'ChangeAvailability', 'UnlockConnector',
+      'ClearCache', 'DataTransfer', 'EvgateProbe', 'RequestStartTransaction', 'RequestStopTransaction']) {
+      assert.ok(st.seen.calls.includes(action), `the engine sent ${action}`);
+    }
+    // a check's frames are the exchange it judged
+    const frames = (id) => result.checks.find((c) => c.check_id === id).frames.map((f) => f.text).join('\n');
+    assert.match(frames('call.unsupported-action'), /"EvgateProbe"/);
+    assert.match(frames('heartbeat.interval'), /"Heartbeat"/);
+    assert.match(frames('reset.immediate'), /"BootNotification"/);
+    // F06.FR.17: booted and Accepted, the station rejects a triggered BootNotification
+    assert.match(frames('trigger.boot-notification'), /"requestedMessage":"BootNotification"[\s\S]*"status":"Rejected"/);
+    // heartbeat.interval put the interval the station had (its boot's, 300 s) back
+    assert.match(frames('heartbeat.interval'), /"attributeValue":"2"[\s\S]*"attributeValue":"300"/);
   });
-  // the value "abc" did not stay
-  assert.match(result.checks.find((c) => c.check_id === 'variables.set-invalid').frames.map((f) => f.text).join('\n'),
-    /"attributeValue":"abc"[\s\S]*"attributeValue":"300"/);
-});
 
-test('ocpp201-core against a station that breaks six more: exactly those fail, each reason names the problem', { skip }, async () => {
-  await brokenRun(piles.faulty2, ['boot.status-all-connectors', 'heartbeat.interval', 'trigger.boot-notification',
-    'unlock.unknown-connector', 'remote.stop', 'reset.on-idle'], {
-    'boot.status-all-connectors': /^no state reported after the BootNotification for EVSE 2 within 5 s /,
-    'heartbeat.interval': /^no HeartbeatRequest within 2\.4 s \(1\.2 H, H = 2 s\) of the change of HeartbeatInterval$/,
-    'trigger.boot-notification': /^TriggerMessage\{requestedMessage:BootNotification\} answered status Accepted while the pile's boot is Accepted; F06\.FR\.17 requires Rejected \(a BootNotificationRequest with reason Triggered followed\)$/,
-    'unlock.unknown-connector': /^UnlockConnector\{evseId:1, connectorId:999\} answered status UnlockFailed, expected UnknownConnector$/,
-    'remote.stop': /^TransactionEvent Ended of remote-[0-9a-f]+ has triggerReason StopAuthorized and stoppedReason Local, expected RemoteStop and Remote$/,
-    'reset.on-idle': /^Reset\{type:OnIdle\} answered status Scheduled, expected Accepted$/,
+  /** The run of a station broken for `broken` (check ids): exactly those fail, with reasons matching
+   * `reasons` (id -> RegExp). */
+  async function brokenRun(pile, broken, reasons) {
+    const st = new Station(pile, broken);
+    const result = await conformRun(st);
+    const why = describe(result);
+    const order = planChecks(PLAN).map((c) => c.id);
+    const failed = result.checks.filter((c) => c.verdict !== 'pass').map((c) => c.check_id);
+    assert.deepEqual(failed, order.filter((id) => broken.includes(id)), why);
+    for (const c of result.checks.filter((x) => broken.includes(x.check_id))) {
+      assert.equal(c.verdict, 'fail', why);
+      assert.match(c.reason, reasons[c.check_id], why);
+    }
+    assert.equal(result.run.state, 'failed', why);
+    assert.deepEqual(st.seen.strictFailures.map((f) => `${f.method}: ${f.error.message}`), [], 'strict-mode failures');
+    return result;
+  }
+
+  test('ocpp201-core against a station that breaks three checks: exactly those fail, each reason names the problem', { skip }, async () => {
+    const result = await brokenRun(piles.faulty, ['variables.set-invalid', 'call.unsupported-action', 'tx.event-sequence'], {
+      'variables.set-invalid': /^SetVariables OCPPCommCtrlr\.HeartbeatInterval = "abc": attributeStatus Accepted, expected Rejected$/,
+      'call.unsupported-action': /^EvgateProbe \(not an OCPP 2\.0\.1 action\) got a CALLRESULT \(answered \{\}\), expected CALLERROR NotImplemented$/,
+      'tx.event-sequence': /^transaction local-[0-9a-f]+: seqNo 3 follows 1 \(1 missing\)$/,
+    });
+    // the value "abc" did not stay
+    assert.match(result.checks.find((c) => c.check_id === 'variables.set-invalid').frames.map((f) => f.text).join('\n'),
+      /"attributeValue":"abc"[\s\S]*"attributeValue":"300"/);
+  });
+
+  test('ocpp201-core against a station that breaks six more: exactly those fail, each reason names the problem', { skip }, async () => {
+    await brokenRun(piles.faulty2, ['boot.status-all-connectors', 'heartbeat.interval', 'trigger.boot-notification',
+      'unlock.unknown-connector', 'remote.stop', 'reset.on-idle'], {
+      'boot.status-all-connectors': /^no state reported after the BootNotification for EVSE 2 within 5 s /,
+      'heartbeat.interval': /^no HeartbeatRequest within 2\.4 s \(1\.2 H, H = 2 s\) of the change of HeartbeatInterval$/,
+      'trigger.boot-notification': /^TriggerMessage\{requestedMessage:BootNotification\} answered status Accepted while the pile's boot is Accepted; F06\.FR\.17 requires Rejected \(a BootNotificationRequest with reason Triggered followed\)$/,
+      'unlock.unknown-connector': /^UnlockConnector\{evseId:1, connectorId:999\} answered status UnlockFailed, expected UnknownConnector$/,
+      'remote.stop': /^TransactionEvent Ended of remote-[0-9a-f]+ has triggerReason StopAuthorized and stoppedReason Local, expected RemoteStop and Remote$/,
+      'reset.on-idle': /^Reset\{type:OnIdle\} answered status Scheduled, expected Accepted$/,
+    });
   });
 });
