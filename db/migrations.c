@@ -433,6 +433,9 @@ const struct db_migration db_migrations[] = {
     /* A person at the pile confirms a manual step of a check ("the cable is plugged in"): the
      * check then fails, rather than being skipped, when the expected message does not come. */
     {10, "conformance_confirm", "ALTER TABLE conformance_checks ADD COLUMN confirmed_at INTEGER;"},
+    /* The TimeStamp of a request a platform sent (epoch seconds), so that a conformance run can
+     * tell how long after its TimeStamp a push arrived; NULL when unknown or not read. */
+    {11, "tcec_exchange_sent_at", "ALTER TABLE tcec_exchanges ADD COLUMN sent_at INTEGER;"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

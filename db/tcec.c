@@ -176,7 +176,8 @@ int db_tcec_exchange_add(struct db *db, const struct db_tcec_exchange *x)
 {
     static const char ins[] =
         "INSERT INTO tcec_exchanges (operator_id, direction, interface, peer, at, ret, msg,"
-        " reason, request, response, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        " reason, request, response, duration_ms, sent_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     static const char prune[] =
         "DELETE FROM tcec_exchanges WHERE operator_id = ?1 AND id <="
         " (SELECT id FROM tcec_exchanges WHERE operator_id = ?1 ORDER BY id DESC"
@@ -203,6 +204,8 @@ int db_tcec_exchange_add(struct db *db, const struct db_tcec_exchange *x)
     db_bind_text(st, 9, req);
     db_bind_text(st, 10, resp);
     sqlite3_bind_int64(st, 11, x->duration_ms);
+    if (x->sent_at > 0)
+        sqlite3_bind_int64(st, 12, x->sent_at);
     if ((rc = db_step_done(db, st, "tcec_exchange_add")) != DB_OK)
         goto out;
     if (!(st = db_stmt(db, prune))) {

@@ -84,6 +84,7 @@ struct db_tcec_exchange {
     int ret;
     const char *msg, *reason, *request, *response;
     int64_t duration_ms;
+    int64_t sent_at; /* a request's TimeStamp (epoch seconds); 0 = unknown */
 };
 
 /* Appends an exchange. The payloads are stored with every secret redacted — the values of

@@ -165,7 +165,7 @@ int db_tcec_run_inbound(struct db *db, const char *operator_id, int64_t since, i
                         int64_t limit, json_t **out)
 {
     static const char sql[] =
-        "SELECT id, interface, at, ret, msg, reason, request, response FROM tcec_exchanges"
+        "SELECT id, interface, at, ret, msg, reason, request, response, sent_at FROM tcec_exchanges"
         " WHERE operator_id = ?1 AND direction = 'in' AND id > ?2 AND at >= ?3"
         " ORDER BY id LIMIT ?4";
     *out = NULL;
@@ -180,11 +180,12 @@ int db_tcec_run_inbound(struct db *db, const char *operator_id, int64_t since, i
     int rc;
     while (arr && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         json_t *it =
-            json_pack("{s:I, s:o, s:I, s:o, s:o, s:o, s:o, s:o}", "id",
+            json_pack("{s:I, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "id",
                       (json_int_t)sqlite3_column_int64(st, 0), "interface", db_col_json_str(st, 1),
                       "at", (json_int_t)sqlite3_column_int64(st, 2), "ret", db_col_json_int(st, 3),
                       "msg", db_col_json_str(st, 4), "reason", db_col_json_str(st, 5), "request",
-                      db_col_json_str(st, 6), "response", db_col_json_str(st, 7));
+                      db_col_json_str(st, 6), "response", db_col_json_str(st, 7), "sent_at",
+                      db_col_json_int(st, 8));
         if (!it || json_array_append_new(arr, it) != 0) {
             json_decref(arr);
             arr = NULL;

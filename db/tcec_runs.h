@@ -29,7 +29,8 @@ int db_tcec_run_stations(struct db *db, int64_t detection_id, json_t **out);
 /* The requests `operator_id` sent evgate (direction `in`) received at or after `since` (epoch
  * seconds) with an id above `after_id`, oldest first, at most `limit`: into *out a JSON array
  * of {id, interface, at, ret (or null), msg, reason (or null), request, response (the stored,
- * redacted payload texts, or null)}. */
+ * redacted payload texts, or null), sent_at (the request's TimeStamp in epoch seconds, or
+ * null)}. */
 int db_tcec_run_inbound(struct db *db, const char *operator_id, int64_t since, int64_t after_id,
                         int64_t limit, json_t **out);
 

@@ -222,8 +222,26 @@ struct push {
     const char *interface;
     bool first_look;
     bool none_registered; /* no station of the platform is accessed in evgate yet */
-    const char *note;     /* said with a pass, or NULL */
+    int64_t max_late_s;   /* > 0: a push must arrive within this of its TimeStamp */
 };
+
+/* A push that arrived more than p->max_late_s after its TimeStamp: true with the verdict. */
+static bool too_late(struct cf_run *r, const struct push *p, const json_t *row, enum cf_verdict *v)
+{
+    json_t *sent = json_object_get(row, "sent_at");
+    if (p->max_late_s <= 0 || !json_is_integer(sent))
+        return false;
+    long long late = (long long)json_integer_value(json_object_get(row, "at")) -
+                     (long long)json_integer_value(sent);
+    if (late <= p->max_late_s)
+        return false;
+    char at[9];
+    cf_tcec_clock(json_integer_value(json_object_get(row, "at")), at);
+    frames(r, row);
+    *v = cf_fail(r, "%s at %s arrived %lld s after its TimeStamp (at most %lld s)", p->interface,
+                 at, late, (long long)p->max_late_s);
+    return true;
+}
 
 static int judge_push(struct cf_run *r, const json_t *rows, bool last, long long waited_s,
                       enum cf_verdict *v, void *arg)
@@ -238,15 +256,17 @@ static int judge_push(struct cf_run *r, const json_t *rows, bool last, long long
             continue;
         n++;
         if (accepted(row)) {
+            if (too_late(r, p, row, v))
+                return 1;
             frames(r, row);
-            *v = p->note ? cf_pass_note(r, "%s", p->note) : CF_PASS;
+            *v = CF_PASS;
             return 1;
         }
         if (refused_for_signature(row) || refused_for_data(row) || refused_for_token(row)) {
             unread = row; /* judged by crypto.request-* and token.platform-uses */
             continue;
         }
-        if (p->none_registered && is(row, "reason", "ownership")) {
+        if (p->none_registered && is(row, "reason", "ownership") && !too_late(r, p, row, v)) {
             /* ownership is evgate's last rule: the push was right, about a station evgate
              * cannot know before the platform's access (a platform is detected first) */
             char why[TCEC_MSG_MAX + 128];
@@ -254,8 +274,8 @@ static int judge_push(struct cf_run *r, const json_t *rows, bool last, long long
             frames(r, row);
             *v = cf_pass_note(r,
                               "envelope, token and payload were right; evgate refused it only "
-                              "because no station of the platform is accessed yet (%s)%s%s",
-                              why, p->note ? "; " : "", p->note ? p->note : "");
+                              "because no station of the platform is accessed yet (%s)",
+                              why);
             return 1;
         }
         char why[TCEC_MSG_MAX + 128];
@@ -290,9 +310,9 @@ static int judge_push(struct cf_run *r, const json_t *rows, bool last, long long
     return 1;
 }
 
-static enum cf_verdict push(struct cf_run *r, const char *interface, const char *note)
+static enum cf_verdict push(struct cf_run *r, const char *interface, int64_t max_late_s)
 {
-    struct push p = {interface, true, false, note};
+    struct push p = {interface, true, false, max_late_s};
     json_t *reg = NULL;
     if (db_tcec_run_stations(cf_db(r), cf_detection_id(r), &reg) == DB_OK)
         p.none_registered = json_array_size(reg) == 0;
@@ -302,23 +322,17 @@ static enum cf_verdict push(struct cf_run *r, const char *interface, const char 
 
 enum cf_verdict cf_tcec_push_status(struct cf_run *r)
 {
-    long long skew = (long long)cf_config(r)->tcec_clock_skew_s;
-    char note[160];
-    snprintf(note, sizeof note,
-             "its TimeStamp was within tcec_clock_skew_s (%lld s); the exchange log keeps no "
-             "TimeStamp to hold it to 60 s",
-             skew);
-    return push(r, "notification_stationStatus", skew > 60 ? note : NULL);
+    return push(r, "notification_stationStatus", CF_TCEC_PUSH_LATE_S);
 }
 
 enum cf_verdict cf_tcec_push_info(struct cf_run *r)
 {
-    return push(r, "notification_stationInfo", NULL);
+    return push(r, "notification_stationInfo", 0);
 }
 
 enum cf_verdict cf_tcec_push_order(struct cf_run *r)
 {
-    return push(r, "notification_charge_order_info", NULL);
+    return push(r, "notification_charge_order_info", 0);
 }
 
 /* --- token.platform-uses --------------------------------------------------------------------- */

@@ -22,6 +22,9 @@
 #define CF_TCEC_STATUS_BATCH 50
 /* Inbound exchanges of the run read per look (the log keeps 2000 per OperatorID). */
 #define CF_TCEC_INBOUND_MAX 2000
+/* A status push arrives at most this long after its TimeStamp (push.station-status; our bound,
+ * docs/conformance.md "Fixed values"). */
+#define CF_TCEC_PUSH_LATE_S 60
 /* How often a check waiting for what the platform sends looks at the exchange log. */
 #define CF_TCEC_POLL_MS 1000
 

@@ -391,6 +391,8 @@ int gw_tcec_job(struct db *db, void *arg)
         .response = resp,
         .duration_ms = gw_tcec_now_ms() - r->start_ms,
     };
+    long long sent = r->req.timestamp[0] ? tcec_timestamp_epoch(r->req.timestamp) : -1;
+    x.sent_at = sent > 0 ? (int64_t)sent : 0;
     rc = db_tcec_exchange_add(db, &x);
     free(req);
     free(resp);

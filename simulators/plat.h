@@ -32,6 +32,7 @@
 #define PLAT_PAGE_SIZE_DEFAULT   10         /* query_stations_info without PageSize */
 #define PLAT_FAULTY_TOKEN_LIFE_S 1          /* expired-token: how long the server's tokens live */
 #define PLAT_LATE_PUSH_S         900        /* late-push: how old the pushed TimeStamp is */
+#define PLAT_SLOW_PUSH_S         120        /* slow-push: the same, within evgate's clock skew */
 #define PLAT_MOVED_LNG           0.01       /* moved-station: degrees added to StationLng */
 #define PLAT_HTTP_TIMEOUT_MS     10000      /* one client request, connect to last byte */
 #define PLAT_RETRY_MAX_MS        30000      /* client back-off ceiling after a failed query_token */
@@ -46,6 +47,7 @@ enum plat_fault {
     F_WRONG_ENUM,    /* an enumeration outside its set in every payload that has one */
     F_WRONG_PAGING,  /* server: PageCount one too many, that extra page repeats page 1 */
     F_LATE_PUSH,     /* client: status pushes carry a TimeStamp PLAT_LATE_PUSH_S old */
+    F_SLOW_PUSH,     /* client: status pushes carry a TimeStamp PLAT_SLOW_PUSH_S old */
     /* one each for the checks of plan tcec102-platform no fault above fails
      * (docs/conformance.md): */
     F_ZERO_TTL,         /* server: tokens announced with TokenAvailableTime 0 */

@@ -232,7 +232,9 @@ int64_t plat_client_tick(int64_t now)
         json_t *p = json_pack("{s:o}", "ConnectorStatusInfo", plat_connector_status(g_d, k));
         pthread_mutex_unlock(&plat_lock);
         /* late-push: reported as if sent long after the change */
-        time_t t = time(NULL) - (g_o->fault == F_LATE_PUSH ? PLAT_LATE_PUSH_S : 0);
+        time_t t = time(NULL) - (g_o->fault == F_LATE_PUSH   ? PLAT_LATE_PUSH_S
+                                 : g_o->fault == F_SLOW_PUSH ? PLAT_SLOW_PUSH_S
+                                                             : 0);
         push(I_N_STATION_STATUS, p, t);
     }
     if (g_o->order_interval_ms > 0 && now >= c.next_order_ms) {

@@ -22,6 +22,8 @@ static const struct {
     [F_WRONG_PAGING] = {"wrong-paging", "the server's PageCount is one too many and that extra "
                                         "page repeats page 1"},
     [F_LATE_PUSH] = {"late-push", "status pushes carry a TimeStamp 15 minutes old"},
+    [F_SLOW_PUSH] = {"slow-push", "status pushes carry a TimeStamp 2 minutes old (accepted, but "
+                                  "later than a conformance run allows)"},
     [F_ZERO_TTL] = {"zero-ttl", "the server's tokens are announced with TokenAvailableTime 0 "
                                 "(they live --token-ttl-s all the same)"},
     [F_ANY_SECRET] = {"any-secret", "the server issues a token whatever the OperatorSecret"},

@@ -57,6 +57,7 @@ const REASONS = {
   'wrong-key': ['crypto.answer-encrypted', /Data (does not decrypt with DataSecret|decrypts, but not to a JSON object)/],
   'wrong-secret': ['token.platform-obtains', /OperatorSecret does not match/],
   'late-push': ['push.station-status', /Ret 4003 \(timestamp\).*TimeStamp/],
+  'slow-push': ['push.station-status', /^notification_stationStatus at [0-9:]{8} arrived 1[0-9]{2} s after its TimeStamp \(at most 60 s\)$/],
   'expired-token': ['token.platform-uses', /Ret 4002 \(token\).*expired/],
   'no-sig-check': ['neg.bad-signature', /Ret 0, the request was accepted; expected Ret 4001/],
   'no-token-check': ['neg.wrong-token', /Ret 0, the request was accepted; expected Ret 4002/],

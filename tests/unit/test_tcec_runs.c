@@ -65,16 +65,16 @@ static const char world[] =
     "  (3, 'P12C1', 1, '{}'), (4, 'P13C1', 1, '{}'), (5, 'P10BC1', 1, '{}'),"
     "  (6, 'D10C1', 1, '{}');"
     "INSERT INTO tcec_exchanges (operator_id, direction, interface, peer, at, ret, msg, reason,"
-    "  request, response) VALUES"
+    "  request, response, sent_at) VALUES"
     "  ('OPERATOR1', 'in', 'query_token', 'p', 1000, 0, '', NULL, '{\"OperatorSecret\":\"***\"}',"
-    "   '{\"SuccStat\":0}'),"                                                    /* id 1 */
-    "  ('OPERATOR1', 'out', 'query_token', 'u', 1001, 0, '', NULL, NULL, NULL)," /* 2 */
+    "   '{\"SuccStat\":0}', 930),"                                                     /* id 1 */
+    "  ('OPERATOR1', 'out', 'query_token', 'u', 1001, 0, '', NULL, NULL, NULL, NULL)," /* 2 */
     "  ('OPERATOR1', 'in', 'notification_stationStatus', 'p', 1002, 4001, 'm', 'signature',"
-    "   NULL, NULL),"                                                           /* 3 */
-    "  ('OPERATOR2', 'in', 'query_token', 'q', 1002, 0, '', NULL, NULL, NULL)," /* 4 */
+    "   NULL, NULL, NULL),"                                                           /* 3 */
+    "  ('OPERATOR2', 'in', 'query_token', 'q', 1002, 0, '', NULL, NULL, NULL, NULL)," /* 4 */
     "  ('OPERATOR1', 'in', 'notification_stationStatus', 'p', 1003, 0, '', NULL, '{}',"
-    "   '{\"Status\":0}')," /* 5 */
-    "  ('OPERATOR1', 'in', 'query_token', 'p', 999, NULL, '', NULL, NULL, NULL);" /* 6 */;
+    "   '{\"Status\":0}', NULL)," /* 5 */
+    "  ('OPERATOR1', 'in', 'query_token', 'p', 999, NULL, '', NULL, NULL, NULL, NULL);" /* 6 */;
 
 static int setup(void **state)
 {
@@ -154,6 +154,9 @@ static void test_inbound(void **state)
     assert_string_equal(str(r0, "request"), "{\"OperatorSecret\":\"***\"}");
     assert_string_equal(str(r0, "response"), "{\"SuccStat\":0}");
     assert_true(json_is_null(json_object_get(r0, "reason")));
+    /* the request's TimeStamp, when the gateway read one */
+    assert_int_equal(json_integer_value(json_object_get(r0, "sent_at")), 930);
+    assert_true(json_is_null(json_object_get(r1, "sent_at")));
     assert_int_equal(json_integer_value(json_object_get(r1, "ret")), 4001);
     assert_string_equal(str(r1, "reason"), "signature");
     assert_true(json_is_null(json_object_get(r1, "request")));
