@@ -353,19 +353,13 @@ static enum cf_verdict remote_start_unknown_connector(struct cf_run *r)
     char what[96];
     snprintf(what, sizeof what, "RemoteStartTransaction on connector %d (the pile has %d)", n1,
              n1 - 1);
-    int64_t t0 = cf_now_ms();
-    enum cf_verdict v = cf16_call_status(
-        r, what, "RemoteStartTransaction",
-        json_pack("{s:i, s:s}", "connectorId", n1, "idTag", CF16_ID_TAG), "Rejected", NULL);
-    if (v != CF_PASS)
-        return v;
-    struct cf16_want w = {.since_ms = t0, .connector = -1};
+    bool started;
     struct cf_msg m;
-    v = cf_expect(r, "StartTransaction", cf16_match, &w, cf_within_ms(r, CF16_QUIET_MS), &m);
-    if (v == CF_PASS)
+    enum cf_verdict v = cf16_remote_start_rejected(r, what, n1, &started, &m);
+    if (v == CF_PASS && started)
         return cf_fail(r, "%s was Rejected, yet a StartTransaction on connector %lld followed",
                        what, cf16_int(m.payload, "connectorId", -1));
-    return v == CF_ABORT ? CF_ABORT : CF_PASS;
+    return v;
 }
 
 static enum cf_verdict remote_stop_unknown(struct cf_run *r)

@@ -22,21 +22,33 @@ static json_t *config_entry(json_t *conf, const char *key)
     return NULL;
 }
 
+/* GetConfiguration of key `key` (NULL: without keys): CF_PASS with the CALLRESULT in *a, CF_FAIL
+ * with the reason set when something else came, CF_ABORT. */
+static enum cf_verdict config_get(struct cf_run *r, const char *key, struct cf_answer *a)
+{
+    json_t *p = key ? json_pack("{s:[s]}", "key", key) : json_object();
+    if (!p)
+        return cf_error(r, "out of memory");
+    enum cf_verdict v = cf_call(r, "GetConfiguration", p, a);
+    json_decref(p);
+    if (v == CF_ABORT)
+        return CF_ABORT;
+    if (a->kind != CF_RESULT && !key)
+        return cf_fail(r, "GetConfiguration without keys: %s", cf_answer_text(r, a));
+    if (a->kind != CF_RESULT)
+        return cf_fail(r, "GetConfiguration of %s: %s", key, cf_answer_text(r, a));
+    return CF_PASS;
+}
+
 /* Reads key `key` with GetConfiguration: CF_PASS with its value (a copy, caller frees; NULL when
  * the pile has no such key or no value) into *value, CF_FAIL with the reason set, CF_ABORT. */
 static enum cf_verdict config_read(struct cf_run *r, const char *key, char **value)
 {
     *value = NULL;
-    json_t *p = json_pack("{s:[s]}", "key", key);
-    if (!p)
-        return cf_error(r, "out of memory");
     struct cf_answer a;
-    enum cf_verdict v = cf_call(r, "GetConfiguration", p, &a);
-    json_decref(p);
-    if (v == CF_ABORT)
-        return CF_ABORT;
-    if (a.kind != CF_RESULT)
-        return cf_fail(r, "GetConfiguration of %s: %s", key, cf_answer_text(r, &a));
+    enum cf_verdict v = config_get(r, key, &a);
+    if (v != CF_PASS)
+        return v;
     const char *s = cf16_str(config_entry(a.payload, key), "value");
     if (s && !(*value = strdup(s)))
         return cf_error(r, "out of memory");
@@ -120,16 +132,10 @@ static bool csl_has(const char *csl, const char *word)
 
 enum cf_verdict cf16_config_get_all(struct cf_run *r)
 {
-    json_t *p = json_object();
-    if (!p)
-        return cf_error(r, "out of memory");
     struct cf_answer a;
-    enum cf_verdict v = cf_call(r, "GetConfiguration", p, &a);
-    json_decref(p);
-    if (v == CF_ABORT)
-        return CF_ABORT;
-    if (a.kind != CF_RESULT)
-        return cf_fail(r, "GetConfiguration without keys: %s", cf_answer_text(r, &a));
+    enum cf_verdict v = config_get(r, NULL, &a);
+    if (v != CF_PASS)
+        return v;
     char missing[768] = "", problems[1024] = "";
     size_t nmissing = 0;
     for (size_t i = 0; i < sizeof core_keys / sizeof core_keys[0]; i++) {
@@ -163,16 +169,10 @@ enum cf_verdict cf16_config_get_all(struct cf_run *r)
 
 enum cf_verdict cf16_config_get_unknown(struct cf_run *r)
 {
-    json_t *p = json_pack("{s:[s]}", "key", CF16_UNKNOWN_KEY);
-    if (!p)
-        return cf_error(r, "out of memory");
     struct cf_answer a;
-    enum cf_verdict v = cf_call(r, "GetConfiguration", p, &a);
-    json_decref(p);
-    if (v == CF_ABORT)
-        return CF_ABORT;
-    if (a.kind != CF_RESULT)
-        return cf_fail(r, "GetConfiguration of " CF16_UNKNOWN_KEY ": %s", cf_answer_text(r, &a));
+    enum cf_verdict v = config_get(r, CF16_UNKNOWN_KEY, &a);
+    if (v != CF_PASS)
+        return v;
     if (config_entry(a.payload, CF16_UNKNOWN_KEY))
         return cf_fail(r, "GetConfiguration of " CF16_UNKNOWN_KEY " returned it in "
                           "configurationKey, as if it existed");

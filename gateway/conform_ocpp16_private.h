@@ -89,6 +89,13 @@ struct cf16_want {
 };
 bool cf16_match(const struct cf_msg *m, void *arg);
 
+/* Sends RemoteStartTransaction on `connector` with CF16_ID_TAG, which must be answered Rejected
+ * (`what` names it in the reason), then watches CF16_QUIET_MS for a StartTransaction: CF_PASS
+ * with *started true and it in *m (valid until the next wait) when one came, false when none did;
+ * CF_FAIL with the reason set when the answer was wrong; CF_ABORT. */
+enum cf_verdict cf16_remote_start_rejected(struct cf_run *r, const char *what, int connector,
+                                           bool *started, struct cf_msg *m);
+
 /* The checks of conform_ocpp16_config.c. */
 enum cf_verdict cf16_heartbeat_interval(struct cf_run *r);
 enum cf_verdict cf16_config_get_all(struct cf_run *r);

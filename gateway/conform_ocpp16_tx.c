@@ -449,20 +449,31 @@ enum cf_verdict cf16_remote_start_busy(struct cf_run *r)
 {
     if (!cf_passed(r, "remote.start"))
         return cf_skip(r, "needs remote.start, which did not pass");
-    int64_t t0 = cf_now_ms();
-    enum cf_verdict v = cf16_call_status(
-        r, "RemoteStartTransaction on connector 1 while it charges", "RemoteStartTransaction",
-        json_pack("{s:i, s:s}", "connectorId", 1, "idTag", CF16_ID_TAG), "Rejected", NULL);
-    if (v != CF_PASS)
-        return v;
-    struct cf16_want w = {.since_ms = t0, .connector = -1};
+    bool started;
     struct cf_msg m;
-    v = cf_expect(r, "StartTransaction", cf16_match, &w, cf_within_ms(r, CF16_QUIET_MS), &m);
-    if (v == CF_PASS)
+    enum cf_verdict v = cf16_remote_start_rejected(
+        r, "RemoteStartTransaction on connector 1 while it charges", 1, &started, &m);
+    if (v == CF_PASS && started)
         return cf_fail(r,
                        "RemoteStartTransaction was Rejected, yet a second StartTransaction "
                        "(connector %lld) followed",
                        cf16_int(m.payload, "connectorId", -1));
+    return v;
+}
+
+enum cf_verdict cf16_remote_start_rejected(struct cf_run *r, const char *what, int connector,
+                                           bool *started, struct cf_msg *m)
+{
+    *started = false;
+    int64_t t0 = cf_now_ms();
+    enum cf_verdict v = cf16_call_status(
+        r, what, "RemoteStartTransaction",
+        json_pack("{s:i, s:s}", "connectorId", connector, "idTag", CF16_ID_TAG), "Rejected", NULL);
+    if (v != CF_PASS)
+        return v;
+    struct cf16_want w = {.since_ms = t0, .connector = -1};
+    v = cf_expect(r, "StartTransaction", cf16_match, &w, cf_within_ms(r, CF16_QUIET_MS), m);
+    *started = v == CF_PASS;
     return v == CF_ABORT ? CF_ABORT : CF_PASS;
 }
 

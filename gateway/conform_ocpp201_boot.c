@@ -195,14 +195,37 @@ static enum cf_verdict judge_reboot(struct cf_run *r, struct cf201 *st, const st
     return CF_PASS;
 }
 
-enum cf_verdict cf201_reset_on_idle(struct cf_run *r)
+/* Where a reset check starts: CF_PASS with the run's state, observed up to now, in *st; the
+ * check's verdict when it cannot start (out of memory, too many EVSEs). */
+static enum cf_verdict reset_start(struct cf_run *r, struct cf201 **st)
 {
-    struct cf201 *st = cf201_state(r);
-    if (!st)
+    if (!(*st = cf201_state(r)))
         return cf_error(r, "out of memory");
     if (cf_connectors(r) > CF201_EVSE_MAX)
         return too_many(r);
-    cf201_observe(r, st);
+    cf201_observe(r, *st);
+    return CF_PASS;
+}
+
+/* Sends Reset{type: `type`}: CF_PASS when it was Accepted; else the check's verdict. */
+static enum cf_verdict reset_accepted(struct cf_run *r, const char *type)
+{
+    char status[CF201_WORD_MAX];
+    enum cf_verdict v = cf201_call(r, "Reset", json_pack("{s:s}", "type", type), status, NULL);
+    if (v != CF_PASS)
+        return v;
+    if (strcmp(status, "Accepted"))
+        return cf_fail(r, "Reset{type:%s} answered status %s, expected Accepted", type,
+                       status[0] ? status : "(none)");
+    return CF_PASS;
+}
+
+enum cf_verdict cf201_reset_on_idle(struct cf_run *r)
+{
+    struct cf201 *st;
+    enum cf_verdict v = reset_start(r, &st);
+    if (v != CF_PASS)
+        return v;
     const char *tx = cf201_running_tx(st);
     if (tx)
         return cf_skip(r, "transaction %s is still running; OnIdle would wait for its end", tx);
@@ -213,35 +236,22 @@ enum cf_verdict cf201_reset_on_idle(struct cf_run *r)
         return CF_ABORT;
     int64_t t0 = cf_now_ms();
     struct reboot b = {st->boots, -1};
-    char status[CF201_WORD_MAX];
-    enum cf_verdict v = cf201_call(r, "Reset", json_pack("{s:s}", "type", "OnIdle"), status, NULL);
-    if (v != CF_PASS)
+    if ((v = reset_accepted(r, "OnIdle")) != CF_PASS)
         return v;
-    if (strcmp(status, "Accepted"))
-        return cf_fail(r, "Reset{type:OnIdle} answered status %s, expected Accepted",
-                       status[0] ? status : "(none)");
     return judge_reboot(r, st, &b, "OnIdle", t0);
 }
 
 enum cf_verdict cf201_reset_immediate(struct cf_run *r)
 {
-    struct cf201 *st = cf201_state(r);
-    if (!st)
-        return cf_error(r, "out of memory");
-    if (cf_connectors(r) > CF201_EVSE_MAX)
-        return too_many(r);
-    cf201_observe(r, st);
+    struct cf201 *st;
+    enum cf_verdict v = reset_start(r, &st);
+    if (v != CF_PASS)
+        return v;
     int64_t t0 = cf_now_ms();
     int conn = cf_conn(r);
     struct reboot b = {st->boots, conn};
-    char status[CF201_WORD_MAX];
-    enum cf_verdict v =
-        cf201_call(r, "Reset", json_pack("{s:s}", "type", "Immediate"), status, NULL);
-    if (v != CF_PASS)
+    if ((v = reset_accepted(r, "Immediate")) != CF_PASS)
         return v;
-    if (strcmp(status, "Accepted"))
-        return cf_fail(r, "Reset{type:Immediate} answered status %s, expected Accepted",
-                       status[0] ? status : "(none)");
     if (cf_connected(r) && cf_conn(r) == conn) {
         v = cf_expect_close(r, cf_deadline_ms(r));
         if (v == CF_ABORT)

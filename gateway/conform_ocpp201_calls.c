@@ -26,6 +26,19 @@ static enum cf_verdict no_state(struct cf_run *r)
     return cf_error(r, "out of memory");
 }
 
+/* CF_PASS when no transaction runs on the pile; else the check's skip (or error). */
+static enum cf_verdict needs_no_tx(struct cf_run *r)
+{
+    struct cf201 *st = cf201_state(r);
+    if (!st)
+        return no_state(r);
+    cf201_observe(r, st);
+    const char *tx = cf201_running_tx(st);
+    if (tx)
+        return cf_skip(r, "transaction %s is running; this check needs none", tx);
+    return CF_PASS;
+}
+
 /* --- TriggerMessage --------------------------------------------------------------------------- */
 
 /* Sends TriggerMessage{requestedMessage, evse (stolen, may be NULL)}; CF_PASS when Accepted. */
@@ -208,13 +221,9 @@ static enum cf_verdict availability(struct cf_run *r, const char *operational, c
 
 enum cf_verdict cf201_availability_inoperative(struct cf_run *r)
 {
-    struct cf201 *st = cf201_state(r);
-    if (!st)
-        return no_state(r);
-    cf201_observe(r, st);
-    const char *tx = cf201_running_tx(st);
-    if (tx)
-        return cf_skip(r, "transaction %s is running; this check needs none", tx);
+    enum cf_verdict v = needs_no_tx(r);
+    if (v != CF_PASS)
+        return v;
     return availability(r, "Inoperative", "Unavailable");
 }
 
@@ -229,13 +238,9 @@ enum cf_verdict cf201_availability_operative(struct cf_run *r)
 
 enum cf_verdict cf201_unlock(struct cf_run *r)
 {
-    struct cf201 *st = cf201_state(r);
-    if (!st)
-        return no_state(r);
-    cf201_observe(r, st);
-    const char *tx = cf201_running_tx(st);
-    if (tx)
-        return cf_skip(r, "transaction %s is running; this check needs none", tx);
+    enum cf_verdict v = needs_no_tx(r);
+    if (v != CF_PASS)
+        return v;
     return call_expect(r, "UnlockConnector", "UnlockConnector{evseId:1, connectorId:1}",
                        json_pack("{s:i, s:i}", "evseId", 1, "connectorId", 1), "Unlocked");
 }

@@ -67,6 +67,26 @@ static enum cf_verdict call(struct cf_run *r, const char *action, json_t *payloa
     return CF_FAIL;
 }
 
+/* `action` (GetVariables, SetVariables) with `payload` (as call takes it) about one variable:
+ * CF_PASS with its entry of the answer's list `results` in *x (valid until the next wait);
+ * CF_FAIL with `why` when there is no answer or no entry for it; CF_ABORT. */
+static enum cf_verdict call_one(struct cf_run *r, const char *action, json_t *payload,
+                                const char *results, const char *component, const char *variable,
+                                const json_t **x, char why[WHY_MAX])
+{
+    struct cf_answer a;
+    enum cf_verdict v = call(r, action, payload, &a, why);
+    if (v != CF_PASS)
+        return v;
+    *x = result_of(json_object_get(a.payload, results), component, variable);
+    if (!*x) {
+        snprintf(why, WHY_MAX, "%s %s.%s: no %s for it (%s)", action, component, variable, results,
+                 cf_answer_text(r, &a));
+        return CF_FAIL;
+    }
+    return CF_PASS;
+}
+
 /* GetVariables of one variable: CF_PASS with its attributeStatus in `status` and attributeValue
  * in `value` ("" when absent); CF_FAIL with `why` when there is no answer or no result for it;
  * CF_ABORT. */
@@ -74,18 +94,12 @@ static enum cf_verdict get_one(struct cf_run *r, const char *component, const ch
                                char status[CF201_WORD_MAX], char value[VALUE_MAX],
                                char why[WHY_MAX])
 {
-    struct cf_answer a;
     json_t *p = json_pack("{s:[o]}", "getVariableData", var_ref(component, variable));
-    enum cf_verdict v = call(r, "GetVariables", p, &a, why);
+    const json_t *x;
+    enum cf_verdict v =
+        call_one(r, "GetVariables", p, "getVariableResult", component, variable, &x, why);
     if (v != CF_PASS)
         return v;
-    const json_t *x =
-        result_of(json_object_get(a.payload, "getVariableResult"), component, variable);
-    if (!x) {
-        snprintf(why, WHY_MAX, "GetVariables %s.%s: no getVariableResult for it (%s)", component,
-                 variable, cf_answer_text(r, &a));
-        return CF_FAIL;
-    }
     const char *s = cf201_str(x, "attributeStatus"), *val = cf201_str(x, "attributeValue");
     snprintf(status, CF201_WORD_MAX, "%s", s ? s : "");
     snprintf(value, VALUE_MAX, "%s", val ? val : "");
@@ -116,21 +130,15 @@ static enum cf_verdict get_int(struct cf_run *r, const char *component, const ch
 static enum cf_verdict set_one(struct cf_run *r, const char *component, const char *variable,
                                const char *value, char status[CF201_WORD_MAX], char why[WHY_MAX])
 {
-    struct cf_answer a;
     json_t *ref = var_ref(component, variable);
     if (ref)
         json_object_set_new(ref, "attributeValue", json_string(value));
     json_t *p = json_pack("{s:[o]}", "setVariableData", ref);
-    enum cf_verdict v = call(r, "SetVariables", p, &a, why);
+    const json_t *x;
+    enum cf_verdict v =
+        call_one(r, "SetVariables", p, "setVariableResult", component, variable, &x, why);
     if (v != CF_PASS)
         return v;
-    const json_t *x =
-        result_of(json_object_get(a.payload, "setVariableResult"), component, variable);
-    if (!x) {
-        snprintf(why, WHY_MAX, "SetVariables %s.%s: no setVariableResult for it (%s)", component,
-                 variable, cf_answer_text(r, &a));
-        return CF_FAIL;
-    }
     const char *s = cf201_str(x, "attributeStatus");
     snprintf(status, CF201_WORD_MAX, "%s", s ? s : "");
     return CF_PASS;

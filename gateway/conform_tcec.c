@@ -455,6 +455,19 @@ static enum cf_verdict refused_with(struct cf_run *r, const struct gw_tcec_call 
                    c->msg ? c->msg : "", want);
 }
 
+/* Sends probe `c` (`label` describes it in its frames) with the platform's AccessToken, or once
+ * with its own c->token when it brings one, and clears it: CF_PASS when it was refused with Ret
+ * `want` (`what` names it in the reason), the verdict of the call or of refused_with otherwise. */
+static enum cf_verdict probe(struct cf_run *r, struct cf_tcec *s, struct gw_tcec_call *c,
+                             const char *label, int want, const char *what)
+{
+    enum cf_verdict v = c->token ? call(r, s, c, label) : cf_tcec_call_authed(r, s, c, label);
+    if (v == CF_PASS)
+        v = refused_with(r, c, want, what);
+    gw_tcec_call_clear(c);
+    return v;
+}
+
 static enum cf_verdict neg_bad_signature(struct cf_run *r, struct cf_tcec *s)
 {
     if (!s->token[0])
@@ -462,10 +475,8 @@ static enum cf_verdict neg_bad_signature(struct cf_run *r, struct cf_tcec *s)
     json_t *req = json_pack("{s:i, s:i}", "PageNo", 1, "PageSize", 1);
     struct gw_tcec_call c = {
         .interface = "query_stations_info", .payload = req, .sig_secret = OTHER_SIG_SECRET};
-    enum cf_verdict v = cf_tcec_call_authed(r, s, &c, "(signed with another SigSecret) ");
-    if (v == CF_PASS)
-        v = refused_with(r, &c, TCEC_RET_SIGNATURE, "signed with another SigSecret");
-    gw_tcec_call_clear(&c);
+    enum cf_verdict v = probe(r, s, &c, "(signed with another SigSecret) ", TCEC_RET_SIGNATURE,
+                              "signed with another SigSecret");
     json_decref(req);
     return v;
 }
@@ -480,10 +491,8 @@ static enum cf_verdict neg_wrong_token(struct cf_run *r, struct cf_tcec *s)
         snprintf(token + 2 * i, 3, "%02X", raw[i]);
     json_t *req = json_pack("{s:i, s:i}", "PageNo", 1, "PageSize", 1);
     struct gw_tcec_call c = {.interface = "query_stations_info", .payload = req, .token = token};
-    enum cf_verdict v = call(r, s, &c, "(with a token the platform never issued) ");
-    if (v == CF_PASS)
-        v = refused_with(r, &c, TCEC_RET_TOKEN, "with a token the platform never issued");
-    gw_tcec_call_clear(&c);
+    enum cf_verdict v = probe(r, s, &c, "(with a token the platform never issued) ", TCEC_RET_TOKEN,
+                              "with a token the platform never issued");
     json_decref(req);
     return v;
 }
@@ -515,20 +524,15 @@ static enum cf_verdict neg_malformed(struct cf_run *r, struct cf_tcec *s)
     if (!body)
         return cf_error(r, "the probe without Seq could not be built");
     struct gw_tcec_call c = {.interface = "query_stations_info", .body = body};
-    enum cf_verdict v = cf_tcec_call_authed(r, s, &c, "(an envelope without Seq) ");
-    if (v == CF_PASS)
-        v = refused_with(r, &c, TCEC_RET_POST, "with an envelope without Seq");
-    gw_tcec_call_clear(&c);
+    enum cf_verdict v = probe(r, s, &c, "(an envelope without Seq) ", TCEC_RET_POST,
+                              "with an envelope without Seq");
     free(body);
     if (v != CF_PASS)
         return v;
     c = (struct gw_tcec_call){.interface = "query_stations_info",
                               .body = "this body is not JSON {\"OperatorID\":"};
-    v = cf_tcec_call_authed(r, s, &c, "(a body that is not JSON) ");
-    if (v == CF_PASS)
-        v = refused_with(r, &c, TCEC_RET_POST, "with a body that is not JSON");
-    gw_tcec_call_clear(&c);
-    return v;
+    return probe(r, s, &c, "(a body that is not JSON) ", TCEC_RET_POST,
+                 "with a body that is not JSON");
 }
 
 static enum cf_verdict neg_bad_payload(struct cf_run *r, struct cf_tcec *s)
@@ -537,10 +541,8 @@ static enum cf_verdict neg_bad_payload(struct cf_run *r, struct cf_tcec *s)
         return cf_skip(r, "%s", cf_tcec_no_token());
     json_t *req = json_pack("{s:[]}", "StationIDs");
     struct gw_tcec_call c = {.interface = "query_station_status", .payload = req};
-    enum cf_verdict v = cf_tcec_call_authed(r, s, &c, "(StationIDs []) ");
-    if (v == CF_PASS)
-        v = refused_with(r, &c, TCEC_RET_BUSINESS, "with StationIDs []");
-    gw_tcec_call_clear(&c);
+    enum cf_verdict v =
+        probe(r, s, &c, "(StationIDs []) ", TCEC_RET_BUSINESS, "with StationIDs []");
     json_decref(req);
     return v;
 }

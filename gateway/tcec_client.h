@@ -28,8 +28,6 @@ struct gw_tcec_client;
 
 /* Most pages of query_stations_info read in one round (PageSize 50: 50 000 stations). */
 #define GW_TCEC_MAX_PAGES 1000
-/* Largest answer body accepted from a platform. */
-#define GW_TCEC_MAX_BODY (8u << 20)
 /* Stations asked per query_station_status call (the standard's limit). */
 #define GW_TCEC_STATUS_BATCH 50
 

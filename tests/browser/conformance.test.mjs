@@ -53,6 +53,22 @@ const engine = (statements) => sql(dbPath(), statements);
 /** The value of a data-* attribute as a number. */
 const dataNum = async (loc, name) => Number(await loc.getAttribute(name));
 
+/** Clicks `panel`'s run-start; resolves with mgmt's answer to the POST it makes. */
+async function clickStart(page, panel) {
+  const answered = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conformance-runs');
+  await panel.getByTestId('run-start').click();
+  return answered;
+}
+
+/** Starts a run from `panel` and waits for its page; returns the run's id. */
+async function startRun(page, panel) {
+  const res = await clickStart(page, panel);
+  assert.equal(res.status(), 201, await res.text());
+  const { id } = await res.json();
+  await page.waitForURL(new RegExp(`#/runs/${id}$`));
+  return id;
+}
+
 /** Writes check `seq` of run `id` as the engine's verdict. */
 function verdict(id, seq, v, reason, frames = [], dropped = 0) {
   engine(`UPDATE conformance_checks SET verdict = ${q(v)}, reason = ${q(reason)}, frames = ${q(JSON.stringify(frames))},
@@ -78,9 +94,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       await panel.getByTestId('run-plan-info').filter({ hasText: '共 36 个检查项' }).waitFor();
       await panel.getByTestId('recent-runs-empty').waitFor();
       // the pile is not connected (no gateway here): refused, and said beside the button
-      const refused = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conformance-runs');
-      await panel.getByTestId('run-start').click();
-      assert.equal((await refused).status(), 409);
+      assert.equal((await clickStart(page, panel)).status(), 409);
       const startError = panel.getByTestId('run-start-error');
       await startError.filter({ hasText: /不在线|不能开始|不允许/ }).waitFor();
       assert.doesNotMatch(await startError.textContent(), /[A-Za-z]{6,}/, 'the error is in Chinese');
@@ -247,12 +261,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       await panel.getByRole('heading', { name: '平台符合性检测' }).waitFor();
       await panel.getByTestId('recent-runs-empty').waitFor();
       assert.equal((await panel.getByTestId('run-plan-name').textContent()).trim(), 'T/CEC 102 平台互联检测');
-      const started = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conformance-runs');
-      await panel.getByTestId('run-start').click();
-      const res = await started;
-      assert.equal(res.status(), 201, await res.text());
-      const { id } = await res.json();
-      await page.waitForURL(new RegExp(`#/runs/${id}$`));
+      const id = await startRun(page, panel);
       const head = page.getByTestId('run-head');
       await head.locator('[data-test="run-state"][data-state="queued"]').waitFor();
       assert.equal(await head.getByTestId('run-target').getAttribute('href'), `#/platforms/${oid}`);
@@ -294,12 +303,7 @@ describe('conformance runs in the browser', { skip: hasSqlite ? false : 'the sql
       await page.goto(`${env.mgmt.base}/#/piles/${p.id}`);
       await page.getByTestId('pd-online').filter({ hasText: '在线' }).waitFor({ timeout: 30000 });
       const panel = page.getByTestId('pd-runs');
-      const started = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/conformance-runs');
-      await panel.getByTestId('run-start').click();
-      const res = await started;
-      assert.equal(res.status(), 201, await res.text());
-      const { id } = await res.json();
-      await page.waitForURL(new RegExp(`#/runs/${id}$`));
+      const id = await startRun(page, panel);
       const head = page.getByTestId('run-head');
       const progress = head.getByTestId('run-progress');
       await progress.waitFor();

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -29,6 +29,44 @@ try {
   WebSocket = createRequire(path.join(NODE_DIR, 'package.json'))('ws');
 } catch {
   WebSocket = null;
+}
+
+/** npm's ocpp-rpc from tests/browser/node_modules, or null when it is not installed. */
+export let rpc = null;
+try {
+  rpc = createRequire(path.join(NODE_DIR, 'package.json'))('ocpp-rpc');
+} catch {
+  rpc = null;
+}
+
+/** ocpp-rpc's OCA schemas `file` (ocpp1_6.json, ocpp2_0_1.json), or null when it is missing. */
+export function rpcSchemas(file) {
+  try {
+    return createRequire(path.join(NODE_DIR, 'package.json'))(`ocpp-rpc/lib/schemas/${file}`);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the sqlite3 command-line tool is there (the tests that queue runs or read the
+ *  database directly need it). */
+export const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
+
+/** Connects an ocpp-rpc RPCClient made with `opts` (a new one per try) once the gateway has pile
+ *  `opts.identity` in its table (until then it answers 404); returns the client. */
+export async function connectRpc(opts) {
+  let client;
+  await until(async () => {
+    client = new rpc.RPCClient(opts);
+    try {
+      await client.connect();
+      return true;
+    } catch (err) {
+      if (err.code === 404) return false;
+      throw err;
+    }
+  }, `pile ${opts.identity} in the gateway's table`);
+  return client;
 }
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');

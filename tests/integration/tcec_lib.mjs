@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, randomBytes } from 'node:crypto';
-import { detectionBody, ok } from './ocpp_lib.mjs';
+import { detectionBody, pileBody, ok } from './ocpp_lib.mjs';
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n');
 
@@ -101,6 +101,22 @@ export async function platformOperator(lib, env, baseUrl, sourceIps = ['127.0.0.
   ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
   const keys = ok(await s.call('POST', `/detections/${det.id}/credentials`, {}), 200, 'credentials');
   return { operatorId: keys.operator_id, keys, detectionId: det.id, session: s };
+}
+
+/** An accessed station `ST<TAG>` named `name` with two 1.6 piles (`EQ<TAG>P1`, `EQ<TAG>P2`),
+ * registered by operator session `s` and approved by admin session `admin`. Returns
+ * {station, piles}. */
+export async function accessedStation(s, admin, tag, name) {
+  const station = `ST${tag.toUpperCase()}`;
+  ok(await s.call('POST', '/stations', {
+    station_id: station, name, area_code: '442000', address: '中山市东区中山四路88号',
+    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
+  }), 201, 'station');
+  const piles = [1, 2].map((n) => `EQ${tag.toUpperCase()}P${n}`);
+  for (const id of piles) ok(await s.call('POST', '/piles', pileBody(station, id, 'ocpp1.6')), 201, `pile ${id}`);
+  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: piles }), 201, 'submit');
+  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  return { station, piles };
 }
 
 // ---------- a small operator platform ----------

@@ -15,26 +15,17 @@
 
 import { describe as suite, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { lib, NODE_DIR, startGateway, makeAccessedPiles, until, stopDaemons } from './ocpp_lib.mjs';
+import {
+  lib, rpc, rpcSchemas, hasSqlite, connectRpc, startGateway, makeAccessedPiles, stopDaemons,
+} from './ocpp_lib.mjs';
 import { planChecks, queueRun, waitRun, describe, sql } from './conform_lib.mjs';
 
-const require = createRequire(path.join(NODE_DIR, 'package.json'));
-let rpc = null;
-let schemas16 = null;
-try {
-  rpc = require('ocpp-rpc');
-  schemas16 = require('ocpp-rpc/lib/schemas/ocpp1_6.json');
-} catch {
-  rpc = null;
-}
-const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
-const skip = !(rpc && lib) ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
+const schemas16 = rpcSchemas('ocpp1_6.json');
+const skip = !(rpc && schemas16 && lib) ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
   : !hasSqlite ? 'the sqlite3 command-line tool is missing (apt-get install sqlite3)' : false;
 
 // H of heartbeat.interval, the longest a check waits, the engine's CALL timeout
@@ -88,26 +79,16 @@ class Pile {
   /** Connects (retried while the gateway has not loaded the pile: 404), boots and reports every
    * connector's status. */
   async start() {
-    let client;
-    await until(async () => {
-      const opts = {
-        endpoint: `${env.gw.ws}/ocpp`, identity: this.p.id, password: this.p.password, protocols: ['ocpp1.6'],
-        strictMode: true, reconnect: false, callTimeoutMs: 10000,
-      };
-      if (this.faults.has('probe-result')) {
-        // strict mode still, with a schema for the made-up action it wrongly answers
-        opts.strictModeValidators = [rpc.createValidator('ocpp1.6', [...schemas16,
-          { $id: 'urn:EvgateProbe.req', type: 'object' }, { $id: 'urn:EvgateProbe.conf', type: 'object' }])];
-      }
-      client = new rpc.RPCClient(opts);
-      try {
-        await client.connect();
-        return true;
-      } catch (err) {
-        if (err.code === 404) return false;
-        throw err;
-      }
-    }, `pile ${this.p.id} in the gateway's table`);
+    const opts = {
+      endpoint: `${env.gw.ws}/ocpp`, identity: this.p.id, password: this.p.password, protocols: ['ocpp1.6'],
+      strictMode: true, reconnect: false, callTimeoutMs: 10000,
+    };
+    if (this.faults.has('probe-result')) {
+      // strict mode still, with a schema for the made-up action it wrongly answers
+      opts.strictModeValidators = [rpc.createValidator('ocpp1.6', [...schemas16,
+        { $id: 'urn:EvgateProbe.req', type: 'object' }, { $id: 'urn:EvgateProbe.conf', type: 'object' }])];
+    }
+    const client = await connectRpc(opts);
     this.client = client;
     this.connections++;
     client.on('strictValidationFailure', (e) => this.strictFailures.push(e));

@@ -15,26 +15,17 @@
 
 import { describe as suite, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { lib, WebSocket, NODE_DIR, startGateway, makeAccessedPiles, until, stopDaemons } from './ocpp_lib.mjs';
+import {
+  lib, WebSocket, rpc, rpcSchemas, hasSqlite, connectRpc, startGateway, makeAccessedPiles, stopDaemons,
+} from './ocpp_lib.mjs';
 import { planChecks, queueRun, waitRun, describe } from './conform_lib.mjs';
 
-const require = createRequire(path.join(NODE_DIR, 'package.json'));
-let rpc = null;
-let schemas201 = null;
-try {
-  rpc = require('ocpp-rpc');
-  schemas201 = require('ocpp-rpc/lib/schemas/ocpp2_0_1.json');
-} catch {
-  rpc = null;
-}
-const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
-const skip = !(rpc && WebSocket && lib) ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
+const schemas201 = rpcSchemas('ocpp2_0_1.json');
+const skip = !(rpc && schemas201 && WebSocket && lib) ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
   : !hasSqlite ? 'the sqlite3 command-line tool is missing (apt-get install sqlite3)' : false;
 
 const PLAN = 'ocpp201-core';
@@ -93,26 +84,16 @@ class Station {
   }
 
   async connect(reason = 'PowerUp') {
-    let client;
-    await until(async () => {
-      client = new rpc.RPCClient({
-        endpoint: `${env.gw.ws}/ocpp`,
-        identity: this.p.id,
-        password: this.p.password,
-        protocols: ['ocpp2.0.1'],
-        strictMode: true,
-        strictModeValidators: this.faulty.has('call.unsupported-action') ? [probeTolerantValidator()] : [],
-        reconnect: false,
-        callTimeoutMs: 10000,
-      });
-      try {
-        await client.connect();
-        return true;
-      } catch (err) {
-        if (err.code === 404) return false;
-        throw err;
-      }
-    }, `pile ${this.p.id} in the gateway's table`);
+    const client = await connectRpc({
+      endpoint: `${env.gw.ws}/ocpp`,
+      identity: this.p.id,
+      password: this.p.password,
+      protocols: ['ocpp2.0.1'],
+      strictMode: true,
+      strictModeValidators: this.faulty.has('call.unsupported-action') ? [probeTolerantValidator()] : [],
+      reconnect: false,
+      callTimeoutMs: 10000,
+    });
     client.on('strictValidationFailure', (e) => this.seen.strictFailures.push(e));
     client.on('badMessage', (e) => this.seen.badMessages.push(e));
     client.on('message', ({ message, outbound }) => {

@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { randomBytes } from 'node:crypto';
-import { BUILD, SRC, lib, startGateway, detectionBody, pileBody, ok } from './ocpp_lib.mjs';
+import { BUILD, SRC, lib, startGateway, detectionBody, ok } from './ocpp_lib.mjs';
+import { accessedStation } from './tcec_lib.mjs';
 import { planChecks, queueRun, waitRun, describe, sql as runSql } from './conform_lib.mjs';
 
 const SIM = process.env.EVSIM_PLATFORM || path.join(BUILD, 'simulators', 'evsim-platform');
@@ -166,15 +167,7 @@ before(async () => {
   // accessed station with two piles (access needs a passed detection: it passes first)
   const { tag, s, admin, det, keys } = await approvedSelfDetection('conftcec', '中山市一致性测试有限公司', port);
   ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
-  const station = `ST${tag.toUpperCase()}`;
-  ok(await s.call('POST', '/stations', {
-    station_id: station, name: '中山市东区一致性测试站', area_code: '442000', address: '中山市东区中山四路88号',
-    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
-  }), 201, 'station');
-  const piles = [1, 2].map((n) => `EQ${tag.toUpperCase()}P${n}`);
-  for (const id of piles) ok(await s.call('POST', '/piles', pileBody(station, id, 'ocpp1.6')), 201, `pile ${id}`);
-  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: piles }), 201, 'submit');
-  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  const { station, piles } = await accessedStation(s, admin, tag, '中山市东区一致性测试站');
   // a run grades an approved (or failed) detection; this one passed so that its piles could be
   // accessed, so it goes back to approved here
   backToApproved(det.id);

@@ -24,9 +24,9 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { BUILD, until, lib, startGateway, detectionBody, pileBody, ok } from './ocpp_lib.mjs';
+import { BUILD, until, lib, startGateway, detectionBody, ok } from './ocpp_lib.mjs';
 import {
-  encrypt as tcecEncrypt, decrypt as tcecDecrypt, sign as tcecSign, timeStamp, fromTimeStamp,
+  encrypt as tcecEncrypt, decrypt as tcecDecrypt, sign as tcecSign, timeStamp, fromTimeStamp, accessedStation,
 } from './tcec_lib.mjs';
 
 // EVSIM_PLATFORM: another build of the simulator (e.g. with ASan) to run the same tests against
@@ -683,15 +683,7 @@ async function gatewayOperator(env, baseUrl) {
   ok(await admin.call('POST', `/admin/detections/${det.id}/approve`, {}), 200, 'detection approve');
   ok(await admin.call('POST', `/admin/detections/${det.id}/verdict`, { verdict: 'passed', note: '线下联调通过' }), 200, 'verdict');
   const keys = ok(await s.call('POST', `/detections/${det.id}/credentials`), 200, 'credentials');
-  const station = `ST${tag.toUpperCase()}`;
-  ok(await s.call('POST', '/stations', {
-    station_id: station, name: '中山市东区平台模拟站', area_code: '442000', address: '中山市东区中山四路88号',
-    service_tel: '400-800-8888', station_type: 1, station_status: 50, park_nums: 12, lng: 113.392614, lat: 22.517646, construction: 4,
-  }), 201, 'station');
-  const piles = [1, 2].map((n) => `EQ${tag.toUpperCase()}P${n}`);
-  for (const id of piles) ok(await s.call('POST', '/piles', pileBody(station, id, 'ocpp1.6')), 201, `pile ${id}`);
-  const app = ok(await s.call('POST', '/piles/submit', { equipment_ids: piles }), 201, 'submit');
-  ok(await admin.call('POST', `/admin/access-applications/${app.id}/approve`, {}), 200, 'access approve');
+  const { station, piles } = await accessedStation(s, admin, tag, '中山市东区平台模拟站');
   return { keys, station, piles };
 }
 

@@ -15,20 +15,14 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { lib, WebSocket, NODE_DIR, startGateway, makeAccessedPiles, ok, until, stopDaemons } from './ocpp_lib.mjs';
+import {
+  lib, WebSocket, rpc, hasSqlite, connectRpc, startGateway, makeAccessedPiles, ok, until, stopDaemons,
+} from './ocpp_lib.mjs';
 
-let rpc = null;
-try {
-  rpc = createRequire(path.join(NODE_DIR, 'package.json'))('ocpp-rpc');
-} catch {
-  rpc = null;
-}
-const hasSqlite = spawnSync('sqlite3', ['-version']).status === 0;
 const skip = !(rpc && WebSocket && lib) ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
   : !hasSqlite ? 'the sqlite3 command-line tool is missing (apt-get install sqlite3)' : false;
 
@@ -54,25 +48,15 @@ function query(sql, ...params) {
  * loaded the pile yet: 404). Records every strict-mode failure, bad message and inbound frame. */
 async function rpcClient(p, { strictMode = true } = {}) {
   const seen = { strictFailures: [], badMessages: [], inbound: [] };
-  let client;
-  await until(async () => {
-    client = new rpc.RPCClient({
-      endpoint: `${env.gw.ws}/ocpp`,
-      identity: p.id,
-      password: p.password,
-      protocols: [p.protocol],
-      strictMode,
-      reconnect: false,
-      callTimeoutMs: 10000,
-    });
-    try {
-      await client.connect();
-      return true;
-    } catch (err) {
-      if (err.code === 404) return false;
-      throw err;
-    }
-  }, `pile ${p.id} in the gateway's table`);
+  const client = await connectRpc({
+    endpoint: `${env.gw.ws}/ocpp`,
+    identity: p.id,
+    password: p.password,
+    protocols: [p.protocol],
+    strictMode,
+    reconnect: false,
+    callTimeoutMs: 10000,
+  });
   assert.equal(client.protocol, p.protocol);
   client.on('strictValidationFailure', (e) => seen.strictFailures.push(e));
   client.on('badMessage', (e) => seen.badMessages.push(e));
