@@ -142,6 +142,17 @@ int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
     return rc;
 }
 
+int db_step_int64(struct db *db, sqlite3_stmt *st, int64_t *out, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return DB_NOTFOUND;
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, what);
+}
+
 void db_bind_id(sqlite3_stmt *st, int idx, int64_t id)
 {
     if (id > 0)

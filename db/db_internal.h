@@ -28,6 +28,10 @@ int db_rc_from(struct db *db, int rc, const char *what);
 /* Steps a statement that returns no rows and resets it; the result as enum db_rc. */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
 
+/* Steps a statement that reads one integer (column 0) of at most one row, into *out, and resets
+ * it: DB_OK, DB_NOTFOUND when there is no row, or the error (logged with `what`). */
+int db_step_int64(struct db *db, sqlite3_stmt *st, int64_t *out, const char *what);
+
 /* After an UPDATE or DELETE guarded by a state (`rc` its db_step_done result): `rc` when that
  * failed, DB_OK when it changed a row, else DB_CONFLICT when `exists_sql` (a static "SELECT 1
  * FROM t WHERE id = ?") finds row `id` — it is in another state — and DB_NOTFOUND when not. */
@@ -63,7 +67,8 @@ extern const int db_migrations_count;
 /* The accounts an operator platform of account `acct` (an SQL expression) reports for over
  * T/CEC: its own and those of approved `delegated` detections naming a detection of it
  * (docs/tcec.md "Ownership"). The body of a CTE `owners(account_id) AS (...)`, shared by the
- * gateway's ownership checks (tcec.c) and a conformance run's view of the platform (tcec_runs.c). */
+ * gateway's ownership checks (tcec.c) and a conformance run's view of the platform (tcec_runs.c).
+ */
 #define DB_TCEC_OWNERS(acct)                                                                       \
     "SELECT " acct " UNION SELECT dd.account_id FROM detections dd JOIN detections d"              \
     " ON d.id = dd.delegate_detection_id WHERE d.account_id = " acct                               \

@@ -167,7 +167,8 @@ out:
 int db_runs_queued(struct db *db, int64_t after_id, int64_t limit, db_run_fn fn, void *arg)
 {
     static const char sql[] =
-        "SELECT id, plan, target_kind, target, detection_id, account_id FROM conformance_runs"
+        "SELECT id, plan, target_kind, target, detection_id, account_id, created_at"
+        " FROM conformance_runs"
         " WHERE state = 'queued' AND id > ? ORDER BY id LIMIT ?";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
@@ -183,6 +184,7 @@ int db_runs_queued(struct db *db, int64_t after_id, int64_t limit, db_run_fn fn,
             .target = (const char *)sqlite3_column_text(st, 3),
             .detection_id = sqlite3_column_int64(st, 4), /* NULL reads as 0 */
             .account_id = sqlite3_column_int64(st, 5),
+            .created_at = sqlite3_column_int64(st, 6),
         };
         if (!h.plan || !h.target_kind || !h.target)
             continue; /* NOT NULL columns: never */
@@ -507,13 +509,11 @@ int db_run_cancel_requested(struct db *db, int64_t id, int *requested)
     if (!st)
         return DB_ERROR;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *requested = sqlite3_column_int(st, 0) != 0;
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return DB_NOTFOUND;
-    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "run_cancel_requested");
+    int64_t v = 0;
+    int rc = db_step_int64(db, st, &v, "run_cancel_requested");
+    if (rc == DB_OK)
+        *requested = v != 0;
+    return rc;
 }
 
 int db_run_check_confirmed(struct db *db, int64_t id, int seq, int *confirmed)
@@ -525,13 +525,11 @@ int db_run_check_confirmed(struct db *db, int64_t id, int seq, int *confirmed)
         return DB_ERROR;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, seq);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *confirmed = sqlite3_column_int(st, 0) != 0;
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return DB_NOTFOUND;
-    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "run_check_confirmed");
+    int64_t v = 0;
+    int rc = db_step_int64(db, st, &v, "run_check_confirmed");
+    if (rc == DB_OK)
+        *confirmed = v != 0;
+    return rc;
 }
 
 int db_run_pile_connectors(struct db *db, const char *equipment_id, int64_t *n)
@@ -543,13 +541,7 @@ int db_run_pile_connectors(struct db *db, const char *equipment_id, int64_t *n)
     if (!st)
         return DB_ERROR;
     sqlite3_bind_text(st, 1, equipment_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *n = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return DB_NOTFOUND;
-    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "run_pile_connectors");
+    return db_step_int64(db, st, n, "run_pile_connectors");
 }
 
 /* ---- mgmt's side ----------------------------------------------------------------------------- */

@@ -89,6 +89,7 @@ struct db_run_head {
     const char *target;
     int64_t detection_id; /* 0 = none */
     int64_t account_id;
+    int64_t created_at; /* when mgmt queued it */
 };
 typedef int (*db_run_fn)(void *arg, const struct db_run_head *run);
 
@@ -167,7 +168,8 @@ int db_run_cancel(struct db *db, int64_t id, int64_t at, int *now);
  * cancel_requested (bool), created_at, started_at, finished_at, summary, checks: [{seq,
  * check_id, required (bool), verdict, reason, frames (array), frames_dropped, started_at,
  * finished_at, confirmed_at}] in seq order}, where summary is {total, pending, running, pass,
- * fail, skipped, error} (times as epoch seconds or null). Into *out (caller owns). DB_NOTFOUND when none. */
+ * fail, skipped, error} (times as epoch seconds or null). Into *out (caller owns). DB_NOTFOUND when
+ * none. */
 int db_run_get(struct db *db, int64_t id, json_t **out);
 
 /* Which runs db_runs_list returns: NULL or 0 = any. */

@@ -86,18 +86,13 @@ static void post(struct cf_mailbox *mb, struct cf_event *e)
     pthread_mutex_unlock(&mb->mu);
 }
 
-static int64_t mono_ms(void)
-{
-    return cf_now_ms();
-}
-
 static struct cf_event *event_new(enum cf_ev_kind kind, const char *text, size_t len)
 {
     struct cf_event *e = calloc(1, sizeof *e + len + 1);
     if (!e)
         return NULL;
     e->kind = kind;
-    e->at_ms = mono_ms();
+    e->at_ms = cf_now_ms();
     if (text)
         memcpy(e->text, text, len);
     e->len = len;

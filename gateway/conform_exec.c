@@ -80,6 +80,15 @@ static void stop_watch(struct cf_run *r)
     cf_request(r->cf, q);
 }
 
+/* Records the current check's verdict with the frames it collected. */
+static int save_verdict(struct cf_run *r, const char *verdict, const char *reason)
+{
+    char *frames = cf_take_frames(r);
+    int rc = db_run_check_verdict(r->db, r->id, r->seq, verdict, reason, frames, db_now());
+    free(frames);
+    return rc;
+}
+
 /* Runs the checks; the state to end the run with (NULL: judged by its checks) and its reason. */
 static const char *run_checks(struct cf_run *r, char *why, size_t whylen)
 {
@@ -124,9 +133,7 @@ static const char *run_checks(struct cf_run *r, char *why, size_t whylen)
                     goto aborted;
             if (!r->connected) {
                 snprintf(why, whylen, "the pile disconnected and did not come back");
-                char *frames = cf_take_frames(r);
-                db_run_check_verdict(r->db, r->id, r->seq, "error", why, frames, db_now());
-                free(frames);
+                save_verdict(r, "error", why);
                 r->check = NULL;
                 return "error";
             }
@@ -141,10 +148,7 @@ static const char *run_checks(struct cf_run *r, char *why, size_t whylen)
             cf_pump(r, 0); /* the frames that came with the last answer */
         if (v == CF_PASS && r->npassed < r->nchecks)
             r->passed[r->npassed++] = strdup(pc->id);
-        char *frames = cf_take_frames(r);
-        rc = db_run_check_verdict(r->db, r->id, r->seq, verdict_name(v),
-                                  r->reason[0] ? r->reason : NULL, frames, db_now());
-        free(frames);
+        rc = save_verdict(r, verdict_name(v), r->reason[0] ? r->reason : NULL);
         if (rc != DB_OK)
             log_warn("gateway", "conform_verdict_not_saved", "run=%lld seq=%d rc=%d",
                      (long long)r->id, r->seq, rc);
@@ -185,13 +189,8 @@ static void *run_main(void *arg)
     log_info("gateway", "conform_run_started", "run=%lld plan=%s target=%s", (long long)r->id,
              r->plan, r->target);
     const char *end = run_checks(r, why, sizeof why);
-    if (r->check) { /* the check under way when the run was stopped */
-        char *frames = cf_take_frames(r);
-        db_run_check_verdict(r->db, r->id, r->seq,
-                             end && !strcmp(end, "error") ? "error" : "skipped",
-                             why[0] ? why : NULL, frames, db_now());
-        free(frames);
-    }
+    if (r->check) /* the check under way when the run was stopped */
+        save_verdict(r, end && !strcmp(end, "error") ? "error" : "skipped", why[0] ? why : NULL);
     if (strcmp(r->target_kind, "pile") == 0)
         stop_watch(r);
     int rc = db_run_finish(r->db, r->id, end, why[0] ? why : NULL, db_now(), state);
@@ -263,11 +262,7 @@ static int take_one(void *arg, const struct db_run_head *h)
         return 0;
     }
     r->started_at = now;
-    json_t *row = NULL;
-    if (db_run_get(cf->db, h->id, &row) == DB_OK) {
-        r->queued_at = json_integer_value(json_object_get(row, "created_at"));
-        json_decref(row);
-    }
+    r->queued_at = h->created_at;
     if (!checks) { /* a plan this gateway does not know: mgmt is newer */
         db_run_finish(cf->db, h->id, "error", "this gateway does not know the plan", now, NULL);
         run_free(r);
