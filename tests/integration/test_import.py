@@ -1171,17 +1171,18 @@ class CrashTest(ImportCase):
 
     PILES = 20000
 
-    def big_piles_file(self, prefix, sid):
+    def big_piles_file(self, prefix, sid, n=None):
+        n = n or self.PILES
         wb = openpyxl.Workbook(write_only=True)
         ws = wb.create_sheet("充电桩")
         ws.append(PILE_HEADERS)
         labels = [label(h) for h in PILE_HEADERS]
-        for i in range(self.PILES):
+        for i in range(n):
             ws.append([pile_row("%s%06d" % (prefix, i), sid).get(h) for h in labels])
         ws = wb.create_sheet("充电枪")
         ws.append(CONNECTOR_HEADERS)
         labels = [label(h) for h in CONNECTOR_HEADERS]
-        for i in range(self.PILES):
+        for i in range(n):
             eid = "%s%06d" % (prefix, i)
             ws.append([connector_row(eid + "C1", eid, 1).get(h) for h in labels])
         out = io.BytesIO()
@@ -1299,6 +1300,64 @@ class CrashTest(ImportCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(self.total(op2, "piles", application_id=app["id"]), 2)
         self.assertEqual(op2.get(API + "/piles/%s000000" % prefix).status, 404)
+
+    APPROVE_PILES = 2000
+
+    def kill_during_approval(self, prefix, delay):
+        """Stages APPROVE_PILES piles, submits them, sends the admin's approval and SIGKILLs
+        mgmt `delay` seconds after the request left. After a restart the application is either
+        approved with every pile and station accessed, or still submitted with none."""
+        op = self.gated()
+        app = self.new_application(op)
+        sid = prefix + "S"
+        self.upload_ok(op, app["id"], "stations", self.stations_file([station_row(sid)]), 1)
+        self.upload_ok(op, app["id"], "piles", self.big_piles_file(prefix, sid, self.APPROVE_PILES),
+                       self.APPROVE_PILES)
+        self.submit(op, app["id"])
+        path = "%s/admin/access-applications/%d/approve" % (API, app["id"])
+        mgmt = self.platform.daemons["mgmt"]
+        hdrs = {"Host": "127.0.0.1:%d" % self.platform.mgmt_port, "Content-Type": "application/json",
+                "Content-Length": "2", "Connection": "close",
+                "Cookie": "; ".join("%s=%s" % kv for kv in self.admin.cookies.items()),
+                "X-CSRF-Token": self.admin.csrf}
+        head = "POST %s HTTP/1.1\r\n" % path + "".join(
+            "%s: %s\r\n" % kv for kv in hdrs.items()) + "\r\n{}"
+        sock = socket.create_connection(("127.0.0.1", self.platform.mgmt_port), timeout=60)
+        try:
+            sock.sendall(head.encode("latin-1"))
+            time.sleep(delay)  # where the kill falls is what varies, not a synchronisation
+            answered = [l for l in mgmt.log if "access_decision" in l and
+                        re.search(r"application=%d\b" % app["id"], l)]
+            mgmt.proc.send_signal(signal.SIGKILL)
+            mgmt.proc.wait(20)
+        finally:
+            sock.close()
+        mgmt._reader.join(5)
+        self.platform.launch("mgmt").wait_ready()
+        op2 = self.login(op)
+        status = self.get_app(op2, app["id"])["status"]
+        piles = self.statuses(op2, "piles", app["id"])
+        stations = self.statuses(op2, "stations", app["id"])
+        sys.stderr.write("[approval killed after %.3f s: %s, %s logged] "
+                         % (delay, status, "decision" if answered else "no decision"))
+        self.assertEqual(len(piles), self.APPROVE_PILES)
+        self.assertIn(status, ("submitted", "approved"))
+        want = "accessed" if status == "approved" else "submitted"
+        self.assertEqual(set(piles.values()), {want}, "a half-approved application")
+        self.assertEqual(set(stations.values()), {want}, "a half-approved application")
+        if answered:
+            self.assertEqual(status, "approved", "the approval was logged, then lost")
+        con = sqlite3.connect(self.platform.env["EVGATE_DB"], timeout=30)
+        try:
+            self.assertEqual(con.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+        finally:
+            con.close()
+        return status
+
+    def test_kill_during_approval(self):
+        # at once (most likely before the transaction), then into it, then likely after it
+        seen = {self.kill_during_approval("APK%d" % i, d) for i, d in enumerate((0, 0.005, 0.3))}
+        self.assertTrue(seen, seen)
 
     def test_kill_during_import(self):
         self.kill_during_import("BIGK", "sent")
