@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -408,6 +409,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 cs->bad_multipart = 1;
         }
         *con_cls = cs;
+        /* A body announced larger than the cap is refused now, before a byte of it is read:
+         * waiting for it would hold a worker's connection for as long as the client likes. */
+        const char *clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+        unsigned long long announced = clen ? strtoull(clen, NULL, 10) : 0;
+        if (announced > cs->body_cap) {
+            cs->req.body_too_large = 1;
+            cs->received = announced > SIZE_MAX ? SIZE_MAX : (size_t)announced;
+            return answer(srv, c, cs);
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
