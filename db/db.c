@@ -15,6 +15,15 @@ int64_t db_now(void)
     return (int64_t)time(NULL);
 }
 
+/* SQLITE_FULL, or an I/O error that was the disk running out of space (ENOSPC): both mean
+ * nothing was written and that writing may work again once space returns. */
+static bool is_full(struct db *db, int rc)
+{
+    if ((rc & 0xff) == SQLITE_FULL)
+        return true;
+    return (rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db->h) == ENOSPC;
+}
+
 static int exec_simple(struct db *db, const char *sql, char *err, size_t errlen)
 {
     char *msg = NULL;
@@ -22,9 +31,21 @@ static int exec_simple(struct db *db, const char *sql, char *err, size_t errlen)
     if (rc != SQLITE_OK) {
         snprintf(err, errlen, "%s", msg ? msg : sqlite3_errstr(rc));
         sqlite3_free(msg);
+        if (is_full(db, rc)) {
+            db->full = true;
+            return DB_FULL;
+        }
         return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? DB_BUSY : DB_ERROR;
     }
     return DB_OK;
+}
+
+bool db_take_full(struct db *db)
+{
+    bool full = db && db->full;
+    if (db)
+        db->full = false;
+    return full;
 }
 
 struct db *db_open(const char *path, int busy_ms, const char *synchronous, char *err, size_t errlen)
@@ -130,6 +151,11 @@ int db_rc_from(struct db *db, int rc, const char *what)
         log_warn("db", "busy", "query=%s", what);
         return DB_BUSY;
     default:
+        if (is_full(db, rc)) {
+            db->full = true;
+            log_error("db", "disk_full", "query=%s error=\"%s\"", what, sqlite3_errmsg(db->h));
+            return DB_FULL;
+        }
         log_error("db", "query_failed", "query=%s error=\"%s\"", what, sqlite3_errmsg(db->h));
         return DB_ERROR;
     }
@@ -205,7 +231,7 @@ int db_commit(struct db *db)
     char err[256];
     int rc = exec_simple(db, "COMMIT", err, sizeof err);
     if (rc != DB_OK)
-        log_error("db", "commit_failed", "error=\"%s\"", err);
+        log_error("db", rc == DB_FULL ? "disk_full" : "commit_failed", "error=\"%s\"", err);
     return rc;
 }
 

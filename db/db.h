@@ -6,6 +6,7 @@
 #define EVGATE_DB_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 enum db_rc {
@@ -14,6 +15,7 @@ enum db_rc {
     DB_NOTFOUND = -2, /* no such row */
     DB_CONFLICT = -3, /* a unique key or a state precondition did not hold */
     DB_BUSY = -4,     /* locked past the busy timeout */
+    DB_FULL = -5,     /* the disk is full: nothing of the statement or transaction was written */
 };
 
 struct db;
@@ -24,6 +26,10 @@ struct db;
 struct db *db_open(const char *path, int busy_ms, const char *synchronous, char *err,
                    size_t errlen);
 void db_close(struct db *db);
+
+/* Whether this connection met a full disk (DB_FULL) since the last call, clearing the mark: a
+ * daemon turns whatever error its handler reported then into "storage full" for the client. */
+bool db_take_full(struct db *db);
 
 /* Applies the numbered migrations above the current schema version up to `target`
  * (-1 = latest), each in one exclusive transaction, so that two processes starting together

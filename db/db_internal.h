@@ -6,11 +6,13 @@
 
 #include <jansson.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 
 #define DB_STMT_CACHE 128
 
 struct db {
     sqlite3 *h;
+    bool full; /* met SQLITE_FULL since db_take_full() */
     struct {
         const char *sql; /* identity: the address of a static string */
         sqlite3_stmt *stmt;

@@ -57,6 +57,7 @@
 #include "gateway/writer.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "db/db.h"
 #include "db/ocpp_state.h"
 
 #include <stdio.h>
@@ -204,7 +205,11 @@ static void call_done(void *arg, int rc)
     if (rc != 0) {
         log_warn("gateway", "ocpp_call_not_stored", "equipment_id=%s action=%s rc=%d",
                  k->equipment_id, k->action, rc);
-        send_error(c, k->id, "InternalError", "the message could not be stored", NULL);
+        send_error(c, k->id, "InternalError",
+                   rc == DB_FULL ? "the central system's disk is full: the message was not "
+                                   "stored, send it again later"
+                                 : "the message could not be stored",
+                   NULL);
     } else if (k->not_booted) {
         refuse(c, k->id, "SecurityError", "no BootNotification of this station was accepted yet",
                NULL, k->frame, strlen(k->frame));

@@ -368,7 +368,15 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
                             "the file is larger than the upload limit");
         mgmt_resp_error(&resp, 413, "too_large", "request body is larger than the limit", details);
     } else {
+        db_take_full(req->db); /* a mark left by an earlier request of this thread */
         mgmt_route(req, &resp, &label);
+        /* The disk filled up under the handler: whatever error it chose (most say 500), the
+         * client learns the cause, and that nothing of the request was saved. */
+        if (db_take_full(req->db) && resp.status >= 500 && resp.fd < 0) {
+            log_error("mgmt", "storage_full", "route=\"%s\"", label);
+            mgmt_resp_error(&resp, 507, "storage_full",
+                            "the server's disk is full: nothing was saved; try again later", NULL);
+        }
     }
     /* Drop what the handler did not keep before answering, so a client that sees the answer
      * never sees a leftover upload. */
