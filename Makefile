@@ -46,8 +46,10 @@ fuzz:
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-600} meson test -C build --suite fuzz --print-errorlogs \
 		--timeout-multiplier 0
 
-# The benchmarks of tests/bench/: they print figures (not timed tests).
+# The benchmarks of tests/bench/ (issue 8): one table with the targets, also as JSON in
+# build/bench.json. They print figures; they are not timed tests. BENCH_ARGS goes to
+# tests/bench/bench.py (e.g. BENCH_ARGS="--only throughput --runs 1").
 bench:
-	@bash scripts/install-deps.sh
+	@bash scripts/install-deps.sh --with-bench
 	@$(MAKE) --no-print-directory build
-	meson test -C build --benchmark --verbose
+	python3 tests/bench/bench.py --build build $(BENCH_ARGS)
