@@ -544,14 +544,42 @@ class OpenAPITest(unittest.TestCase):
                        ("POST", "/api/v1/auth/register")]:
             self.assertIn(needed, done)
 
-    def test_zz_token_revoke_cancel_and_logout(self):
+    def test_zy_edits_imports_and_account_review(self):
+        # near the end (zy): the pending operator's account changes state here
+        op, admin = self.op, self.admin
+        st = self.call(op, "POST", "/stations", 201, station_body()).json()
+        sid = st["station_id"]
+        self.call(op, "PUT", "/stations/%s" % sid, 200, station_body(sid, name="改名的充电站"))
+        pile = self.call(op, "POST", "/piles", 201, pile_body(sid, connectors=1)).json()
+        eid = pile["equipment_id"]
+        self.call(op, "PUT", "/piles/%s" % eid, 200, pile_body(sid, eid, connectors=2))
+        self.call(op, "DELETE", "/piles/%s" % eid, 204)
+        self.call(op, "DELETE", "/stations/%s" % sid, 204)
+        # an empty template imports nothing; a PDF is 422 with the import's problem details
+        xl = ("s.xlsx", self.call(op, "GET", "/templates/stations.xlsx", 200).body,
+              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        self.call(op, "POST", "/access-applications/%d/stations" % self.draft_application, 200,
+                  files={"file": xl})
+        self.call(op, "POST", "/access-applications/%d/piles" % self.draft_application, 422,
+                  files={"file": ("p.xlsx", unique_pdf(), "application/pdf")})
+        # review of the pending operator: rejected, resubmitted, approved, disabled, enabled
+        pid = self.pending_id
+        self.call(admin, "POST", "/admin/accounts/%d/reject" % pid, 200, {"reason": "执照不清晰"})
+        fields = {k: v for k, v in registration().items() if k not in ("username", "password")}
+        self.call(self.pending, "POST", "/me/registration", 200, fields,
+                  files={"license": ("licence.pdf", unique_pdf(), "application/pdf")})
+        self.call(self.pending, "POST", "/auth/logout", 204, {})
+        self.call(admin, "POST", "/admin/accounts/%d/approve" % pid, 200, {})
+        self.call(admin, "POST", "/admin/accounts/%d/disable" % pid, 200, {"reason": "test"})
+        self.call(admin, "POST", "/admin/accounts/%d/enable" % pid, 200, {})
+
+    def test_zz_token_revoke_cancel_and_delete(self):
         # last (zz): they end objects the other tests read
         op = self.op
         self.call(op, "POST", "/conformance-runs/%d/cancel" % self.run_id, 200)
         self.call(op, "POST", "/conformance-runs/%d/cancel" % self.run_id, 409)
         self.call(op, "DELETE", "/auth/tokens/%d" % self.token_id, 204)
         self.call(op, "DELETE", "/access-applications/%d" % self.draft_application, 204)
-        self.call(self.pending, "POST", "/auth/logout", 204, {})
 
 
 if __name__ == "__main__":
