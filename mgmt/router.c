@@ -14,8 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Every API file's routes; a table's earlier entries win when two patterns match. */
-static const struct mgmt_route *const route_tables[] = {
+const struct mgmt_route *const mgmt_route_tables[] = {
     mgmt_routes_auth,             /* register, login, tokens, /me */
     mgmt_routes_admin_accounts,   /* account review */
     mgmt_routes_files,            /* uploaded documents */
@@ -28,6 +27,8 @@ static const struct mgmt_route *const route_tables[] = {
     mgmt_routes_access,           /* access applications and imports */
     mgmt_routes_platforms,        /* T/CEC interconnection of operator platforms */
     mgmt_routes_runs,             /* conformance plans and runs */
+    mgmt_routes_openapi,          /* this API's OpenAPI document */
+    NULL,
 };
 
 /* Matches `path` against `pattern`, collecting {id} parameters. Returns 1 on a match. */
@@ -86,8 +87,8 @@ static void dispatch_api(struct mgmt_req *req, struct mgmt_resp *resp, const cha
 {
     const struct mgmt_route *found = NULL;
     int method_mismatch = 0;
-    for (size_t t = 0; t < sizeof route_tables / sizeof route_tables[0] && !found; t++)
-        for (const struct mgmt_route *r = route_tables[t]; r->pattern && !found; r++) {
+    for (size_t t = 0; mgmt_route_tables[t] && !found; t++)
+        for (const struct mgmt_route *r = mgmt_route_tables[t]; r->pattern && !found; r++) {
             if (!match(r->pattern, req->path, req->params, &req->nparams, req->keys))
                 continue;
             if (strcmp(r->method, req->method) == 0)

@@ -25,7 +25,8 @@ struct mgmt_route {
     mgmt_handler handler;
 };
 
-/* Routes of each API file, NULL-pattern terminated; the router walks them all. */
+/* Routes of each API file, NULL-pattern terminated; the router walks them all (in the order of
+ * mgmt_route_tables). */
 extern const struct mgmt_route mgmt_routes_auth[];
 extern const struct mgmt_route mgmt_routes_admin_accounts[];
 extern const struct mgmt_route mgmt_routes_files[];
@@ -38,6 +39,16 @@ extern const struct mgmt_route mgmt_routes_access[];
 extern const struct mgmt_route mgmt_routes_xlsx[];
 extern const struct mgmt_route mgmt_routes_platforms[];
 extern const struct mgmt_route mgmt_routes_runs[];
+extern const struct mgmt_route mgmt_routes_openapi[];
+
+/* Every table above, NULL-terminated: the one list the router and the tests walk, so a new API
+ * file's table is added here once (tests/unit/test_openapi_routes.c compares the routes with
+ * docs/openapi.json). A table's earlier entries win when two patterns match. */
+extern const struct mgmt_route *const mgmt_route_tables[];
+
+/* The OpenAPI document served at /api/v1/openapi.json (docs/openapi.json as built in): `*len`
+ * bytes, NUL-terminated, static. */
+const char *mgmt_openapi_json(size_t *len);
 
 /* Dispatches `req` under /api/v1 (or answers 404/405/401/403 itself). Also serves /healthz,
  * /metrics and the web UI. `route_label` receives the matched pattern for metrics (static
