@@ -1,5 +1,6 @@
 // Acknowledged means durable (issue 9, item 1): OCPP 1.6J and 2.0.1 piles keep the gateway busy
-// with transactions, meter values and status changes, the gateway is killed with SIGKILL at a
+// with transactions, meter values and status changes, and an operator platform pushes T/CEC
+// charge orders, the gateway is killed with SIGKILL at a
 // random moment, and everything a pile got an answer for before the kill must be in the
 // database when it is opened again — which must pass `PRAGMA integrity_check`. Three rounds, the
 // gateway restarted on the same database each time.
@@ -15,6 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes, randomInt } from 'node:crypto';
 import { lib, hasSqlite, startGateway, makeAccessedPiles, handshakeLoaded, until } from './ocpp_lib.mjs';
+import { platformOperator, accessedStation, request as tcecRequest, openResponse } from './tcec_lib.mjs';
 
 const skip = !lib ? 'npm packages missing in tests/browser/node_modules (npm ci there)'
   : !hasSqlite ? 'sqlite3 (the command) is not installed' : false;
@@ -25,6 +27,7 @@ const STATUS201 = ['Occupied', 'Available', 'Reserved', 'Unavailable'];
 
 const env = { tmp: null, mgmt: null, gw: null, adminPassword: `Admin-pass-${randomBytes(4).toString('hex')}` };
 let made = null;
+let platform = null; // {keys, connector}: an operator platform with an accessed station
 
 function sqlite(args) {
   const r = spawnSync('sqlite3', ['-json', path.join(env.tmp, 'evgate.db'), ...args], { encoding: 'utf8' });
@@ -115,6 +118,33 @@ async function pile201(p, l, counter) {
   }
 }
 
+/** A platform's life: an AccessToken, then one charge order after another, each kept in
+ * `orders` once evgate confirmed it (Ret 0, ConfirmResult 0). Ends when the gateway is gone. */
+async function platformLife(gw, orders) {
+  const call = async (iface, payload, token) => {
+    const res = await fetch(`${gw.http}/evcs/v1/${iface}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(tcecRequest(platform.keys, payload)),
+    });
+    return openResponse(platform.keys, await res.json());
+  };
+  const k = platform.keys;
+  const tok = await call('query_token', { OperatorID: k.operator_id, OperatorSecret: k.operator_secret });
+  assert.equal(tok.payload?.SuccStat, 0, JSON.stringify(tok));
+  for (;;) {
+    const seq = `${k.operator_id}${Date.now()}${randomInt(1000, 9999)}`.slice(0, 27);
+    const r = await call('notification_charge_order_info', {
+      StartChargeSeq: seq, ConnectorID: platform.connector, StartTime: '2026-11-25 08:00:00',
+      EndTime: '2026-11-25 09:30:00', TotalPower: 42.15, TotalElecMoney: 30.5, TotalSeviceMoney: 12.25,
+      TotalMoney: 42.75, StopReason: 0,
+    }, tok.payload.AccessToken);
+    assert.equal(r.ret, 0, r.msg);
+    assert.equal(r.payload.ConfirmResult, 0);
+    orders.push(seq);
+  }
+}
+
 /** Everything in `l` is in the database; returns how many records were checked. */
 function checkLedger(p, l) {
   const id = p.id.replace(/'/g, "''");
@@ -139,6 +169,12 @@ before(async () => {
   env.tmp = await mkdtemp(path.join(tmpdir(), 'evgate-durability-'));
   env.mgmt = await lib.startMgmt(env.tmp, env.adminPassword);
   made = await makeAccessedPiles(env, PILES);
+  const o = await platformOperator(lib, env, 'https://platform.example.com/evcs/v1/');
+  const admin = await lib.apiSession(env.mgmt.base, 'admin', env.adminPassword);
+  const v = await admin.call('POST', `/admin/detections/${o.detectionId}/verdict`, { verdict: 'passed', note: '线下联调通过' });
+  assert.equal(v.status, 200, JSON.stringify(v.body));
+  const { piles } = await accessedStation(o.session, admin, lib.uniq(), '中山市耐久测试站');
+  platform = { keys: o.keys, connector: `${piles[0]}C1` };
 });
 
 after(async () => {
@@ -161,19 +197,26 @@ test('every answered record survives SIGKILL of the gateway under load; the data
       const life = (p.protocol === 'ocpp1.6' ? pile16 : pile201)({ ...p, ws: r.ws }, l, counter);
       lives.push(life.then(() => assert.fail('a pile life ends only with its connection'), (e) => e));
     }
-    // the kill comes once every pile has had some answers, at a random moment after that
-    const answered = () => Object.values(ledgers).every((l) => l.status.acked && (l.tx.length + l.refs.length) > 0);
+    const orders = [];
+    lives.push(platformLife(env.gw, orders).then(() => assert.fail('the platform stops only with the gateway'), (e) => e));
+    // the kill comes once every pile and the platform have had some answers, at a random
+    // moment after that
+    const answered = () => orders.length > 0
+      && Object.values(ledgers).every((l) => l.status.acked && (l.tx.length + l.refs.length) > 0);
     await until(answered, 'answers for every pile', 20000, 10);
     // a random moment, not a synchronisation: where the kill falls is what varies
     await new Promise((r) => setTimeout(r, randomInt(0, 700)));
     const { sig } = await env.gw.kill();
     assert.equal(sig, 'SIGKILL');
     const ends = await Promise.all(lives);
-    for (const e of ends) assert.match(String(e?.message), /connection ended|CALLERROR|not open|CLOSED|closed/i, String(e?.stack));
+    for (const e of ends) assert.match(String(e?.message), /connection ended|CALLERROR|not open|CLOSED|closed|fetch failed/i, String(e?.stack));
 
     const [{ integrity_check: ic }] = sql('PRAGMA integrity_check');
     assert.equal(ic, 'ok', `round ${round}: integrity_check`);
     for (const [name, l] of Object.entries(ledgers)) checked += checkLedger(made.piles[name], l);
+    const stored = new Set(sql('SELECT start_charge_seq AS s FROM tcec_charge_orders').map((r) => r.s));
+    for (const seq of orders) assert.ok(stored.has(seq), `the confirmed charge order ${seq} is lost`);
+    checked += orders.length;
   }
   // the rounds did real work: many records were answered and checked
   assert.ok(checked >= ROUNDS * Object.keys(PILES).length * 3, `${checked} answered records checked`);
