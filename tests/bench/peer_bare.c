@@ -3,7 +3,17 @@
  * answers every OCPP CALL with a fixed CALLRESULT found by a byte scan, with no JSON parser, no
  * schema, no database: what is left is what the transport costs on this machine.
  *
- *   bench-peer-bare --port P     listen on 127.0.0.1:P (0: any free port, printed when ready)
+ *   bench-peer-bare --port P [--ping S]
+ *     --port P   listen on 127.0.0.1:P (0: any free port, printed when ready)
+ *     --ping S   WebSocket keep-alive as the gateway's: ping a connection S seconds after it was
+ *                last confirmed (established or a pong), drop it when no pong comes within
+ *                min(S, 30) more (default 0: no keep-alive, the bare floor; see below)
+ *
+ * Why no keep-alive by default: libwebsockets 4.1 keeps every timer of a service thread in one
+ * sorted list and inserts by walking it from the head, and a keep-alive timer (lws' default is
+ * 300 s) is the latest of all, so each connection established and each pong walks every
+ * connection's timer: O(connections) each, O(n^2) to connect n piles. perf showed
+ * lws_dll2_add_sorted at 48 % of this server's CPU while 20 000 piles connected.
  *
  * Ready when it prints "bench-peer-bare listening port=P" on stderr; SIGINT/SIGTERM stop it and it
  * prints what it served. */
@@ -24,7 +34,7 @@
 #define BARE_ID_MAX 64
 /* Answers waiting for a writable socket per connection. A closed-loop pile has one in flight; a
  * pile that pipelines more than this is held back (rx flow control) until the queue drains. */
-#define BARE_QUEUE_MAX 16
+#define BARE_QUEUE_MAX 8
 /* A message that arrives in fragments is gathered up to this; a larger one closes with 1009. */
 #define BARE_MESSAGE_MAX 65536
 /* Descriptors beyond connections: listener, lws' cancel pipe, libev's epoll fd, stdio. */
@@ -33,6 +43,9 @@
 #define BARE_HEADER_POOL_MAX 16384
 /* lws' timeout for handshakes and the like (as the gateway). */
 #define BARE_TIMEOUT_S 10
+/* --ping: at most an hour; the pong may come this late at most (as the gateway's). */
+#define BARE_PING_MAX_S  3600
+#define BARE_PONG_WAIT_S 30
 
 enum bare_payload { BARE_EMPTY, BARE_BOOT, BARE_HEARTBEAT };
 
@@ -260,16 +273,27 @@ static unsigned raise_fd_limit(void)
     return rl.rlim_cur > 1048576 ? 1048576u : (unsigned)rl.rlim_cur;
 }
 
-static int parse_port(int argc, char **argv, int *port)
+/* Reads a whole decimal number within [0, max]. Returns 0, or -1 when it is not one. */
+static int parse_number(const char *s, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, long *port, long *ping)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
-            char *end;
-            errno = 0;
-            long v = strtol(argv[++i], &end, 10);
-            if (errno || *end || v < 0 || v > 65535)
+            if (parse_number(argv[++i], 65535, port) < 0)
                 return -1;
-            *port = (int)v;
+        } else if (strcmp(argv[i], "--ping") == 0 && i + 1 < argc) {
+            if (parse_number(argv[++i], BARE_PING_MAX_S, ping) < 0)
+                return -1;
         } else {
             return -1;
         }
@@ -279,11 +303,17 @@ static int parse_port(int argc, char **argv, int *port)
 
 int main(int argc, char **argv)
 {
-    int port = -1;
-    if (parse_port(argc, argv, &port) < 0 || port < 0) {
-        fprintf(stderr, "usage: bench-peer-bare --port P   (P = 0: any free port)\n");
+    long port = -1, ping = 0;
+    if (parse_args(argc, argv, &port, &ping) < 0 || port < 0) {
+        fprintf(stderr, "usage: bench-peer-bare --port P [--ping S]   (P = 0: any free port)\n");
         return 2;
     }
+    /* A policy whose hang-up time is 0 turns lws' validity timers off (the context's default
+     * would be 300 s); else the gateway's: GW_OCPP_PING_S, GW_OCPP_PONG_WAIT_S. */
+    static lws_retry_bo_t keepalive;
+    keepalive.secs_since_valid_ping = (uint16_t)ping;
+    keepalive.secs_since_valid_hangup =
+        ping ? (uint16_t)(ping + (ping < BARE_PONG_WAIT_S ? ping : BARE_PONG_WAIT_S)) : 0;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -312,7 +342,8 @@ int main(int argc, char **argv)
                    LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.foreign_loops = loops;
     info.iface = "127.0.0.1";
-    info.port = port;
+    info.port = (int)port;
+    info.retry_and_idle_policy = &keepalive;
     info.protocols = protocols;
     info.uid = -1;
     info.gid = -1;
@@ -324,14 +355,15 @@ int main(int argc, char **argv)
     info.server_string = "bench-peer-bare";
     struct lws_context *ctx = lws_create_context(&info);
     if (!ctx) {
-        fprintf(stderr, "bench-peer-bare: cannot create the lws context (port %d in use?)\n", port);
+        fprintf(stderr, "bench-peer-bare: cannot create the lws context (port %ld in use?)\n",
+                port);
         ev_loop_destroy(g_loop);
         return 1;
     }
     atomic_store(&g_ctx, ctx);
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "default");
-    int listening = vh ? lws_get_vhost_listen_port(vh) : port;
-    fprintf(stderr, "bench-peer-bare listening port=%d fds=%u\n", listening, fds);
+    int listening = vh ? lws_get_vhost_listen_port(vh) : (int)port;
+    fprintf(stderr, "bench-peer-bare listening port=%d fds=%u ping=%ld\n", listening, fds, ping);
 
     int rc = 0;
     while (!stopping)
