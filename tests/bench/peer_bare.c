@@ -261,24 +261,21 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-/* lws sizes its fd table from the soft RLIMIT_NOFILE: raise it to the hard limit. Returns the
- * descriptors lws may use: BARE_FD_SLACK fewer than there are, because lws stops polling the
- * listener only when its own table is full (fd_limit_per_thread); were the process' limit
- * reached first, accept() would fail with EMFILE on every wake-up, a busy loop logging an error
- * each time (measured: 1.3 million lines in 20 s at 20 000 piles). */
-static unsigned raise_fd_limit(void)
+/* Sets the soft RLIMIT_NOFILE to `n` (within the hard limit, at most 1 048 576: RLIM_INFINITY
+ * would make lws allocate gigabytes of tables). Returns the soft limit now in force. */
+static unsigned set_fd_limit(rlim_t n)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return 1024;
-    if (rl.rlim_cur != rl.rlim_max) {
-        struct rlimit nrl = {.rlim_cur = rl.rlim_max, .rlim_max = rl.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &nrl) == 0)
-            rl.rlim_cur = rl.rlim_max;
-    }
-    /* RLIM_INFINITY would make lws allocate gigabytes of tables */
-    rlim_t have = rl.rlim_cur > 1048576 ? 1048576 : rl.rlim_cur;
-    return have > 2 * BARE_FD_SLACK ? (unsigned)(have - BARE_FD_SLACK) : (unsigned)have / 2;
+    if (n > rl.rlim_max)
+        n = rl.rlim_max;
+    if (n > 1048576)
+        n = 1048576;
+    struct rlimit nrl = {.rlim_cur = n, .rlim_max = rl.rlim_max};
+    if (setrlimit(RLIMIT_NOFILE, &nrl) == 0)
+        rl.rlim_cur = n;
+    return rl.rlim_cur > 1048576 ? 1048576u : (unsigned)rl.rlim_cur;
 }
 
 /* Reads a whole decimal number within [0, max]. Returns 0, or -1 when it is not one. */
@@ -333,7 +330,18 @@ int main(int argc, char **argv)
     sigaction(SIGPIPE, &sa, NULL);
 
     lws_set_log_level(LLL_ERR, NULL);
-    unsigned fds = raise_fd_limit();
+    /* lws 4.1 sizes its fd table from the soft RLIMIT_NOFILE, and finds a connection by its fd
+     * in O(1) only when fd_limit_per_thread equals that table (any less and every lookup is a
+     * scan of the table: measured, the server stalled at 18 000 piles). It stops accepting when
+     * its table is full, but descriptors outside the table (stdio, libev's epoll and pipes) make
+     * the process hit EMFILE first, and then accept() fails on every wake-up: a busy loop
+     * logging an error each time (1.3 million lines in 20 s). So the table is BARE_FD_SLACK
+     * short of the hard limit, and the soft limit goes up to the hard one once it is made. */
+    struct rlimit hard;
+    if (getrlimit(RLIMIT_NOFILE, &hard) < 0)
+        hard.rlim_max = 1024;
+    unsigned fds = set_fd_limit(hard.rlim_max > 2 * BARE_FD_SLACK ? hard.rlim_max - BARE_FD_SLACK
+                                                                  : hard.rlim_max);
 
     /* As the gateway: a libev loop on epoll that we own, so that a signal can end it. */
     g_loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV | EVFLAG_NOSIGMASK);
@@ -369,6 +377,7 @@ int main(int argc, char **argv)
         return 1;
     }
     atomic_store(&g_ctx, ctx);
+    set_fd_limit(hard.rlim_max);
     struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "default");
     int listening = vh ? lws_get_vhost_listen_port(vh) : (int)port;
     fprintf(stderr, "bench-peer-bare listening port=%d fds=%u ping=%ld\n", listening, fds, ping);
