@@ -4,15 +4,18 @@
 #
 #   scripts/install-deps.sh                 build and run: compiler, meson, the C libraries
 #   scripts/install-deps.sh --with-browser  also Chromium, Node.js and tests/browser's npm packages
+#   scripts/install-deps.sh --with-bench    also wrk, Node.js and tests/bench's npm packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 with_browser=0
+with_bench=0
 for arg in "$@"; do
     case "$arg" in
     --with-browser) with_browser=1 ;;
+    --with-bench) with_bench=1 ;;
     -h | --help)
-        sed -n '2,6s/^# \{0,1\}//p' "$0"
+        sed -n '2,7s/^# \{0,1\}//p' "$0"
         exit 0
         ;;
     *)
@@ -46,6 +49,10 @@ if [ "$with_browser" = 1 ]; then
     packages+=(chromium)
     have_node || packages+=(nodejs npm)
 fi
+if [ "$with_bench" = 1 ]; then
+    packages+=(wrk) # tests/bench: the mgmt station-list load
+    have_node || packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -70,8 +77,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
         --no-install-recommends "${missing[@]}"
 fi
 
-if [ "$with_browser" = 1 ]; then
-    dir=tests/browser
+# npm ci in $1 when its node_modules is missing or older than its lock; quiet when current.
+npm_ci() {
+    local dir=$1
     if [ ! -f "$dir/package.json" ] || [ ! -f "$dir/package-lock.json" ]; then
         echo "install-deps: $dir/package.json or package-lock.json not there yet; skipping npm ci"
     elif [ ! -d "$dir/node_modules" ] || [ ! -f "$dir/node_modules/.package-lock.json" ] ||
@@ -85,4 +93,13 @@ if [ "$with_browser" = 1 ]; then
         (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund \
             --loglevel=error)
     fi
+}
+
+if [ "$with_browser" = 1 ]; then
+    npm_ci tests/browser
+fi
+# tests/bench: ocpp-rpc and better-sqlite3 for peer_rpc.mjs. better-sqlite3 builds its native
+# module with the compiler and python3 above when no prebuilt one can be fetched (minutes).
+if [ "$with_bench" = 1 ]; then
+    npm_ci tests/bench
 fi
