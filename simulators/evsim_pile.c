@@ -2,6 +2,7 @@
  * one process, on libwebsockets' client API and libev. This file is the options (one table
  * drives parsing and --help), the pile list, the event loop, signals and the summary. */
 #include "simulators/sim.h"
+#include "simulators/sim_load.h"
 #include "simulators/sim_opts.h"
 
 #include <libwebsockets.h>
@@ -43,6 +44,8 @@ enum opt_id {
     O_TLS_KEY,
     O_FAULTY_CHECK,
     O_LATE_ANSWER,
+    O_MSG_RATE,
+    O_WARMUP,
     O_HELP,
 };
 
@@ -61,13 +64,17 @@ static const struct sim_opt opts_table[] = {
      "per-pile passwords: lines `equipment_id password`, or the JSON mgmt returns "
      "({\"items\":[{\"equipment_id\",\"password\"}]}); without --ids/--count its piles are used"},
     {"protocol", O_PROTOCOL, 1, "ocpp1.6|ocpp2.0.1", "ocpp1.6", "OCPP version (subprotocol)"},
-    {"scenario", O_SCENARIO, 1, "boot|idle|charge|faulty|conform", "idle",
+    {"scenario", O_SCENARIO, 1, "boot|idle|charge|faulty|conform|load", "idle",
      "boot: one BootNotification and the statuses per connection, then hang up; "
      "idle: boot, statuses, heartbeats; charge: idle plus Authorize, start, meter values, stop, "
      "repeated; faulty: boot, then malformed and schema-violating frames, CALLERRORs counted; "
      "conform: passes every check of the conformance plan of its version (ocpp16-core, "
      "ocpp201-core) and plays the person at the bench (below); implies --reconnect, "
-     "--meter-interval 1 and --session 4 unless given"},
+     "--meter-interval 1 and --session 4 unless given; load (OCPP 1.6J, needs --duration): boot, "
+     "statuses, then MeterValues, StatusNotification, MeterValues, Heartbeat over and over, one "
+     "CALL outstanding per pile, the next right after the answer (or paced by --msg-rate), frames "
+     "from templates and answers matched by uniqueId without schema checks; the summary's "
+     "\"load\" part counts the CALLs sent within the window (--warmup)"},
     {"duration", O_DURATION, 1, "S", "0",
      "stop after S seconds (0: at SIGINT/SIGTERM, or when "
      "every pile is done)"},
@@ -98,6 +105,13 @@ static const struct sim_opt opts_table[] = {
     {"late-answer", O_LATE_ANSWER, 1, "S", "35",
      "with --faulty-check=frames.answers-in-time: seconds the held answer waits (more than the "
      "gateway's ocpp_call_timeout_s)"},
+    {"msg-rate", O_MSG_RATE, 1, "R", NULL,
+     "load: R CALLs per second across all piles, each pile on its own schedule with a random "
+     "phase; a CALL due while the pile's previous one is unanswered goes with the answer and "
+     "counts as late (default: closed loop, the maximum rate)"},
+    {"warmup", O_WARMUP, 1, "S", "2",
+     "load: the window starts S seconds after every pile booted (or failed to connect) and "
+     "ends at --duration"},
     {"help", O_HELP, 0, NULL, NULL, "this text"},
 };
 #define NOPTS (sizeof opts_table / sizeof opts_table[0])
@@ -376,7 +390,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     sim_opts_long(opts_table, NOPTS, lo);
     const char *url = "ws://127.0.0.1:8180/ocpp", *ids = NULL, *prefix = "P", *password = NULL;
     const char *pwfile = NULL, *sources = NULL, *faulty = NULL;
-    bool meter_given = false, session_given = false;
+    bool meter_given = false, session_given = false, load_given = false;
     long count = -1, start = 1, v;
     static char sources_buf[1024];
     memset(o, 0, sizeof *o);
@@ -388,6 +402,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     o->call_timeout_s = 30;
     o->rate = 500;
     o->late_answer_s = SIM_LATE_ANSWER_S;
+    o->warmup_s = 2;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -425,15 +440,16 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             o->version = (enum ocpp_version)ocpp_version_from_subprotocol(optarg);
             break;
         case O_SCENARIO: {
-            static const char *const sc[] = {"boot", "idle", "charge", "faulty", "conform"};
+            static const char *const sc[] = {"boot", "idle", "charge", "faulty", "conform", "load"};
             int found = -1;
-            for (int i = 0; i < 5; i++)
+            for (int i = 0; i < 6; i++)
                 if (strcmp(optarg, sc[i]) == 0)
                     found = i;
             if (found < 0) {
-                snprintf(err, errlen,
-                         "--scenario must be boot, idle, charge, faulty or conform, got \"%s\"",
-                         optarg);
+                snprintf(
+                    err, errlen,
+                    "--scenario must be boot, idle, charge, faulty, conform or load, got \"%s\"",
+                    optarg);
                 return -1;
             }
             o->scenario = (enum sim_scenario)found;
@@ -504,6 +520,17 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
                 return -1;
             o->late_answer_s = (int)v;
             break;
+        case O_MSG_RATE:
+            if (sim_opts_int(name, optarg, 1, 10000000, &v, err, errlen) < 0)
+                return -1;
+            o->msg_rate = (double)v;
+            load_given = true;
+            break;
+        case O_WARMUP:
+            if (sim_opts_seconds(name, optarg, 3600, &o->warmup_s, err, errlen) < 0)
+                return -1;
+            load_given = true;
+            break;
         case O_HELP:
             return 1;
         default:
@@ -519,6 +546,18 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     o->url_base = url;
     if (parse_url(o, url, err, errlen) < 0)
         return -1;
+    if (load_given && o->scenario != SC_LOAD) {
+        snprintf(err, errlen, "--msg-rate and --warmup need --scenario load");
+        return -1;
+    }
+    if (o->scenario == SC_LOAD && o->version != OCPP_V16) {
+        snprintf(err, errlen, "--scenario load speaks OCPP 1.6J only (--protocol ocpp1.6)");
+        return -1;
+    }
+    if (o->scenario == SC_LOAD && o->duration_s <= 0) {
+        snprintf(err, errlen, "--scenario load needs --duration (its window ends there)");
+        return -1;
+    }
     if (faulty && o->scenario != SC_CONFORM) {
         snprintf(err, errlen, "--faulty-check needs --scenario conform");
         return -1;
@@ -692,11 +731,20 @@ int main(int argc, char **argv)
         return 1;
     }
     int64_t t0 = sim_now_ms();
+    if (o.scenario == SC_LOAD && sim_load_start(g_ctx, &o, l.piles, l.n) < 0) {
+        fprintf(stderr, "evsim-pile: out of memory\n");
+        lws_context_destroy(g_ctx);
+        if (g_loop)
+            ev_loop_destroy(g_loop);
+        free_list(&l);
+        return 1;
+    }
     sim_run_start(g_ctx, &o, l.piles, l.n);
     while (!sim_run_over())
         if (lws_service(g_ctx, 0) < 0)
             break;
     double elapsed = (double)(sim_now_ms() - t0) / 1000.0;
+    sim_load_free();
     lws_context_destroy(g_ctx);
     if (g_loop)
         ev_loop_destroy(g_loop);

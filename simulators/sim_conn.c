@@ -3,6 +3,7 @@
  * a rate with reconnect back-off, and the single sweep timer that drives every pile's clock.
  * Everything runs on the lws loop. */
 #include "simulators/sim.h"
+#include "simulators/sim_load.h"
 
 #include <libwebsockets.h>
 
@@ -317,6 +318,8 @@ static void sweep(lws_sorted_usec_list_t *sul)
         (run.stop_requested ||
          (o->duration_s > 0 && now - run.started_ms >= (int64_t)(o->duration_s * 1000))))
         run.over = true;
+    if (run.over && o->scenario == SC_LOAD)
+        sim_load_end(now);
     if (run.over) {
         if (sim_break_loop)
             sim_break_loop();
@@ -329,10 +332,15 @@ static void sweep(lws_sorted_usec_list_t *sul)
     if (run.budget > cap)
         run.budget = cap;
     run.last_sweep_ms = now;
-    size_t done = 0;
+    size_t done = 0, settling = 0;
+    bool count_settling = o->scenario == SC_LOAD && !sim_load_window_set();
     for (size_t i = 0; i < run.n; i++) {
         struct pile *p = &run.piles[i];
         done += p->state == PS_DONE;
+        /* load: piles yet to try, connecting, or open but not booted (a failed one is done) */
+        if (count_settling)
+            settling += (p->state == PS_IDLE && !p->tried) || p->state == PS_CONNECTING ||
+                        (p->state == PS_OPEN && !p->load_ready);
         if (p->state == PS_OPEN)
             sim_on_tick(o, p, now);
         else if (p->state == PS_IDLE && p->next_connect_ms <= now && run.budget >= 1) {
@@ -340,6 +348,8 @@ static void sweep(lws_sorted_usec_list_t *sul)
             connect_pile(p);
         }
     }
+    if (count_settling)
+        sim_load_settling(settling, now);
     if (done == run.n)
         run.over = true; /* every pile finished (and none reconnects): nothing left to time */
     lws_sul_schedule(run.ctx, 0, &run.sul, sweep, run.over ? 1 : SIM_SWEEP_MS * LWS_US_PER_MS);
