@@ -30,7 +30,7 @@ const skip = lib ? false : 'npm packages missing in tests/browser/node_modules (
 const SIM = process.env.EVSIM_PILE || path.join(BUILD, 'simulators', 'evsim-pile');
 const OPTIONS = ['--url', '--ids', '--prefix', '--count', '--start', '--password', '--passwords-file',
   '--protocol', '--scenario', '--duration', '--connectors', '--heartbeat-override',
-  '--source-addresses', '--rate', '--reconnect', '--summary-json', '--help'];
+  '--source-addresses', '--rate', '--reconnect', '--summary-json', '--msg-rate', '--warmup', '--help'];
 // each version's own spelling; the other version's must never appear
 const CODES_16 = ['FormationViolation', 'PropertyConstraintViolation', 'OccurenceConstraintViolation',
   'TypeConstraintViolation', 'NotImplemented', 'NotSupported', 'ProtocolError', 'SecurityError', 'GenericError', 'InternalError'];
@@ -129,6 +129,16 @@ test('--help lists the options', async () => {
   const bad = await runSimRaw(['--scenario', 'nap']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--scenario/);
+  // load is OCPP 1.6J only, needs --duration; its options need it
+  const v201 = await runSimRaw(['--scenario', 'load', '--protocol', 'ocpp2.0.1', '--count', '1', '--password', 'x', '--duration', '2']);
+  assert.equal(v201.code, 2);
+  assert.match(v201.stderr, /load speaks OCPP 1\.6J only/);
+  const noDuration = await runSimRaw(['--scenario', 'load', '--count', '1', '--password', 'x']);
+  assert.equal(noDuration.code, 2);
+  assert.match(noDuration.stderr, /--duration/);
+  const rateIdle = await runSimRaw(['--msg-rate', '10', '--count', '1', '--password', 'x']);
+  assert.equal(rateIdle.code, 2);
+  assert.match(rateIdle.stderr, /--msg-rate and --warmup need --scenario load/);
 });
 
 function runSimRaw(args) {
@@ -411,3 +421,53 @@ for (const version of ['ocpp1.6', 'ocpp2.0.1']) {
     }
   });
 }
+
+// ---------- --scenario load against the gateway ----------
+
+/** The load object's own consistency: figures present, percentiles ordered. */
+function loadSane(s) {
+  const l = s.load;
+  assert.ok(l, `no load object: ${JSON.stringify(s)}`);
+  for (const k of ['window_s', 'answered', 'rate_per_s', 'callerrors', 'timeouts', 'late', 'piles_connected', 'rtt_us']) {
+    assert.ok(k in l, `load.${k}: ${JSON.stringify(l)}`);
+  }
+  const r = l.rtt_us;
+  assert.ok(r.p50 > 0 && r.p50 <= r.p99 && r.p99 <= r['p99.9'] && r['p99.9'] <= r.max, JSON.stringify(r));
+  assert.equal(l.callerrors, 0, JSON.stringify(s.callerrors));
+  assert.equal(l.timeouts, 0);
+  assert.equal(l.protocol_errors, 0);
+  assert.equal(s.received_bad_frames, 0);
+  assert.equal(s.unmatched_answers, 0);
+  everyCallAnswered(s);
+  return l;
+}
+
+test('load: closed loop, then paced by --msg-rate within 20 %, every CALL answered', { skip }, async () => {
+  const lp = await makeAccessedPiles(env, { l1: 'ocpp1.6', l2: 'ocpp1.6', l3: 'ocpp1.6', l4: 'ocpp1.6' });
+  const file = path.join(env.tmp, 'load-passwords.txt');
+  await writeFile(file, `${Object.values(lp.piles).map((p) => `${p.id} ${p.password}`).join('\n')}\n`);
+  await bootLoaded(['--passwords-file', file]);
+
+  const closed = await runSim(['--url', url(), '--passwords-file', file, '--scenario', 'load', '--duration', '4', '--warmup', '1']);
+  assert.equal(closed.code, 0, closed.stderr);
+  const l = loadSane(closed.summary);
+  assert.equal(closed.summary.scenario, 'load');
+  assert.equal(l.piles_connected, 4, JSON.stringify(l));
+  assert.ok(l.answered > 0 && l.window_s > 2 && l.window_s < 3.5, JSON.stringify(l));
+  assert.ok(Math.abs(l.rate_per_s - l.answered / l.window_s) < 1e-6 * l.rate_per_s + 1e-9);
+  assert.equal(l.late, 0, 'closed loop: nothing is ever late');
+  // the mix: twice as many MeterValues as StatusNotifications or Heartbeats (boot statuses aside)
+  const c = closed.summary.calls;
+  assert.ok(c.MeterValues.sent >= 2 * c.Heartbeat.sent - 8 && c.MeterValues.sent <= 2 * c.Heartbeat.sent + 8, JSON.stringify(c));
+  assert.match(closed.stdout, /load: window [\d.]+ s, 4 piles on the load, closed loop/);
+  assert.match(closed.stdout, /load round trip \(us, \d+ samples\): p50 \d+ p99 \d+ p99\.9 \d+ max \d+/);
+
+  const R = 100;
+  const paced = await runSim(['--url', url(), '--passwords-file', file, '--scenario', 'load', '--duration', '4', '--warmup', '1',
+    '--msg-rate', String(R)]);
+  assert.equal(paced.code, 0, paced.stderr);
+  const p = loadSane(paced.summary);
+  assert.equal(p.msg_rate, R);
+  assert.ok(p.rate_per_s >= 0.8 * R && p.rate_per_s <= 1.2 * R, `paced at ${R}/s, measured ${p.rate_per_s}/s: ${JSON.stringify(p)}`);
+  assert.ok(env.gw.alive());
+});
