@@ -273,6 +273,10 @@ extern void (*sim_break_loop)(void);
 void sim_close(struct pile *p);
 /* Queues `text` (len bytes, copied) on p and asks for a writeable callback. 0 or -1. */
 int sim_send(struct pile *p, const char *text, size_t len);
+/* Sends the len bytes at buf + LWS_PRE at once when nothing is queued on p (the LWS_PRE bytes
+ * before them are lws' room for the frame header), else queues a copy like sim_send. For the
+ * load's CALLs (sim_load.c). 0 or -1. */
+int sim_send_direct(struct pile *p, unsigned char *buf, size_t len);
 
 /* --- sim_scenario.c ---------------------------------------------------------------------- */
 

@@ -70,6 +70,20 @@ int sim_send(struct pile *p, const char *text, size_t len)
     return 0;
 }
 
+int sim_send_direct(struct pile *p, unsigned char *buf, size_t len)
+{
+    if (p->tx_head || !p->wsi || p->state != PS_OPEN)
+        return sim_send(p, (const char *)buf + LWS_PRE, len);
+    /* Outside the writeable callback: lws keeps what the socket does not take and sends it
+     * before anything else. This saves the copy and, per CALL, the two epoll_ctl of asking for
+     * POLLOUT and dropping it again, and a wake-up (perf: epoll_ctl was 8 % of the load's CPU). */
+    if (lws_write(p->wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
+        sim_close(p);
+        return -1;
+    }
+    return 0;
+}
+
 void sim_close(struct pile *p)
 {
     if (p->wsi && p->state == PS_OPEN) {

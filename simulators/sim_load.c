@@ -127,19 +127,20 @@ static size_t render(struct pile *p, int a, uint32_t seq, char *buf)
 /* Sends p's next CALL of the mix and makes it the outstanding one. */
 static void send_load(const struct sim_opts *o, struct pile *p, int64_t now_ms, bool late)
 {
-    char buf[LOAD_FRAME_MAX];
+    unsigned char buf[LWS_PRE + LOAD_FRAME_MAX];
     int a = mix[p->load_step & 7];
     uint32_t seq = ++p->msg_seq;
     if (!seq)
         seq = p->msg_seq = 1;
-    size_t len = render(p, a, seq, buf);
-    if (sim_send(p, buf, len) != 0)
+    size_t len = render(p, a, seq, (char *)buf + LWS_PRE);
+    int64_t sent_us = sim_now_us();
+    if (sim_send_direct(p, buf, len) != 0)
         return;
     p->load_step = (uint8_t)((p->load_step + 1) & 7);
     p->out_seq = seq;
     p->out_action = (uint8_t)a;
     p->load_out = 1;
-    p->out_sent_us = sim_now_us();
+    p->out_sent_us = sent_us;
     p->out_deadline_ms = now_ms + o->call_timeout_s * 1000LL;
     g_stats.sent[a]++;
     if (in_window(p->out_sent_us)) {
