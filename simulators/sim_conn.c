@@ -328,12 +328,15 @@ static void sweep(lws_sorted_usec_list_t *sul)
 {
     int64_t now = sim_now_ms();
     const struct sim_opts *o = run.o;
-    if (!run.over &&
-        (run.stop_requested ||
-         (o->duration_s > 0 && now - run.started_ms >= (int64_t)(o->duration_s * 1000))))
-        run.over = true;
-    if (run.over && o->scenario == SC_LOAD)
+    bool ending = run.stop_requested ||
+                  (o->duration_s > 0 && now - run.started_ms >= (int64_t)(o->duration_s * 1000));
+    if (!run.over && ending && o->scenario == SC_LOAD) {
+        /* the load's window ends here; the run, once its CALLs are answered (or at a signal) */
         sim_load_end(now);
+        run.over = run.stop_requested || sim_load_drained(now);
+    } else if (!run.over && ending) {
+        run.over = true;
+    }
     if (run.over) {
         if (sim_break_loop)
             sim_break_loop();
@@ -351,10 +354,11 @@ static void sweep(lws_sorted_usec_list_t *sul)
     for (size_t i = 0; i < run.n; i++) {
         struct pile *p = &run.piles[i];
         done += p->state == PS_DONE;
-        /* load: piles yet to try, connecting, or open but not booted (a failed one is done) */
+        /* load: piles yet to try, connecting, or open and not yet on the load; one whose
+         * connection failed, or whose boot was refused or not answered, is done */
         if (count_settling)
             settling += (p->state == PS_IDLE && !p->tried) || p->state == PS_CONNECTING ||
-                        (p->state == PS_OPEN && !p->load_ready);
+                        (p->state == PS_OPEN && !p->load_ready && !(p->boot_done && !p->booted));
         if (p->state == PS_OPEN)
             sim_on_tick(o, p, now);
         else if (p->state == PS_IDLE && p->next_connect_ms <= now && run.budget >= 1) {

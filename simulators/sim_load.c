@@ -35,16 +35,21 @@ static struct {
     double period_us, base_us;
     lws_sorted_usec_list_t sul;
     /* the window */
+    int64_t run_us;           /* sim_load_start */
+    int64_t settled_us;       /* every pile booted or failed; 0: not yet */
     int64_t start_us, end_us; /* 0: not yet */
     size_t ready;             /* piles on the load */
     size_t ready_at_end;      /* ... when the window ended (the exit closes them all) */
     uint64_t sent, answered, callerrors, timeouts, late, protocol_errors;
+    uint64_t outstanding; /* sent within the window, not yet answered, timed out or lost */
     struct sim_hist rtt;
 } L;
 
+/* Whether a CALL sent at sent_us counts: sent after the window started and before it ended
+ * (its answer may come after, while the run drains). */
 static bool in_window(int64_t sent_us)
 {
-    return L.start_us && sent_us >= L.start_us && !L.end_us;
+    return L.start_us && sent_us >= L.start_us && (!L.end_us || sent_us < L.end_us);
 }
 
 /* The current UTC time as 2026-11-26T05:00:00.123Z, formatted again only when the second
@@ -145,6 +150,7 @@ static void send_load(const struct sim_opts *o, struct pile *p, int64_t now_ms, 
     g_stats.sent[a]++;
     if (in_window(p->out_sent_us)) {
         L.sent++;
+        L.outstanding++;
         L.late += late;
     }
 }
@@ -210,6 +216,7 @@ int sim_load_start(struct lws_context *ctx, const struct sim_opts *o, struct pil
 {
     L.ctx = ctx;
     L.o = o;
+    L.run_us = sim_now_us();
     L.piles = piles;
     L.n = n;
     if (o->msg_rate <= 0 || n == 0)
@@ -285,22 +292,29 @@ enum sim_load_rx sim_load_on_message(struct pile *p, const char *text, size_t le
         count_error_code(text + 5 + wl, text + len);
         L.callerrors += in;
     }
-    if (in)
+    if (in) {
         sim_hist_add(&L.rtt, rtt);
+        L.outstanding--;
+    }
     return SIM_LOAD_ANSWERED;
 }
 
 void sim_load_timeout(struct pile *p)
 {
-    L.timeouts += in_window(p->out_sent_us);
+    if (in_window(p->out_sent_us)) {
+        L.timeouts++;
+        L.outstanding--;
+    }
     p->load_out = 0;
 }
 
 void sim_load_closed(struct pile *p)
 {
-    /* lost with the connection: a timeout, but when the run's end closes it */
-    if (p->load_out && !sim_run_over())
-        L.timeouts += in_window(p->out_sent_us);
+    /* lost with the connection: a timeout; closed by the run's end: unanswered */
+    if (p->load_out && !sim_run_over() && in_window(p->out_sent_us)) {
+        L.timeouts++;
+        L.outstanding--;
+    }
     p->load_out = 0;
     p->load_owed = 0;
     if (p->load_ready)
@@ -311,8 +325,10 @@ void sim_load_closed(struct pile *p)
 void sim_load_settling(size_t settling, int64_t now_ms)
 {
     (void)now_ms;
-    if (!L.start_us && settling == 0)
-        L.start_us = sim_now_us() + (int64_t)(L.o->warmup_s * 1e6);
+    if (!L.start_us && settling == 0) {
+        L.settled_us = sim_now_us();
+        L.start_us = L.settled_us + (int64_t)(L.o->warmup_s * 1e6);
+    }
 }
 
 bool sim_load_window_set(void)
@@ -329,6 +345,11 @@ void sim_load_end(int64_t now_ms)
     }
 }
 
+bool sim_load_drained(int64_t now_ms)
+{
+    return L.outstanding == 0 || sim_now_us() - L.end_us >= SIM_LOAD_DRAIN_S * 1000000LL;
+}
+
 static double window_s(void)
 {
     if (!L.start_us || !L.end_us || L.end_us <= L.start_us)
@@ -340,29 +361,38 @@ void sim_load_print(void)
 {
     double w = window_s();
     printf("  load: window %.1f s, %zu piles on the load, %s %.0f/s: sent %llu, answered %llu "
-           "(%.1f/s), callerrors %llu, timeouts %llu, late %llu, protocol errors %llu\n",
+           "(%.1f/s), callerrors %llu, timeouts %llu, unanswered %llu, late %llu, protocol errors "
+           "%llu\n",
            w, L.end_us ? L.ready_at_end : L.ready, L.o->msg_rate > 0 ? "paced at" : "closed loop",
            L.o->msg_rate, (unsigned long long)L.sent, (unsigned long long)L.answered,
            w > 0 ? (double)L.answered / w : 0.0, (unsigned long long)L.callerrors,
-           (unsigned long long)L.timeouts, (unsigned long long)L.late,
-           (unsigned long long)L.protocol_errors);
+           (unsigned long long)L.timeouts, (unsigned long long)L.outstanding,
+           (unsigned long long)L.late, (unsigned long long)L.protocol_errors);
     printf("  load round trip (us, %llu samples): p50 %lld p99 %lld p99.9 %lld max %lld\n",
            (unsigned long long)L.rtt.n, (long long)sim_hist_quantile_us(&L.rtt, 0.5),
            (long long)sim_hist_quantile_us(&L.rtt, 0.99),
            (long long)sim_hist_quantile_us(&L.rtt, 0.999), (long long)L.rtt.max);
     if (!L.start_us)
-        printf("  load: the window never started (piles still connecting or booting)\n");
+        printf("  load: no window: piles were still connecting or booting at the end\n");
+    else if (w == 0)
+        printf("  load: no window: every pile booted %.1f s into the run, --warmup %.1f s ran past "
+               "--duration\n",
+               (double)(L.settled_us - L.run_us) / 1e6, L.o->warmup_s);
+    else
+        printf("  load: every pile booted (or failed) %.1f s into the run\n",
+               (double)(L.settled_us - L.run_us) / 1e6);
 }
 
 json_t *sim_load_json(void)
 {
     double w = window_s();
     return json_pack(
-        "{s:f, s:f, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}",
-        "window_s", w, "msg_rate", L.o->msg_rate, "sent", (json_int_t)L.sent, "answered",
-        (json_int_t)L.answered, "rate_per_s", w > 0 ? (double)L.answered / w : 0.0, "callerrors",
-        (json_int_t)L.callerrors, "timeouts", (json_int_t)L.timeouts, "late", (json_int_t)L.late,
-        "protocol_errors", (json_int_t)L.protocol_errors, "piles_connected",
+        "{s:f, s:f, s:f, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}",
+        "window_s", w, "ramp_s", L.settled_us ? (double)(L.settled_us - L.run_us) / 1e6 : -1.0,
+        "msg_rate", L.o->msg_rate, "sent", (json_int_t)L.sent, "answered", (json_int_t)L.answered,
+        "rate_per_s", w > 0 ? (double)L.answered / w : 0.0, "callerrors", (json_int_t)L.callerrors,
+        "timeouts", (json_int_t)L.timeouts, "unanswered", (json_int_t)L.outstanding, "late",
+        (json_int_t)L.late, "protocol_errors", (json_int_t)L.protocol_errors, "piles_connected",
         (json_int_t)(L.end_us ? L.ready_at_end : L.ready), "rtt_us", "samples", (json_int_t)L.rtt.n,
         "p50", (json_int_t)sim_hist_quantile_us(&L.rtt, 0.5), "p99",
         (json_int_t)sim_hist_quantile_us(&L.rtt, 0.99), "p99.9",

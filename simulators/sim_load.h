@@ -44,8 +44,13 @@ void sim_load_closed(struct pile *p);
 void sim_load_settling(size_t settling, int64_t now_ms);
 /* Whether the window is set (the sweep stops counting). */
 bool sim_load_window_set(void);
-/* The run is over at now_ms: the window ends. */
+/* --duration has passed at now_ms: the window ends, no load CALL is sent after it. */
 void sim_load_end(int64_t now_ms);
+/* Whether every load CALL sent within the window is answered, timed out or lost, or
+ * SIM_LOAD_DRAIN_S have passed since the window ended: then the run may end. Those still
+ * outstanding are reported as unanswered. */
+bool sim_load_drained(int64_t now_ms);
+#define SIM_LOAD_DRAIN_S 5
 
 /* The window's figures: a line on stdout; the summary JSON's "load" object (caller owns it). */
 void sim_load_print(void);

@@ -435,6 +435,9 @@ function loadSane(s) {
   assert.ok(r.p50 > 0 && r.p50 <= r.p99 && r.p99 <= r['p99.9'] && r['p99.9'] <= r.max, JSON.stringify(r));
   assert.equal(l.callerrors, 0, JSON.stringify(s.callerrors));
   assert.equal(l.timeouts, 0);
+  assert.equal(l.unanswered, 0, 'the run waits for the answers to the window\'s CALLs');
+  assert.equal(l.sent, l.answered + l.callerrors + l.timeouts + l.unanswered, JSON.stringify(l));
+  assert.ok(l.ramp_s >= 0 && l.ramp_s < s.elapsed_s, JSON.stringify(l));
   assert.equal(l.protocol_errors, 0);
   assert.equal(s.received_bad_frames, 0);
   assert.equal(s.unmatched_answers, 0);
