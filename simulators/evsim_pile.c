@@ -111,7 +111,8 @@ static const struct sim_opt opts_table[] = {
      "counts as late (default: closed loop, the maximum rate)"},
     {"warmup", O_WARMUP, 1, "S", "2",
      "load: the window starts S seconds after every pile booted (or failed to connect) and "
-     "ends at --duration"},
+     "ends at --duration; then no load CALL is sent and the run waits (at most 5 s) for the "
+     "answers to the window's CALLs"},
     {"help", O_HELP, 0, NULL, NULL, "this text"},
 };
 #define NOPTS (sizeof opts_table / sizeof opts_table[0])

@@ -164,6 +164,8 @@ void sim_load_idle(const struct sim_opts *o, struct pile *p, int64_t now_ms)
         L.ready++;
         p->next_heartbeat_ms = 0; /* the mix has its Heartbeats */
     }
+    if (!L.settled_us)
+        return; /* the load begins once every pile is up (see sim_load_settling) */
     if (o->msg_rate <= 0) {
         send_load(o, p, now_ms, false);
     } else if (p->load_owed) {
@@ -175,7 +177,7 @@ void sim_load_idle(const struct sim_opts *o, struct pile *p, int64_t now_ms)
 /* p's turn on the schedule: its CALL goes now, or when the one outstanding is answered. */
 static void due(struct pile *p, int64_t now_ms)
 {
-    if (!p->load_ready || p->reset)
+    if (!p->load_ready || p->reset || !L.settled_us)
         return;
     if (p->out_seq || p->q_len || p->status_next <= p->status_end) {
         if (p->load_owed < UINT8_MAX)

@@ -40,7 +40,9 @@ void sim_load_timeout(struct pile *p);
 void sim_load_closed(struct pile *p);
 
 /* From the sweep, until the window is set: `settling` piles are still connecting or booting
- * (not counting those whose connection failed). At 0 the window starts o->warmup_s later. */
+ * (not counting those whose connection failed). At 0 the load begins (booted piles wait for it:
+ * their traffic would slow the boots of the others, measured: 6 000 of 10 000 piles booted
+ * after 20 s with it running) and the window starts o->warmup_s later. */
 void sim_load_settling(size_t settling, int64_t now_ms);
 /* Whether the window is set (the sweep stops counting). */
 bool sim_load_window_set(void);
