@@ -1,6 +1,7 @@
 /* evsim-pile internals: the options, the per-pile state, the statistics and the functions the
  * simulator's files share (evsim_pile.c options/main, sim_conn.c lws client and the sweep,
- * sim_scenario.c what a pile says and answers, sim_stats.c counters, histogram, summary). */
+ * sim_scenario.c what a pile says and answers, sim_stats.c counters, histogram, summary;
+ * sim_load.h the load scenario's own API). */
 #ifndef EVSIM_SIM_H
 #define EVSIM_SIM_H
 

@@ -332,8 +332,8 @@ static void sweep(lws_sorted_usec_list_t *sul)
                   (o->duration_s > 0 && now - run.started_ms >= (int64_t)(o->duration_s * 1000));
     if (!run.over && ending && o->scenario == SC_LOAD) {
         /* the load's window ends here; the run, once its CALLs are answered (or at a signal) */
-        sim_load_end(now);
-        run.over = run.stop_requested || sim_load_drained(now);
+        sim_load_end();
+        run.over = run.stop_requested || sim_load_drained();
     } else if (!run.over && ending) {
         run.over = true;
     }
@@ -367,7 +367,7 @@ static void sweep(lws_sorted_usec_list_t *sul)
         }
     }
     if (count_settling)
-        sim_load_settling(settling, now);
+        sim_load_settling(settling);
     if (done == run.n)
         run.over = true; /* every pile finished (and none reconnects): nothing left to time */
     lws_sul_schedule(run.ctx, 0, &run.sul, sweep, run.over ? 1 : SIM_SWEEP_MS * LWS_US_PER_MS);

@@ -20,7 +20,7 @@ static const uint8_t mix[8] = {A_METER, A_STATUS, A_METER, A_HEARTBEAT,
 
 /* One pile's place on the --msg-rate schedule. */
 struct slot {
-    uint32_t phase_us; /* its offset within each period */
+    double phase_us; /* its offset within each period (n / R seconds: hours at R = 1) */
     uint32_t pile;
 };
 
@@ -230,7 +230,7 @@ int sim_load_start(struct lws_context *ctx, const struct sim_opts *o, struct pil
     L.period_us = (double)n * 1e6 / o->msg_rate;
     for (size_t i = 0; i < n; i++) {
         L.order[i].pile = (uint32_t)i;
-        L.order[i].phase_us = (uint32_t)((double)random() / ((double)RAND_MAX + 1) * L.period_us);
+        L.order[i].phase_us = (double)random() / ((double)RAND_MAX + 1) * L.period_us;
     }
     qsort(L.order, n, sizeof *L.order, by_phase);
     L.base_us = (double)sim_now_us();
@@ -324,9 +324,8 @@ void sim_load_closed(struct pile *p)
     p->load_ready = 0;
 }
 
-void sim_load_settling(size_t settling, int64_t now_ms)
+void sim_load_settling(size_t settling)
 {
-    (void)now_ms;
     if (!L.start_us && settling == 0) {
         L.settled_us = sim_now_us();
         L.start_us = L.settled_us + (int64_t)(L.o->warmup_s * 1e6);
@@ -338,16 +337,15 @@ bool sim_load_window_set(void)
     return L.start_us != 0;
 }
 
-void sim_load_end(int64_t now_ms)
+void sim_load_end(void)
 {
-    (void)now_ms;
     if (!L.end_us) {
         L.end_us = sim_now_us();
         L.ready_at_end = L.ready;
     }
 }
 
-bool sim_load_drained(int64_t now_ms)
+bool sim_load_drained(void)
 {
     return L.outstanding == 0 || sim_now_us() - L.end_us >= SIM_LOAD_DRAIN_S * 1000000LL;
 }

@@ -43,15 +43,15 @@ void sim_load_closed(struct pile *p);
  * (not counting those whose connection failed). At 0 the load begins (booted piles wait for it:
  * their traffic would slow the boots of the others, measured: 6 000 of 10 000 piles booted
  * after 20 s with it running) and the window starts o->warmup_s later. */
-void sim_load_settling(size_t settling, int64_t now_ms);
+void sim_load_settling(size_t settling);
 /* Whether the window is set (the sweep stops counting). */
 bool sim_load_window_set(void);
-/* --duration has passed at now_ms: the window ends, no load CALL is sent after it. */
-void sim_load_end(int64_t now_ms);
+/* --duration has passed: the window ends, no load CALL is sent after it. */
+void sim_load_end(void);
 /* Whether every load CALL sent within the window is answered, timed out or lost, or
  * SIM_LOAD_DRAIN_S have passed since the window ended: then the run may end. Those still
  * outstanding are reported as unanswered. */
-bool sim_load_drained(int64_t now_ms);
+bool sim_load_drained(void);
 #define SIM_LOAD_DRAIN_S 5
 
 /* The window's figures: a line on stdout; the summary JSON's "load" object (caller owns it). */
