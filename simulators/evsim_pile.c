@@ -180,158 +180,6 @@ static void break_loop(void)
     ev_break(g_loop, EVBREAK_ALL);
 }
 
-/* --- the pile list ----------------------------------------------------------------------- */
-
-struct pile_list {
-    struct pile *piles;
-    size_t n, cap;
-    char **strings; /* ids and passwords, owned */
-    size_t nstrings, capstrings;
-};
-
-static char *keep(struct pile_list *l, const char *s, size_t len)
-{
-    if (l->nstrings == l->capstrings) {
-        size_t cap = l->capstrings ? l->capstrings * 2 : 256;
-        char **ns = realloc(l->strings, cap * sizeof *ns);
-        if (!ns)
-            return NULL;
-        l->strings = ns;
-        l->capstrings = cap;
-    }
-    char *c = strndup(s, len);
-    if (c)
-        l->strings[l->nstrings++] = c;
-    return c;
-}
-
-static int add_pile(struct pile_list *l, const char *id, size_t len, char *err, size_t errlen)
-{
-    if (len == 0 || len > SIM_ID_MAX || memchr(id, ':', len) || memchr(id, '/', len)) {
-        snprintf(err, errlen, "EquipmentID \"%.*s\" must be 1-%d characters without ':' or '/'",
-                 (int)(len > 60 ? 60 : len), id, SIM_ID_MAX);
-        return -1;
-    }
-    if (l->n == SIM_PILES_MAX) {
-        snprintf(err, errlen, "at most %d piles", SIM_PILES_MAX);
-        return -1;
-    }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        struct pile *np = realloc(l->piles, cap * sizeof *np);
-        if (!np)
-            goto oom;
-        l->piles = np;
-        l->cap = cap;
-    }
-    struct pile *p = &l->piles[l->n];
-    memset(p, 0, sizeof *p);
-    p->id = keep(l, id, len);
-    if (!p->id)
-        goto oom;
-    l->n++;
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-    return -1;
-}
-
-static struct pile *find_pile(struct pile_list *l, const char *id)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->piles[i].id, id) == 0)
-            return &l->piles[i];
-    return NULL;
-}
-
-/* Reads `equipment_id password` lines (or mgmt's JSON). Piles not yet listed are added when
- * `add` is set; the others get their password. Returns 0 or -1 with err. */
-static int read_passwords(struct pile_list *l, const char *path, bool add, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    int c = fgetc(f);
-    while (c == ' ' || c == '\n' || c == '\t' || c == '\r')
-        c = fgetc(f);
-    if (c != EOF)
-        ungetc(c, f);
-    int rc = 0;
-    if (c == '{' || c == '[') {
-        json_error_t je;
-        json_t *root = json_loadf(f, 0, &je);
-        json_t *items = json_is_array(root) ? root : json_object_get(root, "items");
-        if (!json_is_array(items)) {
-            snprintf(err, errlen, "%s: not {\"items\": [...]} (%s)", path, je.text);
-            rc = -1;
-        }
-        size_t i;
-        json_t *it;
-        json_array_foreach(items, i, it)
-        {
-            const char *id = json_string_value(json_object_get(it, "equipment_id"));
-            const char *pw = json_string_value(json_object_get(it, "password"));
-            if (!id || !pw) {
-                snprintf(err, errlen, "%s: item %zu lacks equipment_id or password", path, i);
-                rc = -1;
-                break;
-            }
-            struct pile *p = find_pile(l, id);
-            if (!p && add) {
-                if (add_pile(l, id, strlen(id), err, errlen) < 0) {
-                    rc = -1;
-                    break;
-                }
-                p = &l->piles[l->n - 1];
-            }
-            if (p && !(p->password = keep(l, pw, strlen(pw)))) {
-                rc = -1;
-                break;
-            }
-        }
-        json_decref(root);
-    } else {
-        char line[512];
-        int lineno = 0;
-        while (rc == 0 && fgets(line, sizeof line, f)) {
-            lineno++;
-            char *save = NULL, *id = strtok_r(line, " \t\r\n", &save);
-            char *pw = id ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-            if (!id || id[0] == '#')
-                continue;
-            if (!pw || strlen(pw) > SIM_PASSWORD_MAX) {
-                snprintf(err, errlen, "%s:%d: expected `equipment_id password`", path, lineno);
-                rc = -1;
-                break;
-            }
-            struct pile *p = find_pile(l, id);
-            if (!p && add) {
-                if (add_pile(l, id, strlen(id), err, errlen) < 0) {
-                    rc = -1;
-                    break;
-                }
-                p = &l->piles[l->n - 1];
-            }
-            if (p && !(p->password = keep(l, pw, strlen(pw))))
-                rc = -1;
-        }
-    }
-    fclose(f);
-    return rc;
-}
-
-static void free_list(struct pile_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        sim_cf_free(&l->piles[i]);
-    for (size_t i = 0; i < l->nstrings; i++)
-        free(l->strings[i]);
-    free(l->strings);
-    free(l->piles);
-}
-
 /* --- options ----------------------------------------------------------------------------- */
 
 /* ws[s]://host[:port][/path] into o->tls, o->host, o->port, o->path (no trailing '/'). */
@@ -579,7 +427,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     if (ids) {
         for (const char *s = ids; *s;) {
             size_t n = strcspn(s, ",");
-            if (add_pile(l, s, n, err, errlen) < 0)
+            if (sim_piles_add(l, s, n, err, errlen) < 0)
                 return -1;
             s += n + (s[n] == ',');
         }
@@ -587,11 +435,11 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
         for (long i = 0; i < count; i++) {
             char id[SIM_ID_MAX + 32];
             int n = snprintf(id, sizeof id, "%s%ld", prefix, start + i);
-            if (add_pile(l, id, (size_t)n, err, errlen) < 0)
+            if (sim_piles_add(l, id, (size_t)n, err, errlen) < 0)
                 return -1;
         }
     }
-    if (pwfile && read_passwords(l, pwfile, l->n == 0, err, errlen) < 0)
+    if (pwfile && sim_piles_read_passwords(l, pwfile, l->n == 0, err, errlen) < 0)
         return -1;
     if (l->n == 0) {
         snprintf(err, errlen, "no piles: give --ids, --count or --passwords-file");
@@ -653,18 +501,18 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o, &l, err, sizeof err);
     if (rc == 1) {
         usage(stdout);
-        free_list(&l);
+        sim_piles_free(&l);
         return 0;
     }
     if (rc < 0) {
         fprintf(stderr, "evsim-pile: %s\n", err);
-        free_list(&l);
+        sim_piles_free(&l);
         return 2;
     }
     for (size_t i = 0; o.scenario == SC_CONFORM && i < l.n; i++)
         if (sim_cf_init(&o, &l.piles[i]) < 0) {
             fprintf(stderr, "evsim-pile: out of memory\n");
-            free_list(&l);
+            sim_piles_free(&l);
             return 1;
         }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -726,7 +574,7 @@ int main(int argc, char **argv)
     if (!g_ctx) {
         fprintf(stderr, "evsim-pile: cannot create the lws context%s\n",
                 o.tls_cert ? " (is --tls-key the key of --tls-cert, both PEM?)" : "");
-        free_list(&l);
+        sim_piles_free(&l);
         if (g_loop)
             ev_loop_destroy(g_loop);
         return 1;
@@ -737,7 +585,7 @@ int main(int argc, char **argv)
         lws_context_destroy(g_ctx);
         if (g_loop)
             ev_loop_destroy(g_loop);
-        free_list(&l);
+        sim_piles_free(&l);
         return 1;
     }
     sim_run_start(g_ctx, &o, l.piles, l.n);
@@ -750,6 +598,6 @@ int main(int argc, char **argv)
     if (g_loop)
         ev_loop_destroy(g_loop);
     rc = sim_stats_report(&o, l.n, elapsed, o.summary_json);
-    free_list(&l);
+    sim_piles_free(&l);
     return rc == 0 ? 0 : 1;
 }

@@ -216,6 +216,26 @@ struct txbuf {
     unsigned char buf[]; /* LWS_PRE bytes, then the text */
 };
 
+/* --- sim_piles.c ------------------------------------------------------------------------- */
+
+/* The piles of a run and the strings they borrow (ids, passwords), with an index by id. */
+struct pile_list {
+    struct pile *piles;
+    size_t n, cap;
+    char **strings; /* ids and passwords, owned */
+    size_t nstrings, capstrings;
+    uint32_t *slots; /* the index: pile number + 1 by hash of its id, 0 free; nslots a power of 2 */
+    size_t nslots;
+};
+/* Adds a pile with EquipmentID id[0..len) (copied): 0, or -1 with the reason in err. */
+int sim_piles_add(struct pile_list *l, const char *id, size_t len, char *err, size_t errlen);
+/* Reads `equipment_id password` lines (or mgmt's JSON). Piles not yet listed are added when
+ * `add` is set; the others get their password. Returns 0 or -1 with err. */
+int sim_piles_read_passwords(struct pile_list *l, const char *path, bool add, char *err,
+                             size_t errlen);
+/* Frees the list, its strings and each pile's conform state. */
+void sim_piles_free(struct pile_list *l);
+
 /* --- sim_stats.c ------------------------------------------------------------------------- */
 
 /* A log-linear histogram of microseconds (fixed buckets, no allocation; relative error < 3 %). */
