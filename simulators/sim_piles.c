@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A copy of s[0..len) that the list owns (freed with it), or NULL when out of memory. */
 static char *keep(struct pile_list *l, const char *s, size_t len)
 {
     if (l->nstrings == l->capstrings) {
