@@ -43,6 +43,7 @@ static struct {
     uint64_t sent, answered, callerrors, timeouts, late, protocol_errors;
     uint64_t outstanding; /* sent within the window, not yet answered, timed out or lost */
     struct sim_hist rtt;
+    struct sim_hist lag; /* --msg-rate: how late the timer visited each pile due in the window */
 } L;
 
 /* Whether a CALL sent at sent_us counts: sent after the window started and before it ended
@@ -196,8 +197,11 @@ static void tick(lws_sorted_usec_list_t *sul)
         return;
     int64_t now_us = sim_now_us(), now_ms = now_us / 1000;
     for (size_t visited = 0; visited < L.n; visited++) {
-        if (L.base_us + L.order[L.cursor].phase_us > (double)now_us)
+        double at = L.base_us + L.order[L.cursor].phase_us;
+        if (at > (double)now_us)
             break;
+        if (in_window((int64_t)at) && L.piles[L.order[L.cursor].pile].load_ready)
+            sim_hist_add(&L.lag, now_us - (int64_t)at);
         due(&L.piles[L.order[L.cursor].pile], now_ms);
         if (++L.cursor == L.n) {
             L.cursor = 0;
@@ -372,6 +376,10 @@ void sim_load_print(void)
            (unsigned long long)L.rtt.n, (long long)sim_hist_quantile_us(&L.rtt, 0.5),
            (long long)sim_hist_quantile_us(&L.rtt, 0.99),
            (long long)sim_hist_quantile_us(&L.rtt, 0.999), (long long)L.rtt.max);
+    if (L.o->msg_rate > 0)
+        printf("  load schedule: each due pile visited late by p50 %lld p99 %lld max %lld us\n",
+               (long long)sim_hist_quantile_us(&L.lag, 0.5),
+               (long long)sim_hist_quantile_us(&L.lag, 0.99), (long long)L.lag.max);
     if (!L.start_us)
         printf("  load: no window: piles were still connecting or booting at the end\n");
     else if (w == 0)
@@ -386,7 +394,7 @@ void sim_load_print(void)
 json_t *sim_load_json(void)
 {
     double w = window_s();
-    return json_pack(
+    json_t *o = json_pack(
         "{s:f, s:f, s:f, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}",
         "window_s", w, "ramp_s", L.settled_us ? (double)(L.settled_us - L.run_us) / 1e6 : -1.0,
         "msg_rate", L.o->msg_rate, "sent", (json_int_t)L.sent, "answered", (json_int_t)L.answered,
@@ -397,4 +405,11 @@ json_t *sim_load_json(void)
         "p50", (json_int_t)sim_hist_quantile_us(&L.rtt, 0.5), "p99",
         (json_int_t)sim_hist_quantile_us(&L.rtt, 0.99), "p99.9",
         (json_int_t)sim_hist_quantile_us(&L.rtt, 0.999), "max", (json_int_t)L.rtt.max);
+    if (o && L.o->msg_rate > 0)
+        json_object_set_new(o, "schedule_lag_us",
+                            json_pack("{s:I, s:I, s:I}", "p50",
+                                      (json_int_t)sim_hist_quantile_us(&L.lag, 0.5), "p99",
+                                      (json_int_t)sim_hist_quantile_us(&L.lag, 0.99), "max",
+                                      (json_int_t)L.lag.max));
+    return o;
 }

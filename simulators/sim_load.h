@@ -54,7 +54,9 @@ void sim_load_end(void);
 bool sim_load_drained(void);
 #define SIM_LOAD_DRAIN_S 5
 
-/* The window's figures: a line on stdout; the summary JSON's "load" object (caller owns it). */
+/* The window's figures: lines on stdout; the summary JSON's "load" object (caller owns it),
+ * with --msg-rate also "schedule_lag_us": how late the one timer visited the piles due (the
+ * pacing's own accuracy, whether or not the server keeps up). */
 void sim_load_print(void);
 json_t *sim_load_json(void);
 
