@@ -471,6 +471,9 @@ test('load: closed loop, then paced by --msg-rate within 20 %, every CALL answer
   assert.equal(paced.code, 0, paced.stderr);
   const p = loadSane(paced.summary);
   assert.equal(p.msg_rate, R);
+  const lag = p.schedule_lag_us;
+  assert.ok(lag && lag.p50 >= 0 && lag.p50 <= lag.p99 && lag.p99 <= lag.max, JSON.stringify(p));
+  assert.equal(l.schedule_lag_us, undefined, 'closed loop has no schedule');
   assert.ok(p.rate_per_s >= 0.8 * R && p.rate_per_s <= 1.2 * R, `paced at ${R}/s, measured ${p.rate_per_s}/s: ${JSON.stringify(p)}`);
   assert.ok(env.gw.alive());
 });
