@@ -2,6 +2,7 @@
  * one process, on libwebsockets' client API and libev. This file is the options (one table
  * drives parsing and --help), the pile list, the event loop, signals and the summary. */
 #include "simulators/sim.h"
+#include "simulators/sim_load.h"
 #include "simulators/sim_opts.h"
 
 #include <libwebsockets.h>
@@ -43,6 +44,8 @@ enum opt_id {
     O_TLS_KEY,
     O_FAULTY_CHECK,
     O_LATE_ANSWER,
+    O_MSG_RATE,
+    O_WARMUP,
     O_HELP,
 };
 
@@ -61,13 +64,17 @@ static const struct sim_opt opts_table[] = {
      "per-pile passwords: lines `equipment_id password`, or the JSON mgmt returns "
      "({\"items\":[{\"equipment_id\",\"password\"}]}); without --ids/--count its piles are used"},
     {"protocol", O_PROTOCOL, 1, "ocpp1.6|ocpp2.0.1", "ocpp1.6", "OCPP version (subprotocol)"},
-    {"scenario", O_SCENARIO, 1, "boot|idle|charge|faulty|conform", "idle",
+    {"scenario", O_SCENARIO, 1, "boot|idle|charge|faulty|conform|load", "idle",
      "boot: one BootNotification and the statuses per connection, then hang up; "
      "idle: boot, statuses, heartbeats; charge: idle plus Authorize, start, meter values, stop, "
      "repeated; faulty: boot, then malformed and schema-violating frames, CALLERRORs counted; "
      "conform: passes every check of the conformance plan of its version (ocpp16-core, "
      "ocpp201-core) and plays the person at the bench (below); implies --reconnect, "
-     "--meter-interval 1 and --session 4 unless given"},
+     "--meter-interval 1 and --session 4 unless given; load (OCPP 1.6J, needs --duration): boot, "
+     "statuses, then MeterValues, StatusNotification, MeterValues, Heartbeat over and over, one "
+     "CALL outstanding per pile, the next right after the answer (or paced by --msg-rate), frames "
+     "from templates and answers matched by uniqueId without schema checks; the summary's "
+     "\"load\" part counts the CALLs sent within the window (--warmup)"},
     {"duration", O_DURATION, 1, "S", "0",
      "stop after S seconds (0: at SIGINT/SIGTERM, or when "
      "every pile is done)"},
@@ -98,6 +105,14 @@ static const struct sim_opt opts_table[] = {
     {"late-answer", O_LATE_ANSWER, 1, "S", "35",
      "with --faulty-check=frames.answers-in-time: seconds the held answer waits (more than the "
      "gateway's ocpp_call_timeout_s)"},
+    {"msg-rate", O_MSG_RATE, 1, "R", NULL,
+     "load: R CALLs per second across all piles, each pile on its own schedule with a random "
+     "phase; a CALL due while the pile's previous one is unanswered goes with the answer and "
+     "counts as late (default: closed loop, the maximum rate)"},
+    {"warmup", O_WARMUP, 1, "S", "2",
+     "load: the window starts S seconds after every pile booted (or failed to connect) and "
+     "ends at --duration; then no load CALL is sent and the run waits (at most 5 s) for the "
+     "answers to the window's CALLs"},
     {"help", O_HELP, 0, NULL, NULL, "this text"},
 };
 #define NOPTS (sizeof opts_table / sizeof opts_table[0])
@@ -165,158 +180,6 @@ static void break_loop(void)
     ev_break(g_loop, EVBREAK_ALL);
 }
 
-/* --- the pile list ----------------------------------------------------------------------- */
-
-struct pile_list {
-    struct pile *piles;
-    size_t n, cap;
-    char **strings; /* ids and passwords, owned */
-    size_t nstrings, capstrings;
-};
-
-static char *keep(struct pile_list *l, const char *s, size_t len)
-{
-    if (l->nstrings == l->capstrings) {
-        size_t cap = l->capstrings ? l->capstrings * 2 : 256;
-        char **ns = realloc(l->strings, cap * sizeof *ns);
-        if (!ns)
-            return NULL;
-        l->strings = ns;
-        l->capstrings = cap;
-    }
-    char *c = strndup(s, len);
-    if (c)
-        l->strings[l->nstrings++] = c;
-    return c;
-}
-
-static int add_pile(struct pile_list *l, const char *id, size_t len, char *err, size_t errlen)
-{
-    if (len == 0 || len > SIM_ID_MAX || memchr(id, ':', len) || memchr(id, '/', len)) {
-        snprintf(err, errlen, "EquipmentID \"%.*s\" must be 1-%d characters without ':' or '/'",
-                 (int)(len > 60 ? 60 : len), id, SIM_ID_MAX);
-        return -1;
-    }
-    if (l->n == SIM_PILES_MAX) {
-        snprintf(err, errlen, "at most %d piles", SIM_PILES_MAX);
-        return -1;
-    }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        struct pile *np = realloc(l->piles, cap * sizeof *np);
-        if (!np)
-            goto oom;
-        l->piles = np;
-        l->cap = cap;
-    }
-    struct pile *p = &l->piles[l->n];
-    memset(p, 0, sizeof *p);
-    p->id = keep(l, id, len);
-    if (!p->id)
-        goto oom;
-    l->n++;
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-    return -1;
-}
-
-static struct pile *find_pile(struct pile_list *l, const char *id)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->piles[i].id, id) == 0)
-            return &l->piles[i];
-    return NULL;
-}
-
-/* Reads `equipment_id password` lines (or mgmt's JSON). Piles not yet listed are added when
- * `add` is set; the others get their password. Returns 0 or -1 with err. */
-static int read_passwords(struct pile_list *l, const char *path, bool add, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    int c = fgetc(f);
-    while (c == ' ' || c == '\n' || c == '\t' || c == '\r')
-        c = fgetc(f);
-    if (c != EOF)
-        ungetc(c, f);
-    int rc = 0;
-    if (c == '{' || c == '[') {
-        json_error_t je;
-        json_t *root = json_loadf(f, 0, &je);
-        json_t *items = json_is_array(root) ? root : json_object_get(root, "items");
-        if (!json_is_array(items)) {
-            snprintf(err, errlen, "%s: not {\"items\": [...]} (%s)", path, je.text);
-            rc = -1;
-        }
-        size_t i;
-        json_t *it;
-        json_array_foreach(items, i, it)
-        {
-            const char *id = json_string_value(json_object_get(it, "equipment_id"));
-            const char *pw = json_string_value(json_object_get(it, "password"));
-            if (!id || !pw) {
-                snprintf(err, errlen, "%s: item %zu lacks equipment_id or password", path, i);
-                rc = -1;
-                break;
-            }
-            struct pile *p = find_pile(l, id);
-            if (!p && add) {
-                if (add_pile(l, id, strlen(id), err, errlen) < 0) {
-                    rc = -1;
-                    break;
-                }
-                p = &l->piles[l->n - 1];
-            }
-            if (p && !(p->password = keep(l, pw, strlen(pw)))) {
-                rc = -1;
-                break;
-            }
-        }
-        json_decref(root);
-    } else {
-        char line[512];
-        int lineno = 0;
-        while (rc == 0 && fgets(line, sizeof line, f)) {
-            lineno++;
-            char *save = NULL, *id = strtok_r(line, " \t\r\n", &save);
-            char *pw = id ? strtok_r(NULL, " \t\r\n", &save) : NULL;
-            if (!id || id[0] == '#')
-                continue;
-            if (!pw || strlen(pw) > SIM_PASSWORD_MAX) {
-                snprintf(err, errlen, "%s:%d: expected `equipment_id password`", path, lineno);
-                rc = -1;
-                break;
-            }
-            struct pile *p = find_pile(l, id);
-            if (!p && add) {
-                if (add_pile(l, id, strlen(id), err, errlen) < 0) {
-                    rc = -1;
-                    break;
-                }
-                p = &l->piles[l->n - 1];
-            }
-            if (p && !(p->password = keep(l, pw, strlen(pw))))
-                rc = -1;
-        }
-    }
-    fclose(f);
-    return rc;
-}
-
-static void free_list(struct pile_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        sim_cf_free(&l->piles[i]);
-    for (size_t i = 0; i < l->nstrings; i++)
-        free(l->strings[i]);
-    free(l->strings);
-    free(l->piles);
-}
-
 /* --- options ----------------------------------------------------------------------------- */
 
 /* ws[s]://host[:port][/path] into o->tls, o->host, o->port, o->path (no trailing '/'). */
@@ -376,7 +239,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     sim_opts_long(opts_table, NOPTS, lo);
     const char *url = "ws://127.0.0.1:8180/ocpp", *ids = NULL, *prefix = "P", *password = NULL;
     const char *pwfile = NULL, *sources = NULL, *faulty = NULL;
-    bool meter_given = false, session_given = false;
+    bool meter_given = false, session_given = false, load_given = false;
     long count = -1, start = 1, v;
     static char sources_buf[1024];
     memset(o, 0, sizeof *o);
@@ -388,6 +251,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     o->call_timeout_s = 30;
     o->rate = 500;
     o->late_answer_s = SIM_LATE_ANSWER_S;
+    o->warmup_s = 2;
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -425,15 +289,16 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
             o->version = (enum ocpp_version)ocpp_version_from_subprotocol(optarg);
             break;
         case O_SCENARIO: {
-            static const char *const sc[] = {"boot", "idle", "charge", "faulty", "conform"};
+            static const char *const sc[] = {"boot", "idle", "charge", "faulty", "conform", "load"};
             int found = -1;
-            for (int i = 0; i < 5; i++)
+            for (int i = 0; i < 6; i++)
                 if (strcmp(optarg, sc[i]) == 0)
                     found = i;
             if (found < 0) {
-                snprintf(err, errlen,
-                         "--scenario must be boot, idle, charge, faulty or conform, got \"%s\"",
-                         optarg);
+                snprintf(
+                    err, errlen,
+                    "--scenario must be boot, idle, charge, faulty, conform or load, got \"%s\"",
+                    optarg);
                 return -1;
             }
             o->scenario = (enum sim_scenario)found;
@@ -504,6 +369,17 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
                 return -1;
             o->late_answer_s = (int)v;
             break;
+        case O_MSG_RATE:
+            if (sim_opts_int(name, optarg, 1, 10000000, &v, err, errlen) < 0)
+                return -1;
+            o->msg_rate = (double)v;
+            load_given = true;
+            break;
+        case O_WARMUP:
+            if (sim_opts_seconds(name, optarg, 3600, &o->warmup_s, err, errlen) < 0)
+                return -1;
+            load_given = true;
+            break;
         case O_HELP:
             return 1;
         default:
@@ -519,6 +395,18 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     o->url_base = url;
     if (parse_url(o, url, err, errlen) < 0)
         return -1;
+    if (load_given && o->scenario != SC_LOAD) {
+        snprintf(err, errlen, "--msg-rate and --warmup need --scenario load");
+        return -1;
+    }
+    if (o->scenario == SC_LOAD && o->version != OCPP_V16) {
+        snprintf(err, errlen, "--scenario load speaks OCPP 1.6J only (--protocol ocpp1.6)");
+        return -1;
+    }
+    if (o->scenario == SC_LOAD && o->duration_s <= 0) {
+        snprintf(err, errlen, "--scenario load needs --duration (its window ends there)");
+        return -1;
+    }
     if (faulty && o->scenario != SC_CONFORM) {
         snprintf(err, errlen, "--faulty-check needs --scenario conform");
         return -1;
@@ -539,7 +427,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     if (ids) {
         for (const char *s = ids; *s;) {
             size_t n = strcspn(s, ",");
-            if (add_pile(l, s, n, err, errlen) < 0)
+            if (sim_piles_add(l, s, n, err, errlen) < 0)
                 return -1;
             s += n + (s[n] == ',');
         }
@@ -547,11 +435,11 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
         for (long i = 0; i < count; i++) {
             char id[SIM_ID_MAX + 32];
             int n = snprintf(id, sizeof id, "%s%ld", prefix, start + i);
-            if (add_pile(l, id, (size_t)n, err, errlen) < 0)
+            if (sim_piles_add(l, id, (size_t)n, err, errlen) < 0)
                 return -1;
         }
     }
-    if (pwfile && read_passwords(l, pwfile, l->n == 0, err, errlen) < 0)
+    if (pwfile && sim_piles_read_passwords(l, pwfile, l->n == 0, err, errlen) < 0)
         return -1;
     if (l->n == 0) {
         snprintf(err, errlen, "no piles: give --ids, --count or --passwords-file");
@@ -613,18 +501,18 @@ int main(int argc, char **argv)
     int rc = parse_options(argc, argv, &o, &l, err, sizeof err);
     if (rc == 1) {
         usage(stdout);
-        free_list(&l);
+        sim_piles_free(&l);
         return 0;
     }
     if (rc < 0) {
         fprintf(stderr, "evsim-pile: %s\n", err);
-        free_list(&l);
+        sim_piles_free(&l);
         return 2;
     }
     for (size_t i = 0; o.scenario == SC_CONFORM && i < l.n; i++)
         if (sim_cf_init(&o, &l.piles[i]) < 0) {
             fprintf(stderr, "evsim-pile: out of memory\n");
-            free_list(&l);
+            sim_piles_free(&l);
             return 1;
         }
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
@@ -686,21 +574,30 @@ int main(int argc, char **argv)
     if (!g_ctx) {
         fprintf(stderr, "evsim-pile: cannot create the lws context%s\n",
                 o.tls_cert ? " (is --tls-key the key of --tls-cert, both PEM?)" : "");
-        free_list(&l);
+        sim_piles_free(&l);
         if (g_loop)
             ev_loop_destroy(g_loop);
         return 1;
     }
     int64_t t0 = sim_now_ms();
+    if (o.scenario == SC_LOAD && sim_load_start(g_ctx, &o, l.piles, l.n) < 0) {
+        fprintf(stderr, "evsim-pile: out of memory\n");
+        lws_context_destroy(g_ctx);
+        if (g_loop)
+            ev_loop_destroy(g_loop);
+        sim_piles_free(&l);
+        return 1;
+    }
     sim_run_start(g_ctx, &o, l.piles, l.n);
     while (!sim_run_over())
         if (lws_service(g_ctx, 0) < 0)
             break;
     double elapsed = (double)(sim_now_ms() - t0) / 1000.0;
+    sim_load_free();
     lws_context_destroy(g_ctx);
     if (g_loop)
         ev_loop_destroy(g_loop);
     rc = sim_stats_report(&o, l.n, elapsed, o.summary_json);
-    free_list(&l);
+    sim_piles_free(&l);
     return rc == 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 /* evsim-pile internals: the options, the per-pile state, the statistics and the functions the
  * simulator's files share (evsim_pile.c options/main, sim_conn.c lws client and the sweep,
- * sim_scenario.c what a pile says and answers, sim_stats.c counters, histogram, summary). */
+ * sim_scenario.c what a pile says and answers, sim_stats.c counters, histogram, summary;
+ * sim_load.h the load scenario's own API). */
 #ifndef EVSIM_SIM_H
 #define EVSIM_SIM_H
 
@@ -33,8 +34,9 @@ struct lws_protocols;
 #define SIM_LWS_RX_BYTES 1024
 
 /* SC_CONFORM: a pile that passes every check of ocpp16-core / ocpp201-core (sim_conform.c),
- * with --faulty-check the chosen checks failing. */
-enum sim_scenario { SC_BOOT, SC_IDLE, SC_CHARGE, SC_FAULTY, SC_CONFORM };
+ * with --faulty-check the chosen checks failing. SC_LOAD: the throughput benchmark's load
+ * (sim_load.c). */
+enum sim_scenario { SC_BOOT, SC_IDLE, SC_CHARGE, SC_FAULTY, SC_CONFORM, SC_LOAD };
 
 /* Why a transaction ends (the 1.6 StopTransaction reason, 2.0.1 trigger/stoppedReason). */
 enum sim_stop { STOP_LOCAL, STOP_REMOTE, STOP_HARD_RESET, STOP_SOFT_RESET };
@@ -144,6 +146,8 @@ struct sim_opts {
     bool quiet;
     uint64_t faulty;   /* conform: bits 1 << enum sim_fault (--faulty-check) */
     int late_answer_s; /* conform, frames.answers-in-time: how late the held answer goes */
+    double msg_rate;   /* load: CALLs per second across all piles; 0: closed loop */
+    double warmup_s;   /* load: the window starts this long after the last pile booted */
 };
 
 /* One simulated charge point. Kept small: tens of thousands live in one array. */
@@ -178,7 +182,12 @@ struct pile {
     uint8_t tag_type;    /* 2.0.1: index of `tag`'s idToken type */
     uint8_t avail_sched; /* Inoperative once the transaction ends: bit 0 pile, bit 1 connector */
     uint8_t reboot;      /* reconnect after this close even without --reconnect (Reset) */
-    uint16_t meter_s;    /* MeterValueSampleInterval set by the CS; 0: --meter-interval */
+    /* --scenario load (sim_load.c) */
+    uint8_t load_ready; /* booted, statuses sent: on the load's schedule */
+    uint8_t load_out;   /* the outstanding CALL is a load CALL (answers matched cheaply) */
+    uint8_t load_step;  /* position in the mix; bit 2 flips the StatusNotification's status */
+    uint8_t load_owed;  /* --msg-rate: CALLs that fell due while one was outstanding */
+    uint16_t meter_s;   /* MeterValueSampleInterval set by the CS; 0: --meter-interval */
     int64_t out_sent_us;
     int64_t out_deadline_ms;
     /* CALLs waiting */
@@ -207,7 +216,39 @@ struct txbuf {
     unsigned char buf[]; /* LWS_PRE bytes, then the text */
 };
 
+/* --- sim_piles.c ------------------------------------------------------------------------- */
+
+/* The piles of a run and the strings they borrow (ids, passwords), with an index by id. */
+struct pile_list {
+    struct pile *piles;
+    size_t n, cap;
+    char **strings; /* ids and passwords, owned */
+    size_t nstrings, capstrings;
+    uint32_t *slots; /* the index: pile number + 1 by hash of its id, 0 free; nslots a power of 2 */
+    size_t nslots;
+};
+/* Adds a pile with EquipmentID id[0..len) (copied): 0, or -1 with the reason in err. */
+int sim_piles_add(struct pile_list *l, const char *id, size_t len, char *err, size_t errlen);
+/* Reads `equipment_id password` lines (or mgmt's JSON). Piles not yet listed are added when
+ * `add` is set; the others get their password. Returns 0 or -1 with err. */
+int sim_piles_read_passwords(struct pile_list *l, const char *path, bool add, char *err,
+                             size_t errlen);
+/* Frees the list, its strings and each pile's conform state. */
+void sim_piles_free(struct pile_list *l);
+
 /* --- sim_stats.c ------------------------------------------------------------------------- */
+
+/* A log-linear histogram of microseconds (fixed buckets, no allocation; relative error < 3 %). */
+#define SIM_HIST_SUB_BITS 5
+#define SIM_HIST_BUCKETS  ((40 - SIM_HIST_SUB_BITS + 1) << SIM_HIST_SUB_BITS)
+struct sim_hist {
+    uint64_t b[SIM_HIST_BUCKETS];
+    uint64_t n;
+    int64_t max;
+};
+void sim_hist_add(struct sim_hist *h, int64_t us);
+/* The q-quantile (0..1): the upper edge of its bucket, at most the largest value; 0 if empty. */
+int64_t sim_hist_quantile_us(const struct sim_hist *h, double q);
 
 struct sim_stats {
     uint64_t piles_connected; /* piles that completed a handshake at least once */
@@ -253,6 +294,10 @@ extern void (*sim_break_loop)(void);
 void sim_close(struct pile *p);
 /* Queues `text` (len bytes, copied) on p and asks for a writeable callback. 0 or -1. */
 int sim_send(struct pile *p, const char *text, size_t len);
+/* Sends the len bytes at buf + LWS_PRE at once when nothing is queued on p (the LWS_PRE bytes
+ * before them are lws' room for the frame header), else queues a copy like sim_send. For the
+ * load's CALLs (sim_load.c). 0 or -1. */
+int sim_send_direct(struct pile *p, unsigned char *buf, size_t len);
 
 /* --- sim_scenario.c ---------------------------------------------------------------------- */
 

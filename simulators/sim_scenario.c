@@ -4,6 +4,7 @@
  * rest queued as action codes (a byte each) and built only when they go out. Payloads come from
  * protocol/ocpp; in builds without NDEBUG every one we send is checked with ocpp_validate(). */
 #include "simulators/sim.h"
+#include "simulators/sim_load.h"
 
 #include <jansson.h>
 
@@ -338,7 +339,10 @@ static void dispatch(const struct sim_opts *o, struct pile *p, int64_t now_ms)
         p->q_head = (uint8_t)((p->q_head + 1) % SIM_CALLQ_MAX);
         p->q_len--;
         send_call(o, p, a, 0, now_ms);
+        return;
     }
+    if (o->scenario == SC_LOAD)
+        sim_load_idle(o, p, now_ms);
 }
 
 void sim_statuses(struct pile *p, int first, int last)
@@ -435,7 +439,8 @@ static void on_result(const struct sim_opts *o, struct pile *p, int a, int ok,
             int retry = o->heartbeat_override_s ? o->heartbeat_override_s
                         : iv > 0                ? (int)iv
                                                 : BOOT_RETRY_S;
-            if (o->scenario == SC_IDLE || o->scenario == SC_CHARGE || o->scenario == SC_CONFORM)
+            if (o->scenario == SC_IDLE || o->scenario == SC_CHARGE || o->scenario == SC_CONFORM ||
+                o->scenario == SC_LOAD)
                 p->next_step_ms = now_ms + retry * 1000LL;
         }
         if (o->scenario == SC_FAULTY)
@@ -494,6 +499,7 @@ void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
     p->out_seq = 0;
     p->q_len = p->q_head = 0;
     p->faulty_step = 0;
+    p->load_ready = p->load_out = p->load_owed = 0;
     p->next_heartbeat_ms = p->next_step_ms = 0;
     no_statuses(p);
     if (p->tx_id == 0)
@@ -507,6 +513,7 @@ void sim_on_open(const struct sim_opts *o, struct pile *p, int64_t now_ms)
 
 void sim_on_close(struct pile *p)
 {
+    sim_load_closed(p);
     if (p->out_seq && sim_run_over())
         g_stats.in_flight[p->out_action]++;
     else if (p->out_seq)
@@ -544,6 +551,8 @@ void sim_on_tick(const struct sim_opts *o, struct pile *p, int64_t now_ms)
     if (p->out_seq && now_ms >= p->out_deadline_ms) {
         int a = p->out_action;
         g_stats.timed_out[a]++;
+        if (p->load_out)
+            sim_load_timeout(p);
         p->out_seq = 0;
         on_result(o, p, a, -1, NULL, now_ms);
     }
@@ -619,6 +628,14 @@ static const char *result_action(const struct sim_opts *o, int a)
 
 void sim_on_message(const struct sim_opts *o, struct pile *p, const char *text, size_t len)
 {
+    if (p->load_out && p->out_seq) {
+        /* --scenario load: its answers matched by prefix, no JSON parsing */
+        enum sim_load_rx r = sim_load_on_message(p, text, len);
+        if (r == SIM_LOAD_ANSWERED)
+            dispatch(o, p, sim_now_ms());
+        if (r != SIM_LOAD_CALL)
+            return;
+    }
     struct ocpp_frame f;
     struct ocpp_error err;
     if (ocpp_frame_parse(o->version, text, len, &f, &err) != 0) {

@@ -1,6 +1,7 @@
 /* evsim-pile's counters and round-trip histogram, and the summary printed on exit (a table on
  * stdout, optionally JSON). Single-threaded: everything runs on the lws loop or after it. */
 #include "simulators/sim.h"
+#include "simulators/sim_load.h"
 
 #include <jansson.h>
 
@@ -83,14 +84,12 @@ void sim_stats_error_code(const char *code)
     codes[ncodes++].n = 1;
 }
 
-/* Log-linear histogram of microseconds: values below 2^SUB_BITS exactly, above that 2^SUB_BITS
- * sub-buckets per power of two (relative error under 1/2^SUB_BITS = 3 %), up to 2^40 us. */
-#define SUB_BITS 5
-#define SUBS     (1 << SUB_BITS)
-#define EXPS     (40 - SUB_BITS + 1)
-static uint64_t hist[EXPS * SUBS];
-static uint64_t hist_n;
-static int64_t hist_max;
+/* Log-linear histogram of microseconds: values below 2^SIM_HIST_SUB_BITS exactly, above that
+ * 2^SIM_HIST_SUB_BITS sub-buckets per power of two (relative error under 3 %), up to 2^40 us. */
+#define SUBS (1 << SIM_HIST_SUB_BITS)
+#define EXPS (40 - SIM_HIST_SUB_BITS + 1)
+_Static_assert(EXPS *SUBS == SIM_HIST_BUCKETS, "sim_hist's bucket count");
+static struct sim_hist rtt;
 
 static size_t bucket_of(uint64_t v)
 {
@@ -99,7 +98,7 @@ static size_t bucket_of(uint64_t v)
     int msb = 63 - __builtin_clzll(v);
     if (msb >= 40)
         return EXPS * SUBS - 1;
-    int e = msb - SUB_BITS + 1;
+    int e = msb - SIM_HIST_SUB_BITS + 1;
     uint64_t sub = (v >> (e - 1)) & (SUBS - 1);
     return (size_t)e * SUBS + (size_t)sub;
 }
@@ -113,40 +112,48 @@ static uint64_t bucket_top(size_t b)
     return (((uint64_t)SUBS + sub + 1) << (e - 1)) - 1;
 }
 
-void sim_stats_latency(int64_t us)
+void sim_hist_add(struct sim_hist *h, int64_t us)
 {
     if (us < 0)
         us = 0;
-    hist[bucket_of((uint64_t)us)]++;
-    hist_n++;
-    if (us > hist_max)
-        hist_max = us;
+    h->b[bucket_of((uint64_t)us)]++;
+    h->n++;
+    if (us > h->max)
+        h->max = us;
 }
 
-/* The q-quantile in milliseconds (upper edge of its bucket, capped at the maximum seen). */
-static double quantile_ms(double q)
+int64_t sim_hist_quantile_us(const struct sim_hist *h, double q)
 {
-    if (!hist_n)
+    if (!h->n)
         return 0;
-    uint64_t rank = (uint64_t)(q * (double)hist_n);
-    if (rank >= hist_n)
-        rank = hist_n - 1;
+    uint64_t rank = (uint64_t)(q * (double)h->n);
+    if (rank >= h->n)
+        rank = h->n - 1;
     uint64_t seen = 0;
     for (size_t b = 0; b < EXPS * SUBS; b++) {
-        seen += hist[b];
+        seen += h->b[b];
         if (seen > rank) {
             uint64_t top = bucket_top(b);
-            if ((int64_t)top > hist_max)
-                top = (uint64_t)hist_max;
-            return (double)top / 1000.0;
+            return (int64_t)top > h->max ? h->max : (int64_t)top;
         }
     }
-    return (double)hist_max / 1000.0;
+    return h->max;
+}
+
+void sim_stats_latency(int64_t us)
+{
+    sim_hist_add(&rtt, us);
+}
+
+/* The q-quantile of all round trips in milliseconds. */
+static double quantile_ms(double q)
+{
+    return (double)sim_hist_quantile_us(&rtt, q) / 1000.0;
 }
 
 static const char *scenario_name(enum sim_scenario s)
 {
-    static const char *const n[] = {"boot", "idle", "charge", "faulty", "conform"};
+    static const char *const n[] = {"boot", "idle", "charge", "faulty", "conform", "load"};
     return n[s];
 }
 
@@ -199,10 +206,12 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
            "received %llu; own invalid payloads %llu\n",
            (unsigned long long)s->invalid_answers, (unsigned long long)s->unmatched,
            (unsigned long long)s->received_bad, (unsigned long long)s->invalid_sent);
-    printf("  round trip (ms, %llu samples):", (unsigned long long)hist_n);
+    printf("  round trip (ms, %llu samples):", (unsigned long long)rtt.n);
     for (int i = 0; i < 4; i++)
         printf(" %s %.3f", qn[i], quantile_ms(qs[i]));
-    printf(" max %.3f\n", (double)hist_max / 1000.0);
+    printf(" max %.3f\n", (double)rtt.max / 1000.0);
+    if (o->scenario == SC_LOAD)
+        sim_load_print();
     fflush(stdout);
     if (!path)
         return 0;
@@ -234,10 +243,10 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
         json_object_set_new(errs, codes[i].code, json_integer((json_int_t)codes[i].n));
     if (codes_other)
         json_object_set_new(errs, "(other)", json_integer((json_int_t)codes_other));
-    json_object_set_new(lat, "samples", json_integer((json_int_t)hist_n));
+    json_object_set_new(lat, "samples", json_integer((json_int_t)rtt.n));
     for (int i = 0; i < 4; i++)
         json_object_set_new(lat, qn[i], json_real(quantile_ms(qs[i])));
-    json_object_set_new(lat, "max", json_real((double)hist_max / 1000.0));
+    json_object_set_new(lat, "max", json_real((double)rtt.max / 1000.0));
     json_object_set_new(root, "protocol",
                         json_string(o->version == OCPP_V16 ? "ocpp1.6" : "ocpp2.0.1"));
     json_object_set_new(root, "scenario", json_string(scenario_name(o->scenario)));
@@ -261,6 +270,8 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
     json_object_set_new(root, "invalid_answers", json_integer((json_int_t)s->invalid_answers));
     json_object_set_new(root, "unmatched_answers", json_integer((json_int_t)s->unmatched));
     json_object_set_new(root, "latency_ms", lat);
+    if (o->scenario == SC_LOAD)
+        json_object_set_new(root, "load", sim_load_json());
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
     if (rc != 0)

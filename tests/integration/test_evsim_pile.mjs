@@ -30,7 +30,7 @@ const skip = lib ? false : 'npm packages missing in tests/browser/node_modules (
 const SIM = process.env.EVSIM_PILE || path.join(BUILD, 'simulators', 'evsim-pile');
 const OPTIONS = ['--url', '--ids', '--prefix', '--count', '--start', '--password', '--passwords-file',
   '--protocol', '--scenario', '--duration', '--connectors', '--heartbeat-override',
-  '--source-addresses', '--rate', '--reconnect', '--summary-json', '--help'];
+  '--source-addresses', '--rate', '--reconnect', '--summary-json', '--msg-rate', '--warmup', '--help'];
 // each version's own spelling; the other version's must never appear
 const CODES_16 = ['FormationViolation', 'PropertyConstraintViolation', 'OccurenceConstraintViolation',
   'TypeConstraintViolation', 'NotImplemented', 'NotSupported', 'ProtocolError', 'SecurityError', 'GenericError', 'InternalError'];
@@ -129,6 +129,16 @@ test('--help lists the options', async () => {
   const bad = await runSimRaw(['--scenario', 'nap']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--scenario/);
+  // load is OCPP 1.6J only, needs --duration; its options need it
+  const v201 = await runSimRaw(['--scenario', 'load', '--protocol', 'ocpp2.0.1', '--count', '1', '--password', 'x', '--duration', '2']);
+  assert.equal(v201.code, 2);
+  assert.match(v201.stderr, /load speaks OCPP 1\.6J only/);
+  const noDuration = await runSimRaw(['--scenario', 'load', '--count', '1', '--password', 'x']);
+  assert.equal(noDuration.code, 2);
+  assert.match(noDuration.stderr, /--duration/);
+  const rateIdle = await runSimRaw(['--msg-rate', '10', '--count', '1', '--password', 'x']);
+  assert.equal(rateIdle.code, 2);
+  assert.match(rateIdle.stderr, /--msg-rate and --warmup need --scenario load/);
 });
 
 function runSimRaw(args) {
@@ -411,3 +421,126 @@ for (const version of ['ocpp1.6', 'ocpp2.0.1']) {
     }
   });
 }
+
+// ---------- --scenario load against the gateway ----------
+
+/** The load object's own consistency: figures present, percentiles ordered. */
+function loadSane(s) {
+  const l = s.load;
+  assert.ok(l, `no load object: ${JSON.stringify(s)}`);
+  for (const k of ['window_s', 'answered', 'rate_per_s', 'callerrors', 'timeouts', 'late', 'piles_connected', 'rtt_us']) {
+    assert.ok(k in l, `load.${k}: ${JSON.stringify(l)}`);
+  }
+  const r = l.rtt_us;
+  assert.ok(r.p50 > 0 && r.p50 <= r.p99 && r.p99 <= r['p99.9'] && r['p99.9'] <= r.max, JSON.stringify(r));
+  assert.equal(l.callerrors, 0, JSON.stringify(s.callerrors));
+  assert.equal(l.timeouts, 0);
+  assert.equal(l.unanswered, 0, 'the run waits for the answers to the window\'s CALLs');
+  assert.equal(l.sent, l.answered + l.callerrors + l.timeouts + l.unanswered, JSON.stringify(l));
+  assert.ok(l.ramp_s >= 0 && l.ramp_s < s.elapsed_s, JSON.stringify(l));
+  assert.equal(l.protocol_errors, 0);
+  assert.equal(s.received_bad_frames, 0);
+  assert.equal(s.unmatched_answers, 0);
+  everyCallAnswered(s);
+  return l;
+}
+
+test('load: closed loop, then paced by --msg-rate within 20 %, every CALL answered', { skip }, async () => {
+  const lp = await makeAccessedPiles(env, { l1: 'ocpp1.6', l2: 'ocpp1.6', l3: 'ocpp1.6', l4: 'ocpp1.6' });
+  const file = path.join(env.tmp, 'load-passwords.txt');
+  await writeFile(file, `${Object.values(lp.piles).map((p) => `${p.id} ${p.password}`).join('\n')}\n`);
+  await bootLoaded(['--passwords-file', file]);
+
+  const closed = await runSim(['--url', url(), '--passwords-file', file, '--scenario', 'load', '--duration', '3', '--warmup', '1']);
+  assert.equal(closed.code, 0, closed.stderr);
+  const l = loadSane(closed.summary);
+  assert.equal(closed.summary.scenario, 'load');
+  assert.equal(l.piles_connected, 4, JSON.stringify(l));
+  assert.ok(l.answered > 0 && l.window_s > 1 && l.window_s < 2.5, JSON.stringify(l));
+  assert.ok(Math.abs(l.rate_per_s - l.answered / l.window_s) < 1e-6 * l.rate_per_s + 1e-9);
+  assert.equal(l.late, 0, 'closed loop: nothing is ever late');
+  // the mix: twice as many MeterValues as StatusNotifications or Heartbeats (boot statuses aside)
+  const c = closed.summary.calls;
+  assert.ok(c.MeterValues.sent >= 2 * c.Heartbeat.sent - 8 && c.MeterValues.sent <= 2 * c.Heartbeat.sent + 8, JSON.stringify(c));
+  assert.match(closed.stdout, /load: window [\d.]+ s, 4 piles on the load, closed loop/);
+  assert.match(closed.stdout, /load round trip \(us, \d+ samples\): p50 \d+ p99 \d+ p99\.9 \d+ max \d+/);
+
+  const R = 100;
+  const paced = await runSim(['--url', url(), '--passwords-file', file, '--scenario', 'load', '--duration', '3', '--warmup', '1',
+    '--msg-rate', String(R)]);
+  assert.equal(paced.code, 0, paced.stderr);
+  const p = loadSane(paced.summary);
+  assert.equal(p.msg_rate, R);
+  const lag = p.schedule_lag_us;
+  assert.ok(lag && lag.p50 >= 0 && lag.p50 <= lag.p99 && lag.p99 <= lag.max, JSON.stringify(p));
+  assert.equal(l.schedule_lag_us, undefined, 'closed loop has no schedule');
+  assert.ok(p.rate_per_s >= 0.8 * R && p.rate_per_s <= 1.2 * R, `paced at ${R}/s, measured ${p.rate_per_s}/s: ${JSON.stringify(p)}`);
+  assert.ok(env.gw.alive());
+});
+
+test('load against ocpp-rpc strict mode: every templated CALL valid, the CS\'s CALLs answered mid-load, a Reset reboots into the load', { skip: rpcSkip }, async () => {
+  const server = new ocppRpc.RPCServer({ protocols: ['ocpp1.6'], strictMode: true });
+  const failures = [];
+  const received = [];
+  const csResults = [];
+  let connections = 0;
+  server.auth((accept) => accept({}));
+  server.on('client', (client) => {
+    const first = connections++ === 0;
+    client.on('strictValidationFailure', (e) => failures.push(`${e.method} ${e.isCall ? 'call' : 'result'} ${e.outbound ? 'out' : 'in'}: ${e.error.message}`));
+    let loaded;
+    const underLoad = new Promise((r) => { loaded = r; });
+    client.handle(({ method, params }) => {
+      received.push({ method, params, at: Date.now() });
+      if (received.filter((x) => x.method === 'MeterValues').length === 20) loaded();
+      return csAnswer('ocpp1.6', method, params);
+    });
+    if (first) (async () => {
+      await Promise.race([underLoad, new Promise((r) => setTimeout(r, 2000))]);
+      for (const [method, params] of [['GetConfiguration', { key: ['HeartbeatInterval'] }],
+        ['TriggerMessage', { requestedMessage: 'StatusNotification', connectorId: 1 }],
+        ['ChangeConfiguration', { key: 'MeterValueSampleInterval', value: '5' }],
+        ['Reset', { type: 'Soft' }]]) {
+        try {
+          csResults.push({ method, ok: true, result: await client.call(method, params) });
+        } catch (e) {
+          csResults.push({ method, ok: false, error: `${e.rpcErrorCode || ''} ${e.message}` });
+        }
+      }
+    })();
+  });
+  const port = await lib.freePort();
+  await server.listen(port, '127.0.0.1');
+  try {
+    const r = await runSim(['--url', `ws://127.0.0.1:${port}/cs`, '--ids', 'LOADPILE1', '--password', 'sim-secret',
+      '--scenario', 'load', '--duration', '3.5', '--warmup', '0.5']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(failures, [], 'ocpp-rpc strict mode found nothing invalid');
+    const s = r.summary;
+    loadSane(s);
+    assert.ok(s.load.answered > 0, JSON.stringify(s.load));
+    for (const x of csResults) assert.ok(x.ok, `${x.method}: ${x.error}`);
+    assert.deepEqual(csResults.map((x) => x.method), ['GetConfiguration', 'TriggerMessage', 'ChangeConfiguration', 'Reset']);
+    assert.equal(s.cs_calls_answered, 4);
+    assert.equal(csResults[3].result.status, 'Accepted');
+    // the Reset: down, up again, booted, and back on the load
+    const boots = received.filter((x) => x.method === 'BootNotification');
+    assert.equal(boots.length, 2, 'booted, and again after the Reset');
+    assert.ok(received.some((x) => x.method === 'MeterValues' && x.at > boots[1].at), 'the load resumes after the reboot');
+    // the templates: rising energy, current timestamps, both statuses, connector 1, NoError
+    const meter = received.filter((x) => x.method === 'MeterValues');
+    const wh = meter.map((x) => Number(x.params.meterValue[0].sampledValue[0].value));
+    for (let i = 1; i < wh.length; i += 1) assert.ok(wh[i] > wh[i - 1], `energy rises at ${i}: ${wh[i - 1]} ${wh[i]}`);
+    for (const x of meter) {
+      assert.equal(x.params.connectorId, 1);
+      assert.equal(x.params.meterValue[0].sampledValue[0].measurand, 'Energy.Active.Import.Register');
+      assert.ok(Math.abs(Date.parse(x.params.meterValue[0].timestamp) - x.at) < 2000, x.params.meterValue[0].timestamp);
+    }
+    const statuses = new Set(received.filter((x) => x.method === 'StatusNotification' && x.params.connectorId === 1).map((x) => x.params.status));
+    assert.ok(statuses.has('Available') && statuses.has('Preparing'), [...statuses].join(' '));
+    assert.ok(received.filter((x) => x.method === 'StatusNotification').every((x) => x.params.errorCode === 'NoError'));
+    assert.ok(received.filter((x) => x.method === 'Heartbeat').length * 2 >= meter.length - 4, 'the mix');
+  } finally {
+    await server.close({ force: true });
+  }
+});
