@@ -220,6 +220,24 @@ json_t *db_access_piles(struct db *db, int64_t id)
     return arr;
 }
 
+int db_access_stage_begin(struct db *db)
+{
+    int rc = db_begin(db);
+    if (rc != DB_OK)
+        return rc;
+    /* a flag pragma expires the prepared statements: the cached inserts are prepared again,
+     * without the checks, on their next use, and again with them after stage_end */
+    if (sqlite3_exec(db->h, "PRAGMA ignore_check_constraints=ON", NULL, NULL, NULL) != SQLITE_OK)
+        return DB_ERROR;
+    return DB_OK;
+}
+
+void db_access_stage_end(struct db *db)
+{
+    db_rollback(db);
+    sqlite3_exec(db->h, "PRAGMA ignore_check_constraints=OFF", NULL, NULL, NULL);
+}
+
 int db_access_unstage_piles(struct db *db, int64_t id)
 {
     static const char conn_sql[] = "DELETE FROM connectors WHERE pile_row IN"
