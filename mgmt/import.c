@@ -4,11 +4,13 @@
 #include "mgmt/import.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "db/access.h"
 #include "db/records.h"
 #include "mgmt/import_internal.h"
 #include "mgmt/record_form.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,22 +131,6 @@ static long long rec_int(const struct import_sheet *s, size_t i, size_t k)
     return 0;
 }
 
-/* The record of row i as compact JSON, without columns skip1..skip3 (sheet size or more:
- * none); caller frees. */
-static char *dump_rec(const struct import_sheet *s, size_t i, size_t skip1, size_t skip2,
-                      size_t skip3)
-{
-    json_t *rec = json_object();
-    for (size_t k = 0; k < s->ncols && k < IMPORT_MAX_FIELDS; k++) {
-        const char *t = import_text(s, i, k);
-        if (t && k != skip1 && k != skip2 && k != skip3)
-            json_object_set_new_nocheck(rec, s->cols[k].field, record_typed(&s->cols[k], t));
-    }
-    char *out = json_dumps(rec, MGMT_JSON_FLAGS);
-    json_decref(rec);
-    return out;
-}
-
 /* Reports a key seen twice in the file; `seen` maps key -> first row index. */
 static int dup_in_file(struct import_ctx *c, const struct import_sheet *s, struct keymap *seen,
                        size_t i, size_t k)
@@ -175,13 +161,14 @@ static int stage_stations(struct import_ctx *c, int64_t app, struct import_sheet
                  k_type = col_index(REC_STATIONS, "station_type");
     struct keymap seen = {0};
     json_t *staged_before = NULL;
+    int64_t saved_cache = 0;
     int rc = 0;
     if (keymap_init(&seen, s->nrows) < 0)
         return -1;
     /* One transaction for the checks and the writes: the lookups then share one read snapshot
      * (each lookup outside one starts and ends a read transaction of its own), and what was
      * checked is what gets written. */
-    if (db_access_stage_begin(req->db) != DB_OK) {
+    if (db_access_stage_begin(req->db, &saved_cache) != DB_OK) {
         rc = -1;
         goto out;
     }
@@ -229,17 +216,14 @@ static int stage_stations(struct import_ctx *c, int64_t app, struct import_sheet
     for (size_t i = 0; i < s->nrows && !rc; i++) {
         const char *sid = rec_str(s, i, k_sid);
         json_t *before = sid ? json_object_get(staged_before, sid) : NULL;
-        char *data = dump_rec(s, i, SIZE_MAX, SIZE_MAX, SIZE_MAX);
+        const char *data = import_json(s, i);
         int64_t row;
         const char *name = rec_str(s, i, k_name), *area = rec_str(s, i, k_area);
         int64_t type = rec_int(s, i, k_type);
-        int drc = !data ? DB_ERROR
-                  : before
-                      ? db_station_update(req->db, json_integer_value(json_array_get(before, 0)),
-                                          name, area, type, data)
-                      : db_station_insert(req->db, req->caller.account_id, app, "draft", sid, name,
-                                          area, type, data, &row);
-        free(data);
+        int drc = before ? db_station_update(req->db, json_integer_value(json_array_get(before, 0)),
+                                             name, area, type, data)
+                         : db_station_insert(req->db, req->caller.account_id, app, "draft", sid,
+                                             name, area, type, data, &row);
         if (drc != DB_OK)
             rc = -1;
     }
@@ -248,7 +232,7 @@ static int stage_stations(struct import_ctx *c, int64_t app, struct import_sheet
     else
         rc = -1;
 out:
-    db_access_stage_end(req->db); /* rolls back unless committed */
+    db_access_stage_end(req->db, saved_cache); /* rolls back unless committed */
     json_decref(staged_before);
     keymap_free(&seen);
     return rc;
@@ -372,29 +356,22 @@ static int write_piles(struct import_ctx *c, int64_t app, struct import_sheet *p
                  k_type = col_index(REC_PILES, "equipment_type"),
                  k_proto = col_index(REC_PILES, "protocol"),
                  k_cid = col_index(REC_CONNECTORS, "connector_id"),
-                 k_no = col_index(REC_CONNECTORS, "ocpp_connector_id"),
-                 k_ceid = col_index(REC_CONNECTORS, "equipment_id");
+                 k_no = col_index(REC_CONNECTORS, "ocpp_connector_id");
     if (db_access_unstage_piles(req->db, app) != DB_OK)
         return -1;
     for (size_t i = 0; i < ps->nrows; i++) {
         const char *eid = rec_str(ps, i, k_eid), *sid = rec_str(ps, i, k_sid);
         intptr_t station = sid ? keymap_get(station_rows, sid) : -1;
-        char *data = dump_rec(ps, i, SIZE_MAX, SIZE_MAX, SIZE_MAX);
         int64_t row = 0;
-        int drc = data ? db_pile_insert(req->db, req->caller.account_id, app, "draft", eid,
-                                        station < 0 ? 0 : (int64_t)station, rec_int(ps, i, k_type),
-                                        rec_str(ps, i, k_proto), data, &row)
-                       : DB_ERROR;
-        free(data);
+        int drc = db_pile_insert(req->db, req->caller.account_id, app, "draft", eid,
+                                 station < 0 ? 0 : (int64_t)station, rec_int(ps, i, k_type),
+                                 rec_str(ps, i, k_proto), import_json(ps, i), &row);
         intptr_t pile = eid ? keymap_get(&pi->by_id, eid) : -1;
         for (size_t j = pile >= 0 ? pi->head[pile] : NO_ROW; j != NO_ROW && drc == DB_OK;
              j = pi->next[j]) {
             const char *cid = rec_str(cs, j, k_cid);
-            char *cdata = dump_rec(cs, j, k_cid, k_no, k_ceid);
-            drc = cdata ? db_connector_insert(req->db, row, cid ? cid : "", rec_int(cs, j, k_no),
-                                              cdata)
-                        : DB_ERROR;
-            free(cdata);
+            drc = db_connector_insert(req->db, row, cid ? cid : "", rec_int(cs, j, k_no),
+                                      import_json(cs, j));
         }
         if (drc != DB_OK)
             return -1;
@@ -411,6 +388,7 @@ static int stage_piles(struct import_ctx *c, int64_t app, struct import_sheet *p
     struct keymap seen_conn = {0}, station_rows = {0};
     struct pile_index pi;
     memset(&pi, 0, sizeof pi);
+    int64_t saved_cache = 0;
     int rc = -1;
     if (keymap_init(&pi.by_id, ps->nrows) < 0 || keymap_init(&seen_conn, cs->nrows) < 0 ||
         keymap_init(&station_rows, ps->nrows) < 0)
@@ -427,7 +405,7 @@ static int stage_piles(struct import_ctx *c, int64_t app, struct import_sheet *p
     /* One transaction for the checks and the writes: the lookups then share one read snapshot
      * (each lookup outside one starts and ends a read transaction of its own, which was most
      * of the database time of a large file), and what was checked is what gets written. */
-    if (db_access_stage_begin(req->db) != DB_OK)
+    if (db_access_stage_begin(req->db, &saved_cache) != DB_OK)
         goto out;
     rc = 0;
     for (size_t i = 0; i < ps->nrows; i++) {
@@ -461,7 +439,7 @@ static int stage_piles(struct import_ctx *c, int64_t app, struct import_sheet *p
     else
         rc = -1;
 out:
-    db_access_stage_end(req->db); /* rolls back unless committed */
+    db_access_stage_end(req->db, saved_cache); /* rolls back unless committed */
     keymap_free(&pi.by_id);
     keymap_free(&seen_conn);
     keymap_free(&station_rows);
@@ -469,6 +447,84 @@ out:
     free(pi.tail);
     free(pi.next);
     return rc;
+}
+
+/* One sheet read on a thread of its own, with its own book and problem list. */
+struct read_job {
+    struct import_ctx c;
+    int truncated;
+    struct xlsx_book *book;
+    enum rec_sheet which;
+    struct import_sheet *s;
+    int rc;
+};
+
+/* Reads a sheet and renders its rows' JSON (a connector's record keeps neither its own ids
+ * nor its pile's: those are columns of its row). */
+static int read_and_dump(struct import_ctx *c, struct xlsx_book *book, enum rec_sheet which,
+                         struct import_sheet *s)
+{
+    int rc = import_read_sheet(c, book, which, s);
+    if (rc != 0 || json_array_size(c->problems))
+        return rc; /* a file with problems is not written: no JSON needed */
+    size_t skip[3] = {col_index(which, "connector_id"), col_index(which, "ocpp_connector_id"),
+                      col_index(which, "equipment_id")};
+    return import_sheet_dump(s, skip, which == REC_CONNECTORS ? 3 : 0) < 0 ? -1 : 0;
+}
+
+static void *read_job_run(void *arg)
+{
+    struct read_job *j = arg;
+    j->rc = read_and_dump(&j->c, j->book, j->which, j->s);
+    return NULL;
+}
+
+/* Reads the piles sheet here and the connectors sheet on a second thread (the reading, expat
+ * and the column rules, is most of an import's time, and the two sheets are independent); the
+ * problems come out in the order of reading one sheet after the other. Without a second book
+ * or thread the sheets are read one after the other. */
+static void read_pile_sheets(struct import_ctx *c, const char *path, const struct xlsx_limits *lim,
+                             struct xlsx_book *book, struct import_sheet *a, struct import_sheet *b,
+                             int *ra, int *rb)
+{
+    struct read_job job = {.c = *c, .which = REC_CONNECTORS, .s = b};
+    job.c.problems = json_array();
+    job.c.truncated = &job.truncated;
+    struct xlsx_book *book2 = NULL;
+    char err[256];
+    pthread_t th;
+    int threaded = 0;
+    if (job.c.problems && xlsx_open(path, lim, &book2, err, sizeof err) == XLSX_OK) {
+        job.book = book2;
+        threaded = thread_start_quiet(&th, read_job_run, &job) == 0;
+    }
+    if (!job.c.problems) {
+        *ra = *rb = -1;
+        xlsx_close(book2);
+        return;
+    }
+    *ra = read_and_dump(c, book, REC_PILES, a);
+    if (threaded) {
+        pthread_join(th, NULL);
+    } else {
+        job.book = book;
+        read_job_run(&job);
+    }
+    *rb = job.rc;
+    xlsx_close(book2);
+    size_t i;
+    json_t *p;
+    json_array_foreach(job.c.problems, i, p)
+    {
+        if (json_array_size(c->problems) >= IMPORT_MAX_PROBLEMS) {
+            *c->truncated = 1;
+            break;
+        }
+        json_array_append(c->problems, p);
+    }
+    if (job.truncated)
+        *c->truncated = 1;
+    json_decref(job.c.problems);
 }
 
 int import_file(struct mgmt_req *req, enum import_kind kind, int64_t app_id, const char *path,
@@ -495,13 +551,13 @@ int import_file(struct mgmt_req *req, enum import_kind kind, int64_t app_id, con
     memset(&b, 0, sizeof b);
     int rc;
     if (kind == IMPORT_STATIONS) {
-        rc = import_read_sheet(&c, book, REC_STATIONS, &a);
+        rc = read_and_dump(&c, book, REC_STATIONS, &a);
         /* the whole-file checks run on the valid values even when some cells are wrong,
          * so that one answer lists every problem; staging happens only without any */
         rc = rc == 0 ? stage_stations(&c, app_id, &a, staged) : rc;
     } else {
-        int ra = import_read_sheet(&c, book, REC_PILES, &a);
-        int rb = ra < 0 ? ra : import_read_sheet(&c, book, REC_CONNECTORS, &b);
+        int ra, rb;
+        read_pile_sheets(&c, path, &lim, book, &a, &b, &ra, &rb);
         rc = ra == 0 && rb == 0 ? stage_piles(&c, app_id, &a, &b, staged)
              : ra < 0 || rb < 0 ? -1
                                 : 1;

@@ -38,6 +38,9 @@ struct import_sheet {
     size_t *off;      /* nrows * ncols offsets into texts, or IMPORT_NO_TEXT */
     char *texts;
     size_t texts_len, texts_cap;
+    size_t *json_off; /* per row: its record as compact JSON in `json` (import_sheet_dump) */
+    char *json;
+    size_t json_len, json_cap;
 };
 
 /* Appends a problem (at most IMPORT_MAX_PROBLEMS, then sets *truncated). NULL/0 leave a
@@ -51,6 +54,17 @@ void import_problem(struct import_ctx *c, const char *sheet, unsigned row, const
  * says why) or -1 when out of memory. */
 int import_read_sheet(struct import_ctx *c, struct xlsx_book *book, enum rec_sheet which,
                       struct import_sheet *s);
+
+/* Renders every row's record (its non-NULL texts through record_typed, in column order, without
+ * the columns of `skip`, nskip of them) as compact JSON, for import_json. Done by the thread
+ * that read the sheet, so that the writing transaction only inserts. 0 or -1 (out of memory). */
+int import_sheet_dump(struct import_sheet *s, const size_t *skip, size_t nskip);
+
+/* The JSON of row i after import_sheet_dump. */
+static inline const char *import_json(const struct import_sheet *s, size_t i)
+{
+    return s->json + s->json_off[i];
+}
 
 void import_sheet_free(struct import_sheet *s);
 

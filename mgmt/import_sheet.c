@@ -2,6 +2,8 @@
  * the flat texts of struct import_sheet; see import_internal.h. */
 #include "mgmt/import_internal.h"
 #include "common/config.h"
+#include "mgmt/http.h"
+#include "mgmt/record_form.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -204,13 +206,70 @@ int import_read_sheet(struct import_ctx *c, struct xlsx_book *book, enum rec_she
     return s->header_seen ? 0 : 1;
 }
 
+/* Room for `more` bytes after json_len; 0 or -1. */
+static int reserve_json(struct import_sheet *s, size_t more)
+{
+    if (s->json_len + more <= s->json_cap)
+        return 0;
+    size_t cap = s->json_cap ? s->json_cap : 65536;
+    while (cap < s->json_len + more) {
+        if (cap > SIZE_MAX / 2)
+            return -1;
+        cap *= 2;
+    }
+    char *j = realloc(s->json, cap);
+    if (!j)
+        return -1;
+    s->json = j;
+    s->json_cap = cap;
+    return 0;
+}
+
+int import_sheet_dump(struct import_sheet *s, const size_t *skip, size_t nskip)
+{
+    if (!(s->json_off = malloc((s->nrows + 1) * sizeof *s->json_off)) || reserve_json(s, 65536))
+        return -1;
+    for (size_t i = 0; i < s->nrows; i++) {
+        json_t *rec = json_object();
+        if (!rec)
+            return -1;
+        for (size_t k = 0; k < s->ncols && k < IMPORT_MAX_FIELDS; k++) {
+            const char *t = import_text(s, i, k);
+            size_t j = 0;
+            while (j < nskip && skip[j] != k)
+                j++;
+            if (t && j == nskip)
+                json_object_set_new_nocheck(rec, s->cols[k].field, record_typed(&s->cols[k], t));
+        }
+        /* straight into the buffer (json_dumps would grow a buffer of its own, then copy it);
+         * a record that does not fit is dumped again once the buffer has grown */
+        size_t n =
+            json_dumpb(rec, s->json + s->json_len, s->json_cap - s->json_len, MGMT_JSON_FLAGS);
+        if (n && s->json_len + n + 1 > s->json_cap)
+            n = reserve_json(s, n + 1) ? 0
+                                       : json_dumpb(rec, s->json + s->json_len,
+                                                    s->json_cap - s->json_len, MGMT_JSON_FLAGS);
+        json_decref(rec);
+        if (n == 0)
+            return -1;
+        s->json[s->json_len + n] = 0;
+        s->json_off[i] = s->json_len;
+        s->json_len += n + 1;
+    }
+    return 0;
+}
+
 void import_sheet_free(struct import_sheet *s)
 {
     free(s->rownum);
     free(s->off);
     free(s->texts);
+    free(s->json_off);
+    free(s->json);
     s->rownum = NULL;
     s->off = NULL;
     s->texts = NULL;
-    s->nrows = s->rows_cap = s->texts_len = s->texts_cap = 0;
+    s->json_off = NULL;
+    s->json = NULL;
+    s->nrows = s->rows_cap = s->texts_len = s->texts_cap = s->json_len = s->json_cap = 0;
 }
