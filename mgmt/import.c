@@ -245,6 +245,7 @@ out:
 struct pile_index {
     struct keymap by_id;
     size_t *head, *tail, *next;
+    char *seen_no; /* scratch of the numbering check: a pile has at most every connector row */
 };
 
 #define NO_ROW SIZE_MAX
@@ -297,8 +298,7 @@ static void check_connectors(struct import_ctx *c, int64_t app, struct import_sh
     }
     /* numbering 1..n per pile, and piles without connectors */
     const size_t k_peid = col_index(REC_PILES, "equipment_id");
-    char *seen_no = NULL;
-    size_t seen_cap = 0;
+    char *seen_no = pi->seen_no;
     for (size_t i = 0; i < ps->nrows; i++) {
         const char *eid = rec_str(ps, i, k_peid);
         intptr_t pile = eid ? keymap_get(&pi->by_id, eid) : -1;
@@ -314,16 +314,6 @@ static void check_connectors(struct import_ctx *c, int64_t app, struct import_sh
         size_t n = 0;
         for (size_t j = first; j != NO_ROW; j = pi->next[j])
             n++;
-        if (n + 1 > seen_cap) {
-            free(seen_no);
-            seen_cap = n + 1 > 64 ? n + 1 : 64;
-            seen_no = malloc(seen_cap);
-            if (!seen_no) {
-                seen_cap = 0;
-                import_problem(c, ps->name, 0, NULL, NULL, NULL, "internal", "out of memory", NULL);
-                return;
-            }
-        }
         memset(seen_no, 0, n + 1);
         for (size_t j = first; j != NO_ROW; j = pi->next[j]) {
             if (!import_text(cs, j, k_no))
@@ -343,7 +333,6 @@ static void check_connectors(struct import_ctx *c, int64_t app, struct import_sh
             }
         }
     }
-    free(seen_no);
 }
 
 /* Writes every pile of the file and its connectors (inside the caller's transaction). */
@@ -396,7 +385,8 @@ static int stage_piles(struct import_ctx *c, int64_t app, struct import_sheet *p
     pi.head = malloc((ps->nrows + 1) * sizeof *pi.head);
     pi.tail = malloc((ps->nrows + 1) * sizeof *pi.tail);
     pi.next = malloc((cs->nrows + 1) * sizeof *pi.next);
-    if (!pi.head || !pi.tail || !pi.next)
+    pi.seen_no = malloc(cs->nrows + 2);
+    if (!pi.head || !pi.tail || !pi.next || !pi.seen_no)
         goto out;
     for (size_t i = 0; i < ps->nrows; i++)
         pi.head[i] = pi.tail[i] = NO_ROW;
@@ -446,6 +436,7 @@ out:
     free(pi.head);
     free(pi.tail);
     free(pi.next);
+    free(pi.seen_no);
     return rc;
 }
 
