@@ -30,6 +30,17 @@ int db_access_transition(struct db *db, int64_t id, const char *from, const char
 int db_access_attach_pile(struct db *db, int64_t id, int64_t pile_row);
 /* The equipment ids and rows of the application's piles, as [[row, equipment_id], ...]. */
 json_t *db_access_piles(struct db *db, int64_t id);
+/* The transaction of an import's checks and writes (BEGIN IMMEDIATE): DB_OK or an error, and
+ * then always db_access_stage_end, which rolls back what was not committed. Inside it, the
+ * stations' and piles' CHECK constraints are not evaluated: the columns they guard (status,
+ * boot_status, security_profile) are written by the import as the literal 'draft' and the
+ * defaults, never from the file, and SQLite evaluates each of those IN (...) lists through a
+ * temporary b-tree built per inserted row, which was a third of a large import. The page
+ * cache is enlarged for the transaction; *saved_cache keeps its size for stage_end. */
+int db_access_stage_begin(struct db *db, int64_t *saved_cache);
+/* Rolls back an uncommitted stage transaction and restores CHECK constraints and the page
+ * cache size that stage_begin saved. */
+void db_access_stage_end(struct db *db, int64_t saved_cache);
 /* Removes the application's staged piles and their connectors (inside the caller's
  * transaction), before a new piles file replaces them. */
 int db_access_unstage_piles(struct db *db, int64_t id);

@@ -319,6 +319,23 @@ int db_connector_owner(struct db *db, const char *connector_id, int64_t *pile_ro
     return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "connector_owner");
 }
 
+int db_connector_owner_app(struct db *db, const char *connector_id, int64_t *application_id)
+{
+    static const char sql[] = "SELECT coalesce(p.application_id, 0) FROM connectors c"
+                              " JOIN piles p ON p.id = c.pile_row WHERE c.connector_id = ?";
+    sqlite3_stmt *st = db_stmt(db, sql);
+    if (!st)
+        return DB_ERROR;
+    db_bind_text(st, 1, connector_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *application_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return DB_NOTFOUND;
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "connector_owner_app");
+}
+
 static json_t *connectors_of(struct db *db, int64_t pile_row)
 {
     static const char sql[] = "SELECT data, connector_id, ocpp_connector_id FROM connectors"

@@ -62,6 +62,9 @@ int db_connector_insert(struct db *db, int64_t pile_row, const char *connector_i
 int db_connectors_delete(struct db *db, int64_t pile_row);
 /* The pile owning connector `connector_id` into *pile_row; DB_NOTFOUND when none. */
 int db_connector_owner(struct db *db, const char *connector_id, int64_t *pile_row);
+/* The access application of the pile owning connector `connector_id` into *application_id
+ * (0: none); DB_NOTFOUND when no pile has it. */
+int db_connector_owner_app(struct db *db, const char *connector_id, int64_t *application_id);
 /* The pile's data with `connectors` and read-only fields; caller owns; NULL when missing. */
 json_t *db_pile_view(struct db *db, int64_t row);
 int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page, int64_t page_size,
