@@ -39,7 +39,7 @@ clean:
 	rm -rf build
 
 # The libFuzzer targets of tests/fuzz/ (clang, ASan + UBSan), each for FUZZ_SECONDS (default
-# 600 here, 10 in `make test`); no meson timeout.
+# 600 here, 5 in `make test`); no meson timeout.
 fuzz:
 	@bash scripts/install-deps.sh
 	@$(MAKE) --no-print-directory build

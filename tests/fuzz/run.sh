@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target with clang (ASan + UBSan) and runs it for FUZZ_SECONDS (default
-# 10) over its seed corpus. `make test` runs each briefly; `make fuzz FUZZ_SECONDS=600` longer.
+# 5) over its seed corpus. `make test` runs each briefly; `make fuzz FUZZ_SECONDS=600` longer.
 # Usage: tests/fuzz/run.sh TARGET [BUILD_DIR]
 set -euo pipefail
 target=$1
 src=$(cd "$(dirname "$0")/../.." && pwd)
 out=${2:-$src/build}/fuzz
 export OUT=$out
-seconds=${FUZZ_SECONDS:-10}
+seconds=${FUZZ_SECONDS:-5}
 mkdir -p "$out/corpus-$target"
 case $target in
 creditcode) extra=(protocol/creditcode.c) ;;
