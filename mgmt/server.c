@@ -73,10 +73,13 @@ static struct db *worker_db(const struct evg_config *cfg)
     if (!db) {
         char err[512];
         db = db_open(cfg->db, (int)cfg->sqlite_busy_ms, cfg->sqlite_synchronous, err, sizeof err);
-        if (!db)
+        if (!db) {
             log_error("mgmt", "db_open_failed", "error=\"%s\"", err);
-        else
+        } else {
+            /* lists read all over a city's records: keep them in memory, mapped */
+            db_tune(db, cfg->mgmt_sqlite_cache_kib, cfg->mgmt_sqlite_mmap_bytes);
             pthread_setspecific(db_key, db);
+        }
     }
     return db;
 }
