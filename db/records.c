@@ -2,10 +2,8 @@
 #include "db/records.h"
 #include "db/ocpp_state.h"
 #include "db/db_internal.h"
-#include "db/list_count.h"
+#include "db/record_lists.h"
 
-#include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,35 +173,9 @@ json_t *db_station_view(struct db *db, int64_t row)
     return v;
 }
 
-/* Both lists bind ?1 account, ?2 application, ?3 area prefix, ?4 name, ?5 station_id,
- * ?6 status, ?7 station_type; piles add ?8 equipment_id, ?9 protocol, ?10 equipment_type,
- * ?13 online; then LIMIT and OFFSET (?8 ?9 for stations, ?11 ?12 for piles).
- *
- * The filters an index can serve (account, the record's id, area prefix, status) are written
- * into the SQL only when given: a term like `(?1 = 0 OR s.account_id = ?1)` keeps SQLite from
- * using any index, and every page read the whole table (100 000 stations: ~250 ms a page). So
- * each list has one SQL text per combination of those four, built on first use. An area
- * prefix is a range on the index (codes are digits, all below '~') and is checked exactly too. */
-enum { LF_ACCOUNT = 1, LF_KEY = 2, LF_AREA = 4, LF_STATUS = 8, LF_VARIANTS = 16 };
-
-#define LIST_AREA_CHECK " AND substr(s.area_code, 1, length(?3)) = ?3"
-#define LIST_AREA_TERM  " AND s.area_code >= ?3 AND s.area_code < ?3 || '~'" LIST_AREA_CHECK
-#define LIST_GENERATION "(SELECT generation FROM record_generation WHERE id = 1)"
-
-struct list_shape {
-    char kind;                     /* 's' stations, 'p' piles: part of the cache key */
-    const char *count_head;        /* "SELECT count(*), generation FROM ..." */
-    const char *page_head;         /* "SELECT columns FROM ..." */
-    const char *page_head_account; /* the same, for one account's list (NULL: page_head) */
-    const char *where;             /* the filters that are always written */
-    const char *terms[4];          /* LF_ACCOUNT, LF_KEY, LF_AREA, LF_STATUS */
-    const char *tail;              /* ORDER BY, LIMIT, OFFSET */
-    char *sql[LF_VARIANTS][2];     /* [mask][0 count, 1 page]; built once, never freed */
-};
-
 static struct list_shape station_shape = {
     's',
-    "SELECT count(*), " LIST_GENERATION " FROM stations s",
+    "SELECT count(*), " LIST_STATE " FROM stations s",
     /* Pages walk an index in station_id order that holds every filtered column, so that only
      * the rows of the page are read from the table; SQLite's planner, lacking statistics,
      * would rather take the (account_id, station_id) index and read each row to filter it. */
@@ -216,173 +188,6 @@ static struct list_shape station_shape = {
     {{0}},
 };
 
-static pthread_mutex_t shape_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The SQL of `shape` for the filters in `mask` (count or page); NULL when out of memory. */
-static const char *list_sql(struct list_shape *shape, unsigned mask, int page)
-{
-    pthread_mutex_lock(&shape_lock);
-    char *sql = shape->sql[mask][page];
-    if (!sql) {
-        const char *head = shape->count_head;
-        if (page)
-            head = (mask & LF_ACCOUNT) && shape->page_head_account ? shape->page_head_account
-                                                                   : shape->page_head;
-        const char *parts[7] = {head, shape->where};
-        int n = 2;
-        /* A page walks an index in the list's order and stops after `size` rows, so its area
-         * term is a plain check: as a range it would tempt SQLite into reading every row of
-         * the area and sorting them (an area of 7 000 stations: 60 ms a page). */
-        for (unsigned b = 0; b < 4; b++)
-            if (mask & (1u << b))
-                parts[n++] = page && (1u << b) == LF_AREA ? LIST_AREA_CHECK : shape->terms[b];
-        if (page)
-            parts[n++] = shape->tail;
-        size_t len = 1;
-        for (int i = 0; i < n; i++)
-            len += strlen(parts[i]);
-        if ((sql = malloc(len))) {
-            sql[0] = 0;
-            for (int i = 0; i < n; i++)
-                strcat(sql, parts[i]);
-            shape->sql[mask][page] = sql;
-        }
-    }
-    pthread_mutex_unlock(&shape_lock);
-    return sql;
-}
-
-static unsigned list_mask(const struct db_record_filter *f, int piles)
-{
-    return (f->account_id ? LF_ACCOUNT : 0) |
-           ((piles ? f->equipment_id : f->station_id) ? LF_KEY : 0) |
-           (f->area_prefix ? LF_AREA : 0) | (f->status ? LF_STATUS : 0);
-}
-
-static void bind_filter(sqlite3_stmt *st, const struct db_record_filter *f, int piles)
-{
-    sqlite3_bind_int64(st, 1, f->account_id);
-    sqlite3_bind_int64(st, 2, f->application_id);
-    db_bind_text(st, 3, f->area_prefix);
-    db_bind_text(st, 4, f->name);
-    db_bind_text(st, 5, f->station_id);
-    db_bind_text(st, 6, f->status);
-    sqlite3_bind_int64(st, 7, piles ? 0 : f->station_type);
-    if (piles) {
-        db_bind_text(st, 8, f->equipment_id);
-        db_bind_text(st, 9, f->protocol);
-        sqlite3_bind_int64(st, 10, f->equipment_type);
-        sqlite3_bind_int(st, 13, f->online);
-    }
-}
-
-/* The cache key of a list's total: the database, the list and every filter value (texts with
- * their length, so that no two filters read alike). Returns its length, 0 when it does not fit. */
-static size_t count_key(struct db *db, const struct list_shape *shape,
-                        const struct db_record_filter *f, char *out, size_t cap)
-{
-    const char *file = sqlite3_db_filename(db->h, "main");
-#define KS(s) (int)((s) ? strlen(s) : 0), (s) ? (s) : ""
-    int n = snprintf(out, cap, "%s|%c|%lld|%lld|%lld|%lld|%d|%d:%s|%d:%s|%d:%s|%d:%s|%d:%s|%d:%s",
-                     file ? file : "", shape->kind, (long long)f->account_id,
-                     (long long)f->application_id, (long long)f->station_type,
-                     (long long)f->equipment_type, f->online, KS(f->area_prefix), KS(f->name),
-                     KS(f->station_id), KS(f->equipment_id), KS(f->status), KS(f->protocol));
-#undef KS
-    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
-}
-
-/* The total of a list: cached while no record changed (db/list_count.h), except for the pile
- * list's online filter, which follows the gateway's sessions rather than the records. */
-static int list_total(struct db *db, struct list_shape *shape, unsigned mask,
-                      const struct db_record_filter *f, int piles, int64_t *total)
-{
-    static const char gen_sql[] = "SELECT generation FROM record_generation WHERE id = 1";
-    char key[DB_LIST_COUNT_KEY_MAX + 1];
-    size_t klen = f->online ? 0 : count_key(db, shape, f, key, sizeof key);
-    int64_t gen = 0;
-    if (klen) {
-        sqlite3_stmt *st = db_stmt(db, gen_sql);
-        if (!st)
-            return DB_ERROR;
-        int rc = db_step_int64(db, st, &gen, "record_generation");
-        if (rc != DB_OK)
-            return rc;
-        if (db_list_count_get(key, klen, gen, total))
-            return DB_OK;
-    }
-    const char *sql = list_sql(shape, mask, 0);
-    sqlite3_stmt *st = sql ? db_stmt(db, sql) : NULL;
-    if (!st)
-        return DB_ERROR;
-    bind_filter(st, f, piles);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *total = sqlite3_column_int64(st, 0);
-        /* the generation read with the count, in the same read transaction */
-        gen = sqlite3_column_int64(st, 1);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return db_rc_from(db, rc, "record_count");
-    if (klen)
-        db_list_count_put(key, klen, gen, *total);
-    return DB_OK;
-}
-
-/* Counts and reads one page of a list with the same filter, calling `each` for every row; a
- * nonzero return of `each` stops the list with DB_ERROR. */
-static int list_query(struct db *db, struct list_shape *shape, const struct db_record_filter *f,
-                      int piles, int64_t page, int64_t size,
-                      int (*each)(struct db *, sqlite3_stmt *, void *), void *ctx, int64_t *total)
-{
-    unsigned mask = list_mask(f, piles);
-    int rc = list_total(db, shape, mask, f, piles, total);
-    if (rc != DB_OK)
-        return rc;
-    const char *sql = list_sql(shape, mask, 1);
-    sqlite3_stmt *st = sql ? db_stmt(db, sql) : NULL;
-    if (!st)
-        return DB_ERROR;
-    bind_filter(st, f, piles);
-    sqlite3_bind_int64(st, piles ? 11 : 8, size);
-    sqlite3_bind_int64(st, piles ? 12 : 9, (page - 1) * size);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (each(db, st, ctx) != 0)
-            break;
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return DB_ERROR;
-    return db_rc_from(db, rc, "record_list");
-}
-
-/* Builds items into a JSON array (ctx) with `make`. */
-struct json_list {
-    json_t *arr;
-    json_t *(*make)(struct db *, sqlite3_stmt *);
-};
-
-static int append_item(struct db *db, sqlite3_stmt *st, void *ctx)
-{
-    struct json_list *l = ctx;
-    json_array_append_new(l->arr, l->make(db, st));
-    return 0;
-}
-
-static int list_json(struct db *db, struct list_shape *shape, const struct db_record_filter *f,
-                     int piles, int64_t page, int64_t size,
-                     json_t *(*make)(struct db *, sqlite3_stmt *), json_t **items, int64_t *total)
-{
-    struct json_list l = {json_array(), make};
-    int rc = list_query(db, shape, f, piles, page, size, append_item, &l, total);
-    if (rc != DB_OK) {
-        json_decref(l.arr);
-        l.arr = NULL;
-    }
-    *items = l.arr;
-    return rc;
-}
-
 static json_t *make_station(struct db *db, sqlite3_stmt *st)
 {
     (void)db;
@@ -392,7 +197,7 @@ static json_t *make_station(struct db *db, sqlite3_stmt *st)
 int db_station_list(struct db *db, const struct db_record_filter *f, int64_t page,
                     int64_t page_size, json_t **items, int64_t *total)
 {
-    return list_json(db, &station_shape, f, 0, page, page_size, make_station, items, total);
+    return db_list_json(db, &station_shape, f, 0, page, page_size, make_station, items, total);
 }
 
 struct row_call {
@@ -414,7 +219,7 @@ int db_station_list_rows(struct db *db, const struct db_record_filter *f, int64_
                          void *ctx, int64_t *total)
 {
     struct row_call c = {fn, ctx};
-    return list_query(db, &station_shape, f, 0, page, page_size, call_row, &c, total);
+    return db_list_query(db, &station_shape, f, 0, page, page_size, call_row, &c, total);
 }
 
 int db_pile_find(struct db *db, const char *equipment_id, struct db_record_row *out)
@@ -616,7 +421,7 @@ json_t *db_pile_view(struct db *db, int64_t row)
 
 static struct list_shape pile_shape = {
     'p',
-    "SELECT count(*), " LIST_GENERATION " FROM piles p JOIN stations s ON s.id = p.station_row",
+    "SELECT count(*), " LIST_STATE " FROM piles p JOIN stations s ON s.id = p.station_row",
     "SELECT " PILE_COLS PILE_FROM,
     NULL,
     PILE_WHERE,
@@ -628,7 +433,7 @@ static struct list_shape pile_shape = {
 int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page, int64_t page_size,
                  json_t **items, int64_t *total)
 {
-    return list_json(db, &pile_shape, f, 1, page, page_size, pile_from_row, items, total);
+    return db_list_json(db, &pile_shape, f, 1, page, page_size, pile_from_row, items, total);
 }
 
 int db_pile_set_password(struct db *db, int64_t row, const char *salt, const char *hash)

@@ -133,9 +133,22 @@ static void test_totals_follow_changes(void **state)
     assert_int_equal(db_station_delete(db, t2), DB_OK);
     assert_int_equal(ids(db, &f, buf, sizeof buf), 2);
     assert_int_equal(ids(db, &area, buf, sizeof buf), 0);
+    /* the largest row deleted and its id given again to a new row */
+    int64_t t4 = add(db, 1, "T4", "draft", "戊", "442000");
+    assert_int_equal(ids(db, &f, buf, sizeof buf), 3);
+    assert_int_equal(db_station_delete(db, t4), DB_OK);
+    assert_int_equal(ids(db, &f, buf, sizeof buf), 2);
+    assert_int_equal(add(db, 2, "T5", "draft", "己", "442000"), t4);
+    assert_int_equal(ids(db, &f, buf, sizeof buf), 2);
+    struct db_record_filter all = {0};
+    assert_int_equal(ids(db, &all, buf, sizeof buf), 3);
+    exec_other(state, "INSERT INTO stations (account_id, station_id, status, name, area_code,"
+                      " station_type, data, created_at, updated_at)"
+                      " VALUES (1, 'T6', 'draft', '庚', '442000', 1, '{}', 0, 0)");
+    assert_int_equal(ids(db, &f, buf, sizeof buf), 3);
     /* rows other than stations and piles leave the totals cached and right */
     exec_other(state, "UPDATE accounts SET updated_at = 5 WHERE id = 1");
-    assert_int_equal(ids(db, &f, buf, sizeof buf), 2);
+    assert_int_equal(ids(db, &f, buf, sizeof buf), 3);
 }
 
 static int count_rows(void *ctx, const struct db_station_row *r)
