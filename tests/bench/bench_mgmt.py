@@ -237,7 +237,9 @@ def parse_wrk(out):
     p50, p99 = latency_ms(out, 50), latency_ms(out, 99)
     if not m or not n or p50 is None or p99 is None:
         raise RuntimeError("cannot read wrk's output:\n" + out)
-    return {"rps": float(m.group(1)), "p50_ms": p50, "p99_ms": p99, "non200": int(n.group(1))}
+    t = re.search(r"Socket errors:.*timeout (\d+)", out)
+    return {"rps": float(m.group(1)), "p50_ms": p50, "p99_ms": p99, "non200": int(n.group(1)),
+            "timeouts": int(t.group(1)) if t else 0}
 
 
 def proc_cpu_s(pid):
@@ -327,9 +329,11 @@ def main():
           % (res["stations"], res["connections"], os.cpu_count()))
     for i, r in enumerate(res["runs"]):
         print("  run %d: %.0f req/s  p50 %.2f ms  p99 %.2f ms  cpu/request: mgmt %.0f us, wrk %.0f us"
-              " (%.0f req/s if they had the %d cores alone)"
+              " (%.0f req/s if they had the %d cores alone)%s"
               % (i + 1, r["rps"], r["p50_ms"], r["p99_ms"], r.get("mgmt_cpu_us_per_req", 0),
-                 r.get("wrk_cpu_us_per_req", 0), r.get("cpu_bound_rps", 0), os.cpu_count()))
+                 r.get("wrk_cpu_us_per_req", 0), r.get("cpu_bound_rps", 0), os.cpu_count(),
+                 "  %d requests timed out (wrk: 2 s), not in the latencies" % r["timeouts"]
+                 if r["timeouts"] else ""))
     print("median: %.0f req/s  p50 %.2f ms  p99 %.2f ms  (target >= 5000 req/s, p99 < 50 ms)"
           % (res["rps"], res["p50_ms"], res["p99_ms"]))
     if a.json:
