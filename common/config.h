@@ -32,6 +32,8 @@ struct evg_config {
     long long sqlite_busy_ms;
     long long mgmt_threads;
     long long max_connections;
+    long long mgmt_sqlite_cache_kib;
+    long long mgmt_sqlite_mmap_bytes;
     long long connection_timeout_s;
     long long max_header_bytes;
     long long max_json_bytes;

@@ -95,6 +95,17 @@ fail:
     return NULL;
 }
 
+int db_tune(struct db *db, int64_t cache_kib, int64_t mmap_bytes)
+{
+    char sql[128], err[256];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%lld; PRAGMA mmap_size=%lld;",
+             (long long)cache_kib, (long long)mmap_bytes);
+    int rc = exec_simple(db, sql, err, sizeof err);
+    if (rc != DB_OK)
+        log_warn("db", "tune_failed", "error=\"%s\"", err);
+    return rc == DB_OK ? DB_OK : DB_ERROR;
+}
+
 void db_close(struct db *db)
 {
     if (!db)

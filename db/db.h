@@ -31,6 +31,11 @@ void db_close(struct db *db);
  * daemon turns whatever error its handler reported then into "storage full" for the client. */
 bool db_take_full(struct db *db);
 
+/* Sizes a connection's page cache (`cache_kib` KiB) and its memory map of the database file
+ * (`mmap_bytes`, 0 = none): a daemon's read-mostly connections over a large database read
+ * pages through the shared map instead of copying them with pread. DB_OK or DB_ERROR. */
+int db_tune(struct db *db, int64_t cache_kib, int64_t mmap_bytes);
+
 /* Applies the numbered migrations above the current schema version up to `target`
  * (-1 = latest), each in one exclusive transaction, so that two processes starting together
  * never apply one twice. Returns DB_OK or an error with a message in `err`. */

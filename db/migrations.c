@@ -292,10 +292,10 @@ const struct db_migration db_migrations[] = {
      "  payload TEXT NOT NULL," /* the CALL's payload, JSON */
      "  state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'answered', 'error', 'timeout',"
      "    'failed')),"
-     "  unique_id TEXT,"  /* the CALL's uniqueId, once sent */
-     "  response TEXT,"   /* answered: the CALLRESULT payload; error: {code, description, details} */
-     "  error TEXT,"      /* why it is not answered: a short code (offline, busy, ...) */
-     "  detail TEXT,"     /* one line of English about error */
+     "  unique_id TEXT," /* the CALL's uniqueId, once sent */
+     "  response TEXT,"  /* answered: the CALLRESULT payload; error: {code, description, details} */
+     "  error TEXT,"     /* why it is not answered: a short code (offline, busy, ...) */
+     "  detail TEXT,"    /* one line of English about error */
      "  created_at INTEGER NOT NULL,"
      "  sent_at INTEGER,"
      "  finished_at INTEGER"
@@ -436,6 +436,35 @@ const struct db_migration db_migrations[] = {
     /* The TimeStamp of a request a platform sent (epoch seconds), so that a conformance run can
      * tell how long after its TimeStamp a push arrived; NULL when unknown or not read. */
     {11, "tcec_exchange_sent_at", "ALTER TABLE tcec_exchanges ADD COLUMN sent_at INTEGER;"},
+    /* The station and pile lists over a city's records (issue 8): indexes for the filters and
+     * orders of the lists, and a generation that every update and delete of a listed record
+     * bumps (inserts raise the largest id instead: db/record_lists.c), so that a list's total
+     * (its COUNT(*)) is counted once per change instead of once per page. It starts at a random
+     * value so that a database created again at the same path does not repeat the generations
+     * of the old one. The pile list gets no new index: every index costs each row of a pile
+     * import, and the pile list is not yet measured at a city's scale. */
+    {12, "record_lists",
+     /* the pages of all stations and of one operator's, in order, with every filtered column */
+     "CREATE INDEX stations_station ON stations(station_id, id, status, area_code, station_type,"
+     "  application_id, name, account_id);"
+     "CREATE INDEX stations_list ON stations(account_id, station_id, id, status, area_code,"
+     "  station_type, application_id, name);"
+     "CREATE INDEX stations_area_status ON stations(area_code, status);"
+     "CREATE TABLE record_generation ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  generation INTEGER NOT NULL"
+     ");"
+     "INSERT INTO record_generation (id, generation) VALUES (1, abs(random() % 1000000000000));"
+     "CREATE TRIGGER stations_generation_delete AFTER DELETE ON stations BEGIN"
+     "  UPDATE record_generation SET generation = generation + 1; END;"
+     "CREATE TRIGGER stations_generation_update AFTER UPDATE OF account_id, station_id, status,"
+     "  application_id, name, area_code, station_type ON stations BEGIN"
+     "  UPDATE record_generation SET generation = generation + 1; END;"
+     "CREATE TRIGGER piles_generation_delete AFTER DELETE ON piles BEGIN"
+     "  UPDATE record_generation SET generation = generation + 1; END;"
+     "CREATE TRIGGER piles_generation_update AFTER UPDATE OF account_id, equipment_id,"
+     "  station_row, status, application_id, equipment_type, protocol ON piles BEGIN"
+     "  UPDATE record_generation SET generation = generation + 1; END;"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

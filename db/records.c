@@ -2,6 +2,7 @@
 #include "db/records.h"
 #include "db/ocpp_state.h"
 #include "db/db_internal.h"
+#include "db/record_lists.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -103,28 +104,61 @@ int db_station_delete(struct db *db, int64_t row)
     "s.id, s.data, s.station_id, s.status, s.account_id, o.operator_id, o.company_name,"           \
     " s.application_id, (SELECT count(*) FROM piles p WHERE p.station_row = s.id),"                \
     " s.created_at, s.updated_at"
-#define STATION_FROM                                                                               \
-    " FROM stations s JOIN accounts a ON a.id = s.account_id"                                      \
-    " LEFT JOIN organisations o ON o.id = a.organisation_id"
+#define STATION_JOINS                                                                              \
+    " JOIN accounts a ON a.id = s.account_id LEFT JOIN organisations o ON o.id = "                 \
+    "a.organisation_id"
+#define STATION_FROM " FROM stations s" STATION_JOINS
 
-static json_t *station_from_row(sqlite3_stmt *st)
+static const char *col_text(sqlite3_stmt *st, int col)
 {
-    const char *data = (const char *)sqlite3_column_text(st, 1);
-    json_t *v = data ? json_loads(data, 0, NULL) : NULL;
+    return (const char *)sqlite3_column_text(st, col);
+}
+
+static void read_station_row(sqlite3_stmt *st, struct db_station_row *r)
+{
+    r->row = sqlite3_column_int64(st, 0);
+    r->data = col_text(st, 1);
+    r->station_id = col_text(st, 2);
+    r->status = col_text(st, 3);
+    r->account_id = sqlite3_column_int64(st, 4);
+    r->operator_id = col_text(st, 5);
+    r->company_name = col_text(st, 6);
+    r->application_id = sqlite3_column_int64(st, 7); /* NULL reads as 0 */
+    r->pile_count = sqlite3_column_int64(st, 8);
+    r->created_at = sqlite3_column_int64(st, 9);
+    r->updated_at = sqlite3_column_int64(st, 10);
+}
+
+static json_t *json_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+json_t *db_station_row_json(const struct db_station_row *r)
+{
+    json_t *v = r->data ? json_loads(r->data, 0, NULL) : NULL;
     if (!json_is_object(v)) {
         json_decref(v);
         v = json_object();
     }
-    json_object_set_new(v, "station_id", db_col_json_str(st, 2));
-    json_object_set_new(v, "status", db_col_json_str(st, 3));
-    json_object_set_new(v, "account_id", json_integer(sqlite3_column_int64(st, 4)));
-    json_object_set_new(v, "operator_id", db_col_json_str(st, 5));
-    json_object_set_new(v, "company_name", db_col_json_str(st, 6));
-    json_object_set_new(v, "application_id", db_col_json_int(st, 7));
-    json_object_set_new(v, "pile_count", json_integer(sqlite3_column_int64(st, 8)));
-    json_object_set_new(v, "created_at", db_col_json_int(st, 9));
-    json_object_set_new(v, "updated_at", db_col_json_int(st, 10));
+    json_object_set_new(v, "station_id", json_str_or_null(r->station_id));
+    json_object_set_new(v, "status", json_str_or_null(r->status));
+    json_object_set_new(v, "account_id", json_integer(r->account_id));
+    json_object_set_new(v, "operator_id", json_str_or_null(r->operator_id));
+    json_object_set_new(v, "company_name", json_str_or_null(r->company_name));
+    json_object_set_new(v, "application_id",
+                        r->application_id ? json_integer(r->application_id) : json_null());
+    json_object_set_new(v, "pile_count", json_integer(r->pile_count));
+    json_object_set_new(v, "created_at", json_integer(r->created_at));
+    json_object_set_new(v, "updated_at", json_integer(r->updated_at));
     return v;
+}
+
+static json_t *station_from_row(sqlite3_stmt *st)
+{
+    struct db_station_row r;
+    read_station_row(st, &r);
+    return db_station_row_json(&r);
 }
 
 json_t *db_station_view(struct db *db, int64_t row)
@@ -139,63 +173,20 @@ json_t *db_station_view(struct db *db, int64_t row)
     return v;
 }
 
-/* The shared WHERE of both lists: ?1 account, ?2 application, ?3 area prefix, ?4 name,
- * ?5 station_id, ?6 status, ?7 station_type. Pile lists add ?8.. below. */
-#define STATION_WHERE                                                                              \
-    " WHERE (?1 = 0 OR s.account_id = ?1) AND (?2 = 0 OR s.application_id = ?2)"                   \
-    " AND (?3 IS NULL OR substr(s.area_code, 1, length(?3)) = ?3)"                                 \
-    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"             \
-    " AND (?6 IS NULL OR s.status = ?6) AND (?7 = 0 OR s.station_type = ?7)"
-
-static void bind_filter(sqlite3_stmt *st, const struct db_record_filter *f, int piles)
-{
-    sqlite3_bind_int64(st, 1, f->account_id);
-    sqlite3_bind_int64(st, 2, f->application_id);
-    db_bind_text(st, 3, f->area_prefix);
-    db_bind_text(st, 4, f->name);
-    db_bind_text(st, 5, f->station_id);
-    db_bind_text(st, 6, f->status);
-    sqlite3_bind_int64(st, 7, piles ? 0 : f->station_type);
-    if (piles) {
-        db_bind_text(st, 8, f->equipment_id);
-        db_bind_text(st, 9, f->protocol);
-        sqlite3_bind_int64(st, 10, f->equipment_type);
-        sqlite3_bind_int(st, 13, f->online);
-    }
-}
-
-/* Runs a count and a page query with the same filter; `make` builds an item from a row. */
-static int list_query(struct db *db, const char *count_sql, const char *page_sql,
-                      const struct db_record_filter *f, int piles, int64_t page, int64_t size,
-                      json_t *(*make)(struct db *, sqlite3_stmt *), json_t **items, int64_t *total)
-{
-    *items = NULL;
-    sqlite3_stmt *st = db_stmt(db, count_sql);
-    if (!st)
-        return DB_ERROR;
-    bind_filter(st, f, piles);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return db_rc_from(db, rc, "record_count");
-    if (!(st = db_stmt(db, page_sql)))
-        return DB_ERROR;
-    bind_filter(st, f, piles);
-    sqlite3_bind_int64(st, piles ? 11 : 8, size);
-    sqlite3_bind_int64(st, piles ? 12 : 9, (page - 1) * size);
-    json_t *arr = json_array();
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(arr, make(db, st));
-    sqlite3_reset(st);
-    if ((rc = db_rc_from(db, rc, "record_list")) != DB_OK) {
-        json_decref(arr);
-        return rc;
-    }
-    *items = arr;
-    return DB_OK;
-}
+static struct list_shape station_shape = {
+    's',
+    "SELECT count(*), " LIST_STATE " FROM stations s",
+    /* Pages walk an index in station_id order that holds every filtered column, so that only
+     * the rows of the page are read from the table; SQLite's planner, lacking statistics,
+     * would rather take the (account_id, station_id) index and read each row to filter it. */
+    "SELECT " STATION_COLS " FROM stations s INDEXED BY stations_station" STATION_JOINS,
+    "SELECT " STATION_COLS " FROM stations s INDEXED BY stations_list" STATION_JOINS,
+    " WHERE (?2 = 0 OR s.application_id = ?2) AND (?4 IS NULL OR instr(s.name, ?4) > 0)"
+    " AND (?7 = 0 OR s.station_type = ?7)",
+    {" AND s.account_id = ?1", " AND s.station_id = ?5", LIST_AREA_TERM, " AND s.status = ?6"},
+    " ORDER BY s.station_id, s.id LIMIT ?8 OFFSET ?9",
+    {{0}},
+};
 
 static json_t *make_station(struct db *db, sqlite3_stmt *st)
 {
@@ -206,10 +197,29 @@ static json_t *make_station(struct db *db, sqlite3_stmt *st)
 int db_station_list(struct db *db, const struct db_record_filter *f, int64_t page,
                     int64_t page_size, json_t **items, int64_t *total)
 {
-    static const char count_sql[] = "SELECT count(*) FROM stations s" STATION_WHERE;
-    static const char page_sql[] = "SELECT " STATION_COLS STATION_FROM STATION_WHERE
-                                   " ORDER BY s.station_id, s.id LIMIT ?8 OFFSET ?9";
-    return list_query(db, count_sql, page_sql, f, 0, page, page_size, make_station, items, total);
+    return db_list_json(db, &station_shape, f, 0, page, page_size, make_station, items, total);
+}
+
+struct row_call {
+    int (*fn)(void *, const struct db_station_row *);
+    void *ctx;
+};
+
+static int call_row(struct db *db, sqlite3_stmt *st, void *ctx)
+{
+    (void)db;
+    struct row_call *c = ctx;
+    struct db_station_row r;
+    read_station_row(st, &r);
+    return c->fn(c->ctx, &r);
+}
+
+int db_station_list_rows(struct db *db, const struct db_record_filter *f, int64_t page,
+                         int64_t page_size, int (*fn)(void *ctx, const struct db_station_row *r),
+                         void *ctx, int64_t *total)
+{
+    struct row_call c = {fn, ctx};
+    return db_list_query(db, &station_shape, f, 0, page, page_size, call_row, &c, total);
 }
 
 int db_pile_find(struct db *db, const char *equipment_id, struct db_record_row *out)
@@ -371,13 +381,11 @@ static json_t *connectors_of(struct db *db, int64_t pile_row)
 #define PILE_FROM                                                                                  \
     " FROM piles p JOIN stations s ON s.id = p.station_row JOIN accounts a ON a.id = p.account_id" \
     " LEFT JOIN organisations o ON o.id = a.organisation_id"
+/* The pile list's filters beside the four of list_shape.terms (see station_shape). */
 #define PILE_WHERE                                                                                 \
-    " WHERE (?1 = 0 OR p.account_id = ?1) AND (?2 = 0 OR p.application_id = ?2)"                   \
-    " AND (?3 IS NULL OR substr(s.area_code, 1, length(?3)) = ?3)"                                 \
-    " AND (?4 IS NULL OR instr(s.name, ?4) > 0) AND (?5 IS NULL OR s.station_id = ?5)"             \
-    " AND (?6 IS NULL OR p.status = ?6) AND (?7 = 0 OR s.station_type = ?7)"                       \
-    " AND (?8 IS NULL OR p.equipment_id = ?8) AND (?9 IS NULL OR p.protocol = ?9)"                 \
-    " AND (?10 = 0 OR p.equipment_type = ?10)"                                                     \
+    " WHERE (?2 = 0 OR p.application_id = ?2) AND (?4 IS NULL OR instr(s.name, ?4) > 0)"           \
+    " AND (?5 IS NULL OR s.station_id = ?5) AND (?7 = 0 OR s.station_type = ?7)"                   \
+    " AND (?9 IS NULL OR p.protocol = ?9) AND (?10 = 0 OR p.equipment_type = ?10)"                 \
     " AND (?13 = 0 OR (" PILE_ONLINE ") = (?13 = 1))"
 
 static json_t *pile_from_row(struct db *db, sqlite3_stmt *st)
@@ -428,14 +436,21 @@ json_t *db_pile_view(struct db *db, int64_t row)
     return v;
 }
 
+static struct list_shape pile_shape = {
+    'p',
+    "SELECT count(*), " LIST_STATE " FROM piles p JOIN stations s ON s.id = p.station_row",
+    "SELECT " PILE_COLS PILE_FROM,
+    NULL,
+    PILE_WHERE,
+    {" AND p.account_id = ?1", " AND p.equipment_id = ?8", LIST_AREA_TERM, " AND p.status = ?6"},
+    " ORDER BY p.equipment_id LIMIT ?11 OFFSET ?12",
+    {{0}},
+};
+
 int db_pile_list(struct db *db, const struct db_record_filter *f, int64_t page, int64_t page_size,
                  json_t **items, int64_t *total)
 {
-    static const char count_sql[] = "SELECT count(*) FROM piles p JOIN stations s"
-                                    " ON s.id = p.station_row" PILE_WHERE;
-    static const char page_sql[] =
-        "SELECT " PILE_COLS PILE_FROM PILE_WHERE " ORDER BY p.equipment_id LIMIT ?11 OFFSET ?12";
-    return list_query(db, count_sql, page_sql, f, 1, page, page_size, pile_from_row, items, total);
+    return db_list_json(db, &pile_shape, f, 1, page, page_size, pile_from_row, items, total);
 }
 
 int db_pile_set_password(struct db *db, int64_t row, const char *salt, const char *hash)

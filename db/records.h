@@ -49,6 +49,30 @@ json_t *db_station_view(struct db *db, int64_t row);
 int db_station_list(struct db *db, const struct db_record_filter *f, int64_t page,
                     int64_t page_size, json_t **items, int64_t *total);
 
+/* One station of a list page, as read: the strings belong to the statement and are valid only
+ * during the callback of db_station_list_rows; NULL columns are NULL (application_id 0). */
+struct db_station_row {
+    int64_t row;
+    int64_t account_id;
+    int64_t application_id;
+    int64_t pile_count;
+    int64_t created_at;
+    int64_t updated_at;
+    const char *data;
+    const char *station_id;
+    const char *status;
+    const char *operator_id;
+    const char *company_name;
+};
+/* The list of db_station_list, row by row: `fn` is called for each station of the page in
+ * order (a nonzero return stops the list with DB_ERROR), *total is set as there. For callers
+ * that render rows themselves (mgmt caches the rendered text of unchanged rows). */
+int db_station_list_rows(struct db *db, const struct db_record_filter *f, int64_t page,
+                         int64_t page_size, int (*fn)(void *ctx, const struct db_station_row *r),
+                         void *ctx, int64_t *total);
+/* A station row as the JSON object db_station_list and db_station_view give; caller owns. */
+json_t *db_station_row_json(const struct db_station_row *r);
+
 /* Piles and their connectors. */
 int db_pile_find(struct db *db, const char *equipment_id, struct db_record_row *out);
 int db_pile_insert(struct db *db, int64_t account_id, int64_t application_id, const char *status,

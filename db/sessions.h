@@ -23,7 +23,9 @@ int db_session_delete(struct db *db, const char *token_hash);
 int db_token_create(struct db *db, int64_t account_id, const char *name, const char *token_hash,
                     const char *prefix, int64_t *id);
 
-/* Finds the owner of an unrevoked token and records its use. DB_NOTFOUND when none. */
+/* Finds the owner of an unrevoked token and records its use (last_used_at, rewritten at most
+ * every DB_TOKEN_USE_EVERY_S). DB_NOTFOUND when none. */
+#define DB_TOKEN_USE_EVERY_S 60
 int db_token_lookup(struct db *db, const char *token_hash, int64_t *account_id);
 
 /* The account's unrevoked tokens as a new array of {id, name, prefix, created_at,

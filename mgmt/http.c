@@ -109,21 +109,29 @@ void mgmt_resp_json(struct mgmt_resp *resp, unsigned status, json_t *body)
     }
 }
 
+void mgmt_resp_json_text(struct mgmt_resp *resp, unsigned status, char *text, size_t len)
+{
+    free(resp->body);
+    resp->body = text;
+    resp->body_len = len;
+    resp->status = status;
+    resp->content_type = "application/json; charset=utf-8";
+}
+
 void mgmt_resp_list(struct mgmt_resp *resp, json_t *items, int64_t total, int64_t page,
                     int64_t page_size)
 {
-    mgmt_resp_json(resp, 200,
-                   mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
-                                            (json_int_t)total, "page", (json_int_t)page,
-                                            "page_size", (json_int_t)page_size)));
+    mgmt_resp_json(
+        resp, 200,
+        mgmt_iso_times(json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
+                                 "page", (json_int_t)page, "page_size", (json_int_t)page_size)));
 }
 
 void mgmt_resp_wrong_state(struct mgmt_resp *resp, const char *what, const char *status,
                            const char *needed)
 {
     char msg[200];
-    snprintf(msg, sizeof msg, "the %s is %s; this action needs it to be %s", what, status,
-             needed);
+    snprintf(msg, sizeof msg, "the %s is %s; this action needs it to be %s", what, status, needed);
     json_t *d = json_array();
     mgmt_detail(d, "status", "wrong_state", msg);
     json_object_set_new(json_array_get(d, 0), "current", json_string(status));

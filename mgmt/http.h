@@ -124,6 +124,10 @@ void mgmt_resp_header(struct mgmt_resp *resp, const char *name, const char *valu
 /* Answers `status` with `body` serialised (the reference is stolen; NULL = no body). */
 void mgmt_resp_json(struct mgmt_resp *resp, unsigned status, json_t *body);
 
+/* Answers `status` with `text`, a JSON document already serialised (taken: freed after
+ * sending), `len` bytes. */
+void mgmt_resp_json_text(struct mgmt_resp *resp, unsigned status, char *text, size_t len);
+
 /* Answers 200 with a list page {items (stolen), total, page, page_size}, times as ISO text. */
 void mgmt_resp_list(struct mgmt_resp *resp, json_t *items, int64_t total, int64_t page,
                     int64_t page_size);
