@@ -182,6 +182,12 @@ void gw_ocpp_conn_set_triggered(struct gw_ocpp_conn *c, const char *action);
 uint64_t gw_ocpp_conn_add_violation(struct gw_ocpp_conn *c);
 uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c);
 
+/* The second (epoch) whose last contact a CALL of this connection already carries to the writer
+ * (ocpp_dispatch.c: only the first CALL of each second writes ocpp_piles.last_seen_at), 0 for
+ * none; a job that failed sets it back so that the next CALL carries it again. */
+int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c);
+void gw_ocpp_conn_set_seen_at(struct gw_ocpp_conn *c, int64_t at);
+
 /* --- ocpp_dispatch.c -------------------------------------------------------------------- */
 
 /* Handles one complete text message (len bytes, not NUL-terminated, valid UTF-8) received on

@@ -82,6 +82,16 @@ uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c)
     return ++c->samples;
 }
 
+int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c)
+{
+    return c->seen_at;
+}
+
+void gw_ocpp_conn_set_seen_at(struct gw_ocpp_conn *c, int64_t at)
+{
+    c->seen_at = at;
+}
+
 void gw_ocpp_conn_ref(struct gw_ocpp_conn *c)
 {
     c->refs++;

@@ -76,6 +76,7 @@ struct gw_ocpp_conn {
     bool close_sent;
     struct gw_pile_session *session;
     uint64_t violations, samples;       /* the dispatcher's counters */
+    int64_t seen_at;                    /* gw_ocpp_conn_seen_at() */
     struct gw_cmd_conn *cmds;           /* remote operations (commands.c) */
     bool boot_accepted;                 /* the last BootNotification was answered Accepted */
     const char *triggered;              /* static: the action the last TriggerMessage asked for */
