@@ -57,8 +57,8 @@ struct gw_ocpp_conn {
     int64_t connected_us, last_rx_us;
     /* keep-alive: the last pong (a message counts too, last_rx_us; only messages count
      * against the idle timeout), what the sweep had heard last when it pinged (0 = not
-     * pinged), and a ping waiting for the writeable callback */
-    int64_t pong_us, pinged_at_alive_us;
+     * pinged) and when it pinged, and a ping waiting for the writeable callback */
+    int64_t pong_us, pinged_at_alive_us, ping_sent_us;
     bool ping_due;
     /* reassembly of a message split over several callbacks */
     char *rx;

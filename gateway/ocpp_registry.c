@@ -157,23 +157,22 @@ static void sweep_conn(struct gw_ocpp *o, struct gw_ocpp_conn *c, int64_t now)
 {
     if (c->close_code || !c->wsi)
         return;
-    if (now - c->last_rx_us >= o->idle_us) {
-        log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", c->id,
-                 (long long)((now - c->last_rx_us) / 1000000));
-        gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
-        return;
-    }
     int64_t alive = c->pong_us > c->last_rx_us ? c->pong_us : c->last_rx_us;
-    if (now - alive < o->ping_us)
-        return;
-    if (c->pinged_at_alive_us != alive) { /* not pinged since it was last heard */
-        c->pinged_at_alive_us = alive;
-        c->ping_due = true;
-        lws_callback_on_writable(c->wsi);
-    } else if (now - alive >= o->ping_us + o->pong_wait_us) {
+    bool pinged = c->pinged_at_alive_us == alive; /* pinged, and not heard from since */
+    /* the unanswered ping first: it says more than "idle" when both apply */
+    if (pinged && now - c->ping_sent_us >= o->pong_wait_us) {
         log_info("gateway", "ocpp_no_pong", "equipment_id=%s silent_s=%lld", c->id,
                  (long long)((now - alive) / 1000000));
         gw_ocpp_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "no_pong");
+    } else if (now - c->last_rx_us >= o->idle_us) {
+        log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", c->id,
+                 (long long)((now - c->last_rx_us) / 1000000));
+        gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
+    } else if (!pinged && now - alive >= o->ping_us) {
+        c->pinged_at_alive_us = alive;
+        c->ping_sent_us = now;
+        c->ping_due = true;
+        lws_callback_on_writable(c->wsi);
     }
 }
 

@@ -243,7 +243,7 @@ def stop_sims(procs):
             p.wait()
 
 
-def capacity(build_dir, piles=19000, sources=None, hold_s=10, timeout_s=None):
+def capacity(build_dir, piles=19000, sources=None, hold_s=10, timeout_s=None, rate=300):
     """Idle OCPP 1.6 piles (heartbeat every 60 s) held by one gateway and its RSS per connection
     above the idle baseline. Returns {"piles_requested", "piles_connected", "rss_idle_kib",
     "rss_loaded_kib", "rss_per_conn_kib", "fd_limit"}."""
@@ -254,7 +254,7 @@ def capacity(build_dir, piles=19000, sources=None, hold_s=10, timeout_s=None):
         time.sleep(1)  # settle: the pile table loaded, startup allocations done
         rss_idle = gw.rss_kib()
         sims = start_sims(build_dir, f"ws://127.0.0.1:{gw.port}/ocpp", piles,
-                          ["--scenario", "idle", "--heartbeat-override", "60", "--rate", "2000"],
+                          ["--scenario", "idle", "--heartbeat-override", "60", "--rate", str(rate)],
                           tmp, sources or default_sources(piles), "cap")
         # connections come at the simulators' pace: ~150/s on this loaded 2-core machine
         deadline = timeout_s or 120 + piles / 50
