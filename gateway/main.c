@@ -51,11 +51,6 @@
 /* How often the OCPP handshakes' pile table is reloaded from the database: a password re-issued
  * or a pile approved in mgmt takes effect within this (sooner after a refused handshake). */
 #define GW_PILES_REFRESH_MS 3000
-/* WebSocket keep-alive (lws' validity policy): a connection from which nothing valid arrived for
- * GW_OCPP_PING_S (at most ocpp_heartbeat_s) is pinged, and dropped when the pong does not come
- * within GW_OCPP_PONG_WAIT_S (at most as long again). */
-#define GW_OCPP_PING_S      60
-#define GW_OCPP_PONG_WAIT_S 30
 
 static struct gw_server *g_server; /* for the signal handler only */
 
@@ -267,7 +262,6 @@ int main(int argc, char **argv)
     struct gw_server gw = {.cfg = &cfg};
     struct lws_context *ctx = NULL;
     struct lws_protocols protocols[2 + GW_OCPP_VERSIONS];
-    static lws_retry_bo_t keepalive;
     struct gw_tcec_client *tcec = NULL; /* calls to operator platforms (its own thread) */
     int exit_code = 1;
     log_info("gateway", "starting", "version=%s pid=%ld db=%s", EVGATE_VERSION, (long)getpid(),
@@ -348,11 +342,10 @@ int main(int argc, char **argv)
     gw_http_protocol(&protocols[0], (size_t)cfg.gw_rx_buffer);
     gw_ocpp_protocols(&protocols[1], (size_t)cfg.gw_rx_buffer);
     memset(&protocols[1 + GW_OCPP_VERSIONS], 0, sizeof protocols[1 + GW_OCPP_VERSIONS]);
-    long long ping = cfg.ocpp_heartbeat_s < GW_OCPP_PING_S ? cfg.ocpp_heartbeat_s : GW_OCPP_PING_S;
-    keepalive.secs_since_valid_ping = (uint16_t)ping;
-    keepalive.secs_since_valid_hangup =
-        (uint16_t)(ping + (ping < GW_OCPP_PONG_WAIT_S ? ping : GW_OCPP_PONG_WAIT_S));
-    info.retry_and_idle_policy = &keepalive;
+    /* No info.retry_and_idle_policy: lws 4.1 would arm a validity timer per connection in its
+     * one sorted timer list (an insertion walks it: O(connections) per connection every ping
+     * period, most of the loop's time during a ramp of 19 000 piles). The OCPP sweep pings
+     * silent piles instead (ocpp_registry.c). */
     info.port = port;
     info.protocols = protocols;
     info.user = &gw;
@@ -446,7 +439,7 @@ out:
     gw_tcec_client_stop(tcec); /* a call in flight is abandoned */
     /* The open pile sessions end in the database first, then the writer: it commits what it
      * holds and its completions run here, on the lws thread, while the context still exists. */
-    gw_conform_stop(gw.conform); /* its runs end "the gateway stopped" before their CALLs fail */
+    gw_conform_stop(gw.conform);   /* its runs end "the gateway stopped" before their CALLs fail */
     gw_commands_stop(gw.commands); /* its last rows go through the writer too */
     gw_ocpp_stop(gw.ocpp);
     gw_writer_free(gw.writer);

@@ -45,15 +45,16 @@
  * it reads its answers is not read from while 32 answers wait (backpressure through its own TCP
  * buffers), and one that lets the queue reach a minute's worth of messages plus slack is closed
  * with 1008 "send_queue_full"; no message from the pile for
- * 2 x ocpp_heartbeat_s closes with 1000 "idle"; lws pings a connection silent for
- * GW_OCPP_PING_S and hangs up when no pong follows. A second connection for the same
- * EquipmentID replaces the first, which is closed with 1000 "replaced".
- * A connection does not outlive what admitted it: it keeps the pile's password fingerprint,
- * profile and transport from its handshake (piles.h, struct gw_pile_admission), and once a second
- * (GW_OCPP_ADMIT_CHECK_MS) the connections of the piles whose entry changed in the pile table
- * (gw_piles_take_changes: at most one refresh period after the change in the database, and no
- * other pile is looked at) are checked against their new entry (gw_pile_admission_check): a pile
- * deleted or no longer `accessed` is closed with 1008 "not_accessed", one whose password was
+ * 2 x ocpp_heartbeat_s closes with 1000 "idle"; the sweep pings a connection silent for
+ * GW_OCPP_PING_S (at most ocpp_heartbeat_s) and closes it with 1001 "no_pong" when nothing, not
+ * even the pong, arrived within GW_OCPP_PONG_WAIT_S (at most half that) after the ping. A
+ * second connection for the same EquipmentID replaces the first, which is closed with 1000
+ * "replaced". A connection does not outlive what admitted it: it keeps the pile's password
+ * fingerprint, profile and transport from its handshake (piles.h, struct gw_pile_admission), and
+ * once a second (GW_OCPP_ADMIT_CHECK_MS) the connections of the piles whose entry changed in the
+ * pile table (gw_piles_take_changes: at most one refresh period after the change in the database,
+ * and no other pile is looked at) are checked against their new entry (gw_pile_admission_check): a
+ * pile deleted or no longer `accessed` is closed with 1008 "not_accessed", one whose password was
  * re-issued with 1008 "credentials_changed" (a profile 3 connection, admitted by its client
  * certificate, does not depend on the password), one whose profile now wants TLS or a client
  * certificate that its connection lacks with 1008 "profile_changed". The table's thread finds the
@@ -180,6 +181,12 @@ void gw_ocpp_conn_set_triggered(struct gw_ocpp_conn *c, const char *action);
  * retention pruning's cadence). */
 uint64_t gw_ocpp_conn_add_violation(struct gw_ocpp_conn *c);
 uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c);
+
+/* The second (epoch) whose last contact a CALL of this connection already carries to the writer
+ * (ocpp_dispatch.c: only the first CALL of each second writes ocpp_piles.last_seen_at), 0 for
+ * none; a job that failed sets it back so that the next CALL carries it again. */
+int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c);
+void gw_ocpp_conn_set_seen_at(struct gw_ocpp_conn *c, int64_t at);
 
 /* --- ocpp_dispatch.c -------------------------------------------------------------------- */
 

@@ -82,6 +82,16 @@ uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c)
     return ++c->samples;
 }
 
+int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c)
+{
+    return c->seen_at;
+}
+
+void gw_ocpp_conn_set_seen_at(struct gw_ocpp_conn *c, int64_t at)
+{
+    c->seen_at = at;
+}
+
 void gw_ocpp_conn_ref(struct gw_ocpp_conn *c)
 {
     c->refs++;
@@ -237,6 +247,16 @@ static int on_writeable(struct gw_ocpp_conn *c, struct lws *wsi)
                          (unsigned char *)c->close_reason, strlen(c->close_reason));
         return -1;
     }
+    if (c->ping_due) {
+        /* with a payload: lws does not pass an empty pong (the echo) to the callback */
+        unsigned char ping[LWS_PRE + 2] = {[LWS_PRE] = 'g', [LWS_PRE + 1] = 'w'};
+        c->ping_due = false;
+        if (lws_write(wsi, ping + LWS_PRE, 2, LWS_WRITE_PING) < 2)
+            return -1;
+        if (c->q_head)
+            lws_callback_on_writable(wsi);
+        return 0;
+    }
     struct outmsg *m = c->q_head;
     if (!m)
         return 0;
@@ -346,6 +366,10 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         return c ? on_receive(c, wsi, in, len) : -1;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return c ? on_writeable(c, wsi) : 0;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (c) /* alive, for the keep-alive; not a message, for the idle timeout */
+            c->pong_us = ocpp_mono_us();
+        return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (c && !c->close_reason)
             c->close_reason = "peer_closed";

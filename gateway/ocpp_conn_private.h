@@ -24,6 +24,11 @@
 #define GW_OCPP_SENDQ_SLACK 64
 /* How long a close we asked for may wait for a writeable callback before lws drops the socket. */
 #define GW_OCPP_CLOSE_WAIT_S 5
+/* WebSocket keep-alive: a connection from which nothing arrived for GW_OCPP_PING_S (at most
+ * ocpp_heartbeat_s) is pinged by the sweep, and closed when nothing (a pong or any message)
+ * follows within GW_OCPP_PONG_WAIT_S (at most half the ping period). */
+#define GW_OCPP_PING_S      60
+#define GW_OCPP_PONG_WAIT_S 30
 /* Idle sweep period, at most: finer when the idle timeout is short. */
 #define GW_OCPP_SWEEP_MS 5000
 /* How often the piles whose table entry changed are taken and their connections checked (costs
@@ -50,6 +55,11 @@ struct gw_ocpp_conn {
     struct gw_ocpp_conn *hnext; /* registry chain */
     bool registered;
     int64_t connected_us, last_rx_us;
+    /* keep-alive: the last pong (a message counts too, last_rx_us; only messages count
+     * against the idle timeout), what the sweep had heard last when it pinged (0 = not
+     * pinged) and when it pinged, and a ping waiting for the writeable callback */
+    int64_t pong_us, pinged_at_alive_us, ping_sent_us;
+    bool ping_due;
     /* reassembly of a message split over several callbacks */
     char *rx;
     size_t rx_len, rx_cap;
@@ -66,6 +76,7 @@ struct gw_ocpp_conn {
     bool close_sent;
     struct gw_pile_session *session;
     uint64_t violations, samples;       /* the dispatcher's counters */
+    int64_t seen_at;                    /* gw_ocpp_conn_seen_at() */
     struct gw_cmd_conn *cmds;           /* remote operations (commands.c) */
     bool boot_accepted;                 /* the last BootNotification was answered Accepted */
     const char *triggered;              /* static: the action the last TriggerMessage asked for */
@@ -89,7 +100,7 @@ struct gw_ocpp {
     struct gw_pile_admission admitted;
     size_t max_frame, sendq_max;
     struct gw_rate *rate;
-    int64_t idle_us, sweep_us;
+    int64_t idle_us, sweep_us, ping_us, pong_wait_us;
 };
 
 /* Monotonic microseconds. */

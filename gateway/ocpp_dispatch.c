@@ -29,7 +29,8 @@
  *        Sign*Certificate values as SignCertificate), which is stored and answered normally;
  *      - a pile configured Accepted behaves as before: 1.6 piles that reconnect without
  *        booting keep working, 2.0.1 ones need one accepted boot ever (next step);
- *   6. a job on the batched writer stores the pile's last contact and what the message says
+ *   6. a job on the batched writer stores the pile's last contact (once per second and
+ *      connection, struct gw_call.seen) and what the message says
  *      (ocpp16_core.c, ocpp201_core.c); in 2.0.1 the job first checks that a BootNotification
  *      of the pile was ever accepted (persisted, so that a station reconnecting without a
  *      reboot need not boot again, B02/B03) and otherwise stores nothing and the answer is
@@ -181,7 +182,8 @@ static int call_job(struct db *db, void *arg)
     struct gw_call *k = arg;
     k->not_booted = false;
     k->tx_row = 0;
-    int rc = db_ocpp_seen(db, k->equipment_id, gw_ocpp_version_name(k->version), k->at);
+    int rc =
+        k->seen ? db_ocpp_seen(db, k->equipment_id, gw_ocpp_version_name(k->version), k->at) : 0;
     if (rc != 0)
         return rc;
     if (k->version == GW_OCPP201 && strcmp(k->action, "BootNotification") != 0 && !k->triggered) {
@@ -202,6 +204,8 @@ static void call_done(void *arg, int rc)
 {
     struct gw_call *k = arg;
     struct gw_ocpp_conn *c = k->conn;
+    if (rc != 0 && k->seen && gw_ocpp_conn_seen_at(c) == k->at)
+        gw_ocpp_conn_set_seen_at(c, 0); /* not stored: the next CALL carries the last contact */
     if (rc != 0) {
         log_warn("gateway", "ocpp_call_not_stored", "equipment_id=%s action=%s rc=%d",
                  k->equipment_id, k->action, rc);
@@ -321,6 +325,9 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     k->triggered = triggered;
     k->req = json_incref(f->payload);
     k->at = db_now();
+    k->seen = boot_status || gw_ocpp_conn_seen_at(c) != k->at;
+    if (k->seen)
+        gw_ocpp_conn_set_seen_at(c, k->at);
     if (json_object_get(f->payload, "meterValue") || json_object_get(f->payload, "transactionData"))
         k->meter_keep = gw_ocpp_conn_add_samples(c) % GW_METER_PRUNE_EVERY == 0
                             ? gw->cfg->ocpp_meter_values_keep
@@ -331,6 +338,8 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
                  k->equipment_id, action, rc);
         send_error(c, k->id, "InternalError", "the central system is overloaded, retry later",
                    NULL);
+        if (k->seen)
+            gw_ocpp_conn_set_seen_at(c, 0);
         call_free(k);
     }
 }

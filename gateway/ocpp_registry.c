@@ -142,23 +142,51 @@ struct gw_ocpp *gw_ocpp_new(struct gw_server *gw)
     o->idle_us = 2 * gw->cfg->ocpp_heartbeat_s * 1000000LL;
     o->sweep_us =
         o->idle_us / 4 < GW_OCPP_SWEEP_MS * 1000LL ? o->idle_us / 4 : GW_OCPP_SWEEP_MS * 1000LL;
+    long long ping_s =
+        gw->cfg->ocpp_heartbeat_s < GW_OCPP_PING_S ? gw->cfg->ocpp_heartbeat_s : GW_OCPP_PING_S;
+    o->ping_us = ping_s * 1000000LL;
+    /* at most half the ping period: the pong is overdue before the idle timeout (2 x ping at
+     * the shortest heartbeats) would close the connection anyway */
+    o->pong_wait_us = (ping_s / 2 < GW_OCPP_PONG_WAIT_S ? ping_s * 1000000LL / 2
+                                                        : GW_OCPP_PONG_WAIT_S * 1000000LL);
     return o;
 }
 
-/* Closes connections silent for the idle timeout (2 x ocpp_heartbeat_s). One pass over the
- * registry per sweep period rather than a timer per connection: lws keeps timers in a sorted
- * list, and re-arming one on every message would cost a walk of it each time. */
+/* One connection's turn in the sweep: the idle timeout, then the keep-alive ping. */
+static void sweep_conn(struct gw_ocpp *o, struct gw_ocpp_conn *c, int64_t now)
+{
+    if (c->close_code || !c->wsi)
+        return;
+    int64_t alive = c->pong_us > c->last_rx_us ? c->pong_us : c->last_rx_us;
+    bool pinged = c->pinged_at_alive_us == alive; /* pinged, and not heard from since */
+    /* the unanswered ping first: it says more than "idle" when both apply */
+    if (pinged && now - c->ping_sent_us >= o->pong_wait_us) {
+        log_info("gateway", "ocpp_no_pong", "equipment_id=%s silent_s=%lld", c->id,
+                 (long long)((now - alive) / 1000000));
+        gw_ocpp_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "no_pong");
+    } else if (now - c->last_rx_us >= o->idle_us) {
+        log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", c->id,
+                 (long long)((now - c->last_rx_us) / 1000000));
+        gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
+    } else if (!pinged && now - alive >= o->ping_us) {
+        c->pinged_at_alive_us = alive;
+        c->ping_sent_us = now;
+        c->ping_due = true;
+        lws_callback_on_writable(c->wsi);
+    }
+}
+
+/* Closes connections silent for the idle timeout (2 x ocpp_heartbeat_s) and pings those silent
+ * for GW_OCPP_PING_S. One pass over the registry per sweep period rather than a timer per
+ * connection: lws keeps timers in one sorted list, and arming one per connection would cost a
+ * walk of it each time (that is also why lws' own validity pings are off, main.c). */
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     struct gw_ocpp *o = lws_container_of(sul, struct gw_ocpp, sul_sweep);
     int64_t now = ocpp_mono_us();
     for (size_t i = 0; i < o->nbuckets; i++)
         for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext)
-            if (now - c->last_rx_us >= o->idle_us && !c->close_code) {
-                log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", c->id,
-                         (long long)((now - c->last_rx_us) / 1000000));
-                gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
-            }
+            sweep_conn(o, c, now);
     gw_rate_sweep(o->rate, now);
     lws_sul_schedule(o->ctx, 0, &o->sul_sweep, sweep, o->sweep_us);
 }

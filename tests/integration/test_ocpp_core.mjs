@@ -255,6 +255,25 @@ test('1.6: boot, heartbeat, status, authorize, a transaction with meter values, 
   await cp.close();
 });
 
+test('1.6: the last contact follows the newest CALL, written once per second of a busy pile', { skip }, async () => {
+  const p = piles.c;
+  const cp = await connect(env.gw, p);
+  assert.equal(result(await cp.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }), 'boot').status, 'Accepted');
+  // a burst in (mostly) one second: every CALL answered, the contact stored
+  const before = Math.floor(Date.now() / 1000);
+  const burst = await Promise.all(Array.from({ length: 20 }, () => cp.call('Heartbeat', {})));
+  for (const m of burst) assert.equal(m[0], 3, JSON.stringify(m));
+  const seen1 = query('SELECT last_seen_at FROM ocpp_piles WHERE equipment_id = ?', p.id)[0].last_seen_at;
+  assert.ok(seen1 >= before, `last_seen_at ${seen1} before the burst (${before})`);
+  // a CALL in a later second moves it on (the answer comes after the commit)
+  await until(() => Math.floor(Date.now() / 1000) > seen1, 'the next second', 3000, 20);
+  const t = Math.floor(Date.now() / 1000);
+  result(await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }), 'status');
+  const seen2 = query('SELECT last_seen_at FROM ocpp_piles WHERE equipment_id = ?', p.id)[0].last_seen_at;
+  assert.ok(seen2 >= t, `last_seen_at ${seen2} not moved to the CALL's second ${t}`);
+  await cp.close();
+});
+
 test('1.6: schema and framing violations get 1.6 codes and paths, and are recorded', { skip }, async () => {
   const p = piles.c;
   const cp = await connect(env.gw, p);

@@ -370,6 +370,40 @@ test('an open connection is closed (1008) when its password is re-issued or its 
   await closed(rq.ws);
 });
 
+test('the gateway pings a silent pile; one that does not answer the ping is closed (no_pong), pongs do not hold off the idle timeout', { skip }, async () => {
+  // ocpp_heartbeat_s 2: ping after 2 s of silence, the pong overdue 1 s later, idle at 4 s
+  const gw2 = await startGateway({ EVGATE_OCPP_HEARTBEAT_S: '2' });
+  const open = (p, autoPong) => new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${gw2.ws}/ocpp/${encodeURIComponent(p.id)}`, ['ocpp1.6'],
+      { headers: { Authorization: basic(p.id, p.password) }, autoPong });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+  const pinged = (ws) => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no ping')), 15000);
+    ws.once('ping', () => { clearTimeout(t); resolve(Date.now()); });
+  });
+  const closedAt = async (ws) => ({ ...(await closed(ws, 15000)), at: Date.now() });
+  try {
+    const t0 = Date.now();
+    const mute = await open(piles.c, false);
+    const polite = await open(piles.d, true);
+    const mutePing = pinged(mute), politePing = pinged(polite);
+    const muteClosed = closedAt(mute), politeClosed = closedAt(polite);
+    const [pm, pp] = await Promise.all([mutePing, politePing]);
+    assert.ok(pm - t0 >= 1500 && pp - t0 >= 1500, 'pinged only after ocpp_heartbeat_s of silence');
+    const [cm, cp] = await Promise.all([muteClosed, politeClosed]);
+    assert.equal(cm.code, 1001, JSON.stringify({ cm, cp, pm: pm - t0, pp: pp - t0 }));
+    assert.equal(cm.reason, 'no_pong');
+    assert.equal(cp.code, 1000);
+    assert.equal(cp.reason, 'idle', 'a pong is not an OCPP message');
+    assert.ok(cm.at < cp.at, 'the unanswered ping closes before the idle timeout');
+    assert.equal(sessionsOf(piles.c.id).at(-1).reason, 'no_pong');
+  } finally {
+    await gw2.stop();
+  }
+});
+
 test('a pile silent for 2 x ocpp_heartbeat_s is closed (idle); sessions end on SIGTERM', { skip }, async () => {
   const gw2 = await startGateway({ EVGATE_OCPP_HEARTBEAT_S: '1' });
   try {

@@ -1,0 +1,496 @@
+#!/usr/bin/env python3
+"""Gateway benchmarks of issue 8: capacity (idle piles held, RSS per connection) and throughput
+(validated, persisted CALLs per second, round-trip latency) against evgate and the two peers
+(a bare libwebsockets server, an ocpp-rpc central system). Python stdlib only; `make bench`
+imports capacity() and throughput(); the CLI runs either for a person.
+
+Each call starts its own processes on free loopback ports in a fresh temp dir and stops them
+before it returns. Figures are wall-clock on a shared machine: the driver takes medians."""
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+PASSWORD = "bench-password-0123456789"
+SALT = "benchsalt"
+# Most connections one evsim-pile process opens: its fd limit is 20 000 like ours.
+PILES_PER_SIM = 9500
+# Most connections one source address carries towards one gateway port (ephemeral ports).
+PILES_PER_SOURCE = 25000
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise BenchError(f"no VmRSS for pid {pid}")
+
+
+def wait_for(pred, timeout_s, what, step_s=0.2):
+    """Polls pred() until it returns a true value (returned) or timeout_s passes (BenchError)."""
+    end = time.monotonic() + timeout_s
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > end:
+            raise BenchError(f"timed out after {timeout_s} s waiting for {what}")
+        time.sleep(step_s)
+
+
+def stop_proc(p, timeout_s=15):
+    if p is None or p.poll() is not None:
+        return
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+class Gateway:
+    """evgate-gateway on a free loopback port with its own database; stderr goes to a file."""
+
+    def __init__(self, build_dir, tmp, env_extra=None):
+        self.bin = os.path.join(build_dir, "gateway", "evgate-gateway")
+        self.tmp = tmp
+        self.db = os.path.join(tmp, "evgate.db")
+        self.port = None
+        self.proc = None
+        self.log_path = None
+        self.env_extra = dict(env_extra or {})
+
+    def start(self, timeout_s=60, attempts=5):
+        """Starts on a free port; another port when that one was taken meanwhile (the machine
+        is shared)."""
+        for i in range(attempts):
+            try:
+                return self._start(timeout_s)
+            except BenchError:
+                if i == attempts - 1 or "listen_failed" not in self.log():
+                    raise
+                self._log.close()
+
+    def _start(self, timeout_s):
+        self.port = free_port()
+        env = dict(os.environ)
+        env.update({
+            "EVGATE_DB": self.db,
+            "EVGATE_DATA_DIR": os.path.join(self.tmp, "data"),
+            "EVGATE_GATEWAY_LISTEN": f"127.0.0.1:{self.port}",
+            "EVGATE_LOG_LEVEL": "warn",
+        })
+        env.update(self.env_extra)
+        self.log_path = os.path.join(self.tmp, f"gateway-{self.port}.log")
+        self._log = open(self.log_path, "w")
+        # EVGATE_BENCH_WRAP: a command to run the gateway under, for profiling (e.g.
+        # "valgrind --tool=callgrind --callgrind-out-file=/tmp/gw.%p"); RSS is then the tool's
+        wrap = os.environ.get("EVGATE_BENCH_WRAP", "").split()
+        self.proc = subprocess.Popen(wrap + [self.bin], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=self._log)
+
+        def listening():
+            if self.proc.poll() is not None:
+                raise BenchError(f"gateway exited ({self.proc.returncode}):\n{self.log()}")
+            return " info gateway listening " in self.log() or self.metrics_ok()
+
+        wait_for(listening, timeout_s, "the gateway to listen")
+        return self
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def metrics_ok(self):
+        try:
+            self.metrics()
+            return True
+        except (OSError, http.client.HTTPException):
+            return False
+
+    def metrics(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/metrics", timeout=10) as r:
+            return r.read().decode()
+
+    def metric_sum(self, name, label_filter=None):
+        """Sum of the samples of `name` (whose labels contain label_filter, if given)."""
+        total = 0.0
+        for line in self.metrics().splitlines():
+            m = re.match(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)", line)
+            if m and m.group(1) == name and (not label_filter or label_filter in (m.group(2) or "")):
+                total += float(m.group(3))
+        return total
+
+    def connected(self, default=-1):
+        """Piles connected (the gauge), or `default` when /metrics does not answer in time (a
+        loop busy with a burst of handshakes)."""
+        try:
+            return int(self.metric_sum("evgate_gateway_ocpp_connections"))
+        except (OSError, http.client.HTTPException):
+            return default
+
+    def rss_kib(self):
+        return rss_kib(self.proc.pid)
+
+    def stop(self):
+        stop_proc(self.proc, 30)
+        if self.proc is not None:
+            self._log.close()
+
+
+def seed_piles(db_path, n, prefix="P", start=1):
+    """Inserts one operator, one station and n accessed OCPP 1.6 piles PREFIX<start..> with the
+    bench password (salted sha256, as gateway/piles.c checks it). The schema must exist."""
+    pw_hash = hashlib.sha256((SALT + PASSWORD).encode()).hexdigest()
+    con = sqlite3.connect(db_path, timeout=30)
+    try:
+        con.execute("PRAGMA foreign_keys=OFF")
+        now = int(time.time())
+        con.execute("INSERT OR IGNORE INTO accounts (id, username, password_hash, role, status,"
+                    " created_at, updated_at) VALUES (1, 'bench', 'x', 'operator', 'active', ?, ?)",
+                    (now, now))
+        con.execute("INSERT OR IGNORE INTO stations (id, account_id, station_id, status, name,"
+                    " area_code, station_type, data, created_at, updated_at)"
+                    " VALUES (1, 1, 'BENCH1', 'accessed', 'bench', '442000', 1, '{}', ?, ?)",
+                    (now, now))
+        con.executemany(
+            "INSERT INTO piles (account_id, equipment_id, station_row, status, equipment_type,"
+            " protocol, data, password_salt, password_hash, created_at, updated_at)"
+            " VALUES (1, ?, 1, 'accessed', 1, 'ocpp1.6', '{}', ?, ?, ?, ?)",
+            ((f"{prefix}{i}", SALT, pw_hash, now, now) for i in range(start, start + n)))
+        con.commit()
+    finally:
+        con.close()
+
+
+def prepared_gateway(build_dir, tmp, piles, env_extra=None):
+    """A migrated database with `piles` piles, then the gateway started on it (its pile table
+    is loaded at start)."""
+    gw = Gateway(build_dir, tmp, env_extra).start()  # migrates
+    gw.stop()
+    seed_piles(gw.db, piles)
+    return gw.start()
+
+
+def split_piles(piles, per_proc):
+    """[(start, count), ...] of at most per_proc piles each."""
+    out, start = [], 1
+    while start <= piles:
+        n = min(per_proc, piles - start + 1)
+        out.append((start, n))
+        start += n
+    return out
+
+
+def default_sources(piles):
+    k = max(1, -(-piles // PILES_PER_SOURCE))
+    return [f"127.0.0.{2 + i}" for i in range(k)]
+
+
+def start_sims(build_dir, url, piles, args, tmp, sources, tag, per_proc=PILES_PER_SIM):
+    """evsim-pile processes of at most per_proc piles each; returns [(proc, summary_path)]."""
+    sim = os.path.join(build_dir, "simulators", "evsim-pile")
+    procs = []
+    for i, (start, n) in enumerate(split_piles(piles, per_proc)):
+        summary = os.path.join(tmp, f"{tag}-sim{i}.json")
+        log = open(os.path.join(tmp, f"{tag}-sim{i}.log"), "w")
+        cmd = [sim, "--url", url, "--prefix", "P", "--start", str(start), "--count", str(n),
+               "--password", PASSWORD, "--summary-json", summary, "--quiet"] + list(args)
+        if sources:
+            cmd += ["--source-addresses", ",".join(sources)]
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        log.close()
+        procs.append((p, summary))
+    return procs
+
+
+def stop_sims(procs):
+    for p, _ in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    for p, _ in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def capacity(build_dir, piles=19000, sources=None, hold_s=10, timeout_s=None, rate=300):
+    """Idle OCPP 1.6 piles (heartbeat every 60 s) held by one gateway and its RSS per connection
+    above the idle baseline. Returns {"piles_requested", "piles_connected", "rss_idle_kib",
+    "rss_loaded_kib", "rss_per_conn_kib", "fd_limit"}."""
+    tmp = tempfile.mkdtemp(prefix="evgate-bench-cap-")
+    gw, sims = None, []
+    try:
+        gw = prepared_gateway(build_dir, tmp, piles)
+        time.sleep(1)  # settle: the pile table loaded, startup allocations done
+        rss_idle = gw.rss_kib()
+        sims = start_sims(build_dir, f"ws://127.0.0.1:{gw.port}/ocpp", piles,
+                          ["--scenario", "idle", "--heartbeat-override", "60", "--rate", str(rate)],
+                          tmp, sources or default_sources(piles), "cap")
+        # connections come at the simulators' pace: ~150/s on this loaded 2-core machine
+        deadline = timeout_s or 120 + piles / 50
+
+        def all_in():
+            for p, _ in sims:
+                if p.poll() is not None:
+                    raise BenchError(f"evsim-pile exited early ({p.returncode})")
+            return gw.connected() >= piles
+
+        try:
+            wait_for(all_in, deadline, f"{piles} piles connected", step_s=1)
+        except BenchError:
+            pass  # report how many made it
+        time.sleep(hold_s)
+        connected = wait_for(lambda: gw.connected(default=None), 60, "the gateway's /metrics")
+        rss_loaded = gw.rss_kib()
+        fd_limit = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        return {
+            "piles_requested": piles,
+            "piles_connected": connected,
+            "rss_idle_kib": rss_idle,
+            "rss_loaded_kib": rss_loaded,
+            "rss_per_conn_kib": round((rss_loaded - rss_idle) / connected, 2) if connected else None,
+            "fd_limit": fd_limit,
+        }
+    finally:
+        stop_sims(sims)
+        if gw:
+            gw.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class Peer:
+    """A peer server (bare lws or ocpp-rpc) on a free port, stderr to a file."""
+
+    def __init__(self, build_dir, target, tmp):
+        self.port = free_port()
+        self.db = os.path.join(tmp, "peer.db")
+        if target == "bare":
+            cmd = [os.path.join(build_dir, "tests", "bench", "bench-peer-bare"), "--port",
+                   str(self.port)]
+            self.ready = f"bench-peer-bare listening port={self.port}"
+        else:
+            cmd = ["node", os.path.join(ROOT, "tests", "bench", "peer_rpc.mjs"), "--port",
+                   str(self.port), "--db", self.db]
+            self.ready = f"peer-rpc listening port={self.port}"
+        self.log_path = os.path.join(tmp, f"peer-{target}.log")
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=self._log)
+
+        def up():
+            if self.proc.poll() is not None:
+                raise BenchError(f"{target} peer exited ({self.proc.returncode}):\n{self.log()}")
+            return self.ready in self.log()
+
+        wait_for(up, 60, f"the {target} peer to listen")
+
+    def log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def stop(self):
+        stop_proc(self.proc)
+        self._log.close()
+
+
+def db_counts(db_path):
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        q = lambda sql: con.execute(sql).fetchone()[0]
+        return {
+            "meter_value_rows": q("SELECT count(*) FROM ocpp_meter_values"),
+            "connector_rows": q("SELECT count(*) FROM ocpp_connectors"),
+            "piles_seen": q("SELECT count(*) FROM ocpp_piles WHERE last_seen_at IS NOT NULL"),
+        }
+    finally:
+        con.close()
+
+
+def merge_loads(summaries):
+    """One "load" from the summaries of several evsim-pile processes: counts add up, the
+    latency percentiles are the answered-weighted mean of each process' (an approximation the
+    report states), max is the max."""
+    out = {"window_s": 0.0, "answered": 0, "rate_per_s": 0.0, "callerrors": 0, "timeouts": 0,
+           "late": 0, "piles_connected": 0}
+    rtt = {"p50": 0.0, "p99": 0.0, "p99.9": 0.0, "max": 0}
+    weight = 0
+    for s in summaries:
+        ld = s.get("load") or {}
+        for k in ("answered", "callerrors", "timeouts", "late", "piles_connected"):
+            out[k] += int(ld.get(k, 0))
+        out["rate_per_s"] += float(ld.get("rate_per_s", 0))
+        out["window_s"] = max(out["window_s"], float(ld.get("window_s", 0)))
+        w = int(ld.get("answered", 0))
+        r = ld.get("rtt_us") or {}
+        for k in ("p50", "p99", "p99.9"):
+            rtt[k] += float(r.get(k, 0)) * w
+        rtt["max"] = max(rtt["max"], r.get("max", 0))
+        weight += w
+    for k in ("p50", "p99", "p99.9"):
+        rtt[k] = round(rtt[k] / weight) if weight else None
+    out["rtt_us"] = rtt
+    return out
+
+
+# Gateway settings of the throughput runs: the per-pile message limit (600 a minute) exists
+# against a misbehaving pile and would turn a closed-loop benchmark into a test of it; the
+# meter values kept per pile are raised so that every persisted row can be counted.
+EVGATE_LOAD_ENV = {
+    "EVGATE_OCPP_MAX_MSGS_PER_MIN": "1000000",
+    "EVGATE_OCPP_METER_VALUES_KEEP": "100000000",
+}
+
+
+def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, warmup_s=3,
+               sources=None, procs=None):
+    """The evsim-pile load scenario (MeterValues, StatusNotification, MeterValues, Heartbeat,
+    one outstanding CALL per pile; closed loop, or msg_rate in total) against target 'evgate',
+    'bare' or 'rpc'. Returns {"target", "piles", "rate_per_s", "rtt_us": {"p50", "p99",
+    "p99.9", "max"}, "answered", "callerrors", "timeouts", "persisted"}; for evgate
+    "persisted" holds the database's counts after the run, and a run whose answered CALLs are
+    not all stored raises BenchError."""
+    if target not in ("evgate", "bare", "rpc"):
+        raise ValueError(f"target must be evgate, bare or rpc, got {target!r}")
+    tmp = tempfile.mkdtemp(prefix=f"evgate-bench-tp-{target}-")
+    gw = peer = None
+    sims = []
+    try:
+        if target == "evgate":
+            gw = prepared_gateway(build_dir, tmp, piles, EVGATE_LOAD_ENV)
+            port = gw.port
+        else:
+            peer = Peer(build_dir, target, tmp)
+            port = peer.port
+        per_proc = min(PILES_PER_SIM, -(-piles // procs)) if procs else PILES_PER_SIM
+        nsims = len(split_piles(piles, per_proc))
+        # --duration counts from the start: the piles' connecting and booting first (at --rate
+        # connections per second and process, with room for a loaded machine), then the warmup
+        # and the window; the rates are over the window each process measured
+        boot_s = 10 + per_proc / 1000
+        args = ["--scenario", "load", "--warmup", str(warmup_s), "--duration",
+                str(round(boot_s + warmup_s + duration_s)), "--rate", "2000"]
+        if msg_rate:
+            args += ["--msg-rate", str(max(1, int(msg_rate / nsims)))]
+        sims = start_sims(build_dir, f"ws://127.0.0.1:{port}/ocpp", piles, args, tmp,
+                          sources or default_sources(piles), f"tp-{target}", per_proc)
+        limit = boot_s + warmup_s + duration_s + 120
+        for p, _ in sims:
+            try:
+                p.wait(limit)
+            except subprocess.TimeoutExpired:
+                raise BenchError(f"evsim-pile still running after {limit} s")
+        summaries = []
+        for p, path in sims:
+            if not os.path.exists(path):
+                raise BenchError(f"evsim-pile ({p.returncode}) wrote no summary {path}")
+            with open(path) as f:
+                summaries.append(json.load(f))
+        load = merge_loads(summaries)
+        persisted = None
+        if gw:
+            # every answer is sent after its COMMIT, so the rows are in once the piles are done
+            stats = {
+                "writer_jobs_failed": int(gw.metric_sum("evgate_gateway_writer_jobs_failed_total")),
+                "meter_values_received": int(gw.metric_sum("evgate_gateway_ocpp_messages_total",
+                                                            'action="MeterValues"')),
+                "calls_received": int(gw.metric_sum("evgate_gateway_ocpp_messages_total")),
+            }
+            persisted = dict(db_counts(gw.db), **stats)
+            problems = []
+            if persisted["writer_jobs_failed"]:
+                problems.append(f"{persisted['writer_jobs_failed']} writer jobs failed")
+            # each MeterValues of the load carries one sampled value: one row
+            if persisted["meter_value_rows"] < persisted["meter_values_received"]:
+                problems.append("fewer stored meter values than MeterValues received")
+            if persisted["piles_seen"] < load["piles_connected"]:
+                problems.append("piles without a stored last contact")
+            if load["callerrors"]:
+                problems.append(f"{load['callerrors']} CALLERRORs answered")
+            if problems:
+                raise BenchError("evgate run not all persisted: " + "; ".join(problems) +
+                                 f" ({persisted}, {load})")
+        return {
+            "target": target,
+            "piles": piles,
+            "piles_connected": load["piles_connected"],
+            "msg_rate": msg_rate,
+            "rate_per_s": round(load["rate_per_s"], 1),
+            "rtt_us": load["rtt_us"],
+            "answered": load["answered"],
+            "callerrors": load["callerrors"],
+            "timeouts": load["timeouts"],
+            "late": load["late"],
+            "persisted": persisted,
+        }
+    finally:
+        stop_sims(sims)
+        if gw:
+            gw.stop()
+        if peer:
+            peer.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson build dir")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("capacity", help="idle piles held and RSS per connection")
+    c.add_argument("--piles", type=int, default=19000)
+    c.add_argument("--sources", help="127.x.y.z,... source addresses of the piles")
+    c.add_argument("--hold", type=float, default=10, help="seconds to hold before measuring")
+    t = sub.add_parser("throughput", help="CALLs per second and round-trip latency")
+    t.add_argument("--target", choices=["evgate", "bare", "rpc"], default="evgate")
+    t.add_argument("--piles", type=int, default=10000)
+    t.add_argument("--duration", type=float, default=10)
+    t.add_argument("--warmup", type=float, default=3)
+    t.add_argument("--msg-rate", type=float, help="total paced rate (default closed loop)")
+    t.add_argument("--half", action="store_true",
+                   help="then again at half the measured rate, for the latency")
+    t.add_argument("--procs", type=int, help="evsim-pile processes (default one per 9500)")
+    a = ap.parse_args(argv)
+    if a.cmd == "capacity":
+        r = capacity(a.build, a.piles, a.sources.split(",") if a.sources else None, a.hold)
+        print(json.dumps(r, indent=2))
+        return 0
+    r = throughput(a.build, a.target, a.piles, a.duration, a.msg_rate, a.warmup, procs=a.procs)
+    print(json.dumps(r, indent=2))
+    if a.half:
+        h = throughput(a.build, a.target, a.piles, a.duration, r["rate_per_s"] / 2, a.warmup,
+                       procs=a.procs)
+        print(json.dumps(h, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
