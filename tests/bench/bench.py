@@ -79,7 +79,8 @@ def run_throughput(args):
             runs.append(
                 bench_gateway.throughput(args.build, target, piles=args.piles,
                                          duration_s=args.duration))
-        out[target] = {"rate_per_s": median_of(runs, "rate_per_s"), "runs": runs}
+        out[target] = {"rate_per_s": median_of(runs, "rate_per_s"),
+                       "piles_connected": median_of(runs, "piles_connected"), "runs": runs}
     half = out["evgate"]["rate_per_s"]
     if half:
         half = int(half / 2)
@@ -150,7 +151,8 @@ def table(res):
     t = res.get("throughput")
     if t:
         e = t["evgate"]["rate_per_s"]
-        rows.append((f"throughput: evgate, {t['piles']} piles", fmt(e, unit=" msg/s"),
+        conn = lambda k: f" ({fmt(t[k].get('piles_connected'))} of {fmt(t['piles'])} piles)"
+        rows.append(("throughput: evgate" + conn("evgate"), fmt(e, unit=" msg/s"),
                      ">= 50 000 msg/s", verdict(e, lambda v: v >= 50000)))
         h = t.get("evgate_half")
         if h:
@@ -159,10 +161,10 @@ def table(res):
                            for q in ("p50", "p99", "p99.9"))
             rows.append((f"latency at {fmt(h['msg_rate'])} msg/s: p50/p99/p99.9", lat + " ms",
                          "p99 < 20 ms", verdict(r["p99"], lambda v: v < 20000)))
-        rows.append(("peer: bare libwebsockets (floor)", fmt(t["bare"]["rate_per_s"], unit=" msg/s"),
-                     "", ""))
-        rows.append(("peer: ocpp-rpc strict + SQLite", fmt(t["rpc"]["rate_per_s"], unit=" msg/s"),
-                     "", ""))
+        rows.append(("peer: bare libwebsockets (floor)" + conn("bare"),
+                     fmt(t["bare"]["rate_per_s"], unit=" msg/s"), "", ""))
+        rows.append(("peer: ocpp-rpc strict + SQLite" + conn("rpc"),
+                     fmt(t["rpc"]["rate_per_s"], unit=" msg/s"), "", ""))
         rows.append(("evgate / bare floor", fmt(t.get("ratio_to_bare"), ".2f"), ">= 0.70",
                      verdict(t.get("ratio_to_bare"), lambda v: v >= 0.7)))
         rows.append(("evgate / ocpp-rpc", fmt(t.get("ratio_to_rpc"), ".1f", "x"), ">= 5x",

@@ -396,9 +396,11 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
         # --duration counts from the start: the piles' connecting and booting first (at --rate
         # connections per second and process, with room for a loaded machine), then the warmup
         # and the window; the rates are over the window each process measured
-        boot_s = 10 + per_proc / 1000
+        # (1000 a second and process: faster ramps overflow a peer's listen backlog; a pile
+        # refused all the same tries again)
+        boot_s = 10 + per_proc / 500
         args = ["--scenario", "load", "--warmup", str(warmup_s), "--duration",
-                str(round(boot_s + warmup_s + duration_s)), "--rate", "2000"]
+                str(round(boot_s + warmup_s + duration_s)), "--rate", "1000", "--reconnect"]
         if msg_rate:
             args += ["--msg-rate", str(max(1, int(msg_rate / nsims)))]
         sims = start_sims(build_dir, f"ws://127.0.0.1:{port}/ocpp", piles, args, tmp,
