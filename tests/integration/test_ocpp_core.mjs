@@ -266,7 +266,9 @@ test('1.6: the last contact follows the newest CALL, written once per second of 
   const seen1 = query('SELECT last_seen_at FROM ocpp_piles WHERE equipment_id = ?', p.id)[0].last_seen_at;
   assert.ok(seen1 >= before, `last_seen_at ${seen1} before the burst (${before})`);
   // a CALL in a later second moves it on (the answer comes after the commit)
-  await until(() => Math.floor(Date.now() / 1000) > seen1, 'the next second', 3000, 20);
+  // 50 ms into it: the gateway's time(NULL) is the kernel's coarse clock, a tick (up to a few
+  // ms) behind the Date.now() of this process at a second's boundary
+  await until(() => Date.now() >= (seen1 + 1) * 1000 + 50, 'the next second', 3000, 20);
   const t = Math.floor(Date.now() / 1000);
   result(await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }), 'status');
   const seen2 = query('SELECT last_seen_at FROM ocpp_piles WHERE equipment_id = ?', p.id)[0].last_seen_at;
