@@ -126,6 +126,17 @@ static unsigned run(const struct mgmt_route *r, int admin, const char *body, siz
     return resp->status;
 }
 
+/* POSTs `body` to route `pattern` as the operator (setup only; the answer is dropped). */
+static void post_as_operator(const char *pattern, const char *body)
+{
+    for (size_t i = 0; i < g.n; i++)
+        if (strcmp(g.r[i]->method, "POST") == 0 && strcmp(g.r[i]->pattern, pattern) == 0) {
+            struct mgmt_resp resp;
+            run(g.r[i], 0, body, strlen(body), &resp);
+            free(resp.body);
+        }
+}
+
 static void setup_data(void)
 {
     /* a station and a pile of the operator, made through their own handlers */
@@ -144,22 +155,8 @@ static void setup_data(void)
         "\"ocpp_connector_id\":1,\"connector_name\":\"1号枪\",\"connector_type\":4,"
         "\"voltage_upper_limits\":750,\"voltage_lower_limits\":200,\"current\":200,\"power\":60,"
         "\"park_no\":\"A01\",\"national_standard\":2}]}";
-    for (size_t i = 0; i < g.n; i++) {
-        const struct mgmt_route *r = g.r[i];
-        struct mgmt_resp resp;
-        if (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/api/v1/stations") == 0) {
-            run(r, 0, station, sizeof station - 1, &resp);
-            free(resp.body);
-        }
-    }
-    for (size_t i = 0; i < g.n; i++) {
-        const struct mgmt_route *r = g.r[i];
-        struct mgmt_resp resp;
-        if (strcmp(r->method, "POST") == 0 && strcmp(r->pattern, "/api/v1/piles") == 0) {
-            run(r, 0, pile, sizeof pile - 1, &resp);
-            free(resp.body);
-        }
-    }
+    post_as_operator("/api/v1/stations", station);
+    post_as_operator("/api/v1/piles", pile);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
