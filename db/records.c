@@ -320,13 +320,7 @@ int db_connector_owner(struct db *db, const char *connector_id, int64_t *pile_ro
     if (!st)
         return DB_ERROR;
     db_bind_text(st, 1, connector_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *pile_row = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return DB_NOTFOUND;
-    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "connector_owner");
+    return db_step_int64(db, st, pile_row, "connector_owner");
 }
 
 int db_connector_owner_app(struct db *db, const char *connector_id, int64_t *application_id)
@@ -337,13 +331,7 @@ int db_connector_owner_app(struct db *db, const char *connector_id, int64_t *app
     if (!st)
         return DB_ERROR;
     db_bind_text(st, 1, connector_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *application_id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return DB_NOTFOUND;
-    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "connector_owner_app");
+    return db_step_int64(db, st, application_id, "connector_owner_app");
 }
 
 static json_t *connectors_of(struct db *db, int64_t pile_row)

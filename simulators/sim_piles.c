@@ -108,6 +108,22 @@ static struct pile *find_pile(struct pile_list *l, const char *id)
     return NULL;
 }
 
+/* Gives pile `id` its password `pw`, adding the pile first when `add` and it is unknown (an
+ * unknown pile is skipped otherwise). 0, or -1 (out of memory or a bad id, in `err`). */
+static int set_password(struct pile_list *l, const char *id, const char *pw, bool add, char *err,
+                        size_t errlen)
+{
+    struct pile *p = find_pile(l, id);
+    if (!p && add) {
+        if (sim_piles_add(l, id, strlen(id), err, errlen) < 0)
+            return -1;
+        p = &l->piles[l->n - 1];
+    }
+    if (p && !(p->password = keep(l, pw, strlen(pw))))
+        return -1;
+    return 0;
+}
+
 int sim_piles_read_passwords(struct pile_list *l, const char *path, bool add, char *err,
                              size_t errlen)
 {
@@ -141,15 +157,7 @@ int sim_piles_read_passwords(struct pile_list *l, const char *path, bool add, ch
                 rc = -1;
                 break;
             }
-            struct pile *p = find_pile(l, id);
-            if (!p && add) {
-                if (sim_piles_add(l, id, strlen(id), err, errlen) < 0) {
-                    rc = -1;
-                    break;
-                }
-                p = &l->piles[l->n - 1];
-            }
-            if (p && !(p->password = keep(l, pw, strlen(pw)))) {
+            if (set_password(l, id, pw, add, err, errlen) < 0) {
                 rc = -1;
                 break;
             }
@@ -169,15 +177,7 @@ int sim_piles_read_passwords(struct pile_list *l, const char *path, bool add, ch
                 rc = -1;
                 break;
             }
-            struct pile *p = find_pile(l, id);
-            if (!p && add) {
-                if (sim_piles_add(l, id, strlen(id), err, errlen) < 0) {
-                    rc = -1;
-                    break;
-                }
-                p = &l->piles[l->n - 1];
-            }
-            if (p && !(p->password = keep(l, pw, strlen(pw))))
+            if (set_password(l, id, pw, add, err, errlen) < 0)
                 rc = -1;
         }
     }
