@@ -141,7 +141,18 @@ void mgmt_resp_wrong_state(struct mgmt_resp *resp, const char *what, const char 
 void mgmt_resp_error(struct mgmt_resp *resp, unsigned status, const char *code, const char *message,
                      json_t *details)
 {
-    json_t *err = json_pack("{s:{s:s, s:s, s:o}}", "error", "code", code, "message", message,
+    json_t *msg = json_string(message);
+    if (!msg) {
+        /* not UTF-8 (a parser's "near '...'" cut inside a character): the bytes above ASCII
+         * become '?', so the caller still gets an error object that says what is wrong */
+        char *ascii = strdup(message);
+        for (char *p = ascii; p && *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        msg = json_string(ascii ? ascii : "error");
+        free(ascii);
+    }
+    json_t *err = json_pack("{s:{s:s, s:o, s:o}}", "error", "code", code, "message", msg,
                             "details", details ? details : json_array());
     mgmt_resp_json(resp, status, err);
 }

@@ -319,6 +319,9 @@ export async function login(page, base, username, password) {
   await page.getByLabel('用户名').fill(username);
   await page.getByLabel('密码', { exact: true }).fill(password);
   await page.getByRole('button', { name: '登录', exact: true }).click();
+  // logged in once the header shows the user menu: a goto() before that is sent back to
+  // #/login by the router, and the login's answer then lands on the home page
+  await page.getByTestId('user-menu').waitFor();
 }
 
 export async function logout(page) {

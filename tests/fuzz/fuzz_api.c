@@ -219,8 +219,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_t *e = json_object_get(b, "error");
         if (!json_is_string(json_object_get(e, "code")) ||
             !json_is_string(json_object_get(e, "message"))) {
-            fprintf(stderr, "%s %s answered %u without an error object\n", r->method, r->pattern,
-                    status);
+            fprintf(stderr, "%s %s answered %u without an error object: %.*s\n", r->method,
+                    r->pattern, status, (int)(resp.body_len < 300 ? resp.body_len : 300),
+                    resp.body ? resp.body : "");
             abort();
         }
         json_decref(b);

@@ -59,6 +59,15 @@ if [ ${#jobs[@]} -gt 0 ]; then
 fi
 (cd "$src" && clang "${flags[@]}" -fsanitize=fuzzer "${cflags[@]}" "tests/fuzz/fuzz_$target.c" \
     "${objs[@]}" "${libs[@]}" -o "$out/fuzz_$target")
-# New inputs go to the build tree; the seeds in the repository are read only.
-"$out/fuzz_$target" -artifact_prefix="$out/" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 "$out/corpus-$target" "$src/tests/fuzz/corpus/$target" 2>&1 | tail -n 15
+# New inputs go to the build tree; the seeds in the repository are read only. A finding exits 1
+# (libFuzzer's own default, 77, is what meson reads as "skipped") and prints the whole report.
+log="$out/fuzz_$target.log"
+if "$out/fuzz_$target" -artifact_prefix="$out/" -max_total_time="$seconds" -timeout=10 \
+        -rss_limit_mb=2048 -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
+        "$out/corpus-$target" "$src/tests/fuzz/corpus/$target" >"$log" 2>&1; then
+    tail -n 15 "$log"
+else
+    tail -n 120 "$log"
+    echo "fuzz_$target found a problem: the input is in $out/ (crash-*, timeout-*, oom-*)" >&2
+    exit 1
+fi

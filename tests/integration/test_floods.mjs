@@ -94,7 +94,6 @@ async function openIdle(base, n) {
     const s = net.connect({ host, port, localAddress: ATTACKER });
     s.on('error', () => resolve(null));
     s.once('connect', () => resolve(s));
-    s.on('close', () => s.destroyed);
   });
   // a few hundred at a time, as a flooder with a connect loop would
   const workers = Array.from({ length: 200 }, async () => {

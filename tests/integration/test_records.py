@@ -488,6 +488,13 @@ class StationTest(RecordsCase):
         r = self.op.request("POST", API + "/stations", body=b"{not json",
                             headers={"Content-Type": "application/json"})
         self.assertError(r, 400, "bad_request")
+        # a bad escape before Chinese text: the parser's "near" cuts a character in two, and
+        # the answer is still an error object that says where
+        r = self.op.request("POST", API + "/stations",
+                            body='{"station_id": "FZS\\中山市"}'.encode(),
+                            headers={"Content-Type": "application/json"})
+        self.assertError(r, 400, "bad_request")
+        self.assertIn("line 1 column", r.json()["error"]["message"])
         r = self.op.post(API + "/stations", [station_body()])
         self.assertIn(r.status, (400, 422), r)
 
