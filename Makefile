@@ -1,7 +1,7 @@
 # Thin wrapper: the real work is in meson (build) and scripts/ (deps, run, test).
 # `make run` and `make test` work on a fresh Debian 12 machine (root, or a user with sudo).
 
-.PHONY: all run test build clean deps deps-browser fuzz bench
+.PHONY: all run test build build-asan clean deps deps-browser fuzz bench
 
 all: build
 
@@ -14,6 +14,7 @@ run:
 test:
 	@bash scripts/install-deps.sh --with-browser
 	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build-asan
 	@exec bash scripts/test.sh
 
 deps:
@@ -28,15 +29,28 @@ deps-browser:
 build:
 	@if [ ! -f build/build.ninja ]; then \
 		rm -rf build && meson setup build; \
-	elif [ -n "$$(find . -path ./build -prune -o -path ./.git -prune -o -name node_modules -prune -o \
+	elif [ -n "$$(find . -path ./build -prune -o -path ./build-asan -prune -o -path ./.git -prune -o -name node_modules -prune -o \
 			\( -name meson.build -o -name meson_options.txt \) \
 			-newer build/build.ninja -print | head -n 1)" ]; then \
 		meson setup --reconfigure build; \
 	fi
 	ninja -C build
 
+# The same tree built with AddressSanitizer and UndefinedBehaviorSanitizer, for the sanitizer
+# stage of `make test` (scripts/test.sh). Never used by `make run`.
+build-asan:
+	@if [ ! -f build-asan/build.ninja ]; then \
+		rm -rf build-asan && meson setup build-asan -Db_sanitize=address,undefined \
+			-Dc_args=-fno-sanitize-recover=undefined; \
+	elif [ -n "$$(find . -path ./build -prune -o -path ./build-asan -prune -o -path ./.git -prune \
+			-o -name node_modules -prune -o \( -name meson.build -o -name meson_options.txt \) \
+			-newer build-asan/build.ninja -print | head -n 1)" ]; then \
+		meson setup --reconfigure build-asan; \
+	fi
+	ninja -C build-asan
+
 clean:
-	rm -rf build
+	rm -rf build build-asan
 
 # The libFuzzer targets of tests/fuzz/ (clang, ASan + UBSan), each for FUZZ_SECONDS (default
 # 600 here, 5 in `make test`); no meson timeout.

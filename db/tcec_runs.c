@@ -92,7 +92,8 @@ int db_tcec_run_stations(struct db *db, int64_t detection_id, json_t **out)
         goto fail_reset;
     }
     sqlite3_reset(st);
-    qsort(stations, ns, sizeof *stations, by_row);
+    if (ns)
+        qsort(stations, ns, sizeof *stations, by_row);
 
     if (!(st = db_stmt(db, piles_sql)))
         goto fail;
@@ -124,7 +125,8 @@ int db_tcec_run_stations(struct db *db, int64_t detection_id, json_t **out)
         goto fail_reset;
     }
     sqlite3_reset(st);
-    qsort(piles, np, sizeof *piles, by_row);
+    if (np) /* qsort(NULL, 0) is undefined behaviour */
+        qsort(piles, np, sizeof *piles, by_row);
 
     if (!(st = db_stmt(db, connectors_sql)))
         goto fail;

@@ -300,7 +300,7 @@ static enum cf_verdict unlock_connector(struct cf_run *r)
 static enum cf_verdict unlock_unknown_connector(struct cf_run *r)
 {
     int n1 = cf_connectors(r) + 1;
-    char what[64];
+    char what[80];
     snprintf(what, sizeof what, "UnlockConnector of connector %d (the pile has %d)", n1, n1 - 1);
     return cf16_call_status(r, what, "UnlockConnector", json_pack("{s:i}", "connectorId", n1),
                             "NotSupported", NULL);

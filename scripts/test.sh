@@ -2,7 +2,8 @@
 # Runs every test meson knows (suites unit, integration, browser, and the short fuzz runs) on the
 # build in build/, then prints one line per failed test and, as the very last line,
 # `N passed, N failed` (`, N skipped` when some were). Exits non-zero when anything failed or
-# nothing ran. Use `make test`, which installs the packages and builds first.
+# nothing ran. Use `make test`, which installs the packages and builds first. A full run then
+# repeats the unit suite and a few integration tests on build-asan (see the sanitizer stage below).
 # Arguments go to `meson test`: `scripts/test.sh --suite unit` runs one suite.
 #
 # The browser suite needs Debian's chromium and tests/browser/node_modules (npm ci, done by
@@ -23,7 +24,10 @@ if [ ! -f build/build.ninja ]; then
     exit 1
 fi
 
-args=(--print-errorlogs --timeout-multiplier "$TIMEOUT_MULTIPLIER" --no-suite bench)
+# Four at a time: the tests meson may run together (is_parallel, the default) are the short unit
+# tests and the conformance tests, which mostly wait for a run's timeouts; everything else is
+# is_parallel : false and runs alone.
+args=(--print-errorlogs --timeout-multiplier "$TIMEOUT_MULTIPLIER" --num-processes 4 --no-suite bench)
 browser_missing=""
 if ! command -v chromium >/dev/null 2>&1; then
     browser_missing="chromium is not installed"
@@ -40,16 +44,50 @@ rm -f "$LOG"
 meson test -C build "${args[@]}" "$@"
 meson_rc=$?
 
-# The summary comes from meson's own log, so it counts what really ran.
-python3 - "$LOG" "$meson_rc" "${CI:-}" "$browser_missing" "$#" <<'EOF'
-import json, os, sys
+# The sanitizer stage (a full run only): build-asan (`make build-asan`: the same tree with
+# AddressSanitizer + UndefinedBehaviorSanitizer) runs the unit suite and the integration tests of
+# suite `sanitize` (tests/integration/meson.build), whose daemons are then sanitized too. Every
+# report (a memory error, undefined behaviour, a leak at exit) goes to a file in $REPORTS, so one
+# in a daemon fails the run even when its test did not notice. EVGATE_TEST_SANITIZERS=0 leaves
+# the stage out.
+ASAN_LOG=build-asan/meson-logs/testlog.json
+REPORTS=build-asan/sanitizer-reports
+asan_rc=0
+rm -f "$ASAN_LOG"
+if [ $# -eq 0 ] && [ "${EVGATE_TEST_SANITIZERS:-1}" != 0 ]; then
+    if [ ! -f build-asan/build.ninja ]; then
+        echo "test: build-asan/ is not set up; run \`make build-asan\` (or \`make test\`)" >&2
+        asan_rc=1
+    else
+        rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+        echo "test: sanitizer stage (ASan + UBSan): suites unit and sanitize"
+        # fast_unwind_on_malloc=0: whole stacks through Debian's libraries (built without frame
+        # pointers); XLSXW_SKIP_BIG: the 100 000-row export is timed, not a memory check
+        ASAN_OPTIONS="log_path=$PWD/$REPORTS/asan:fast_unwind_on_malloc=0:detect_leaks=1" \
+        UBSAN_OPTIONS="log_path=$PWD/$REPORTS/ubsan:print_stacktrace=1:halt_on_error=1" \
+        LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp" \
+        XLSXW_SKIP_BIG=1 \
+            meson test -C build-asan --no-rebuild --print-errorlogs \
+                --timeout-multiplier "$((TIMEOUT_MULTIPLIER * 2))" \
+                --suite unit --suite sanitize
+        asan_rc=$?
+    fi
+fi
+
+# The summary comes from meson's own logs, so it counts what really ran.
+python3 - "$LOG" "$meson_rc" "${CI:-}" "$browser_missing" "$#" "$ASAN_LOG" "$asan_rc" \
+    "$REPORTS" <<'EOF'
+import glob, json, os, sys
 
 log, meson_rc, ci, browser_missing = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 selected = sys.argv[5] != "0"  # the caller chose tests: no suite is required then
+asan_log, asan_rc, reports = sys.argv[6], int(sys.argv[7]), sys.argv[8]
 passed = failed = skipped = 0
 failures = []
 suites = set()
-if os.path.exists(log):
+for log, prefix in ((log, ""), (asan_log, "asan+")):
+    if not os.path.exists(log):
+        continue
     with open(log, encoding="utf-8") as f:
         for line in f:
             if not line.strip():
@@ -64,7 +102,9 @@ if os.path.exists(log):
             head, _, name = full.partition(" / ")
             suite = head.split(":", 1)[-1] if name else ""
             name = name or full
-            suites.update(suite.split("+"))
+            if not prefix:
+                suites.update(suite.split("+"))
+            suite = prefix + suite
             if result in ("OK", "EXPECTEDFAIL"):
                 passed += 1
             elif result == "SKIP":
@@ -87,6 +127,19 @@ if meson_rc != 0 and not failures:
     failed += 1
     failures.append("FAILED meson test: exited with status %d before any test failed "
                     "(see its output above)" % meson_rc)
+if asan_rc != 0 and not any(f.startswith("FAILED asan+") for f in failures):
+    failed += 1
+    failures.append("FAILED sanitizer stage: exited with status %d before any test failed "
+                    "(see its output above)" % asan_rc)
+# A report in a daemon fails the run even when its test passed; its head is shown here.
+for path in sorted(glob.glob(os.path.join(reports, "*"))):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    if not any(k in text for k in ("ERROR: ", "runtime error:", "SUMMARY: ")):
+        continue  # only the list of suppressions used
+    failed += 1
+    print("\n==== sanitizer report %s ====\n%s" % (path, "\n".join(text.splitlines()[:60])))
+    failures.append("FAILED sanitizer report: %s (printed above)" % path)
 if passed + failed == 0:
     failures.append("FAILED: no test ran")
 
@@ -103,7 +156,9 @@ sys.exit(1 if failures else 0)
 EOF
 summary_rc=$?
 
-if [ "$meson_rc" -ne 0 ]; then
-    exit "$meson_rc"
-fi
+for rc in "$meson_rc" "$asan_rc"; do
+    if [ "$rc" -ne 0 ]; then
+        exit "$rc"
+    fi
+done
 exit "$summary_rc"
