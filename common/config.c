@@ -449,20 +449,25 @@ int cfg_check_value(const char *key, const char *value, char *err, size_t errlen
 {
     const struct cfg_entry *e = find_key(key, strlen(key), 0);
     if (!e || e == &table[0]) {
-        seterr(err, errlen, "unknown setting \"%s\"", key);
+        seterr(err, errlen, "unknown setting");
         return -1;
     }
     if (strchr(value, '\n') || strchr(value, '\r')) {
-        seterr(err, errlen, "%s: a value is one line", key);
+        seterr(err, errlen, "a value is one line");
         return -1;
     }
     if (strlen(value) > 4000) { /* load_file reads lines of at most 4094 bytes */
-        seterr(err, errlen, "%s: value longer than 4000 bytes", key);
+        seterr(err, errlen, "value longer than 4000 bytes");
         return -1;
     }
     if (e->type == T_STR)
         return 0;
     struct evg_config scratch;
+    char msg[256];
     memset(&scratch, 0, sizeof scratch);
-    return set_value(&scratch, e, value, "value", err, errlen);
+    if (set_value(&scratch, e, value, "value", msg, sizeof msg) < 0) {
+        seterr(err, errlen, "must be an integer in %lld..%lld, got \"%s\"", e->min, e->max, value);
+        return -1;
+    }
+    return 0;
 }

@@ -109,8 +109,8 @@ long cfg_find(const char *key);
  * Returns 0, or -1 when it does not fit (buf then holds "" ). */
 int cfg_value_text(const struct evg_config *cfg, size_t i, char *buf, size_t len);
 /* Checks that `value` is acceptable for setting `key` as a config file would read it (a known
- * key other than `config`, an integer within its bounds, no newline). Returns 0, or -1 with a
- * message naming the key in `err`. */
+ * key other than `config`, an integer within its bounds, no newline). Returns 0, or -1 with the
+ * reason in `err` (without the key: the caller says where). */
 int cfg_check_value(const char *key, const char *value, char *err, size_t errlen);
 
 #endif

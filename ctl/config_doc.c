@@ -101,7 +101,7 @@ static void validate_settings(json_t *settings, json_t *problems)
             }
         }
         if (cfg_check_value(key, value, err, sizeof err) < 0)
-            config_doc_problem(problems, "settings.%s", err);
+            config_doc_problem(problems, "settings.%s: %s", key, err);
     }
 }
 
@@ -239,10 +239,9 @@ int config_sample(FILE *out, json_t *set, char *err, size_t errlen)
     json_t *v;
     json_object_foreach(set, key, v)
     {
-        if (!json_is_string(v) || cfg_check_value(key, json_string_value(v), err, errlen) < 0) {
-            if (json_is_string(v))
-                return -1;
-            snprintf(err, errlen, "%s: value must be text", key);
+        char why[256] = "value must be text";
+        if (!json_is_string(v) || cfg_check_value(key, json_string_value(v), why, sizeof why) < 0) {
+            snprintf(err, errlen, "%s: %s", key, why);
             return -1;
         }
     }

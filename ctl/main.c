@@ -4,10 +4,14 @@
 #include "common/log.h"
 #include "db/db.h"
 
+#include <libgen.h>
+#include <pwd.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -95,6 +99,29 @@ struct db *ctl_open_db(const struct evg_config *cfg, int migrate)
     return db;
 }
 
+/* Root must not touch a database the daemons' user owns: SQLite would create the -wal and -shm
+ * files (or a restored file) owned by root, and the daemons could no longer write. 0 when the
+ * caller may go on, else -1 with the message printed. */
+static int refuse_foreign_root(const char *db)
+{
+    if (geteuid() != 0)
+        return 0;
+    struct stat sb;
+    char *copy = strdup(db);
+    int rc = stat(db, &sb);
+    if (rc < 0 && copy)
+        rc = stat(dirname(copy), &sb);
+    free(copy);
+    if (rc < 0 || sb.st_uid == 0)
+        return 0;
+    struct passwd *pw = getpwuid(sb.st_uid);
+    fprintf(stderr,
+            "evgatectl: %s belongs to user %s: run evgatectl as that user (sudo -u %s "
+            "evgatectl ...), not as root, so that the files it creates stay theirs\n",
+            db, pw ? pw->pw_name : "?", pw ? pw->pw_name : "<owner>");
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
     /* The settings come first: every one takes a value (--key value or --key=value). */
@@ -123,6 +150,12 @@ int main(int argc, char **argv)
     if (log_set_level_name(cfg.log_level) < 0) {
         fprintf(stderr, "evgatectl: log_level must be debug, info, warn or error, got \"%s\"\n",
                 cfg.log_level);
+        cfg_free(&cfg);
+        return CTL_USAGE;
+    }
+    int sample =
+        strcmp(argv[cmd], "config") == 0 && cmd + 1 < argc && strcmp(argv[cmd + 1], "sample") == 0;
+    if (!sample && !ctl_wants_help(argc - cmd, argv + cmd) && refuse_foreign_root(cfg.db) < 0) {
         cfg_free(&cfg);
         return CTL_USAGE;
     }

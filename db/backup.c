@@ -1,6 +1,7 @@
 /* Online backup, restore and integrity checks (db/backup.h). */
 #include "db/backup.h"
 #include "db/db_internal.h"
+#include "common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -262,6 +263,10 @@ int db_restore(const char *src, const char *dest, char *err, size_t errlen)
     int ret = DB_ERROR, rc;
     if (sqlite3_open_v2(src, &in, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", src, in ? sqlite3_errmsg(in) : "no memory");
+        goto out;
+    }
+    if (fs_mkdir_parent(dest, 0750) < 0) {
+        snprintf(err, errlen, "cannot create the directory of %s: %s", dest, strerror(errno));
         goto out;
     }
     rc = sqlite3_open_v2(dest, &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
