@@ -36,8 +36,9 @@ int db_verify_file(const char *path, int *version, json_t *problems, char *err, 
 
 /* Replaces the database file `dest` with the contents of the verified file `src` (through the
  * backup API, into `dest` itself, so its path, owner and mode stay). Refuses with DB_BUSY when
- * any other connection has `dest` open (a running daemon): SQLite can leave WAL mode only with
- * the file to itself, and the restore then keeps it exclusively locked until done; daemons
+ * any other connection has `dest` open and has read it (a running daemon: each migrates, so
+ * reads, at start; a WAL connection keeps its shared lock from its first read until it
+ * closes): SQLite can leave WAL mode only with the file to itself, and the restore then keeps it exclusively locked until done; daemons
  * that start meanwhile wait or fail, none sees half a file. `dest` is left in rollback mode;
  * the next daemon to open it switches it back to WAL. DB_OK, DB_BUSY, or DB_ERROR / DB_FULL
  * with a message in `err`. */
