@@ -11,6 +11,15 @@
 /* Pages copied per sqlite3_backup_step: small enough to show progress on a big file. */
 #define BACKUP_PAGES_PER_STEP 1024
 
+/* 1 when `a` and `b` name the same existing file (a backup over the database itself would
+ * replace it). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 static void print_problems(json_t *problems)
 {
     size_t i;
@@ -32,6 +41,10 @@ int ctl_backup(const struct evg_config *cfg, int argc, char **argv)
         return argc == 2 ? CTL_OK : CTL_USAGE;
     }
     const char *dest = argv[1];
+    if (same_file(dest, cfg->db)) {
+        ctl_error("backup", "%s is the database itself; name another file", dest);
+        return CTL_USAGE;
+    }
     struct db *db = ctl_open_db(cfg, 0);
     if (!db)
         return CTL_FAILED;
@@ -77,6 +90,10 @@ int ctl_restore(const struct evg_config *cfg, int argc, char **argv)
         return CTL_USAGE;
     }
     const char *src = argv[optind];
+    if (same_file(src, cfg->db)) {
+        ctl_error("restore", "%s is the database itself", src);
+        return CTL_USAGE;
+    }
     char err[1024];
     int version = 0;
     json_t *problems = json_array();

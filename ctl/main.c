@@ -140,6 +140,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "evgatectl: unknown command \"%s\" (see evgatectl --help)\n", argv[cmd]);
         return CTL_USAGE;
     }
+    /* Backups and config files hold password hashes and T/CEC secrets: group-readable at most,
+     * like the daemons' own files (their units' UMask=0027). */
+    umask(027);
     struct evg_config cfg;
     char err[512];
     /* All scopes: one file serves every program, and config export shows all of it. */

@@ -368,6 +368,10 @@ class CtlTest(unittest.TestCase):
         self.assertFalse(os.path.exists(backup + "-wal"))
         self.assertFalse(os.path.exists(backup + ".partial"))
         self.assertEqual(scalar(backup, "PRAGMA journal_mode"), "delete")
+        self.assertEqual(os.stat(backup).st_mode & 0o077 & ~0o040, 0)  # no one else reads it
+        # a backup over the database itself, or a restore of it, is refused (exit 2)
+        self.assertEqual(ctl(self.env, "backup", self.db).returncode, 2)
+        self.assertEqual(ctl(self.env, "restore", "--force", self.db).returncode, 2)
 
         # check: the live database is sound
         r = ctl(self.env, "check")
