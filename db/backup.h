@@ -38,10 +38,10 @@ int db_verify_file(const char *path, int *version, json_t *problems, char *err, 
  * backup API, into `dest` itself, so its path, owner and mode stay). Refuses with DB_BUSY when
  * any other connection has `dest` open and has read it (a running daemon: each migrates, so
  * reads, at start; a WAL connection keeps its shared lock from its first read until it
- * closes): SQLite can leave WAL mode only with the file to itself, and the restore then keeps it exclusively locked until done; daemons
- * that start meanwhile wait or fail, none sees half a file. `dest` is left in rollback mode;
- * the next daemon to open it switches it back to WAL. DB_OK, DB_BUSY, or DB_ERROR / DB_FULL
- * with a message in `err`. */
+ * closes): SQLite can leave WAL mode only with the file to itself, and the restore then keeps it
+ * exclusively locked until done; daemons that start meanwhile wait or fail, none sees half a file.
+ * `dest` is left in rollback mode; the next daemon to open it switches it back to WAL. DB_OK,
+ * DB_BUSY, or DB_ERROR / DB_FULL with a message in `err`. */
 int db_restore(const char *src, const char *dest, char *err, size_t errlen);
 
 #endif
