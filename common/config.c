@@ -383,3 +383,91 @@ int cfg_split_listen(const char *listen, char *host, size_t hostlen, int *port)
     *port = (int)p;
     return 0;
 }
+
+size_t cfg_count(void)
+{
+    return NENTRIES;
+}
+
+const char *cfg_key(size_t i)
+{
+    return i < NENTRIES ? table[i].name : NULL;
+}
+
+unsigned cfg_key_scope(size_t i)
+{
+    return i < NENTRIES ? table[i].scope : 0;
+}
+
+const char *cfg_key_default(size_t i)
+{
+    return i < NENTRIES ? table[i].def : NULL;
+}
+
+const char *cfg_key_help(size_t i)
+{
+    return i < NENTRIES ? table[i].help : NULL;
+}
+
+int cfg_key_is_secret(size_t i)
+{
+    /* The only secret among the settings; TLS keys are named by path, not held. */
+    return i < NENTRIES && strcmp(table[i].name, "admin_password") == 0;
+}
+
+int cfg_key_is_int(size_t i)
+{
+    return i < NENTRIES && table[i].type == T_INT;
+}
+
+long cfg_find(const char *key)
+{
+    const struct cfg_entry *e = find_key(key, strlen(key), 0);
+    return e ? (long)(e - table) : -1;
+}
+
+int cfg_value_text(const struct evg_config *cfg, size_t i, char *buf, size_t len)
+{
+    if (i >= NENTRIES || !len)
+        return -1;
+    const char *base = (const char *)cfg + table[i].offset;
+    int n;
+    if (table[i].type == T_STR) {
+        const char *v = *(char *const *)base;
+        n = snprintf(buf, len, "%s", v ? v : "");
+    } else {
+        n = snprintf(buf, len, "%lld", *(const long long *)base);
+    }
+    if (n < 0 || (size_t)n >= len) {
+        buf[0] = 0;
+        return -1;
+    }
+    return 0;
+}
+
+int cfg_check_value(const char *key, const char *value, char *err, size_t errlen)
+{
+    const struct cfg_entry *e = find_key(key, strlen(key), 0);
+    if (!e || e == &table[0]) {
+        seterr(err, errlen, "unknown setting");
+        return -1;
+    }
+    if (strchr(value, '\n') || strchr(value, '\r')) {
+        seterr(err, errlen, "a value is one line");
+        return -1;
+    }
+    if (strlen(value) > 4000) { /* load_file reads lines of at most 4094 bytes */
+        seterr(err, errlen, "value longer than 4000 bytes");
+        return -1;
+    }
+    if (e->type == T_STR)
+        return 0;
+    struct evg_config scratch;
+    char msg[256];
+    memset(&scratch, 0, sizeof scratch);
+    if (set_value(&scratch, e, value, "value", msg, sizeof msg) < 0) {
+        seterr(err, errlen, "must be an integer in %lld..%lld, got \"%s\"", e->min, e->max, value);
+        return -1;
+    }
+    return 0;
+}

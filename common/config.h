@@ -89,4 +89,28 @@ void cfg_free(struct evg_config *cfg);
  * Returns 0, or -1 when the text is not a host and a port in 1..65535. */
 int cfg_split_listen(const char *listen, char *host, size_t hostlen, int *port);
 
+/* The settings table seen from outside, for a tool that exports, checks or documents a whole
+ * configuration (evgatectl config). Settings are numbered 0..cfg_count()-1 in table order;
+ * number 0 is `config`, the name of the file itself, which no file may set. */
+size_t cfg_count(void);
+/* Setting i's key (config-file name), scope (enum cfg_scope bits), default and help text;
+ * static strings. */
+const char *cfg_key(size_t i);
+unsigned cfg_key_scope(size_t i);
+const char *cfg_key_default(size_t i);
+const char *cfg_key_help(size_t i);
+/* 1 when setting i is a secret that a tool must never print or export (admin_password). */
+int cfg_key_is_secret(size_t i);
+/* 1 when setting i is an integer (its value in a file is digits), 0 when text. */
+int cfg_key_is_int(size_t i);
+/* The number of the setting named `key`, or -1 when there is none. */
+long cfg_find(const char *key);
+/* Setting i's value in `cfg` as the text a config file would hold, into buf (len bytes).
+ * Returns 0, or -1 when it does not fit (buf then holds "" ). */
+int cfg_value_text(const struct evg_config *cfg, size_t i, char *buf, size_t len);
+/* Checks that `value` is acceptable for setting `key` as a config file would read it (a known
+ * key other than `config`, an integer within its bounds, no newline). Returns 0, or -1 with the
+ * reason in `err` (without the key: the caller says where). */
+int cfg_check_value(const char *key, const char *value, char *err, size_t errlen);
+
 #endif
