@@ -37,7 +37,8 @@ flags=(-g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer-no-link,address,undefined -fno
 cflags=()
 for l in "${libs[@]}"; do [[ $l == -I* ]] && cflags+=("$l"); done
 # Objects are compiled once per source change into $out/obj (the mgmt targets share ~70 of them),
-# two at a time; then each target is linked.
+# two at a time, each renamed into place (targets that share objects may run at once); then each
+# target is linked.
 mkdir -p "$out/obj"
 stamp="$out/obj/.headers" # a header changed since the last compile: every object is stale
 if [ ! -e "$stamp" ] || [ -n "$(cd "$src" && find common db gateway mgmt protocol tests/fuzz \
@@ -54,7 +55,8 @@ for f in "${extra[@]}"; do
 done
 if [ ${#jobs[@]} -gt 0 ]; then
     (cd "$src" && printf '%s\n' "${jobs[@]}" | xargs -P 2 -I{} sh -c \
-        'clang "$@" -c "$0" -o "$OUT/obj/$(echo "$0" | tr / _).o"' {} "${flags[@]}" "${cflags[@]}") \
+        'o="$OUT/obj/$(echo "$0" | tr / _).o"; clang "$@" -c "$0" -o "$o.$$" && mv "$o.$$" "$o"' \
+        {} "${flags[@]}" "${cflags[@]}") \
         || exit 1
 fi
 (cd "$src" && clang "${flags[@]}" -fsanitize=fuzzer "${cflags[@]}" "tests/fuzz/fuzz_$target.c" \
