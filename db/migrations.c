@@ -481,7 +481,7 @@ const struct db_migration db_migrations[] = {
      "  at INTEGER NOT NULL,"
      "  equipment_id TEXT NOT NULL," /* as the client named it, unsafe characters as '?' */
      "  status INTEGER NOT NULL,"    /* the HTTP status answered */
-     "  reason TEXT NOT NULL," /* the error code: not_found, unauthorized, tls_required, ... */
+     "  reason TEXT NOT NULL," /* the error code: unknown_pile, unauthorized, tls_required, ... */
      "  peer TEXT"
      ");"
      "CREATE INDEX pile_sessions_open_protocol ON pile_sessions(protocol, equipment_id)"

@@ -71,7 +71,7 @@ static void test_refusals_keep_the_newest(void **state)
     for (int i = 1; i <= 7; i++) {
         char id[16];
         snprintf(id, sizeof id, "X%d", i);
-        assert_int_equal(db_ocpp_refusal_add(db, NOW + i, id, 404, "not_found", "", 5), DB_OK);
+        assert_int_equal(db_ocpp_refusal_add(db, NOW + i, id, 404, "unknown_pile", "", 5), DB_OK);
     }
     assert_int_equal(query_int(db, "SELECT count(*) FROM ocpp_refusals"), 5);
     assert_int_equal(query_int(db, "SELECT min(at) FROM ocpp_refusals"), NOW + 3);
@@ -125,7 +125,7 @@ static void seed(struct db *db)
          " ('A16', 1799999001, 'FormationViolation', '$.connectorId', 'bad', '[]'),"
          " ('A16', 1799999005, 'ProtocolError', NULL, 'no payload', '[]');"
          "INSERT INTO ocpp_refusals (at, equipment_id, status, reason, peer) VALUES"
-         " (1799999003, 'NOPE', 404, 'not_found', '127.0.0.9');"
+         " (1799999003, 'NOPE', 404, 'unknown_pile', '127.0.0.9');"
          "INSERT INTO tcec_exchanges (operator_id, direction, interface, at, reason) VALUES"
          " ('OPX', 'in', 'notification_stationStatus', 1799999004, 'signature'),"
          " ('OPX', 'out', 'query_token', 1799999006, 'network'),"
@@ -213,7 +213,7 @@ static void test_dashboard_figures(void **state)
     json_t *viol = json_object_get(d, "recent_violations");
     assert_int_equal(json_array_size(viol), 4); /* not the outbound failure nor the success */
     const char *kinds[] = {"ocpp_violation", "tcec_refused", "handshake_refused", "ocpp_violation"};
-    const char *codes[] = {"ProtocolError", "signature", "not_found", "FormationViolation"};
+    const char *codes[] = {"ProtocolError", "signature", "unknown_pile", "FormationViolation"};
     for (size_t i = 0; i < 4; i++) {
         json_t *v = json_array_get(viol, i);
         assert_string_equal(json_string_value(json_object_get(v, "kind")), kinds[i]);

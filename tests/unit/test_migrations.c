@@ -326,10 +326,10 @@ static const struct rows_at rows[] = {
     {13,
      "INSERT INTO pile_online_samples (at, online) VALUES (1700000300, 42);"
      "INSERT INTO ocpp_refusals (at, equipment_id, status, reason, peer)"
-     "  VALUES (1700000001, 'NOPE', 404, 'not_found', '127.0.0.1');",
+     "  VALUES (1700000001, 'NOPE', 404, 'unknown_pile', '127.0.0.1');",
      "SELECT s.online || '/' || r.equipment_id || '/' || r.status || '/' || r.reason"
      "  FROM pile_online_samples s, ocpp_refusals r",
-     "42/NOPE/404/not_found"},
+     "42/NOPE/404/unknown_pile"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
