@@ -77,7 +77,8 @@ class DashboardTest(unittest.TestCase):
     @classmethod
     def evsim(cls, ids, *args, protocol="ocpp1.6", password=None, background=False):
         gw = "ws://127.0.0.1:%d/ocpp" % cls.platform.gateway_port
-        cmd = [EVSIM, "--url", gw, "--ids", ",".join(ids), "--protocol", protocol, "--quiet"]
+        cmd = [EVSIM, "--url", gw, "--protocol", protocol, "--quiet"]
+        cmd += ["--ids", ",".join(ids)] if ids else []
         cmd += ["--password", password] if password else ["--passwords-file", cls.pw_file]
         p = subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         cls.procs.append(p)
@@ -247,6 +248,26 @@ class DashboardTest(unittest.TestCase):
         # the gateway samples every second: one point per 5-minute step all the same
         steps = [a // 300 for a in at]
         self.assertEqual(len(steps), len(set(steps)))
+
+    def test_z_refused_handshakes_are_recorded_within_a_budget(self):
+        # last: anyone can cause refusals, so the gateway records at most
+        # GW_REFUSALS_RECORDED_PER_MIN (60) a minute; 150 at once leave fewer than 150 rows
+        # (at most two minutes' worth, 120) and every one counted in /metrics
+        rc, out = self.evsim([], "--prefix", "FLOOD", "--count", "150", "--scenario", "boot",
+                             "--rate", "2000", password="x" * 32)
+        self.assertIn("handshake failed, HTTP 404: 150", out)
+        # a later write through the gateway's writer (A boots again; answered once committed)
+        # means the refusals before it are committed too
+        rc, out = self.evsim([self.a], "--scenario", "boot")
+        self.assertIn("piles connected 1", out)
+        flood = self.db_int("SELECT count(*) FROM ocpp_refusals WHERE equipment_id LIKE 'FLOOD%'")
+        self.assertGreaterEqual(flood, 1)
+        self.assertLessEqual(flood, 120)
+        metrics = self.platform.gateway().get("/metrics").body.decode()
+        refused = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                      if not line.startswith("#") and "handshake" in line.split("{")[0]
+                      and '"unknown_pile"' in line)
+        self.assertEqual(refused, 151)
 
     def test_admins_only(self):
         self.assertEqual(self.operator.get(API + "/admin/dashboard").status, 403)
