@@ -284,7 +284,7 @@ export async function dashboardView(ctx) {
       h(
         'div',
         { class: 'dash-grid' },
-        card(t('dash.chart_title'), chart(d.online_24h), { test: 'dash-chart-card', class: 'dash-wide' }),
+        card(t('dash.chart_title'), chart(d.online_24h), { test: 'dash-chart-card' }),
         card(t('dash.todo'), pendingPanel(d.pending), { test: 'dash-todo-card' }),
         card(t('dash.by_protocol'), h('div', { class: 'table-wrap' }, protocolTable(d)), { test: 'dash-protocol-card' }),
         card(t('dash.connectors'), connectorPanel(d), { test: 'dash-connector-card' }),
