@@ -126,6 +126,10 @@ static const struct cfg_entry table[] = {
     {"conform_wait_cap_s", T_INT, "0", CFG_GATEWAY, S(conform_wait_cap_s), 0, 600,
      "longest a conformance check waits for the pile or platform (0 = the plan's time of each "
      "check; a test bench sets a few seconds)"},
+    {"dashboard_sample_s", T_INT, "300", CFG_GATEWAY, S(dashboard_sample_s), 1, 86400,
+     "how often the gateway records the number of online piles for the admin dashboard's chart"},
+    {"dashboard_keep_days", T_INT, "30", CFG_GATEWAY, S(dashboard_keep_days), 1, 3650,
+     "days of online-pile samples kept (older ones are deleted as new ones are written)"},
 };
 #undef S
 #define NENTRIES (sizeof table / sizeof table[0])

@@ -70,6 +70,8 @@ struct evg_config {
     long long conform_runs_max;
     long long conform_heartbeat_s;
     long long conform_wait_cap_s;
+    long long dashboard_sample_s;
+    long long dashboard_keep_days;
 };
 
 /* Fills `cfg` from defaults, the config file, the environment and argv (in that order of

@@ -465,6 +465,28 @@ const struct db_migration db_migrations[] = {
      "CREATE TRIGGER piles_generation_update AFTER UPDATE OF account_id, equipment_id,"
      "  station_row, status, application_id, equipment_type, protocol ON piles BEGIN"
      "  UPDATE record_generation SET generation = generation + 1; END;"},
+    /* The admin dashboard (issue 10 item 6, db/dashboard.h). pile_online_samples: the number of
+     * piles online, which the gateway samples every dashboard_sample_s and keeps for
+     * dashboard_keep_days, for the chart of the last 24 hours. ocpp_refusals: the newest
+     * refused OCPP handshakes (DB_REFUSALS_KEEP; before, they were only logged and counted).
+     * The two partial and plain indexes let the dashboard count online piles by protocol from
+     * the index alone and find today's transactions without reading the others. */
+    {13, "dashboard",
+     "CREATE TABLE pile_online_samples ("
+     "  at INTEGER PRIMARY KEY," /* epoch seconds */
+     "  online INTEGER NOT NULL"
+     ");"
+     "CREATE TABLE ocpp_refusals ("
+     "  id INTEGER PRIMARY KEY,"
+     "  at INTEGER NOT NULL,"
+     "  equipment_id TEXT NOT NULL," /* as the client named it, unsafe characters as '?' */
+     "  status INTEGER NOT NULL,"    /* the HTTP status answered */
+     "  reason TEXT NOT NULL," /* the error code: unknown_pile, unauthorized, tls_required, ... */
+     "  peer TEXT"
+     ");"
+     "CREATE INDEX pile_sessions_open_protocol ON pile_sessions(protocol, equipment_id)"
+     "  WHERE disconnected_at IS NULL;"
+     "CREATE INDEX ocpp_transactions_started ON ocpp_transactions(started_at);"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -16,17 +16,19 @@ struct gw_piles;
 struct gw_ocpp;
 struct gw_commands;
 struct gw_conform;
+struct gw_dashboard;
 
 struct gw_server {
     const struct evg_config *cfg;
     struct db *db;            /* the lws thread's connection (migrations; short reads) */
     struct gw_writer *writer; /* every write goes through it */
     struct gw_metrics *metrics;
-    struct gw_piles *piles;       /* OCPP handshakes' pile table (its own thread; thread-safe) */
-    struct gw_ocpp *ocpp;         /* OCPP-J connections */
-    struct gw_commands *commands; /* remote operations: poller thread + lws-side state */
-    struct gw_conform *conform;   /* conformance runs: poller and run threads + lws side */
-    const char *event_loop;       /* "libev" or "poll" */
+    struct gw_piles *piles;         /* OCPP handshakes' pile table (its own thread; thread-safe) */
+    struct gw_ocpp *ocpp;           /* OCPP-J connections */
+    struct gw_commands *commands;   /* remote operations: poller thread + lws-side state */
+    struct gw_conform *conform;     /* conformance runs: poller and run threads + lws side */
+    struct gw_dashboard *dashboard; /* online-pile samples and refused handshakes, for mgmt */
+    const char *event_loop;         /* "libev" or "poll" */
     _Atomic(struct lws_context *) ctx;
     volatile sig_atomic_t stopping;
     /* Makes lws_service() return soon; set by main.c for the event library in use. Called on

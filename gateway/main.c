@@ -2,6 +2,7 @@
  * (T/CEC) connect to. This file is startup, the event loop, signals and an orderly shutdown. */
 #include "gateway/commands.h"
 #include "gateway/conform.h"
+#include "gateway/dashboard.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/metrics.h"
@@ -291,7 +292,8 @@ int main(int argc, char **argv)
         goto out;
     }
     gw.ocpp = gw_ocpp_new(&gw);
-    if (!gw.ocpp) {
+    gw.dashboard = gw_dashboard_new(&gw);
+    if (!gw.ocpp || !gw.dashboard) {
         log_error("gateway", "out_of_memory", NULL);
         goto out;
     }
@@ -419,6 +421,7 @@ int main(int argc, char **argv)
         log_info("gateway", "listening_tls", "addr=%s client_certificates=%s", cfg.gw_tls_listen,
                  cfg.gw_tls_ca && *cfg.gw_tls_ca ? "verified" : "not_requested");
     gw_ocpp_start(gw.ocpp, ctx);
+    gw_dashboard_start(gw.dashboard, ctx);
     log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u", gw.event_loop,
              gw.loop && ev_backend((struct ev_loop *)gw.loop) == EVBACKEND_EPOLL ? "epoll" : "poll",
              fds);
@@ -442,6 +445,7 @@ out:
     gw_conform_stop(gw.conform);   /* its runs end "the gateway stopped" before their CALLs fail */
     gw_commands_stop(gw.commands); /* its last rows go through the writer too */
     gw_ocpp_stop(gw.ocpp);
+    gw_dashboard_stop(gw.dashboard);
     gw_writer_free(gw.writer);
     gw.writer = NULL;
     atomic_store(&gw.ctx, NULL);
@@ -452,6 +456,7 @@ out:
     gw_ocpp_free(gw.ocpp); /* after the context: its connections' CLOSED callbacks use it */
     gw_conform_free(gw.conform);
     gw_commands_free(gw.commands);
+    gw_dashboard_free(gw.dashboard); /* after the writer: its last sample's completion ran */
     gw_piles_stop(gw.piles);
     gw_metrics_free(gw.metrics);
     db_close(gw.db);

@@ -20,6 +20,7 @@
  * profile, the transport) to the connection (gw_ocpp_admitted), which is closed when the pile's
  * entry no longer admits it. */
 #include "gateway/ocpp.h"
+#include "gateway/dashboard.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/piles.h"
@@ -102,6 +103,7 @@ static int refuse(struct gw_server *gw, struct lws *wsi, unsigned status, const 
     gw_metrics_http_request(gw->metrics, "/ocpp", (int)status);
     log_id(id ? id : "", lid, sizeof lid);
     lws_get_peer_simple(wsi, peer, sizeof peer);
+    gw_dashboard_refusal(gw->dashboard, lid, status, code, peer);
     /* anyone can make refusals: a budget keeps them from flooding the log (metrics count all) */
     static struct log_budget budget = {.per_minute = GW_LOG_REFUSALS_PER_MIN};
     unsigned long long left_out;

@@ -27,6 +27,7 @@ const struct mgmt_route *const mgmt_route_tables[] = {
     mgmt_routes_access,           /* access applications and imports */
     mgmt_routes_platforms,        /* T/CEC interconnection of operator platforms */
     mgmt_routes_runs,             /* conformance plans and runs */
+    mgmt_routes_dashboard,        /* the admins' dashboard */
     mgmt_routes_openapi,          /* this API's OpenAPI document */
     NULL,
 };

@@ -39,6 +39,7 @@ extern const struct mgmt_route mgmt_routes_access[];
 extern const struct mgmt_route mgmt_routes_xlsx[];
 extern const struct mgmt_route mgmt_routes_platforms[];
 extern const struct mgmt_route mgmt_routes_runs[];
+extern const struct mgmt_route mgmt_routes_dashboard[];
 extern const struct mgmt_route mgmt_routes_openapi[];
 
 /* Every table above, NULL-terminated: the one list the router and the tests walk, so a new API

@@ -175,7 +175,7 @@ describe('accounts in the browser', () => {
 
     await withPage('reject_resubmit_tokens', async (page) => {
       await login(page, 'admin', env.adminPassword);
-      await page.getByRole('heading', { name: '账号审核' }).waitFor();
+      await page.getByRole('heading', { name: '平台运行概况' }).waitFor(); // an admin's home: 首页
       await page.goto(`${env.mgmt.base}/#/admin/accounts/${id}`);
       await page.getByRole('heading', { name: op.company }).waitFor();
       await page.getByRole('button', { name: '驳回' }).click();

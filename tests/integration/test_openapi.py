@@ -467,6 +467,7 @@ class OpenAPITest(unittest.TestCase):
             with self.subTest(path=path):
                 self.call(self.admin, "GET", path, 200)
         self.call(self.admin, "GET", "/admin/accounts", 200)
+        self.call(self.admin, "GET", "/admin/dashboard", 200)
         self.call(self.admin, "GET", "/admin/accounts?status=pending", 200)
         self.call(self.admin, "GET", "/admin/accounts/%d" % self.op.account["id"], 200)
         self.call(self.admin, "GET", "/files/%d" % self.license_id, 200)

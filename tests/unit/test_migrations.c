@@ -177,6 +177,8 @@ static const char *const tables[] = {
     "tcec_station_info",
     "conformance_runs",
     "conformance_checks",
+    "pile_online_samples",
+    "ocpp_refusals",
 };
 
 /* Rows that the schema of `version` accepts, and a query that finds them again after the
@@ -321,6 +323,13 @@ static const struct rows_at rows[] = {
      "  max(json_array_length(c.frames))"
      "  FROM conformance_runs r JOIN conformance_checks c ON c.run_id = r.id WHERE r.id = 31",
      "tcec102-platform/running/0/2/1+1/1"},
+    {13,
+     "INSERT INTO pile_online_samples (at, online) VALUES (1700000300, 42);"
+     "INSERT INTO ocpp_refusals (at, equipment_id, status, reason, peer)"
+     "  VALUES (1700000001, 'NOPE', 404, 'unknown_pile', '127.0.0.1');",
+     "SELECT s.online || '/' || r.equipment_id || '/' || r.status || '/' || r.reason"
+     "  FROM pile_online_samples s, ocpp_refusals r",
+     "42/NOPE/404/unknown_pile"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 

@@ -23,6 +23,7 @@ import { platformListView } from './views/platforms.js';
 import { platformDetailView } from './views/platforms_detail.js';
 import { runListView } from './views/runs.js';
 import { runDetailView } from './views/run_detail.js';
+import { dashboardView } from './views/dashboard.js';
 
 const state = { site: { site_name: null, version: null }, account: null, flash: null };
 let renderSeq = 0;
@@ -32,6 +33,8 @@ const routes = [
   { re: /^\/register$/, view: registerView, auth: 'guest' },
   { re: /^\/register\/done$/, view: registerDoneView, auth: 'any' },
   { re: /^\/account$/, view: accountView, auth: 'user' },
+  // 首页: the admins' dashboard, their home page (operators keep 我的账号)
+  { re: /^\/dashboard$/, view: dashboardView, auth: 'admin' },
   { re: /^\/admin\/accounts$/, view: reviewListView, auth: 'admin' },
   { re: /^\/admin\/accounts\/(\d+)$/, view: reviewDetailView, auth: 'admin' },
   { re: /^\/admin\/detections$/, view: detectionReviewListView, auth: 'admin' },
@@ -68,7 +71,7 @@ const isActiveOperator = (a) => Boolean(a && a.role === 'operator' && a.status =
 
 function homeHash() {
   if (!state.account) return '#/login';
-  return state.account.role === 'admin' ? '#/admin/accounts' : '#/account';
+  return state.account.role === 'admin' ? '#/dashboard' : '#/account';
 }
 
 function parseHash() {
@@ -174,6 +177,7 @@ function navIcon(kind) {
     pile: 'M6 21V4h9v17M4 21h13M15 8h2a2 2 0 0 1 2 2v6a1.5 1.5 0 0 0 3 0V9l-2-2M9 8l-1.5 3h3L9 14',
     link: 'M4 6h6v5H4zM14 13h6v5h-6zM7 11v4h10M17 13V9H7',
     runs: 'M9 4h6v3H9zM7 5.5H5V21h14V5.5h-2M8 12l2 2 4-4M8 17h8',
+    home: 'M4 20V10l8-6 8 6v10h-5v-6H9v6zM4 20h16',
   };
   return s('svg', { viewBox: '0 0 24 24', class: 'nav-icon', 'aria-hidden': 'true' }, s('path', { d: paths[kind] }));
 }
@@ -185,7 +189,9 @@ function renderSidenav(path) {
     replace(nav);
     return;
   }
-  const items = [{ href: '#/account', label: t('nav.account'), icon: 'account', test: 'nav-account' }];
+  const items = [];
+  if (state.account.role === 'admin') items.push({ href: '#/dashboard', label: t('nav.dashboard'), icon: 'home', test: 'nav-dashboard' });
+  items.push({ href: '#/account', label: t('nav.account'), icon: 'account', test: 'nav-account' });
   if (state.account.role === 'admin') {
     items.push({ href: '#/admin/accounts', label: t('nav.review'), icon: 'review', test: 'nav-review' });
     items.push({ href: '#/admin/detections', label: t('nav.detection_review'), icon: 'audit', test: 'nav-detection-review' });
