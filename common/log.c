@@ -71,10 +71,10 @@ void log_msg(enum log_level level, const char *component, const char *event, con
     (void)w;
 }
 
+/* Printable ASCII but for the space, the quote, the backslash and `=` (logfmt quotes it). */
 static int plain(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           strchr("_.:/@+,-", c) != NULL;
+    return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '=';
 }
 
 const char *log_q(const char *s)

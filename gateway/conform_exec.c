@@ -187,8 +187,10 @@ static void *run_main(void *arg)
     struct gw_conform *cf = r->cf;
     char why[512] = "";
     char state[16] = "";
-    log_info("gateway", "conform_run_started", "run=%lld plan=%s target=%s", (long long)r->id,
-             log_q(r->plan), log_q(r->target));
+    /* a pile's run is found by `grep equipment_id=`, a platform's by `grep operator_id=` */
+    const char *target_key = strcmp(r->target_kind, "pile") == 0 ? "equipment_id" : "operator_id";
+    log_info("gateway", "conform_run_started", "run=%lld plan=%s %s=%s", (long long)r->id,
+             log_q(r->plan), target_key, log_q(r->target));
     const char *end = run_checks(r, why, sizeof why);
     if (r->check) /* the check under way when the run was stopped */
         save_verdict(r, end && !strcmp(end, "error") ? "error" : "skipped", why[0] ? why : NULL);
@@ -197,9 +199,9 @@ static void *run_main(void *arg)
     int rc = db_run_finish(r->db, r->id, end, why[0] ? why : NULL, db_now(), state);
     if (rc == DB_OK && cf->gw && cf->gw->metrics)
         gw_metrics_conform_run(cf->gw->metrics, state);
-    log_info("gateway", "conform_run_finished", "run=%lld plan=%s target=%s state=%s rc=%d",
-             (long long)r->id, log_q(r->plan), log_q(r->target), log_q(rc == DB_OK ? state : "-"),
-             rc);
+    log_info("gateway", "conform_run_finished", "run=%lld plan=%s %s=%s state=%s rc=%d",
+             (long long)r->id, log_q(r->plan), target_key, log_q(r->target),
+             log_q(rc == DB_OK ? state : "-"), rc);
     pthread_mutex_lock(&cf->mu);
     cf->nrunning--;
     r->finished = true;

@@ -237,8 +237,13 @@ static void call_done(void *arg, int rc)
                       log_q(k->equipment_id), log_q(k->action), log_q(err.path));
             send_error(c, k->id, "InternalError", "no valid answer could be built", NULL);
         } else {
-            if (k->boot_status)
+            if (k->boot_status) {
                 gw_ocpp_conn_set_boot_accepted(c, !strcmp(k->boot_status, "Accepted"));
+                log_info("gateway", "ocpp_boot", "equipment_id=%s protocol=%s status=%s",
+                         log_q(k->equipment_id),
+                         log_q(gw_ocpp_version_name((enum gw_ocpp_version)k->version)),
+                         log_q(k->boot_status));
+            }
             send_text(c, ocpp_build_result(k->id, answer));
         }
         json_decref(answer);
