@@ -419,6 +419,7 @@ class ObservabilityTest(unittest.TestCase):
             self.assertFalse([l for l in d.log if l.startswith("2026-01-01T00:00:00.000Z")])
         line = self.mgmt.wait_log(r" info mgmt request .*forged_line")
         kv = parse_line(line)[3]
+        self.assertEqual(kv["route"], "unmatched")
         self.assertTrue(kv["path"].startswith('"/api/v1/no-such\\n2026-01-01T00:00:00.000Z '),
                         line)
         self.assertIn('x=\\"y"', kv["path"])
