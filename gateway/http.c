@@ -7,6 +7,7 @@
 #include "gateway/ocpp.h"
 #include "gateway/piles.h"
 #include "gateway/tcec.h"
+#include "gateway/tcec_client.h"
 #include "gateway/tls.h"
 #include "gateway/writer.h"
 #include "common/log.h"
@@ -93,6 +94,9 @@ static void metrics(struct gw_server *gw, struct response *r, const struct times
         gw_piles_stats(gw->piles, &ps);
         gw_metrics_set_piles(gw->metrics, &ps);
     }
+    size_t polled, reachable;
+    gw_tcec_client_stats(gw->tcec, &polled, &reachable);
+    gw_metrics_set_tcec(gw->metrics, polled, reachable);
     size_t len = 0;
     char *b = gw_metrics_render(gw->metrics, &st, &len);
     if (!b) {

@@ -338,6 +338,7 @@ int main(int argc, char **argv)
         log_error("gateway", "tcec_client_failed", "error=%s", log_q(err));
         goto out;
     }
+    gw.tcec = tcec;
 
     g_argc = argc;
     g_argv = argv;
@@ -453,6 +454,7 @@ int main(int argc, char **argv)
     log_info("gateway", "stopping", "writer_inflight=%zu", ws.inflight);
 
 out:
+    gw.tcec = NULL;
     gw_tcec_client_stop(tcec); /* a call in flight is abandoned */
     /* The open pile sessions end in the database first, then the writer: it commits what it
      * holds and its completions run here, on the lws thread, while the context still exists. */

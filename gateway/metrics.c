@@ -93,6 +93,7 @@ struct gw_metrics {
     size_t ntcec;
     uint64_t tcec_unlabelled;
     struct gw_piles_stats piles;
+    size_t tcec_polled, tcec_reachable;
 };
 
 struct gw_metrics *gw_metrics_new(const char *version, const char *event_loop)
@@ -268,6 +269,12 @@ void gw_metrics_conform_run(struct gw_metrics *m, const char *state)
     atomic_fetch_add_explicit(&m->conform_runs[i], 1, memory_order_relaxed);
 }
 
+void gw_metrics_set_tcec(struct gw_metrics *m, size_t polled, size_t reachable)
+{
+    m->tcec_polled = polled;
+    m->tcec_reachable = reachable;
+}
+
 void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps)
 {
     m->piles = *ps;
@@ -391,6 +398,12 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     for (size_t i = 0; i < m->ntcec; i++)
         fprintf(f, "evgate_gateway_tcec_requests_total{interface=\"%s\",ret=\"%d\"} %" PRIu64 "\n",
                 esc(e1, m->tcec[i].interface), m->tcec[i].ret, m->tcec[i].count);
+    head(f, "evgate_gateway_tcec_platforms", "gauge",
+         "Operator platforms the gateway polled in its last T/CEC round (query_stations_info).");
+    fprintf(f, "evgate_gateway_tcec_platforms %zu\n", m->tcec_polled);
+    head(f, "evgate_gateway_tcec_platforms_reachable", "gauge",
+         "Operator platforms that answered in the last T/CEC round.");
+    fprintf(f, "evgate_gateway_tcec_platforms_reachable %zu\n", m->tcec_reachable);
     head(f, "evgate_gateway_tcec_requests_unlabelled_total", "counter",
          "T/CEC requests counted without labels (too many distinct series).");
     fprintf(f, "evgate_gateway_tcec_requests_unlabelled_total %" PRIu64 "\n", m->tcec_unlabelled);

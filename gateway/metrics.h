@@ -52,6 +52,9 @@ void gw_metrics_tcec_request(struct gw_metrics *m, const char *interface, int re
 /* One conformance run ended with `state` (passed, failed, error, cancelled; anything else is
  * counted as "other"). Called from the runs' own threads: the counters are atomics. */
 void gw_metrics_conform_run(struct gw_metrics *m, const char *state);
+/* A snapshot of the T/CEC client's last round (gw_tcec_client_stats), rendered with the next
+ * scrape. */
+void gw_metrics_set_tcec(struct gw_metrics *m, size_t polled, size_t reachable);
 /* A snapshot of the pile table's counters, rendered with the next scrape. */
 struct gw_piles_stats;
 void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps);

@@ -33,6 +33,7 @@ struct peer {
 
 struct gw_tcec_client {
     const struct evg_config *cfg;
+    _Atomic size_t last_polled, last_reachable; /* the last round's, for /metrics */
     struct db *db;
     CURL *curl;
     pthread_t thread;
@@ -286,10 +287,12 @@ static void run_round(struct gw_tcec_client *c)
     struct round r = {.c = c};
     if (db_tcec_peers(c->db, collect, &r) != DB_OK)
         log_warn("gateway", "tcec_platforms_unreadable", "next=retry_next_round");
+    size_t reachable = 0;
     for (size_t i = 0; i < r.n && !atomic_load(&c->stopping); i++) {
         struct peer *p = &c->peers[r.todo[i]];
         json_t *ids = read_stations(c, p);
         if (ids) {
+            reachable++;
             read_status(c, p, ids);
             read_stats(c, p, ids);
             log_info("gateway", "tcec_round_done", "operator_id=%s stations=%zu",
@@ -297,7 +300,15 @@ static void run_round(struct gw_tcec_client *c)
         }
         json_decref(ids);
     }
+    atomic_store(&c->last_polled, r.n);
+    atomic_store(&c->last_reachable, reachable);
     free(r.todo);
+}
+
+void gw_tcec_client_stats(const struct gw_tcec_client *c, size_t *polled, size_t *reachable)
+{
+    *polled = c ? atomic_load(&((struct gw_tcec_client *)c)->last_polled) : 0;
+    *reachable = c ? atomic_load(&((struct gw_tcec_client *)c)->last_reachable) : 0;
 }
 
 /* --- the thread ---------------------------------------------------------------------------- */

@@ -309,6 +309,8 @@ class ObservabilityTest(unittest.TestCase):
             "evgate_gateway_writer_commit_seconds": "histogram",
             "evgate_gateway_conform_runs_total": "counter",
             "evgate_gateway_tcec_requests_total": "counter",
+            "evgate_gateway_tcec_platforms": "gauge",
+            "evgate_gateway_tcec_platforms_reachable": "gauge",
         }
         for name, t in types.items():
             self.assertEqual(fams.get(name, {}).get("type"), t, name)
@@ -349,6 +351,8 @@ class ObservabilityTest(unittest.TestCase):
         self.assertEqual(value(fams, "evgate_gateway_writer_queue_depth"), 0)
         self.assertGreater(value(fams, "process_open_fds"), 3)
         self.assertGreater(value(fams, "process_resident_memory_bytes"), 1 << 20)
+        # no operator platform has credentials here: none polled
+        self.assertEqual(value(fams, "evgate_gateway_tcec_platforms"), 0)
         for state in ("passed", "failed", "error", "cancelled", "other"):
             self.assertEqual(value(fams, "evgate_gateway_conform_runs_total", state=state), 0)
         # bounded label sets: no pile id anywhere in the labels
