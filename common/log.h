@@ -36,10 +36,11 @@ struct log_budget {
 int log_budget_take(struct log_budget *b, unsigned long long *suppressed);
 
 /* `s` as a log value: as is when it is a non-empty run of printable ASCII other than space,
- * `"`, `\\` and `=` (no quoting needed: route patterns, ids, addresses), else in double quotes with `"` and `\\` escaped as \" and \\, \n \r \t as such and
- * other control bytes as \xNN; NULL is `-`. The result lives in a per-thread ring of
- * LOG_Q_SLOTS buffers, so up to that many log_q() results can be arguments of one log_msg();
- * a value longer than LOG_Q_MAX bytes is cut and ends in `...`. Never NULL. */
+ * `"`, `\` and `=` (no quoting needed: route patterns, ids, addresses); else in double quotes,
+ * with `"` and `\` escaped as \" and \\, \n \r \t as such and other control bytes as \xNN
+ * (UTF-8 is kept). NULL is `-`. The result lives in a per-thread ring of LOG_Q_SLOTS buffers,
+ * so up to that many log_q() results can be arguments of one log_msg(); a value longer than
+ * LOG_Q_MAX bytes is cut and ends in `...`. Never NULL. See docs/logs.md. */
 #define LOG_Q_SLOTS 8
 #define LOG_Q_MAX   400
 const char *log_q(const char *s);
