@@ -154,8 +154,10 @@ suite('cases', { concurrency: true }, () => {
       assert.equal(api.status, 200);
       assert.equal(api.body.state, 'passed');
       assert.equal(api.body.summary.pass, api.body.checks.length);
-      // /metrics counts the outcome (right after the database has it)
-      await until(async () => (await metricValue(env.gw, 'evgate_gateway_conform_runs_total', { state: 'passed' })) === 1,
+      // /metrics counts the outcome (right after the database has it); the restarted gateway
+      // listens on the first one's port (env.gw.http names the port startGateway picked)
+      const gwHttp = { http: `http://127.0.0.1:${port}` };
+      await until(async () => (await metricValue(gwHttp, 'evgate_gateway_conform_runs_total', { state: 'passed' })) === 1,
         'the passed run counted in /metrics');
 
       const third = queueRun(env.db, 'ocpp16-core', env.piles.a.id);
