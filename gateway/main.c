@@ -269,6 +269,8 @@ int main(int argc, char **argv)
         return 2;
     }
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+    /* SIGHUP only changes the log level: until its handler is installed it must not end us */
+    signal(SIGHUP, SIG_IGN);
 
     struct gw_server gw = {.cfg = &cfg};
     struct lws_context *ctx = NULL;
