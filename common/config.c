@@ -1,5 +1,6 @@
 /* The settings table and its three sources (file, environment, flags); --help comes from it. */
 #include "common/config.h"
+#include "common/log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -473,5 +474,28 @@ int cfg_check_value(const char *key, const char *value, char *err, size_t errlen
         seterr(err, errlen, "must be an integer in %lld..%lld, got \"%s\"", e->min, e->max, value);
         return -1;
     }
+    return 0;
+}
+
+int cfg_reload_log_level(unsigned scope, const char *prog, int argc, char **argv)
+{
+    struct evg_config cfg;
+    char err[512];
+    const char *before = log_level_name(log_get_level());
+    int rc = cfg_load(&cfg, scope, prog, argc, argv, err, sizeof err);
+    if (rc != 0) {
+        log_warn("config", "log_level_unchanged", "level=%s error=%s", before,
+                 log_q(rc == 1 ? "--help" : err));
+        return -1;
+    }
+    if (log_set_level_name(cfg.log_level) < 0) {
+        log_warn("config", "log_level_unchanged", "level=%s error=%s", before,
+                 log_q("log_level must be debug, info, warn or error"));
+        cfg_free(&cfg);
+        return -1;
+    }
+    log_warn("config", "log_level_changed", "from=%s level=%s", before,
+             log_level_name(log_get_level()));
+    cfg_free(&cfg);
     return 0;
 }

@@ -81,6 +81,14 @@ struct evg_config {
 int cfg_load(struct evg_config *cfg, unsigned scope, const char *prog, int argc, char **argv,
              char *err, size_t errlen);
 
+/* The run-time change of log_level (SIGHUP in both daemons): loads the settings again exactly as
+ * at start (config file, environment, argv; later winning) and applies the log_level they give
+ * now, so an operator edits the config file and sends SIGHUP. Logs `log_level_changed` (or
+ * `log_level_unchanged` with the reason) at warn, so the line is seen at every level. Other
+ * settings are not applied: they need a restart. Returns 0, or -1 when the settings no longer
+ * load or the level is unknown (the level in use stays). Blocks on the file: not for a callback. */
+int cfg_reload_log_level(unsigned scope, const char *prog, int argc, char **argv);
+
 /* Writes the generated --help text for `prog` (settings of `scope` only) to `out`. */
 void cfg_help(FILE *out, const char *prog, unsigned scope);
 

@@ -9,9 +9,14 @@ enum log_level { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR };
 int log_set_level_name(const char *name);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* "debug", "info", "warn" or "error" (static). */
+const char *log_level_name(enum log_level level);
 
 /* Writes one line: ISO-8601 UTC time, level, `component`, `event`, then the formatted
- * key=value pairs (may be NULL). */
+ * key=value pairs (may be NULL). A value that may hold text from outside (a peer, a request, a
+ * file) goes through log_q() so that it cannot break the line or forge a key. As a last guard
+ * every control character left in the line is written as `?`: one event is always one line.
+ * The format is described in docs/logs.md. */
 void log_msg(enum log_level level, const char *component, const char *event, const char *kv_fmt,
              ...) __attribute__((format(printf, 4, 5)));
 
@@ -29,6 +34,16 @@ struct log_budget {
 /* Whether a line may be written now. When it may, *suppressed gets the number of lines left out
  * since the last one written (and the count starts again). */
 int log_budget_take(struct log_budget *b, unsigned long long *suppressed);
+
+/* `s` as a log value: as is when it is a non-empty run of printable ASCII other than space,
+ * `"`, `\` and `=` (no quoting needed: route patterns, ids, addresses); else in double quotes,
+ * with `"` and `\` escaped as \" and \\, \n \r \t as such and other control bytes as \xNN
+ * (UTF-8 is kept). NULL is `-`. The result lives in a per-thread ring of LOG_Q_SLOTS buffers,
+ * so up to that many log_q() results can be arguments of one log_msg(); a value longer than
+ * LOG_Q_MAX bytes is cut and ends in `...`. Never NULL. See docs/logs.md. */
+#define LOG_Q_SLOTS 8
+#define LOG_Q_MAX   400
+const char *log_q(const char *s);
 
 #define log_debug(c, e, ...) log_msg(LOG_DEBUG, c, e, __VA_ARGS__)
 #define log_info(c, e, ...)  log_msg(LOG_INFO, c, e, __VA_ARGS__)

@@ -102,7 +102,7 @@ int db_tune(struct db *db, int64_t cache_kib, int64_t mmap_bytes)
              (long long)cache_kib, (long long)mmap_bytes);
     int rc = exec_simple(db, sql, err, sizeof err);
     if (rc != DB_OK)
-        log_warn("db", "tune_failed", "error=\"%s\"", err);
+        log_warn("db", "tune_failed", "error=%s", log_q(err));
     return rc == DB_OK ? DB_OK : DB_ERROR;
 }
 
@@ -134,7 +134,7 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
     int rc = sqlite3_prepare_v3(db->h, sql, -1, free_slot >= 0 ? SQLITE_PREPARE_PERSISTENT : 0, &st,
                                 NULL);
     if (rc != SQLITE_OK) {
-        log_error("db", "prepare_failed", "error=\"%s\"", sqlite3_errmsg(db->h));
+        log_error("db", "prepare_failed", "error=%s", log_q(sqlite3_errmsg(db->h)));
         return NULL;
     }
     if (free_slot < 0) {
@@ -159,15 +159,17 @@ int db_rc_from(struct db *db, int rc, const char *what)
         return DB_CONFLICT;
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        log_warn("db", "busy", "query=%s", what);
+        log_warn("db", "busy", "query=%s", log_q(what));
         return DB_BUSY;
     default:
         if (is_full(db, rc)) {
             db->full = true;
-            log_error("db", "disk_full", "query=%s error=\"%s\"", what, sqlite3_errmsg(db->h));
+            log_error("db", "disk_full", "query=%s error=%s", log_q(what),
+                      log_q(sqlite3_errmsg(db->h)));
             return DB_FULL;
         }
-        log_error("db", "query_failed", "query=%s error=\"%s\"", what, sqlite3_errmsg(db->h));
+        log_error("db", "query_failed", "query=%s error=%s", log_q(what),
+                  log_q(sqlite3_errmsg(db->h)));
         return DB_ERROR;
     }
 }
@@ -242,7 +244,7 @@ int db_commit(struct db *db)
     char err[256];
     int rc = exec_simple(db, "COMMIT", err, sizeof err);
     if (rc != DB_OK)
-        log_error("db", rc == DB_FULL ? "disk_full" : "commit_failed", "error=\"%s\"", err);
+        log_error("db", rc == DB_FULL ? "disk_full" : "commit_failed", "error=%s", log_q(err));
     return rc;
 }
 
@@ -310,7 +312,7 @@ int db_migrate(struct db *db, int target, char *err, size_t errlen)
             snprintf(err, errlen, "cannot record schema version %d: %s", m->version, sub);
             goto fail;
         }
-        log_info("db", "migrated", "version=%d name=%s", m->version, m->name);
+        log_info("db", "migrated", "version=%d name=%s", m->version, log_q(m->name));
     }
     return exec_simple(db, "COMMIT", err, errlen);
 fail:

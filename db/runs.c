@@ -336,7 +336,7 @@ static int settle_detection(struct db *db, int64_t det, int64_t run_id, const ch
         return rc;
     if (sqlite3_changes(db->h) == 0) {
         log_info("db", "run_detection_left", "run=%lld detection=%lld run_state=%s",
-                 (long long)run_id, (long long)det, final);
+                 (long long)run_id, (long long)det, log_q(final));
         return DB_OK;
     }
     if (judged)

@@ -157,15 +157,16 @@ static void finish_done(struct cmd *k, int rc)
         if (gw->metrics)
             gw_metrics_ocpp_command(gw->metrics, k->state, k->error);
         log_info("gateway", "command_finished",
-                 "equipment_id=%s id=%lld action=%s state=%s error=%s", k->equipment_id,
-                 (long long)k->id, k->action, k->state, k->error ? k->error : "-");
+                 "equipment_id=%s id=%lld action=%s state=%s error=%s", log_q(k->equipment_id),
+                 (long long)k->id, log_q(k->action), log_q(k->state),
+                 log_q(k->error ? k->error : "-"));
     } else if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
         /* mgmt gave up on it first (not_picked_up), or it is gone */
         log_debug("gateway", "command_finish_skipped", "id=%lld state=%s rc=%d", (long long)k->id,
-                  k->state, rc);
+                  log_q(k->state), rc);
     } else {
         log_warn("gateway", "command_not_finished", "equipment_id=%s id=%lld state=%s rc=%d",
-                 k->equipment_id, (long long)k->id, k->state, rc);
+                 log_q(k->equipment_id), (long long)k->id, log_q(k->state), rc);
     }
     cmd_free(k);
 }
@@ -303,7 +304,7 @@ static void transmit(struct gw_cmd_conn *st, struct cmd *k)
     if (trig)
         gw_ocpp_conn_set_triggered(c, trig);
     log_info("gateway", "command_sent", "equipment_id=%s id=%lld action=%s unique_id=%s",
-             k->equipment_id, (long long)k->id, k->name, k->unique_id);
+             log_q(k->equipment_id), (long long)k->id, log_q(k->name), log_q(k->unique_id));
     ensure_tick(cm);
 }
 
@@ -319,11 +320,11 @@ static void sent_done(struct cmd *k, int rc)
         release_out(st);
     if (rc != 0) {
         if (rc == DB_CONFLICT || rc == DB_NOTFOUND)
-            log_info("gateway", "command_abandoned", "equipment_id=%s id=%lld", k->equipment_id,
-                     (long long)k->id);
+            log_info("gateway", "command_abandoned", "equipment_id=%s id=%lld",
+                     log_q(k->equipment_id), (long long)k->id);
         else
             log_warn("gateway", "command_not_sent", "equipment_id=%s id=%lld rc=%d",
-                     k->equipment_id, (long long)k->id, rc);
+                     log_q(k->equipment_id), (long long)k->id, rc);
         cmd_free(k);
     } else if (cm->stopped) {
         finish(NULL, k, "failed", NULL, "gateway_restarted", 0,
@@ -638,7 +639,7 @@ void gw_commands_conn_closed(struct gw_ocpp_conn *c)
         return;
     if (st->out || st->head)
         log_info("gateway", "commands_disconnected", "equipment_id=%s waiting=%zu outstanding=%d",
-                 gw_ocpp_conn_id(c), st->waiting, st->out ? 1 : 0);
+                 log_q(gw_ocpp_conn_id(c)), st->waiting, st->out ? 1 : 0);
     fail_all(st, "disconnected", "the connection ended before the pile answered");
 }
 
@@ -663,7 +664,7 @@ void gw_commands_stop(struct gw_commands *cm)
     while ((k = cm->deferred_head)) {
         cm->deferred_head = k->next;
         log_warn("gateway", "command_not_finished", "equipment_id=%s id=%lld state=%s",
-                 k->equipment_id, (long long)k->id, k->state ? k->state : "-");
+                 log_q(k->equipment_id), (long long)k->id, log_q(k->state ? k->state : "-"));
         cmd_free(k);
     }
     cm->deferred_tail = NULL;

@@ -140,7 +140,7 @@ struct gw_cmd_poller *gw_cmd_poller_start(const struct evg_config *cfg, const ch
     }
     if (failed)
         log_info("gateway", "commands_failed_at_start", "commands=%lld error=%s", (long long)failed,
-                 restart_error);
+                 log_q(restart_error));
 
     rc = thread_start_quiet(&p->thread, run, p);
     if (rc != 0) {

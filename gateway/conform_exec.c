@@ -4,6 +4,7 @@
 #include "gateway/conform.h"
 #include "gateway/conform_private.h"
 #include "gateway/gateway.h"
+#include "gateway/metrics.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/thread.h"
@@ -186,16 +187,21 @@ static void *run_main(void *arg)
     struct gw_conform *cf = r->cf;
     char why[512] = "";
     char state[16] = "";
-    log_info("gateway", "conform_run_started", "run=%lld plan=%s target=%s", (long long)r->id,
-             r->plan, r->target);
+    /* a pile's run is found by `grep equipment_id=`, a platform's by `grep operator_id=` */
+    const char *target_key = strcmp(r->target_kind, "pile") == 0 ? "equipment_id" : "operator_id";
+    log_info("gateway", "conform_run_started", "run=%lld plan=%s %s=%s", (long long)r->id,
+             log_q(r->plan), target_key, log_q(r->target));
     const char *end = run_checks(r, why, sizeof why);
     if (r->check) /* the check under way when the run was stopped */
         save_verdict(r, end && !strcmp(end, "error") ? "error" : "skipped", why[0] ? why : NULL);
     if (strcmp(r->target_kind, "pile") == 0)
         stop_watch(r);
     int rc = db_run_finish(r->db, r->id, end, why[0] ? why : NULL, db_now(), state);
-    log_info("gateway", "conform_run_finished", "run=%lld plan=%s target=%s state=%s rc=%d",
-             (long long)r->id, r->plan, r->target, rc == DB_OK ? state : "-", rc);
+    if (rc == DB_OK && cf->gw && cf->gw->metrics)
+        gw_metrics_conform_run(cf->gw->metrics, state);
+    log_info("gateway", "conform_run_finished", "run=%lld plan=%s %s=%s state=%s rc=%d",
+             (long long)r->id, log_q(r->plan), target_key, log_q(r->target),
+             log_q(rc == DB_OK ? state : "-"), rc);
     pthread_mutex_lock(&cf->mu);
     cf->nrunning--;
     r->finished = true;
@@ -250,8 +256,8 @@ static int take_one(void *arg, const struct db_run_head *h)
     r->db = db_open(cf->cfg->db, (int)cf->cfg->sqlite_busy_ms, cf->cfg->sqlite_synchronous, err,
                     sizeof err);
     if (!r->mb || !r->passed || !r->db) {
-        log_warn("gateway", "conform_run_not_started", "run=%lld error=\"%s\"", (long long)h->id,
-                 err[0] ? err : "out of memory");
+        log_warn("gateway", "conform_run_not_started", "run=%lld error=%s", (long long)h->id,
+                 log_q(err[0] ? err : "out of memory"));
         run_free(r);
         return 0;
     }
@@ -363,8 +369,8 @@ struct gw_conform *gw_conform_start(struct gw_server *gw, char *err, size_t errl
         return NULL;
     }
     if (n > 0)
-        log_warn("gateway", "conform_runs_interrupted", "runs=%lld reason=\"%s\"", (long long)n,
-                 DB_RUN_RESTARTED);
+        log_warn("gateway", "conform_runs_interrupted", "runs=%lld reason=%s", (long long)n,
+                 log_q(DB_RUN_RESTARTED));
     if (thread_start_quiet(&cf->poller, poller_main, cf) != 0) {
         snprintf(err, errlen, "could not start the conformance poller");
         gw_conform_free(cf);

@@ -12,6 +12,7 @@ struct evg_config;
 struct db;
 struct gw_writer;
 struct gw_metrics;
+struct gw_tcec_client;
 struct gw_piles;
 struct gw_ocpp;
 struct gw_commands;
@@ -28,6 +29,7 @@ struct gw_server {
     struct gw_commands *commands;   /* remote operations: poller thread + lws-side state */
     struct gw_conform *conform;     /* conformance runs: poller and run threads + lws side */
     struct gw_dashboard *dashboard; /* online-pile samples and refused handshakes, for mgmt */
+    struct gw_tcec_client *tcec;    /* calls to operator platforms (its own thread) */
     const char *event_loop;         /* "libev" or "poll" */
     _Atomic(struct lws_context *) ctx;
     volatile sig_atomic_t stopping;

@@ -7,6 +7,7 @@
 #include "gateway/ocpp.h"
 #include "gateway/piles.h"
 #include "gateway/tcec.h"
+#include "gateway/tcec_client.h"
 #include "gateway/tls.h"
 #include "gateway/writer.h"
 #include "common/log.h"
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef EVGATE_VERSION
 #define EVGATE_VERSION "unknown"
@@ -74,17 +76,27 @@ static void healthz(struct gw_server *gw, struct response *r)
     set_body(r, b ? (db_ok ? 200 : 503) : 500, JSON, b);
 }
 
-static void metrics(struct gw_server *gw, struct response *r)
+static double since(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void metrics(struct gw_server *gw, struct response *r, const struct timespec *start)
 {
     struct gw_writer_stats st;
     gw_writer_stats(gw->writer, &st);
     /* Counted before rendering so that a scrape sees itself: the counter moves on every call. */
-    gw_metrics_http_request(gw->metrics, r->route, 200);
+    gw_metrics_http_request(gw->metrics, r->route, 200, since(start));
     if (gw->piles) {
         struct gw_piles_stats ps;
         gw_piles_stats(gw->piles, &ps);
         gw_metrics_set_piles(gw->metrics, &ps);
     }
+    size_t polled, reachable;
+    gw_tcec_client_stats(gw->tcec, &polled, &reachable);
+    gw_metrics_set_tcec(gw->metrics, polled, reachable);
     size_t len = 0;
     char *b = gw_metrics_render(gw->metrics, &st, &len);
     if (!b) {
@@ -101,6 +113,8 @@ static void metrics(struct gw_server *gw, struct response *r)
  * of `path` (lws keeps it apart). */
 static void route(struct gw_server *gw, int method, const char *path, struct response *r)
 {
+    struct timespec start; /* answers here are synchronous: the time is the handler's */
+    clock_gettime(CLOCK_MONOTONIC, &start);
     memset(r, 0, sizeof *r);
     bool is_healthz = strcmp(path, "/healthz") == 0, is_metrics = strcmp(path, "/metrics") == 0;
     r->route = is_healthz ? "/healthz" : is_metrics ? "/metrics" : "other";
@@ -116,10 +130,10 @@ static void route(struct gw_server *gw, int method, const char *path, struct res
     } else if (is_healthz) {
         healthz(gw, r);
     } else {
-        metrics(gw, r);
+        metrics(gw, r, &start);
         return; /* counted by metrics() */
     }
-    gw_metrics_http_request(gw->metrics, r->route, r->status);
+    gw_metrics_http_request(gw->metrics, r->route, r->status, since(&start));
 }
 
 static int send_headers(struct lws *wsi, const struct response *r)

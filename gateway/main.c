@@ -53,17 +53,23 @@
  * or a pile approved in mgmt takes effect within this (sooner after a refused handshake). */
 #define GW_PILES_REFRESH_MS 3000
 
-static struct gw_server *g_server; /* for the signal handler only */
+static struct gw_server *g_server;               /* for the signal handler only */
+static volatile sig_atomic_t g_reload_log_level; /* SIGHUP seen; the loop's wake-up reloads */
+static int g_argc;                               /* main's, for cfg_reload_log_level */
+static char **g_argv;
 
 /* Async-signal-safe: a flag and lws_cancel_service() (a write to lws' event pipe). The loop
  * sees the flag in LWS_CALLBACK_EVENT_WAIT_CANCELLED. */
 static void on_signal(int sig)
 {
-    (void)sig;
     struct gw_server *gw = g_server;
     if (!gw)
         return;
-    gw->stopping = 1;
+    if (sig == SIGHUP)
+        g_reload_log_level = 1;
+    else
+        gw->stopping = 1;
+    /* the wake-up below runs gw_server_on_wakeup() on the lws thread */
     struct lws_context *ctx = atomic_load(&gw->ctx);
     if (ctx)
         lws_cancel_service(ctx);
@@ -78,6 +84,7 @@ static void install_signals(void)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 }
@@ -97,6 +104,10 @@ void gw_server_on_wakeup(struct gw_server *gw)
         gw_writer_run_done(gw->writer);
     gw_commands_run(gw->commands);
     gw_conform_run(gw->conform);
+    if (g_reload_log_level) { /* reads a small file once per SIGHUP: acceptable on the loop */
+        g_reload_log_level = 0;
+        cfg_reload_log_level(CFG_GATEWAY, "evgate-gateway", g_argc, g_argv);
+    }
     if (gw->stopping && gw->break_loop)
         gw->break_loop(gw);
 }
@@ -117,7 +128,7 @@ static void lws_log_emit(int level, const char *line)
         n--;
     buf[n] = 0;
     enum log_level lvl = (level & LLL_ERR) ? LOG_ERROR : (level & LLL_WARN) ? LOG_WARN : LOG_INFO;
-    log_msg(lvl, "lws", "log", "msg=\"%s\"", buf);
+    log_msg(lvl, "lws", "log", "msg=%s", log_q(buf));
 }
 
 /* lws sizes its fd tables from the soft RLIMIT_NOFILE. Move the soft limit to what
@@ -129,7 +140,7 @@ static unsigned size_fd_limit(long long max_connections)
     rlim_t want = (rlim_t)max_connections + GW_FD_SLACK;
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
-        log_warn("gateway", "fd_limit_unknown", "error=\"%s\"", strerror(errno));
+        log_warn("gateway", "fd_limit_unknown", "error=%s", log_q(strerror(errno)));
         return (unsigned)want;
     }
     rlim_t target = want;
@@ -138,8 +149,8 @@ static unsigned size_fd_limit(long long max_connections)
     if (target != rl.rlim_cur) {
         struct rlimit nrl = {.rlim_cur = target, .rlim_max = rl.rlim_max};
         if (setrlimit(RLIMIT_NOFILE, &nrl) < 0)
-            log_warn("gateway", "fd_limit_unchanged", "want=%llu error=\"%s\"",
-                     (unsigned long long)target, strerror(errno));
+            log_warn("gateway", "fd_limit_unchanged", "want=%llu error=%s",
+                     (unsigned long long)target, log_q(strerror(errno)));
         getrlimit(RLIMIT_NOFILE, &rl);
     }
     rlim_t have = rl.rlim_cur < want ? rl.rlim_cur : want;
@@ -259,22 +270,24 @@ int main(int argc, char **argv)
         return 2;
     }
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_emit);
+    /* SIGHUP only changes the log level: until its handler is installed it must not end us */
+    signal(SIGHUP, SIG_IGN);
 
     struct gw_server gw = {.cfg = &cfg};
     struct lws_context *ctx = NULL;
     struct lws_protocols protocols[2 + GW_OCPP_VERSIONS];
     struct gw_tcec_client *tcec = NULL; /* calls to operator platforms (its own thread) */
     int exit_code = 1;
-    log_info("gateway", "starting", "version=%s pid=%ld db=%s", EVGATE_VERSION, (long)getpid(),
-             cfg.db);
+    log_info("gateway", "starting", "version=%s pid=%ld db=%s", log_q(EVGATE_VERSION),
+             (long)getpid(), log_q(cfg.db));
 
     gw.db = db_open(cfg.db, (int)cfg.sqlite_busy_ms, cfg.sqlite_synchronous, err, sizeof err);
     if (!gw.db) {
-        log_error("gateway", "db_open_failed", "path=%s error=\"%s\"", cfg.db, err);
+        log_error("gateway", "db_open_failed", "path=%s error=%s", log_q(cfg.db), log_q(err));
         goto out;
     }
     if (db_migrate(gw.db, -1, err, sizeof err) != DB_OK) {
-        log_error("gateway", "db_migrate_failed", "path=%s error=\"%s\"", cfg.db, err);
+        log_error("gateway", "db_migrate_failed", "path=%s error=%s", log_q(cfg.db), log_q(err));
         goto out;
     }
     int64_t ended = 0;
@@ -288,7 +301,7 @@ int main(int argc, char **argv)
     gw.piles = gw_piles_start(cfg.db, (int)cfg.sqlite_busy_ms, cfg.sqlite_synchronous,
                               GW_PILES_REFRESH_MS, err, sizeof err);
     if (!gw.piles) {
-        log_error("gateway", "pile_table_failed", "error=\"%s\"", err);
+        log_error("gateway", "pile_table_failed", "error=%s", log_q(err));
         goto out;
     }
     gw.ocpp = gw_ocpp_new(&gw);
@@ -309,27 +322,30 @@ int main(int argc, char **argv)
     };
     gw.writer = gw_writer_create(&wo, err, sizeof err);
     if (!gw.writer) {
-        log_error("gateway", "writer_failed", "error=\"%s\"", err);
+        log_error("gateway", "writer_failed", "error=%s", log_q(err));
         goto out;
     }
     /* remote operations: rows left by an earlier gateway fail now, before serving */
     gw.commands = gw_commands_start(&gw, err, sizeof err);
     if (!gw.commands) {
-        log_error("gateway", "commands_failed", "error=\"%s\"", err);
+        log_error("gateway", "commands_failed", "error=%s", log_q(err));
         goto out;
     }
     /* conformance runs: runs left running by an earlier gateway end now, before serving */
     gw.conform = gw_conform_start(&gw, err, sizeof err);
     if (!gw.conform) {
-        log_error("gateway", "conform_failed", "error=\"%s\"", err);
+        log_error("gateway", "conform_failed", "error=%s", log_q(err));
         goto out;
     }
     tcec = gw_tcec_client_start(&cfg, err, sizeof err);
     if (!tcec) {
-        log_error("gateway", "tcec_client_failed", "error=\"%s\"", err);
+        log_error("gateway", "tcec_client_failed", "error=%s", log_q(err));
         goto out;
     }
+    gw.tcec = tcec;
 
+    g_argc = argc;
+    g_argv = argv;
     g_server = &gw;
     install_signals();
 
@@ -337,7 +353,8 @@ int main(int argc, char **argv)
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     if (resolve_listen(host, lit, sizeof lit, &info.iface, &info.options, err, sizeof err) < 0) {
-        log_error("gateway", "listen_failed", "addr=%s error=\"%s\"", cfg.gateway_listen, err);
+        log_error("gateway", "listen_failed", "addr=%s error=%s", log_q(cfg.gateway_listen),
+                  log_q(err));
         goto out;
     }
     unsigned fds = size_fd_limit(cfg.gw_max_connections);
@@ -381,8 +398,8 @@ int main(int argc, char **argv)
                                  &tls_info.options, err, sizeof err) < 0) {
         /* resolve_listen's message names gateway_listen: say which setting it was */
         const char *why = strncmp(err, "gateway_listen: ", 16) == 0 ? err + 16 : err;
-        log_error("gateway", "listen_failed", "setting=gw_tls_listen addr=%s error=\"%s\"",
-                  cfg.gw_tls_listen, why);
+        log_error("gateway", "listen_failed", "setting=gw_tls_listen addr=%s error=%s",
+                  log_q(cfg.gw_tls_listen), log_q(why));
         goto out;
     }
     uint64_t plain_options = info.options;
@@ -407,38 +424,42 @@ int main(int argc, char **argv)
     atomic_store(&gw.ctx, ctx);
     if (!lws_create_vhost(ctx, &info)) {
         log_error("gateway", "listen_failed", "addr=%s error=\"cannot bind (address in use?)\"",
-                  cfg.gateway_listen);
+                  log_q(cfg.gateway_listen));
         goto out;
     }
     if (tls_on && !lws_create_vhost(ctx, &tls_info)) {
         log_error("gateway", "listen_failed",
                   "setting=gw_tls_listen addr=%s error=\"cannot bind (address in use?) or load "
                   "gw_tls_cert/gw_tls_key\"",
-                  cfg.gw_tls_listen);
+                  log_q(cfg.gw_tls_listen));
         goto out;
     }
     if (tls_on)
-        log_info("gateway", "listening_tls", "addr=%s client_certificates=%s", cfg.gw_tls_listen,
-                 cfg.gw_tls_ca && *cfg.gw_tls_ca ? "verified" : "not_requested");
+        log_info("gateway", "listening_tls", "addr=%s client_certificates=%s",
+                 log_q(cfg.gw_tls_listen),
+                 log_q(cfg.gw_tls_ca && *cfg.gw_tls_ca ? "verified" : "not_requested"));
     gw_ocpp_start(gw.ocpp, ctx);
     gw_dashboard_start(gw.dashboard, ctx);
-    log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u", gw.event_loop,
-             gw.loop && ev_backend((struct ev_loop *)gw.loop) == EVBACKEND_EPOLL ? "epoll" : "poll",
+    log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u", log_q(gw.event_loop),
+             log_q(gw.loop && ev_backend((struct ev_loop *)gw.loop) == EVBACKEND_EPOLL ? "epoll"
+                                                                                       : "poll"),
              fds);
-    log_info("gateway", "listening", "addr=%s", cfg.gateway_listen);
+    log_info("gateway", "listening", "addr=%s", log_q(cfg.gateway_listen));
 
     exit_code = 0;
-    while (!gw.stopping)
+    while (!gw.stopping) {
         if (lws_service(ctx, 0) < 0) {
             log_error("gateway", "service_failed", NULL);
             exit_code = 1;
             break;
         }
+    }
     struct gw_writer_stats ws;
     gw_writer_stats(gw.writer, &ws);
     log_info("gateway", "stopping", "writer_inflight=%zu", ws.inflight);
 
 out:
+    gw.tcec = NULL;
     gw_tcec_client_stop(tcec); /* a call in flight is abandoned */
     /* The open pile sessions end in the database first, then the writer: it commits what it
      * holds and its completions run here, on the lws thread, while the context still exists. */

@@ -3,8 +3,10 @@
 #include "gateway/ocpp.h"
 #include "gateway/piles.h"
 #include "gateway/writer.h"
+#include "common/procstat.h"
 
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,16 @@
 /* (interface, Ret) pairs of T/CEC requests: 5 interface labels and 7 Ret codes. */
 #define GW_METRICS_TCEC_SERIES 40
 
+/* Routes with a latency histogram: /healthz, /metrics, /evcs/v1 and "other"; room to spare. */
+#define GW_METRICS_HTTP_ROUTES 8
+/* Upper bounds of the HTTP latency buckets, in seconds (T/CEC answers wait for the writer). */
+static const double http_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                 0.05,   0.1,   0.25,   0.5,   1,    2.5};
+#define HTTP_BUCKETS (sizeof http_le / sizeof http_le[0])
+/* End states of conformance runs (db/runs.c), and "other" last. */
+static const char *const conform_states[] = {"passed", "failed", "error", "cancelled", "other"};
+#define CONFORM_STATES (sizeof conform_states / sizeof conform_states[0])
+
 struct http_series {
     const char *route;
     int status;
@@ -40,6 +52,14 @@ struct gw_metrics {
     struct http_series http[GW_METRICS_HTTP_SERIES];
     size_t nhttp;
     uint64_t http_dropped; /* requests whose series did not fit */
+    struct {
+        const char *route;
+        uint64_t bucket[HTTP_BUCKETS]; /* not cumulative; summed when rendered */
+        uint64_t count;
+        double sum;
+    } http_hist[GW_METRICS_HTTP_ROUTES];
+    size_t nhttp_hist;
+    _Atomic uint64_t conform_runs[CONFORM_STATES];
     struct {
         const char *result;
         uint64_t count;
@@ -73,6 +93,7 @@ struct gw_metrics {
     size_t ntcec;
     uint64_t tcec_unlabelled;
     struct gw_piles_stats piles;
+    size_t tcec_polled, tcec_reachable;
 };
 
 struct gw_metrics *gw_metrics_new(const char *version, const char *event_loop)
@@ -104,8 +125,29 @@ void gw_metrics_conn_close(struct gw_metrics *m)
         m->connections--;
 }
 
-void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status)
+static void http_observe(struct gw_metrics *m, const char *route, double seconds)
 {
+    size_t i = 0;
+    while (i < m->nhttp_hist && strcmp(m->http_hist[i].route, route) != 0)
+        i++;
+    if (i == m->nhttp_hist) {
+        if (i == GW_METRICS_HTTP_ROUTES)
+            return;
+        m->http_hist[m->nhttp_hist++].route = route;
+    }
+    size_t b = 0;
+    while (b < HTTP_BUCKETS && seconds > http_le[b])
+        b++;
+    if (b < HTTP_BUCKETS)
+        m->http_hist[i].bucket[b]++;
+    m->http_hist[i].count++;
+    m->http_hist[i].sum += seconds;
+}
+
+void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status, double seconds)
+{
+    if (seconds >= 0)
+        http_observe(m, route, seconds);
     for (size_t i = 0; i < m->nhttp; i++)
         if (m->http[i].status == status && strcmp(m->http[i].route, route) == 0) {
             m->http[i].count++;
@@ -142,6 +184,13 @@ void gw_metrics_ocpp_conn(struct gw_metrics *m, int version, int delta)
 
 void gw_metrics_ocpp_message(struct gw_metrics *m, int version, const char *action)
 {
+    /* The hot path: actions are static strings of the version's table, so the same pointer
+     * comes back for the same action and a pointer compare finds the series. */
+    for (size_t i = 0; i < m->nocpp_msgs; i++)
+        if (m->ocpp_msgs[i].action == action && m->ocpp_msgs[i].version == version) {
+            m->ocpp_msgs[i].count++;
+            return;
+        }
     for (size_t i = 0; i < m->nocpp_msgs; i++)
         if (m->ocpp_msgs[i].version == version && strcmp(m->ocpp_msgs[i].action, action) == 0) {
             m->ocpp_msgs[i].count++;
@@ -212,6 +261,20 @@ void gw_metrics_tcec_request(struct gw_metrics *m, const char *interface, int re
     m->tcec[m->ntcec++].count = 1;
 }
 
+void gw_metrics_conform_run(struct gw_metrics *m, const char *state)
+{
+    size_t i = 0;
+    while (i < CONFORM_STATES - 1 && (!state || strcmp(state, conform_states[i]) != 0))
+        i++;
+    atomic_fetch_add_explicit(&m->conform_runs[i], 1, memory_order_relaxed);
+}
+
+void gw_metrics_set_tcec(struct gw_metrics *m, size_t polled, size_t reachable)
+{
+    m->tcec_polled = polled;
+    m->tcec_reachable = reachable;
+}
+
 void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps)
 {
     m->piles = *ps;
@@ -220,6 +283,23 @@ void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps)
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value as the text format wants it: `\`, `"` and newline escaped. Values here are
+ * static strings of closed sets, so this is a guard, not a need; `buf` holds 128 bytes. */
+static const char *esc(char *buf, const char *s)
+{
+    size_t n = 0;
+    for (; s && *s && n < 120; s++) {
+        if (*s == '\\' || *s == '"' || *s == '\n') {
+            buf[n++] = '\\';
+            buf[n++] = *s == '\n' ? 'n' : *s;
+        } else {
+            buf[n++] = *s;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
 }
 
 char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats *ws, size_t *len)
@@ -238,14 +318,39 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     head(f, "evgate_gateway_start_time_seconds", "gauge",
          "Start time of the process in seconds since the Unix epoch.");
     fprintf(f, "evgate_gateway_start_time_seconds %.3f\n", m->start_time);
+    struct procstat ps;
+    procstat_read(&ps);
+    procstat_render(f, &ps, m->start_time);
+    char e1[128], e2[128];
     head(f, "evgate_gateway_connections", "gauge", "Open network connections to the gateway.");
     fprintf(f, "evgate_gateway_connections %ld\n", m->connections);
 
     head(f, "evgate_gateway_http_requests_total", "counter",
          "HTTP requests answered, by route and status.");
     for (size_t i = 0; i < m->nhttp; i++)
-        fprintf(f, "evgate_gateway_http_requests_total{path=\"%s\",status=\"%d\"} %" PRIu64 "\n",
-                m->http[i].route, m->http[i].status, m->http[i].count);
+        fprintf(f, "evgate_gateway_http_requests_total{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
+                esc(e1, m->http[i].route), m->http[i].status, m->http[i].count);
+    head(f, "evgate_gateway_http_request_duration_seconds", "histogram",
+         "Time from an HTTP request to its answer, by route (OCPP upgrades apart).");
+    for (size_t i = 0; i < m->nhttp_hist; i++) {
+        uint64_t cum = 0;
+        esc(e1, m->http_hist[i].route);
+        for (size_t b = 0; b < HTTP_BUCKETS; b++) {
+            cum += m->http_hist[i].bucket[b];
+            fprintf(f,
+                    "evgate_gateway_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
+                    "%" PRIu64 "\n",
+                    e1, http_le[b], cum);
+        }
+        fprintf(f,
+                "evgate_gateway_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+                "%" PRIu64 "\n",
+                e1, m->http_hist[i].count);
+        fprintf(f, "evgate_gateway_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", e1,
+                m->http_hist[i].sum);
+        fprintf(f, "evgate_gateway_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
+                e1, m->http_hist[i].count);
+    }
     head(f, "evgate_gateway_http_requests_unlabelled_total", "counter",
          "HTTP requests answered but not counted by route (too many distinct series).");
     fprintf(f, "evgate_gateway_http_requests_unlabelled_total %" PRIu64 "\n", m->http_dropped);
@@ -259,14 +364,14 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
          "OCPP-J WebSocket upgrades decided, by result (accepted or the refusal's reason).");
     for (size_t i = 0; i < m->nocpp_handshakes; i++)
         fprintf(f, "evgate_gateway_ocpp_handshakes_total{result=\"%s\"} %" PRIu64 "\n",
-                m->ocpp_handshakes[i].result, m->ocpp_handshakes[i].count);
+                esc(e1, m->ocpp_handshakes[i].result), m->ocpp_handshakes[i].count);
     head(f, "evgate_gateway_ocpp_messages_total", "counter",
          "OCPP-J messages received from piles and handed to the dispatcher, by version and "
          "action (CALLs; CALLRESULT, CALLERROR, invalid frames and unknown actions apart).");
     for (size_t i = 0; i < m->nocpp_msgs; i++)
         fprintf(f, "evgate_gateway_ocpp_messages_total{version=\"%s\",action=\"%s\"} %" PRIu64 "\n",
                 gw_ocpp_version_name((enum gw_ocpp_version)m->ocpp_msgs[i].version),
-                m->ocpp_msgs[i].action, m->ocpp_msgs[i].count);
+                esc(e1, m->ocpp_msgs[i].action), m->ocpp_msgs[i].count);
     head(f, "evgate_gateway_ocpp_messages_unlabelled_total", "counter",
          "OCPP-J messages counted without labels (too many distinct series).");
     fprintf(f, "evgate_gateway_ocpp_messages_unlabelled_total %" PRIu64 "\n",
@@ -275,7 +380,7 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
          "CALLERRORs sent to piles, by error code.");
     for (size_t i = 0; i < m->nocpp_errors; i++)
         fprintf(f, "evgate_gateway_ocpp_errors_total{code=\"%s\"} %" PRIu64 "\n",
-                m->ocpp_errors[i].code, m->ocpp_errors[i].count);
+                esc(e1, m->ocpp_errors[i].code), m->ocpp_errors[i].count);
     head(f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
          "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.");
     fprintf(f, "evgate_gateway_ocpp_messages_dropped_total %" PRIu64 "\n", m->ocpp_dropped);
@@ -286,17 +391,28 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
          "Remote operations finished, by state (answered, error, timeout, failed) and error.");
     for (size_t i = 0; i < m->nocpp_commands; i++)
         fprintf(f, "evgate_gateway_ocpp_commands_total{state=\"%s\",error=\"%s\"} %" PRIu64 "\n",
-                m->ocpp_commands[i].state,
-                m->ocpp_commands[i].error ? m->ocpp_commands[i].error : "",
+                esc(e1, m->ocpp_commands[i].state), esc(e2, m->ocpp_commands[i].error),
                 m->ocpp_commands[i].count);
     head(f, "evgate_gateway_tcec_requests_total", "counter",
          "T/CEC requests of operator platforms answered, by interface and Ret.");
     for (size_t i = 0; i < m->ntcec; i++)
         fprintf(f, "evgate_gateway_tcec_requests_total{interface=\"%s\",ret=\"%d\"} %" PRIu64 "\n",
-                m->tcec[i].interface, m->tcec[i].ret, m->tcec[i].count);
+                esc(e1, m->tcec[i].interface), m->tcec[i].ret, m->tcec[i].count);
+    head(f, "evgate_gateway_tcec_platforms", "gauge",
+         "Operator platforms the gateway polled in its last T/CEC round (query_stations_info).");
+    fprintf(f, "evgate_gateway_tcec_platforms %zu\n", m->tcec_polled);
+    head(f, "evgate_gateway_tcec_platforms_reachable", "gauge",
+         "Operator platforms that answered in the last T/CEC round.");
+    fprintf(f, "evgate_gateway_tcec_platforms_reachable %zu\n", m->tcec_reachable);
     head(f, "evgate_gateway_tcec_requests_unlabelled_total", "counter",
          "T/CEC requests counted without labels (too many distinct series).");
     fprintf(f, "evgate_gateway_tcec_requests_unlabelled_total %" PRIu64 "\n", m->tcec_unlabelled);
+    head(f, "evgate_gateway_conform_runs_total", "counter",
+         "Conformance runs ended, by end state (passed, failed, error, cancelled, other).");
+    for (size_t i = 0; i < CONFORM_STATES; i++)
+        fprintf(
+            f, "evgate_gateway_conform_runs_total{state=\"%s\"} %" PRIu64 "\n", conform_states[i],
+            atomic_load_explicit(&((struct gw_metrics *)m)->conform_runs[i], memory_order_relaxed));
     head(f, "evgate_gateway_pile_table_piles", "gauge",
          "Piles in the gateway's in-memory table (every status).");
     fprintf(f, "evgate_gateway_pile_table_piles %zu\n", m->piles.piles);

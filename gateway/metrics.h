@@ -1,7 +1,11 @@
 /* The gateway's own counters and their Prometheus text rendering (format 0.0.4).
  *
- * A struct gw_metrics belongs to the lws thread: every function here is called from that thread
- * only, so the counters need no locks. The writer's counters come in as a snapshot. */
+ * A struct gw_metrics belongs to the lws thread: every function here but
+ * gw_metrics_conform_run() is called from that thread only, so the counters need no locks and
+ * a message costs a few compares and an increment. The writer's counters come in as a
+ * snapshot. Names follow the Prometheus conventions (base units, `_total` counters, histograms
+ * as `_bucket{le}`/`_sum`/`_count`); every label value comes from a closed set of static
+ * strings, and is escaped anyway when rendered. */
 #ifndef EVGATE_GW_METRICS_H
 #define EVGATE_GW_METRICS_H
 
@@ -20,8 +24,11 @@ void gw_metrics_conn_open(struct gw_metrics *m);
 void gw_metrics_conn_close(struct gw_metrics *m);
 
 /* Counts one answered HTTP request. `route` labels it and must be a string with static lifetime
- * naming a route ("/healthz", "other"), never request data: the label set stays bounded. */
-void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status);
+ * naming a route ("/healthz", "other"), never request data: the label set stays bounded.
+ * `seconds` is the time from the request to its answer, observed in the route's latency
+ * histogram; a negative value counts the request without observing it (the OCPP handshakes,
+ * whose refusals are decided in the upgrade callback, have no start time of their own). */
+void gw_metrics_http_request(struct gw_metrics *m, const char *route, int status, double seconds);
 
 /* OCPP endpoint (ocpp_handshake.c, ocpp_conn.c). `result` is a static string from a closed
  * set (accepted, unknown_pile, unauthorized, ...); `version` an enum gw_ocpp_version. */
@@ -42,6 +49,12 @@ void gw_metrics_ocpp_command(struct gw_metrics *m, const char *state, const char
 /* T/CEC endpoint (tcec_http.c): one request answered, by `interface` (a static string: a
  * served interface's name, or "unknown") and the Ret of the answer. */
 void gw_metrics_tcec_request(struct gw_metrics *m, const char *interface, int ret);
+/* One conformance run ended with `state` (passed, failed, error, cancelled; anything else is
+ * counted as "other"). Called from the runs' own threads: the counters are atomics. */
+void gw_metrics_conform_run(struct gw_metrics *m, const char *state);
+/* A snapshot of the T/CEC client's last round (gw_tcec_client_stats), rendered with the next
+ * scrape. */
+void gw_metrics_set_tcec(struct gw_metrics *m, size_t polled, size_t reachable);
 /* A snapshot of the pile table's counters, rendered with the next scrape. */
 struct gw_piles_stats;
 void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps);

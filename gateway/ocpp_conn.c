@@ -162,8 +162,8 @@ void gw_ocpp_close(struct gw_ocpp_conn *c, int code, const char *reason)
 static int close_now(struct gw_ocpp_conn *c, enum lws_close_status code, const char *reason,
                      const char *text)
 {
-    log_info("gateway", "ocpp_closing", "equipment_id=%s code=%d reason=%s", c->id, (int)code,
-             reason);
+    log_info("gateway", "ocpp_closing", "equipment_id=%s code=%d reason=%s", log_q(c->id),
+             (int)code, log_q(reason));
     if (!c->close_reason)
         c->close_reason = reason;
     lws_close_reason(c->wsi, code, (unsigned char *)text, strlen(text));
@@ -179,7 +179,7 @@ static void deliver(struct gw_ocpp_conn *c, const char *text, size_t len)
         gw_metrics_ocpp_dropped(c->o->gw->metrics);
         if (c->dropped_logged == 0 || now - c->drop_log_us >= 60 * 1000000LL) {
             log_warn("gateway", "ocpp_rate_limited",
-                     "equipment_id=%s dropped=%llu limit_per_min=%lld", c->id,
+                     "equipment_id=%s dropped=%llu limit_per_min=%lld", log_q(c->id),
                      (unsigned long long)(c->dropped - c->dropped_logged),
                      c->o->gw->cfg->ocpp_max_msgs_per_min);
             c->dropped_logged = c->dropped;
@@ -240,8 +240,8 @@ static int on_writeable(struct gw_ocpp_conn *c, struct lws *wsi)
 {
     if (c->close_code) {
         if (!c->close_sent)
-            log_info("gateway", "ocpp_closing", "equipment_id=%s code=%d reason=%s", c->id,
-                     c->close_code, c->close_reason);
+            log_info("gateway", "ocpp_closing", "equipment_id=%s code=%d reason=%s", log_q(c->id),
+                     c->close_code, log_q(c->close_reason));
         c->close_sent = true;
         lws_close_reason(wsi, (enum lws_close_status)c->close_code,
                          (unsigned char *)c->close_reason, strlen(c->close_reason));
@@ -289,8 +289,8 @@ static int on_established(struct gw_ocpp *o, struct lws *wsi, struct pss_ocpp *p
     if (!mark || !admitted || version != (int)mark - 1 ||
         lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 ||
         gw_ocpp_path_id(uri, id, sizeof id) < 0) {
-        log_warn("gateway", "ocpp_unchecked_upgrade", "protocol=%s admitted=%d", p ? p->name : "-",
-                 (int)admitted);
+        log_warn("gateway", "ocpp_unchecked_upgrade", "protocol=%s admitted=%d",
+                 log_q(p ? p->name : "-"), (int)admitted);
         return -1;
     }
     struct gw_ocpp_conn *c = calloc(1, sizeof *c);
@@ -311,14 +311,14 @@ static int on_established(struct gw_ocpp *o, struct lws *wsi, struct pss_ocpp *p
     c->rate = old ? old->rate : gw_rate_restore(o->rate, id, c->connected_us);
     if (old) {
         ocpp_registry_remove(o, old);
-        log_info("gateway", "ocpp_replaced", "equipment_id=%s old_peer=%s new_peer=%s", id,
-                 old->peer, c->peer);
+        log_info("gateway", "ocpp_replaced", "equipment_id=%s old_peer=%s new_peer=%s", log_q(id),
+                 log_q(old->peer), log_q(c->peer));
         gw_ocpp_close(old, LWS_CLOSE_STATUS_NORMAL, "replaced");
     }
     ocpp_registry_add(o, c);
     c->session = gw_pile_session_open(o->gw, c->id, gw_ocpp_version_name(c->version), c->peer);
-    log_info("gateway", "ocpp_connected", "equipment_id=%s protocol=%s peer=%s", id,
-             gw_ocpp_version_name(c->version), c->peer);
+    log_info("gateway", "ocpp_connected", "equipment_id=%s protocol=%s peer=%s", log_q(id),
+             log_q(gw_ocpp_version_name(c->version)), log_q(c->peer));
     /* The table may have changed since the handshake's lookup, and that change may already have
      * been taken by check_changes(): check against the current entry once now. */
     ocpp_check_admission(o, c);
@@ -341,8 +341,8 @@ static void on_closed(struct gw_ocpp *o, struct pss_ocpp *pss)
     gw_pile_session_close(o->gw, c->session, reason);
     c->session = NULL;
     log_info("gateway", "ocpp_disconnected",
-             "equipment_id=%s reason=%s duration_s=%lld dropped=%llu violations=%llu", c->id,
-             reason, (long long)((ocpp_mono_us() - c->connected_us) / 1000000),
+             "equipment_id=%s reason=%s duration_s=%lld dropped=%llu violations=%llu", log_q(c->id),
+             log_q(reason), (long long)((ocpp_mono_us() - c->connected_us) / 1000000),
              (unsigned long long)c->dropped, (unsigned long long)c->violations);
     c->wsi = NULL;
     drop_queue(c);

@@ -86,7 +86,8 @@ static void send_text(struct gw_ocpp_conn *c, char *text)
 {
     int rc = text ? gw_ocpp_send(c, text, strlen(text)) : -1;
     if (rc != 0 && rc != -ENOTCONN)
-        log_warn("gateway", "ocpp_send_failed", "equipment_id=%s rc=%d", gw_ocpp_conn_id(c), rc);
+        log_warn("gateway", "ocpp_send_failed", "equipment_id=%s rc=%d", log_q(gw_ocpp_conn_id(c)),
+                 rc);
     free(text);
 }
 
@@ -121,8 +122,8 @@ static void violation_done(void *arg, int rc)
 {
     struct violation *v = arg;
     if (rc != 0)
-        log_warn("gateway", "ocpp_violation_not_recorded", "equipment_id=%s rc=%d", v->equipment_id,
-                 rc);
+        log_warn("gateway", "ocpp_violation_not_recorded", "equipment_id=%s rc=%d",
+                 log_q(v->equipment_id), rc);
     free(v->frame);
     free(v);
 }
@@ -140,8 +141,9 @@ void gw_ocpp_violation(struct gw_ocpp_conn *c, const char *code, const char *pat
     unsigned long long left_out;
     if (log_budget_take(&budget, &left_out))
         log_info("gateway", "ocpp_violation",
-                 "equipment_id=%s code=%s path=%s count=%llu suppressed=%llu", gw_ocpp_conn_id(c),
-                 code, path && *path ? path : "-", (unsigned long long)n, left_out);
+                 "equipment_id=%s code=%s path=%s count=%llu suppressed=%llu",
+                 log_q(gw_ocpp_conn_id(c)), log_q(code), log_q(path && *path ? path : "-"),
+                 (unsigned long long)n, left_out);
     struct violation *v = calloc(1, sizeof *v);
     if (!v)
         return;
@@ -153,7 +155,8 @@ void gw_ocpp_violation(struct gw_ocpp_conn *c, const char *code, const char *pat
     v->frame = frame_cut(text, len);
     if (!v->frame || !gw->writer ||
         gw_writer_submit(gw->writer, violation_job, violation_done, v) != 0) {
-        log_warn("gateway", "ocpp_violation_not_recorded", "equipment_id=%s", gw_ocpp_conn_id(c));
+        log_warn("gateway", "ocpp_violation_not_recorded", "equipment_id=%s",
+                 log_q(gw_ocpp_conn_id(c)));
         free(v->frame);
         free(v);
     }
@@ -208,7 +211,7 @@ static void call_done(void *arg, int rc)
         gw_ocpp_conn_set_seen_at(c, 0); /* not stored: the next CALL carries the last contact */
     if (rc != 0) {
         log_warn("gateway", "ocpp_call_not_stored", "equipment_id=%s action=%s rc=%d",
-                 k->equipment_id, k->action, rc);
+                 log_q(k->equipment_id), log_q(k->action), rc);
         send_error(c, k->id, "InternalError",
                    rc == DB_FULL ? "the central system's disk is full: the message was not "
                                    "stored, send it again later"
@@ -231,11 +234,16 @@ static void call_done(void *arg, int rc)
         if (!answer ||
             ocpp_validate(proto_version(k->version), k->action, OCPP_RESPONSE, answer, &err)) {
             log_error("gateway", "ocpp_answer_invalid", "equipment_id=%s action=%s path=%s",
-                      k->equipment_id, k->action, err.path);
+                      log_q(k->equipment_id), log_q(k->action), log_q(err.path));
             send_error(c, k->id, "InternalError", "no valid answer could be built", NULL);
         } else {
-            if (k->boot_status)
+            if (k->boot_status) {
                 gw_ocpp_conn_set_boot_accepted(c, !strcmp(k->boot_status, "Accepted"));
+                log_info("gateway", "ocpp_boot", "equipment_id=%s protocol=%s status=%s",
+                         log_q(k->equipment_id),
+                         log_q(gw_ocpp_version_name((enum gw_ocpp_version)k->version)),
+                         log_q(k->boot_status));
+            }
             send_text(c, ocpp_build_result(k->id, answer));
         }
         json_decref(answer);
@@ -335,7 +343,7 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     int rc = gw->writer ? gw_writer_submit(gw->writer, call_job, call_done, k) : -ESHUTDOWN;
     if (rc != 0) {
         log_warn("gateway", "ocpp_call_refused_by_writer", "equipment_id=%s action=%s rc=%d",
-                 k->equipment_id, action, rc);
+                 log_q(k->equipment_id), log_q(action), rc);
         send_error(c, k->id, "InternalError", "the central system is overloaded, retry later",
                    NULL);
         if (k->seen)
@@ -366,14 +374,14 @@ void gw_ocpp_on_frame(struct gw_ocpp_conn *c, const char *text, size_t len)
     case OCPP_CALLRESULT:
         gw_metrics_ocpp_message(gw->metrics, (int)gv, "CALLRESULT");
         if (!gw_commands_on_answer(c, &f, text, len))
-            log_debug("gateway", "ocpp_result_ignored", "equipment_id=%s id=%s", gw_ocpp_conn_id(c),
-                      f.id);
+            log_debug("gateway", "ocpp_result_ignored", "equipment_id=%s id=%s",
+                      log_q(gw_ocpp_conn_id(c)), log_q(f.id));
         break;
     case OCPP_CALLERROR:
         gw_metrics_ocpp_message(gw->metrics, (int)gv, "CALLERROR");
         if (!gw_commands_on_answer(c, &f, text, len))
             log_debug("gateway", "ocpp_error_ignored", "equipment_id=%s id=%s code=%s",
-                      gw_ocpp_conn_id(c), f.id, f.error_code);
+                      log_q(gw_ocpp_conn_id(c)), log_q(f.id), log_q(f.error_code));
         break;
     }
     ocpp_frame_clear(&f);

@@ -100,7 +100,7 @@ static int refuse(struct gw_server *gw, struct lws *wsi, unsigned status, const 
     static const char realm[] = "Basic realm=\"evgate\"";
 
     gw_metrics_ocpp_handshake(gw->metrics, code);
-    gw_metrics_http_request(gw->metrics, "/ocpp", (int)status);
+    gw_metrics_http_request(gw->metrics, "/ocpp", (int)status, -1);
     log_id(id ? id : "", lid, sizeof lid);
     lws_get_peer_simple(wsi, peer, sizeof peer);
     gw_dashboard_refusal(gw->dashboard, lid, status, code, peer);
@@ -109,8 +109,8 @@ static int refuse(struct gw_server *gw, struct lws *wsi, unsigned status, const 
     unsigned long long left_out;
     if (log_budget_take(&budget, &left_out))
         log_info("gateway", "ocpp_refused",
-                 "equipment_id=%s status=%u reason=%s peer=%s suppressed=%llu", *lid ? lid : "-",
-                 status, code, *peer ? peer : "-", left_out);
+                 "equipment_id=%s status=%u reason=%s peer=%s suppressed=%llu",
+                 log_q(*lid ? lid : "-"), status, log_q(code), log_q(*peer ? peer : "-"), left_out);
 
     if (lws_add_http_header_status(wsi, status, &p, end) ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
@@ -256,7 +256,7 @@ int gw_ocpp_confirm_upgrade(struct gw_server *gw, struct lws *wsi, const char *u
     int method = lws_http_get_uri_and_method(wsi, &uri, &urilen);
     if (!upgrade || strcasecmp(upgrade, "websocket") != 0 || method != LWSHUMETH_GET || !uri ||
         urilen < (int)OCPP_PREFIX_LEN || strncmp(uri, OCPP_PREFIX, OCPP_PREFIX_LEN) != 0) {
-        log_debug("gateway", "upgrade_refused", "upgrade=%s", upgrade ? upgrade : "");
+        log_debug("gateway", "upgrade_refused", "upgrade=%s", log_q(upgrade ? upgrade : ""));
         return -1; /* only OCPP-J upgrades are served */
     }
 

@@ -112,7 +112,7 @@ void ocpp_check_admission(struct gw_ocpp *o, struct gw_ocpp_conn *c)
     if (!why)
         return;
     log_info("gateway", "ocpp_admission_revoked",
-             "equipment_id=%s reason=%s admitted_profile=%d profile=%d", c->id, why,
+             "equipment_id=%s reason=%s admitted_profile=%d profile=%d", log_q(c->id), log_q(why),
              c->admission.profile, found ? gw_pile_profile(&now) : 0);
     gw_ocpp_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, why);
 }
@@ -161,11 +161,11 @@ static void sweep_conn(struct gw_ocpp *o, struct gw_ocpp_conn *c, int64_t now)
     bool pinged = c->pinged_at_alive_us == alive; /* pinged, and not heard from since */
     /* the unanswered ping first: it says more than "idle" when both apply */
     if (pinged && now - c->ping_sent_us >= o->pong_wait_us) {
-        log_info("gateway", "ocpp_no_pong", "equipment_id=%s silent_s=%lld", c->id,
+        log_info("gateway", "ocpp_no_pong", "equipment_id=%s silent_s=%lld", log_q(c->id),
                  (long long)((now - alive) / 1000000));
         gw_ocpp_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "no_pong");
     } else if (now - c->last_rx_us >= o->idle_us) {
-        log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", c->id,
+        log_info("gateway", "ocpp_idle", "equipment_id=%s silent_s=%lld", log_q(c->id),
                  (long long)((now - c->last_rx_us) / 1000000));
         gw_ocpp_close(c, LWS_CLOSE_STATUS_NORMAL, "idle");
     } else if (!pinged && now - alive >= o->ping_us) {

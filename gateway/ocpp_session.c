@@ -42,8 +42,8 @@ static void open_done(void *arg, int rc)
 {
     struct gw_pile_session *s = arg;
     if (rc != 0)
-        log_warn("gateway", "pile_session_open_failed", "equipment_id=%s rc=%d", s->equipment_id,
-                 rc);
+        log_warn("gateway", "pile_session_open_failed", "equipment_id=%s rc=%d",
+                 log_q(s->equipment_id), rc);
     session_unref(s);
 }
 
@@ -60,8 +60,8 @@ static void close_done(void *arg, int rc)
 {
     struct gw_pile_session *s = arg;
     if (rc != 0)
-        log_warn("gateway", "pile_session_close_failed", "equipment_id=%s rc=%d", s->equipment_id,
-                 rc);
+        log_warn("gateway", "pile_session_close_failed", "equipment_id=%s rc=%d",
+                 log_q(s->equipment_id), rc);
     session_unref(s);
 }
 
@@ -80,7 +80,8 @@ struct gw_pile_session *gw_pile_session_open(struct gw_server *gw, const char *e
     s->refs = 2; /* the open job, the caller */
     int rc = gw_writer_submit(gw->writer, open_job, open_done, s);
     if (rc != 0) {
-        log_warn("gateway", "pile_session_not_recorded", "equipment_id=%s rc=%d", equipment_id, rc);
+        log_warn("gateway", "pile_session_not_recorded", "equipment_id=%s rc=%d",
+                 log_q(equipment_id), rc);
         free(s);
         return NULL;
     }
@@ -95,7 +96,7 @@ void gw_pile_session_close(struct gw_server *gw, struct gw_pile_session *s, cons
     s->reason = reason;
     if (!gw->writer || gw_writer_submit(gw->writer, close_job, close_done, s) != 0) {
         log_warn("gateway", "pile_session_end_not_recorded", "equipment_id=%s reason=%s",
-                 s->equipment_id, reason);
+                 log_q(s->equipment_id), log_q(reason));
         session_unref(s);
     }
 }

@@ -33,6 +33,7 @@ struct peer {
 
 struct gw_tcec_client {
     const struct evg_config *cfg;
+    _Atomic size_t last_polled, last_reachable; /* the last round's, for /metrics */
     struct db *db;
     CURL *curl;
     pthread_t thread;
@@ -84,7 +85,7 @@ static void record(struct gw_tcec_client *c, const struct peer *p, const char *i
     };
     if (db_tcec_exchange_add(c->db, &x) != DB_OK)
         log_warn("gateway", "tcec_exchange_not_recorded", "operator_id=%s interface=%s",
-                 p->cred.operator_id, interface);
+                 log_q(p->cred.operator_id), log_q(interface));
     free(req_text);
     free(resp_text);
 }
@@ -124,8 +125,8 @@ static json_t *call(struct gw_tcec_client *c, struct peer *p, const char *interf
     json_t *answer = x.sig_ok ? x.answer : NULL;
     record(c, p, interface, req, answer, o, x.at, x.duration_ms);
     if (o->reason)
-        log_info("gateway", "tcec_call_failed", "operator_id=%s interface=%s reason=%s msg=\"%s\"",
-                 p->cred.operator_id, interface, o->reason, o->msg);
+        log_info("gateway", "tcec_call_failed", "operator_id=%s interface=%s reason=%s msg=%s",
+                 log_q(p->cred.operator_id), log_q(interface), log_q(o->reason), log_q(o->msg));
     json_t *payload = o->reason ? NULL : json_incref(x.answer);
     gw_tcec_call_clear(&x);
     return payload;
@@ -157,7 +158,7 @@ static int ensure_token(struct gw_tcec_client *c, struct peer *p)
         p->refresh_at = now + (time_t)(ttl - margin);
     } else {
         log_info("gateway", "tcec_token_refused", "operator_id=%s fail_reason=%lld",
-                 p->cred.operator_id,
+                 log_q(p->cred.operator_id),
                  (long long)json_integer_value(json_object_get(ans, "FailReason")));
     }
     json_decref(ans);
@@ -285,19 +286,29 @@ static void run_round(struct gw_tcec_client *c)
 {
     struct round r = {.c = c};
     if (db_tcec_peers(c->db, collect, &r) != DB_OK)
-        log_warn("gateway", "tcec_platforms_unreadable", "%s", "will retry next round");
+        log_warn("gateway", "tcec_platforms_unreadable", "next=retry_next_round");
+    size_t reachable = 0;
     for (size_t i = 0; i < r.n && !atomic_load(&c->stopping); i++) {
         struct peer *p = &c->peers[r.todo[i]];
         json_t *ids = read_stations(c, p);
         if (ids) {
+            reachable++;
             read_status(c, p, ids);
             read_stats(c, p, ids);
             log_info("gateway", "tcec_round_done", "operator_id=%s stations=%zu",
-                     p->cred.operator_id, json_array_size(ids));
+                     log_q(p->cred.operator_id), json_array_size(ids));
         }
         json_decref(ids);
     }
+    atomic_store(&c->last_polled, r.n);
+    atomic_store(&c->last_reachable, reachable);
     free(r.todo);
+}
+
+void gw_tcec_client_stats(const struct gw_tcec_client *c, size_t *polled, size_t *reachable)
+{
+    *polled = c ? atomic_load(&((struct gw_tcec_client *)c)->last_polled) : 0;
+    *reachable = c ? atomic_load(&((struct gw_tcec_client *)c)->last_reachable) : 0;
 }
 
 /* --- the thread ---------------------------------------------------------------------------- */

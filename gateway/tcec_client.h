@@ -36,6 +36,10 @@ struct gw_tcec_client;
  * tcec_operator_id is not a valid OperatorID or the database cannot be opened. */
 struct gw_tcec_client *gw_tcec_client_start(const struct evg_config *cfg, char *err, size_t errlen);
 
+/* The last round's platforms: `polled` (with an interface address and credentials) and
+ * `reachable` (answered query_stations_info). Thread-safe (atomics); NULL gives zeros. */
+void gw_tcec_client_stats(const struct gw_tcec_client *c, size_t *polled, size_t *reachable);
+
 /* Asks the thread to start a round now (thread-safe, does not wait). */
 void gw_tcec_client_poll_now(struct gw_tcec_client *c);
 

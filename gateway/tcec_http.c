@@ -73,8 +73,8 @@ static void finish(struct gw_tcec_req *r)
         struct tcec_error err = {0};
         if (r->answer && tcec_validate(r->interface, TCEC_RESPONSE, r->answer, &err) < 0) {
             /* Never send what the platform's own validator would refuse. */
-            log_error("gateway", "tcec_answer_invalid", "interface=%s path=%s", r->interface,
-                      err.path);
+            log_error("gateway", "tcec_answer_invalid", "interface=%s path=%s", log_q(r->interface),
+                      log_q(err.path));
             json_decref(r->answer);
             r->answer = NULL;
             r->http_status = 500;
@@ -95,12 +95,14 @@ static void finish(struct gw_tcec_req *r)
     r->ready = 1;
     if (gw->metrics) {
         gw_metrics_tcec_request(gw->metrics, r->interface ? r->interface : "unknown", r->ret);
-        gw_metrics_http_request(gw->metrics, "/evcs/v1", r->http_status);
+        gw_metrics_http_request(gw->metrics, "/evcs/v1", r->http_status,
+                                (double)(gw_tcec_now_ms() - r->start_ms) / 1000.0);
     }
     log_info("gateway", "tcec_request",
              "operator_id=%s interface=%s peer=%s http=%d ret=%d reason=%s",
-             r->req.operator_id[0] ? r->req.operator_id : "-", r->interface ? r->interface : "-",
-             r->peer[0] ? r->peer : "-", r->http_status, r->ret, r->reason ? r->reason : "-");
+             log_q(r->req.operator_id[0] ? r->req.operator_id : "-"),
+             log_q(r->interface ? r->interface : "-"), log_q(r->peer[0] ? r->peer : "-"),
+             r->http_status, r->ret, log_q(r->reason ? r->reason : "-"));
     if (r->wsi)
         lws_callback_on_writable(r->wsi);
 }
@@ -123,7 +125,7 @@ static void job_done(void *arg, int rc)
     r->in_flight = 0;
     if (rc != 0) {
         log_warn("gateway", "tcec_request_not_stored", "operator_id=%s interface=%s rc=%d",
-                 r->req.operator_id, r->interface, rc);
+                 log_q(r->req.operator_id), log_q(r->interface), rc);
         json_decref(r->answer);
         r->answer = NULL;
         r->http_status = r->attributed ? 200 : 500;
@@ -134,7 +136,7 @@ static void job_done(void *arg, int rc)
     finish(r);
     if (!r->wsi) { /* the connection closed meanwhile: stored and logged, not delivered */
         log_info("gateway", "tcec_answer_undelivered", "operator_id=%s interface=%s",
-                 r->req.operator_id, r->interface);
+                 log_q(r->req.operator_id), log_q(r->interface));
         req_free(r);
     }
 }
@@ -240,7 +242,7 @@ int gw_tcec_on_body_done(struct gw_tcec_req *r)
     if (rc != 0) {
         r->in_flight = 0;
         log_warn("gateway", "tcec_request_refused", "operator_id=%s interface=%s rc=%d",
-                 r->req.operator_id, r->interface, rc);
+                 log_q(r->req.operator_id), log_q(r->interface), rc);
         answer_now(r, 503, TCEC_RET_BUSY, "busy", tcec_ret_text(TCEC_RET_BUSY));
     }
     return 0;

@@ -35,8 +35,8 @@ static const char *ssl_error(const char *what, char *buf, size_t len)
 
 static void fail(const char *setting, const char *path, const char *why)
 {
-    log_error("gateway", "tls_config_failed", "setting=%s path=\"%s\" error=\"%s\"", setting,
-              path ? path : "", why);
+    log_error("gateway", "tls_config_failed", "setting=%s path=%s error=%s", log_q(setting),
+              log_q(path ? path : ""), log_q(why));
 }
 
 /* Never asks for a passphrase (lws would not either): an encrypted key fails the check. */
@@ -84,8 +84,8 @@ static int check_files(const struct evg_config *cfg)
     if (!cert)
         goto out;
     if (X509_cmp_current_time(X509_get0_notAfter(cert)) < 0)
-        log_warn("gateway", "tls_cert_expired", "setting=gw_tls_cert path=\"%s\"",
-                 cfg->gw_tls_cert);
+        log_warn("gateway", "tls_cert_expired", "setting=gw_tls_cert path=%s",
+                 log_q(cfg->gw_tls_cert));
     if (!cfg->gw_tls_key || !*cfg->gw_tls_key) {
         fail("gw_tls_key", "", "must be set with gw_tls_cert (the certificate's private key)");
         goto out;

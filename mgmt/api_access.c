@@ -6,6 +6,7 @@
 #include "db/audit.h"
 #include "db/detections.h"
 #include "mgmt/import.h"
+#include "mgmt/metrics.h"
 #include "mgmt/records_api.h"
 #include "mgmt/router.h"
 #include "mgmt/uploads.h"
@@ -13,6 +14,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int is_admin(struct mgmt_req *req)
 {
@@ -142,7 +144,16 @@ static void upload(struct mgmt_req *req, struct mgmt_resp *resp, enum import_kin
     json_t *problems = json_array();
     int truncated = 0;
     int64_t staged = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = import_file(req, kind, h.id, u->tmp_path, problems, &truncated, &staged);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    metrics_import(kind == IMPORT_STATIONS ? "stations" : "piles",
+                   rc < 0   ? "error"
+                   : rc > 0 ? "rejected"
+                            : "staged",
+                   rc == 0 ? (long long)staged : 0,
+                   (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     if (rc < 0) {
         json_decref(problems);
         mgmt_resp_error(resp, 500, "internal", "could not stage the file", NULL);
@@ -278,7 +289,7 @@ static void decide(struct mgmt_req *req, struct mgmt_resp *resp, const char *to,
         mgmt_resp_error(resp, 500, "internal", "could not record the decision", NULL);
     else {
         log_info("mgmt", "access_decision", "application=%lld action=%s admin=%lld",
-                 (long long)h.id, action, (long long)req->caller.account_id);
+                 (long long)h.id, log_q(action), (long long)req->caller.account_id);
         respond(req, resp, 200, h.id);
     }
 }

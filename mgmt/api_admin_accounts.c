@@ -119,7 +119,7 @@ static void decide(struct mgmt_req *req, struct mgmt_resp *resp, const char *fro
         return;
     }
     log_info("mgmt", "account_decision", "account=%lld action=%s admin=%lld",
-             (long long)req->params[0], action, (long long)req->caller.account_id);
+             (long long)req->params[0], log_q(action), (long long)req->caller.account_id);
     account_view_answer(req, resp, 200, req->params[0], 0);
 }
 

@@ -43,7 +43,7 @@ static void decide(struct mgmt_req *req, struct mgmt_resp *resp, const char *to,
         mgmt_resp_error(resp, 500, "internal", "could not record the decision", NULL);
     else {
         log_info("mgmt", "detection_decision", "detection=%lld action=%s admin=%lld",
-                 (long long)h.id, action, (long long)req->caller.account_id);
+                 (long long)h.id, log_q(action), (long long)req->caller.account_id);
         detection_answer(req, resp, 200, h.id);
     }
 }

@@ -157,7 +157,7 @@ static void send_command(struct mgmt_req *req, struct mgmt_resp *resp)
                       json_pack("{s:I, s:s, s:s}", "command_id", (json_int_t)id, "equipment_id",
                                 r.key, "action", name));
     log_info("mgmt", "command_queued", "command=%lld equipment_id=%s action=%s", (long long)id,
-             r.key, name);
+             log_q(r.key), log_q(name));
     resp->wait_command = id; /* server.c answers once the gateway finished it */
 done:
     json_decref(body);
@@ -255,7 +255,7 @@ static void put_settings(struct mgmt_req *req, struct mgmt_resp *resp)
         return;
     }
     log_info("mgmt", "pile_ocpp_settings", "equipment_id=%s boot_status=%s security_profile=%d",
-             r.key, boot ? boot : "-", profile);
+             log_q(r.key), log_q(boot ? boot : "-"), profile);
     /* the audit takes `body`, and `boot` with it */
     json_object_set_new(body, "equipment_id", json_string(r.key));
     db_audit_add_json(req->db, req->caller.account_id, "pile_ocpp_settings", "pile", r.row, body);

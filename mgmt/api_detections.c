@@ -250,8 +250,8 @@ static void form_pdf(struct mgmt_req *req, struct mgmt_resp *resp)
     size_t len = 0;
     char err[256];
     if (!v || pdf_form_detection(v, &pdf, &len, err, sizeof err) < 0) {
-        log_error("mgmt", "pdf_form_failed", "detection=%lld error=\"%s\"", (long long)h.id,
-                  v ? err : "no view");
+        log_error("mgmt", "pdf_form_failed", "detection=%lld error=%s", (long long)h.id,
+                  log_q(v ? err : "no view"));
         json_decref(v);
         mgmt_resp_error(resp, 500, "internal", "could not generate the form", NULL);
         return;
@@ -427,7 +427,7 @@ static void credentials(struct mgmt_req *req, struct mgmt_resp *resp)
         return;
     }
     log_info("mgmt", "credentials_issued", "detection=%lld operator_id=%s", (long long)h.id,
-             c.operator_id);
+             log_q(c.operator_id));
     mgmt_resp_header(resp, "Cache-Control", "no-store");
     mgmt_resp_json(
         resp, 200,

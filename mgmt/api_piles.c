@@ -348,7 +348,7 @@ static void password(struct mgmt_req *req, struct mgmt_resp *resp)
         mgmt_resp_error(resp, 500, "internal", "could not issue a password", NULL);
         return;
     }
-    log_info("mgmt", "pile_password_issued", "equipment_id=%s", r.key);
+    log_info("mgmt", "pile_password_issued", "equipment_id=%s", log_q(r.key));
     mgmt_resp_header(resp, "Cache-Control", "no-store");
     mgmt_resp_json(resp, 200, json_pack("{s:s, s:s}", "equipment_id", r.key, "password", pw));
 }

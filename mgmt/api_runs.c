@@ -1,10 +1,10 @@
-/* /api/v1/conformance-plans and /api/v1/conformance-runs: conformance runs as mgmt sees them (docs/api-runs.md,
- * docs/conformance.md): the plans, what a run is of and whose, lists, one run with its checks
- * (with or without their frames) or one check, cancel, a person confirming a manual step, and the
- * JSON and PDF reports; queueing a run is api_runs_create.c's. mgmt only writes rows (db/runs.h);
- * the gateway executes them. Operators see the runs of their own targets (their piles, their
- * detection applications), whoever started them; admins every run; any other run answers 404, as
- * if it did not exist. */
+/* /api/v1/conformance-plans and /api/v1/conformance-runs: conformance runs as mgmt sees them
+ * (docs/api-runs.md, docs/conformance.md): the plans, what a run is of and whose, lists, one run
+ * with its checks (with or without their frames) or one check, cancel, a person confirming a manual
+ * step, and the JSON and PDF reports; queueing a run is api_runs_create.c's. mgmt only writes rows
+ * (db/runs.h); the gateway executes them. Operators see the runs of their own targets (their piles,
+ * their detection applications), whoever started them; admins every run; any other run answers 404,
+ * as if it did not exist. */
 #include "common/log.h"
 #include "db/accounts.h"
 #include "db/audit.h"
@@ -42,7 +42,8 @@ static json_t *need_names(unsigned needs)
     return a;
 }
 
-/* ---- GET /conformance-plans ---------------------------------------------------------------------------- */
+/* ---- GET /conformance-plans
+ * ---------------------------------------------------------------------------- */
 
 static void plans(struct mgmt_req *req, struct mgmt_resp *resp)
 {
@@ -198,7 +199,8 @@ void runs_field_error(struct mgmt_resp *resp, unsigned status, const char *code,
     mgmt_resp_error(resp, status, code, message, d);
 }
 
-/* ---- GET /conformance-runs ----------------------------------------------------------------------------- */
+/* ---- GET /conformance-runs
+ * ----------------------------------------------------------------------------- */
 
 static int one_of(const char *s, const char *const *set)
 {
@@ -248,7 +250,8 @@ static void list(struct mgmt_req *req, struct mgmt_resp *resp)
     state = state && *state ? state : NULL;
     target = target && *target ? target : NULL;
     if (plan && !plan_target_kind(plan))
-        mgmt_detail(details, "plan", "bad_format", "no such plan; see GET /api/v1/conformance-plans");
+        mgmt_detail(details, "plan", "bad_format",
+                    "no such plan; see GET /api/v1/conformance-plans");
     if (state && !one_of(state, states))
         mgmt_detail(details, "state", "bad_format",
                     "one of queued, running, passed, failed, error, cancelled");
@@ -299,8 +302,8 @@ static void drop_frames(json_t *run)
     }
 }
 
-/* GET /conformance-runs/{id}[?frames=0|1]: frames=0 is what the run page polls while the run goes on (the
- * frames can make a run megabytes); it fetches a check's frames with GET
+/* GET /conformance-runs/{id}[?frames=0|1]: frames=0 is what the run page polls while the run goes
+ * on (the frames can make a run megabytes); it fetches a check's frames with GET
  * /conformance-runs/{id}/checks/{seq}. */
 static void get_one(struct mgmt_req *req, struct mgmt_resp *resp)
 {
@@ -482,7 +485,7 @@ static void report_pdf(struct mgmt_req *req, struct mgmt_resp *resp)
     int rc = run_report_pdf(run, (long long)db_now(), &pdf, &len, err, sizeof err);
     json_decref(run);
     if (rc < 0) {
-        log_error("mgmt", "run_report_failed", "run=%lld error=\"%s\"", (long long)id, err);
+        log_error("mgmt", "run_report_failed", "run=%lld error=%s", (long long)id, log_q(err));
         if (rc == -2)
             mgmt_resp_error(resp, 503, "busy", "too many reports are being drawn; try again", NULL);
         else

@@ -1,7 +1,7 @@
-/* POST /api/v1/conformance-runs (docs/api-runs.md): queueing a conformance run of a pile or of an operator
- * platform, with every refusal in the order the doc's table gives them (the body, the pile's or
- * the application's state, the credentials, an active run of the target). Answers 201 with the
- * run as GET /conformance-runs/{id}. */
+/* POST /api/v1/conformance-runs (docs/api-runs.md): queueing a conformance run of a pile or of an
+ * operator platform, with every refusal in the order the doc's table gives them (the body, the
+ * pile's or the application's state, the credentials, an active run of the target). Answers 201
+ * with the run as GET /conformance-runs/{id}. */
 #include "common/log.h"
 #include "db/audit.h"
 #include "db/detections.h"
@@ -166,7 +166,8 @@ static const char *create_body(struct mgmt_resp *resp, json_t *body, const char 
     if (!jp)
         mgmt_detail(details, "plan", "required", "name a plan of GET /api/v1/conformance-plans");
     else if (!kind)
-        mgmt_detail(details, "plan", "unknown_plan", "no such plan; see GET /api/v1/conformance-plans");
+        mgmt_detail(details, "plan", "unknown_plan",
+                    "no such plan; see GET /api/v1/conformance-plans");
     json_t *je = json_object_get(body, "equipment_id"), *jd = json_object_get(body, "detection_id");
     *eid = json_string_value(je);
     *det = json_integer_value(jd);
@@ -252,8 +253,8 @@ void runs_create(struct mgmt_req *req, struct mgmt_resp *resp)
                       json_pack("{s:s, s:s, s:s, s:o}", "plan", plan, "target_kind", in.target_kind,
                                 "target", target, "detection_id",
                                 det > 0 && !pile ? json_integer(det) : json_null()));
-    log_info("mgmt", "run_queued", "run=%lld plan=%s target=%s account=%lld", (long long)id, plan,
-             target, (long long)req->caller.account_id);
+    log_info("mgmt", "run_queued", "run=%lld plan=%s target=%s account=%lld", (long long)id,
+             log_q(plan), log_q(target), (long long)req->caller.account_id);
     json_t *run = runs_load(req, resp, id);
     if (run)
         mgmt_resp_json(resp, 201, mgmt_iso_times(run));

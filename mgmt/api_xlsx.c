@@ -41,7 +41,7 @@ static void template(struct mgmt_resp *resp, enum xlsxw_book which, const char *
     size_t len = 0;
     char err[256];
     if (xlsxw_template(which, &buf, &len, err, sizeof err) < 0) {
-        log_error("mgmt", "template_failed", "error=\"%s\"", err);
+        log_error("mgmt", "template_failed", "error=%s", log_q(err));
         mgmt_resp_error(resp, 500, "internal", "could not write the template", NULL);
         return;
     }
@@ -89,7 +89,7 @@ static void export(struct mgmt_req *req, struct mgmt_resp *resp, enum xlsxw_book
     rc = xlsxw_export(which, items, &buf, &len, err, sizeof err);
     json_decref(items);
     if (rc < 0) {
-        log_error("mgmt", "export_failed", "error=\"%s\"", err);
+        log_error("mgmt", "export_failed", "error=%s", log_q(err));
         mgmt_resp_error(resp, 500, "internal", "could not write the export", NULL);
         return;
     }

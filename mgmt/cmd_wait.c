@@ -171,7 +171,7 @@ struct cmd_wait *cmd_wait_start(const struct evg_config *cfg)
     char err[512];
     w->db = db_open(cfg->db, (int)cfg->sqlite_busy_ms, cfg->sqlite_synchronous, err, sizeof err);
     if (!w->db) {
-        log_error("mgmt", "db_open_failed", "error=\"%s\"", err);
+        log_error("mgmt", "db_open_failed", "error=%s", log_q(err));
         free(w);
         return NULL;
     }
@@ -179,7 +179,7 @@ struct cmd_wait *cmd_wait_start(const struct evg_config *cfg)
     thread_cond_init_monotonic(&w->wake);
     thread_cond_init_monotonic(&w->idle);
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
-        log_error("mgmt", "thread_failed", "what=cmd_wait error=\"%s\"", strerror(errno));
+        log_error("mgmt", "thread_failed", "what=cmd_wait error=%s", log_q(strerror(errno)));
         cmd_wait_free(w);
         return NULL;
     }

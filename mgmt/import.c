@@ -558,6 +558,6 @@ int import_file(struct mgmt_req *req, enum import_kind kind, int64_t app_id, con
     import_sheet_free(&b);
     if (rc == 0)
         log_info("mgmt", "import_staged", "application=%lld kind=%s rows=%lld", (long long)app_id,
-                 kind == IMPORT_STATIONS ? "stations" : "piles", (long long)*staged);
+                 log_q(kind == IMPORT_STATIONS ? "stations" : "piles"), (long long)*staged);
     return rc;
 }

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP); /* log_level again from the settings (cfg_reload_log_level) */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -68,22 +69,23 @@ int main(int argc, char **argv)
     struct db *db =
         db_open(cfg.db, (int)cfg.sqlite_busy_ms, cfg.sqlite_synchronous, err, sizeof err);
     if (!db) {
-        log_error("mgmt", "db_open_failed", "db=%s error=\"%s\"", cfg.db, err);
+        log_error("mgmt", "db_open_failed", "db=%s error=%s", log_q(cfg.db), log_q(err));
         goto out;
     }
     if (db_migrate(db, -1, err, sizeof err) != DB_OK) {
-        log_error("mgmt", "migrate_failed", "db=%s error=\"%s\"", cfg.db, err);
+        log_error("mgmt", "migrate_failed", "db=%s error=%s", log_q(cfg.db), log_q(err));
         goto out;
     }
     if (ensure_admin(db, &cfg) < 0) {
-        log_error("mgmt", "admin_create_failed", "db=%s", cfg.db);
+        log_error("mgmt", "admin_create_failed", "db=%s", log_q(cfg.db));
         goto out;
     }
     if (!(srv = mgmt_server_start(&cfg)))
         goto out;
-    log_info("mgmt", "listening", "addr=%s", cfg.mgmt_listen);
+    log_info("mgmt", "listening", "addr=%s", log_q(cfg.mgmt_listen));
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+        cfg_reload_log_level(CFG_MGMT, "evgate-mgmt", argc, argv);
     log_info("mgmt", "stopping", "signal=%d", sig);
     exit_code = 0;
 out:

@@ -230,10 +230,15 @@ void mgmt_route(struct mgmt_req *req, struct mgmt_resp *resp, const char **label
     }
     if (strcmp(req->path, "/metrics") == 0) {
         *label = "/metrics";
-        size_t len;
+        size_t len = 0;
+        char *text = metrics_render(&len);
+        if (!text) {
+            mgmt_resp_error(resp, 500, "internal", "out of memory", NULL);
+            return;
+        }
         resp->status = 200;
         resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-        resp->body = metrics_render(&len);
+        resp->body = text;
         resp->body_len = len;
         return;
     }

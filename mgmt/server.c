@@ -75,7 +75,7 @@ static struct db *worker_db(const struct evg_config *cfg)
         char err[512];
         db = db_open(cfg->db, (int)cfg->sqlite_busy_ms, cfg->sqlite_synchronous, err, sizeof err);
         if (!db) {
-            log_error("mgmt", "db_open_failed", "error=\"%s\"", err);
+            log_error("mgmt", "db_open_failed", "error=%s", log_q(err));
         } else {
             /* lists read all over a city's records: keep them in memory, mapped */
             db_tune(db, cfg->mgmt_sqlite_cache_kib, cfg->mgmt_sqlite_mmap_bytes);
@@ -115,8 +115,8 @@ static int start_upload(struct conn_state *cs, const char *key, const char *file
     snprintf(u->tmp_path, sizeof u->tmp_path, "%stmp/upload-XXXXXX", req->cfg->data_dir);
     int fd = mkstemp(u->tmp_path);
     if (fd < 0) {
-        log_error("mgmt", "upload_tmp_failed", "path=%s error=\"%s\"", u->tmp_path,
-                  strerror(errno));
+        log_error("mgmt", "upload_tmp_failed", "path=%s error=%s", log_q(u->tmp_path),
+                  log_q(strerror(errno)));
         u->tmp_path[0] = 0;
         return -1;
     }
@@ -297,9 +297,13 @@ static enum MHD_Result respond(struct MHD_Connection *c, struct conn_state *cs,
     struct mgmt_req *req = &cs->req;
     double secs = elapsed(&cs->start);
     metrics_observe(label, resp->status, secs);
-    log_info("mgmt", "request", "method=%s path=%s route=%s status=%u ms=%.1f account=%lld",
-             req->method, req->path, label, resp->status, secs * 1000,
-             (long long)req->caller.account_id);
+    /* The access log: MHD's url has no query string, so nothing of a query reaches the log. */
+    long long bytes = resp->fd >= 0 ? (long long)resp->fd_size : (long long)resp->body_len;
+    log_info("mgmt", "request",
+             "method=%s route=%s path=%s status=%u bytes=%lld ms=%.1f account=%lld client=%s",
+             log_q(req->method), log_q(label), log_q(req->path), resp->status, bytes, secs * 1000,
+             (long long)req->caller.account_id,
+             log_q(req->client_addr[0] ? req->client_addr : NULL));
     enum MHD_Result ret = send_resp(c, resp);
     free(resp->body);
     if (resp->fd >= 0)
@@ -376,7 +380,7 @@ static enum MHD_Result answer(struct mgmt_server *srv, struct MHD_Connection *c,
         /* The disk filled up under the handler: whatever error it chose (most say 500), the
          * client learns the cause, and that nothing of the request was saved. */
         if (db_take_full(req->db) && resp.status >= 500 && resp.fd < 0) {
-            log_error("mgmt", "storage_full", "route=\"%s\"", label);
+            log_error("mgmt", "storage_full", "route=%s", log_q(label));
             mgmt_resp_error(&resp, 507, "storage_full",
                             "the server's disk is full: nothing was saved; try again later", NULL);
         }
@@ -477,12 +481,14 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
     char host[256], tmpdir[1024];
     int port;
     if (cfg_split_listen(cfg->mgmt_listen, host, sizeof host, &port) < 0) {
-        log_error("mgmt", "bad_listen", "mgmt_listen=\"%s\" expected host:port", cfg->mgmt_listen);
+        log_error("mgmt", "bad_listen", "mgmt_listen=%s expected host:port",
+                  log_q(cfg->mgmt_listen));
         return NULL;
     }
     snprintf(tmpdir, sizeof tmpdir, "%stmp", cfg->data_dir);
     if (fs_mkdir_p(tmpdir, 0750) < 0) {
-        log_error("mgmt", "data_dir_failed", "path=%s error=\"%s\"", tmpdir, strerror(errno));
+        log_error("mgmt", "data_dir_failed", "path=%s error=%s", log_q(tmpdir),
+                  log_q(strerror(errno)));
         return NULL;
     }
     struct sockaddr_storage ss;
@@ -501,8 +507,8 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
         sslen = sizeof *sin6;
         flags |= MHD_USE_IPv6;
     } else {
-        log_error("mgmt", "bad_listen", "mgmt_listen=\"%s\" needs a numeric address",
-                  cfg->mgmt_listen);
+        log_error("mgmt", "bad_listen", "mgmt_listen=%s needs a numeric address",
+                  log_q(cfg->mgmt_listen));
         return NULL;
     }
     (void)sslen;
@@ -527,8 +533,8 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, unescape,
         NULL, MHD_OPTION_END);
     if (!srv->mhd) {
-        log_error("mgmt", "listen_failed", "addr=%s error=\"%s\"", cfg->mgmt_listen,
-                  strerror(errno));
+        log_error("mgmt", "listen_failed", "addr=%s error=%s", log_q(cfg->mgmt_listen),
+                  log_q(strerror(errno)));
         cmd_wait_free(srv->cmd_wait);
         free(srv);
         return NULL;

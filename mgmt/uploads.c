@@ -20,8 +20,7 @@ int uploads_check_size(const struct mgmt_upload *u, long long limit, const char 
         return 0;
     char msg[200];
     json_t *d = json_array();
-    snprintf(msg, sizeof msg, "must be at most %lld bytes (%lld MB)", limit,
-             limit / (1024 * 1024));
+    snprintf(msg, sizeof msg, "must be at most %lld bytes (%lld MB)", limit, limit / (1024 * 1024));
     mgmt_detail(d, field, "too_large", msg);
     mgmt_resp_error(resp, 413, "too_large", "the uploaded file is too large", d);
     return -1;
@@ -75,7 +74,7 @@ int uploads_keep(struct mgmt_req *req, struct mgmt_upload *u, const char *purpos
     }
     return 0;
 fail:
-    log_error("mgmt", "upload_store_failed", "dir=%s error=\"%s\"", dir, strerror(errno));
+    log_error("mgmt", "upload_store_failed", "dir=%s error=%s", log_q(dir), log_q(strerror(errno)));
     return -1;
 }
 

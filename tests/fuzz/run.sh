@@ -12,7 +12,7 @@ mkdir -p "$out/corpus-$target"
 case $target in
 creditcode) extra=(protocol/creditcode.c) ;;
 text) extra=(mgmt/validate.c mgmt/http.c protocol/creditcode.c) ; libs=(-ljansson -lmicrohttpd) ;;
-config) extra=(common/config.c) ;;
+config) extra=(common/config.c common/log.c) ;;
 records) extra=(protocol/records.c protocol/records_tables.c protocol/records_text.c
     protocol/records_num.c protocol/areas_data.c) ;;
 xlsx) extra=(mgmt/xlsx_read.c mgmt/xlsx_xml.c mgmt/xlsx_sheet.c mgmt/xlsx_dates.c) ; libs=(-lzip -lexpat -lm) ;;

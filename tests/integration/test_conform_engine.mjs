@@ -16,7 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { BUILD, lib, startGateway, makeAccessedPiles, stopDaemons, until } from './ocpp_lib.mjs';
+import { BUILD, lib, startGateway, makeAccessedPiles, stopDaemons, until, metricValue } from './ocpp_lib.mjs';
 import { queueRun, readRun, waitRun, describe, sql } from './conform_lib.mjs';
 
 const SIM = path.join(BUILD, 'simulators', 'evsim-pile');
@@ -154,6 +154,11 @@ suite('cases', { concurrency: true }, () => {
       assert.equal(api.status, 200);
       assert.equal(api.body.state, 'passed');
       assert.equal(api.body.summary.pass, api.body.checks.length);
+      // /metrics counts the outcome (right after the database has it); the restarted gateway
+      // listens on the first one's port (env.gw.http names the port startGateway picked)
+      const gwHttp = { http: `http://127.0.0.1:${port}` };
+      await until(async () => (await metricValue(gwHttp, 'evgate_gateway_conform_runs_total', { state: 'passed' })) === 1,
+        'the passed run counted in /metrics');
 
       const third = queueRun(env.db, 'ocpp16-core', env.piles.a.id);
       await until(() => state(env.db, third) === 'running', 'third run running', 30000, 50);

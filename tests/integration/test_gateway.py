@@ -158,17 +158,17 @@ class GatewayHttpTest(unittest.TestCase):
     def test_request_counter_grows(self):
         _, before = self.metrics()
         n0 = value_of(before, "evgate_gateway_http_requests_total",
-                      path="/healthz", status=200) or 0
+                      route="/healthz", status=200) or 0
         for _ in range(3):
             self.assertEqual(self.p.gateway().get("/healthz").status, 200)
         self.assertEqual(self.p.gateway().get("/no/such/thing").status, 404)
         _, after = self.metrics()
         self.assertEqual(value_of(after, "evgate_gateway_http_requests_total",
-                                  path="/healthz", status=200), n0 + 3)
+                                  route="/healthz", status=200), n0 + 3)
         self.assertGreaterEqual(value_of(after, "evgate_gateway_http_requests_total",
-                                         path="other", status=404), 1)
+                                         route="other", status=404), 1)
         # unknown paths share one label value: the series set stays bounded
-        paths = {l.get("path") for n, l, _ in after if n == "evgate_gateway_http_requests_total"}
+        paths = {l.get("route") for n, l, _ in after if n == "evgate_gateway_http_requests_total"}
         self.assertNotIn("/no/such/thing", paths)
 
     def test_event_loop_is_libev(self):

@@ -348,7 +348,7 @@ test('without gw_tls_cert the gateway does not listen on gw_tls_listen', { skip 
 test('a bad certificate setting fails the start with a line naming it', { skip }, async () => {
   const cases = [
     [{ EVGATE_GW_TLS_CERT: file('nonexistent.crt'), EVGATE_GW_TLS_KEY: file('server.key') },
-      /error gateway tls_config_failed setting=gw_tls_cert path="[^"]*nonexistent\.crt" error="No such file/],
+      /error gateway tls_config_failed setting=gw_tls_cert path="?[^" ]*nonexistent\.crt"? error="No such file/],
     [{ EVGATE_GW_TLS_CERT: file('server.key'), EVGATE_GW_TLS_KEY: file('server.key') }, /tls_config_failed setting=gw_tls_cert /],
     [{ EVGATE_GW_TLS_CERT: file('server.crt'), EVGATE_GW_TLS_KEY: file('p3.key') },
       /tls_config_failed setting=gw_tls_key .*not the private key of gw_tls_cert/],
