@@ -348,7 +348,11 @@ class ObservabilityTest(unittest.TestCase):
                                       route="/metrics"), 1)
         # the writer committed the scenario's messages
         self.assertGreaterEqual(value(fams, "evgate_gateway_writer_commit_seconds_count"), 1)
-        self.assertEqual(value(fams, "evgate_gateway_writer_queue_depth"), 0)
+        # a gauge of the jobs waiting now: the scenario's are done, but the dashboard's sampler
+        # and the once-a-second last-contact writes may be queued at the moment of the scrape
+        depth = value(fams, "evgate_gateway_writer_queue_depth")
+        self.assertEqual(depth, int(depth))
+        self.assertTrue(0 <= depth <= 8, depth)
         self.assertGreater(value(fams, "process_open_fds"), 3)
         self.assertGreater(value(fams, "process_resident_memory_bytes"), 1 << 20)
         # no operator platform has credentials here: none polled
