@@ -67,7 +67,7 @@ if [ $# -eq 0 ] && [ "${EVGATE_TEST_SANITIZERS:-1}" != 0 ]; then
         UBSAN_OPTIONS="log_path=$PWD/$REPORTS/ubsan:print_stacktrace=1:halt_on_error=1" \
         LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp" \
         XLSXW_SKIP_BIG=1 \
-            meson test -C build-asan --no-rebuild --print-errorlogs \
+            meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 4 \
                 --timeout-multiplier "$((TIMEOUT_MULTIPLIER * 2))" \
                 --suite unit --suite sanitize
         asan_rc=$?
