@@ -66,6 +66,11 @@ static const struct cfg_entry table[] = {
      "maximum data rows of one sheet of an xlsx import"},
     {"session_ttl_s", T_INT, "28800", CFG_MGMT, S(session_ttl_s), 60, 2592000,
      "lifetime of a browser session in seconds"},
+    {"mgmt_trusted_proxies", T_STR, "", CFG_MGMT, S(mgmt_trusted_proxies), 0, 0,
+     "comma-separated addresses or CIDR blocks of reverse proxies in front of mgmt (nginx: "
+     "\"127.0.0.1\"); a request from one of them is taken to come from the address its "
+     "X-Forwarded-For names (logs, per-address login throttling); empty = the connection's "
+     "address, X-Forwarded-For ignored"},
     {"login_max_failures", T_INT, "5", CFG_MGMT, S(login_max_failures), 1, 1000,
      "failed logins in a row for one user name before its logins are throttled"},
     {"login_max_failures_per_address", T_INT, "50", CFG_MGMT, S(login_max_failures_per_address), 1,

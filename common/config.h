@@ -23,6 +23,7 @@ struct evg_config {
     char *data_dir;
     char *web_dir;
     char *mgmt_listen;
+    char *mgmt_trusted_proxies;
     char *gateway_listen;
     char *admin_password; /* secret: never logged */
     char *log_level;

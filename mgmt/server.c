@@ -15,6 +15,7 @@
 #include "mgmt/http.h"
 #include "mgmt/metrics.h"
 #include "mgmt/router.h"
+#include "protocol/ipnet.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -34,6 +35,8 @@ struct mgmt_server {
     struct MHD_Daemon *mhd;
     const struct evg_config *cfg;
     struct cmd_wait *cmd_wait;
+    struct ipnet proxies[IPNET_LIST_MAX]; /* mgmt_trusted_proxies */
+    size_t nproxies;
 };
 
 /* Per-request state while the body arrives. */
@@ -229,18 +232,26 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
-static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+/* The client's address: the connection's, or behind a trusted proxy the one its
+ * X-Forwarded-For names (ipnet_forwarded_client). */
+static void client_addr(const struct mgmt_server *srv, struct MHD_Connection *c, char *out,
+                        size_t len)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    snprintf(out, len, "unknown");
-    if (!ci || !ci->client_addr)
-        return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+    char peer[INET6_ADDRSTRLEN] = "unknown";
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer,
+                      sizeof peer);
+    }
+    const char *xff = srv->nproxies ? MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                                  "X-Forwarded-For")
+                                    : NULL;
+    ipnet_forwarded_client(srv->proxies, srv->nproxies, peer, xff, out, len);
 }
 
 static enum MHD_Result send_resp(struct MHD_Connection *c, struct mgmt_resp *resp)
@@ -413,7 +424,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         cs->req.cfg = srv->cfg;
         cs->req.method = method;
         cs->req.path = url;
-        client_addr(c, cs->req.client_addr, sizeof cs->req.client_addr);
+        client_addr(srv, c, cs->req.client_addr, sizeof cs->req.client_addr);
         const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         cs->req.is_multipart = ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0;
         cs->body_cap = cs->req.is_multipart ? (size_t)upload_limit(srv->cfg) + 1024 * 1024
@@ -516,6 +527,15 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
     if (!srv)
         return NULL;
     srv->cfg = cfg;
+    char bad[64];
+    if (ipnet_parse_list(cfg->mgmt_trusted_proxies, srv->proxies, &srv->nproxies, bad,
+                         sizeof bad) < 0) {
+        log_error("mgmt", "bad_trusted_proxies",
+                  "entry=%s expected at most %d comma-separated addresses or CIDR blocks",
+                  log_q(bad), IPNET_LIST_MAX);
+        free(srv);
+        return NULL;
+    }
     if (!(srv->cmd_wait = cmd_wait_start(cfg))) {
         free(srv);
         return NULL;

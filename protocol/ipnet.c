@@ -66,3 +66,78 @@ int ipnet_contains(const struct ipnet *block, const char *addr)
         return 0;
     return same_prefix(a.addr, block->addr, block->prefix);
 }
+
+int ipnet_parse_list(const char *s, struct ipnet *out, size_t *n, char *bad, size_t badlen)
+{
+    *n = 0;
+    if (badlen)
+        bad[0] = 0;
+    if (!s || !*s)
+        return 0;
+    for (;;) { /* every entry, the empty one after a trailing comma too */
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        const char *a = s, *b = s + len;
+        while (a < b && *a == ' ')
+            a++;
+        while (b > a && b[-1] == ' ')
+            b--;
+        char entry[64];
+        int ok = (size_t)(b - a) < sizeof entry && *n < IPNET_LIST_MAX;
+        if (ok) {
+            memcpy(entry, a, (size_t)(b - a));
+            entry[b - a] = 0;
+            ok = ipnet_parse(entry, &out[*n]) == 0;
+        }
+        if (!ok) {
+            if (badlen)
+                snprintf(bad, badlen, "%.*s", (int)(b - a), a);
+            return -1;
+        }
+        (*n)++;
+        if (!end)
+            return 0;
+        s = end + 1;
+    }
+}
+
+static int trusted_addr(const struct ipnet *trusted, size_t n, const char *addr)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ipnet_contains(&trusted[i], addr))
+            return 1;
+    return 0;
+}
+
+void ipnet_forwarded_client(const struct ipnet *trusted, size_t n, const char *peer,
+                            const char *xff, char *out, size_t len)
+{
+    snprintf(out, len, "%s", peer);
+    if (!xff || !trusted_addr(trusted, n, peer))
+        return;
+    const char *end = xff + strlen(xff);
+    while (end > xff) {
+        const char *start = end;
+        while (start > xff && start[-1] != ',')
+            start--;
+        const char *a = start, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t'))
+            a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+            b--;
+        char entry[64];
+        struct ipnet probe;
+        if ((size_t)(b - a) >= sizeof entry)
+            return;
+        memcpy(entry, a, (size_t)(b - a));
+        entry[b - a] = 0;
+        if (strchr(entry, '/') || ipnet_parse(entry, &probe) != 0)
+            return; /* not an address: stop at what is known, the last trusted hop */
+        if (!trusted_addr(trusted, n, entry)) {
+            snprintf(out, len, "%s", entry);
+            return;
+        }
+        snprintf(out, len, "%s", entry); /* a trusted proxy: keep walking left */
+        end = start > xff ? start - 1 : xff;
+    }
+}

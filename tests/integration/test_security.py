@@ -5,6 +5,7 @@ access, password storage, and the HTTP error contract. See docs/api-accounts.md 
 Run: EVGATE_BUILD=build EVGATE_SRC=. python3 tests/integration/test_security.py"""
 
 import os
+import re
 import secrets
 import sys
 import unittest
@@ -12,6 +13,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (ADMIN_PASSWORD, JPEG, PNG, MgmtCase, Platform, SourceClient,  # noqa: E402
+                     fresh_source_address,
                      account_of, admin_client, error_code, error_details, register,
                      registration, send_large, unique_pdf)
 
@@ -589,6 +591,48 @@ class ThrottleTest(PlatformCase):
         self.assertEqual(self.fresh().login(name, pw).status, 200,
                          "the address lock blocked another address")
 
+
+
+class TrustedProxyTest(PlatformCase):
+    """Behind nginx (mgmt_trusted_proxies = 127.0.0.1, the proxy's address): the client is the
+    address X-Forwarded-For names, for the per-address throttle (set to 3 here) and the access
+    log; the header of a client that is not a trusted proxy, or the part a client forged to the
+    left of what the proxy appended, changes nothing."""
+
+    extra_env = {"EVGATE_MGMT_TRUSTED_PROXIES": "127.0.0.1",
+                 "EVGATE_LOGIN_MAX_FAILURES_PER_ADDRESS": "3"}
+
+    def login_via(self, source, xff, username, password):
+        c = SourceClient("127.0.0.1", self.platform.mgmt_port, source)
+        return c.request("POST", API + "/auth/login", headers={"X-Forwarded-For": xff},
+                         json_body={"username": username, "password": password})
+
+    def test_the_forwarded_address_is_the_client(self):
+        a, f = self.register_ok()
+        self.approve(a["id"])
+        mgmt = self.platform.daemons["mgmt"]
+        for i in range(3):  # a sprayer behind the proxy, forging a different left part each time
+            r = self.login_via("127.0.0.1", "10.9.9.%d, 203.0.113.9" % i,
+                               "nobody_%d_%s" % (i, secrets.token_hex(3)), "wrong-password-123")
+            self.assertError(r, 401, "invalid_credentials")
+        r = self.login_via("127.0.0.1", "203.0.113.9", f["username"], f["password"])
+        self.assertError(r, 429, "too_many_requests")
+        # another client behind the same proxy is not locked out
+        r = self.login_via("127.0.0.1", "198.51.100.7", f["username"], f["password"])
+        self.assertEqual(r.status, 200, r)
+        mgmt.wait_log(r"request method=POST route=/api/v1/auth/login .*client=198\.51\.100\.7")
+        # a client that is not the proxy cannot choose its address with the header
+        src = fresh_source_address()
+        r = self.login_via(src, "203.0.113.9", f["username"], f["password"])
+        self.assertEqual(r.status, 200, r)
+        mgmt.wait_log(r"request method=POST route=/api/v1/auth/login .*client=%s\b"
+                      % re.escape(src))
+
+    def test_a_bad_list_stops_mgmt_with_the_entry_named(self):
+        with Platform({"EVGATE_MGMT_TRUSTED_PROXIES": "127.0.0.1, nginx.internal"}) as p:
+            d = p.launch("mgmt")
+            self.assertNotEqual(d.proc.wait(20), 0)
+            d.wait_log(r"error mgmt bad_trusted_proxies entry=nginx\.internal ")
 
 
 class ThrottleSettingTest(ThrottleTest):

@@ -7,6 +7,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <cmocka.h>
@@ -71,11 +73,70 @@ static void test_contains(void **state)
     assert_int_equal(ipnet_contains(NULL, "127.0.0.1"), 0);
 }
 
+static void test_parse_list(void **state)
+{
+    (void)state;
+    struct ipnet l[IPNET_LIST_MAX];
+    size_t n = 99;
+    char bad[64];
+    assert_int_equal(ipnet_parse_list("", l, &n, bad, sizeof bad), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(ipnet_parse_list(" 127.0.0.1 , 10.0.0.0/8,::1", l, &n, bad, sizeof bad), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(l[1].prefix, 8);
+    assert_int_equal(ipnet_parse_list("127.0.0.1, nginx.local", l, &n, bad, sizeof bad), -1);
+    assert_string_equal(bad, "nginx.local");
+    assert_int_equal(ipnet_parse_list("127.0.0.1,", l, &n, bad, sizeof bad), -1);
+    assert_string_equal(bad, "");
+    char many[512] = "";
+    for (int i = 0; i <= IPNET_LIST_MAX; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s10.0.0.%d", i ? "," : "", i);
+    assert_int_equal(ipnet_parse_list(many, l, &n, bad, sizeof bad), -1);
+    assert_string_equal(bad, "10.0.0.16");
+}
+
+static const char *client(const char *trusted, const char *peer, const char *xff)
+{
+    static char out[64];
+    struct ipnet l[IPNET_LIST_MAX];
+    size_t n;
+    assert_int_equal(ipnet_parse_list(trusted, l, &n, NULL, 0), 0);
+    ipnet_forwarded_client(l, n, peer, xff, out, sizeof out);
+    return out;
+}
+
+static void test_forwarded_client(void **state)
+{
+    (void)state;
+    /* no trusted proxy, or a peer that is not one: the header is ignored */
+    assert_string_equal(client("", "127.0.0.1", "203.0.113.9"), "127.0.0.1");
+    assert_string_equal(client("10.0.0.1", "192.0.2.7", "203.0.113.9"), "192.0.2.7");
+    assert_string_equal(client("127.0.0.1", "127.0.0.1", NULL), "127.0.0.1");
+    /* nginx's $proxy_add_x_forwarded_for: the client's forgery on the left is never reached */
+    assert_string_equal(client("127.0.0.1", "127.0.0.1", "1.1.1.1, 203.0.113.9"), "203.0.113.9");
+    /* two proxies, a block and a dual-stack peer */
+    assert_string_equal(client("10.0.0.0/8,127.0.0.1", "::ffff:127.0.0.1",
+                               "198.51.100.4,203.0.113.9 , 10.1.2.3"),
+                        "203.0.113.9");
+    assert_string_equal(client("127.0.0.1", "127.0.0.1", "2001:db8::5"), "2001:db8::5");
+    /* garbage stops the walk at the last trusted hop */
+    assert_string_equal(client("127.0.0.1", "127.0.0.1", "203.0.113.9, unknown"), "127.0.0.1");
+    assert_string_equal(client("127.0.0.1,10.0.0.0/8", "127.0.0.1", "x, 10.0.0.2"), "10.0.0.2");
+    assert_string_equal(client("127.0.0.1", "127.0.0.1", "203.0.113.0/24"), "127.0.0.1");
+    assert_string_equal(client("127.0.0.1", "127.0.0.1", ""), "127.0.0.1");
+    char longest[200];
+    memset(longest, '1', sizeof longest - 1);
+    longest[sizeof longest - 1] = 0;
+    assert_string_equal(client("127.0.0.1", "127.0.0.1", longest), "127.0.0.1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_contains),
+        cmocka_unit_test(test_parse_list),
+        cmocka_unit_test(test_forwarded_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
