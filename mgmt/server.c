@@ -245,12 +245,10 @@ static void client_addr(const struct mgmt_server *srv, struct MHD_Connection *c,
         if (sa->sa_family == AF_INET)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, peer, sizeof peer);
         else if (sa->sa_family == AF_INET6)
-            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer,
-                      sizeof peer);
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, peer, sizeof peer);
     }
-    const char *xff = srv->nproxies ? MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                                  "X-Forwarded-For")
-                                    : NULL;
+    const char *xff =
+        srv->nproxies ? MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For") : NULL;
     ipnet_forwarded_client(srv->proxies, srv->nproxies, peer, xff, out, len);
 }
 
@@ -528,8 +526,8 @@ struct mgmt_server *mgmt_server_start(const struct evg_config *cfg)
         return NULL;
     srv->cfg = cfg;
     char bad[64];
-    if (ipnet_parse_list(cfg->mgmt_trusted_proxies, srv->proxies, &srv->nproxies, bad,
-                         sizeof bad) < 0) {
+    if (ipnet_parse_list(cfg->mgmt_trusted_proxies, srv->proxies, &srv->nproxies, bad, sizeof bad) <
+        0) {
         log_error("mgmt", "bad_trusted_proxies",
                   "entry=%s expected at most %d comma-separated addresses or CIDR blocks",
                   log_q(bad), IPNET_LIST_MAX);
