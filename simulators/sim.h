@@ -138,8 +138,11 @@ struct sim_opts {
     int meter_interval_s;
     int session_s;
     int call_timeout_s;
-    double rate; /* connections started per second */
+    double rate; /* first connections started per second */
     bool reconnect;
+    double backoff_first_s; /* the first reconnect's back-off window */
+    double backoff_max_s;   /* the largest window */
+    double reconnect_rate;  /* reconnections started per second; 0: `rate` */
     const char *summary_json;
     const char *sources[SIM_SOURCES_MAX];
     int nsources;
