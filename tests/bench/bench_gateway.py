@@ -317,6 +317,11 @@ CRASH_MARKERS = ("AddressSanitizer", "UndefinedBehaviorSanitizer", "runtime erro
 # 62 % of evsim-pile's CPU, and connecting slowed to ~130 a second at 10 000 piles on one
 # address); a few thousand per address keep that search short.
 STORM_PILES_PER_SOURCE = 2000
+# Piles per evsim-pile process in the storm. Each connection being set up holds a timeout in
+# lws's one sorted timer list, O(pending) per insertion; with 9 500 piles per process all
+# reconnecting at once the simulators, not the gateway, were the bottleneck (perf: 28 % of the
+# machine in evsim-pile's lws_dll2_add_sorted, 6 % in the gateway's).
+STORM_PILES_PER_SIM = 2000
 
 
 def storm_sources(piles):
@@ -400,7 +405,7 @@ def storm(build_dir, piles=20000, sources=None, rate=300, backoff_first_s=0.25, 
                           ["--scenario", "idle", "--heartbeat-override", "60", "--rate", str(rate),
                            "--reconnect", "--backoff-first", str(backoff_first_s),
                            "--backoff-max", str(backoff_max_s), "--reconnect-rate", "1000000"],
-                          tmp, srcs, "storm")
+                          tmp, srcs, "storm", per_proc=STORM_PILES_PER_SIM)
         t0 = time.monotonic()
 
         def sims_alive():
