@@ -469,9 +469,9 @@ def storm(build_dir, piles=20000, sources=None, rate=300, backoff_first_s=0.25, 
         handshakes, writer_failed = {}, None
         if up:
             try:
+                rx = r'^evgate_gateway_ocpp_handshakes_total\{result="([^"]*)"\}\s+(\S+)'
                 for line in gw.metrics().splitlines():
-                    m = re.match(r'^evgate_gateway_ocpp_handshakes_total\{result="([^"]*)"\}\s+(\S+)',
-                                 line)
+                    m = re.match(rx, line)
                     if m:
                         handshakes[m.group(1)] = int(float(m.group(2)))
                 writer_failed = int(gw.metric_sum("evgate_gateway_writer_jobs_failed_total"))

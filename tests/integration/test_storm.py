@@ -2,8 +2,9 @@
 crash) and started again on the same port, every pile reconnecting at once; all must be back and
 booted within a deadline, the gateway must not crash, the database must pass PRAGMA
 integrity_check, and a well-behaved pile (evsim-pile's default 1-60 s back-off) connecting for
-the first time during the storm must get its BootNotification answered. The storm itself is tests/bench/bench_gateway.py's storm(), which
-`make bench` runs at full size (20 000 piles, capped by the fd limit).
+the first time during the storm must get its BootNotification answered. The storm itself is
+tests/bench/bench_gateway.py's storm(), which `make bench` runs at full size (20 000 piles,
+capped by the fd limit).
 
 Size: 5 000 piles, the most the ~40 s budget of one test allows with margin: they connect at
 1 000 a second per simulator process (3 s), the restarted gateway listens ~1 s after the kill and
