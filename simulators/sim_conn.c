@@ -256,14 +256,16 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                     size_t len)
 {
     struct pile *p = user;
-    if (p && p->wsi && wsi != p->wsi && reason != LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER) {
-        /* a connection the watchdog gave up on (sweep) that lws still knew: not the pile's */
-        if (reason == LWS_CALLBACK_CLIENT_ESTABLISHED || reason == LWS_CALLBACK_CLIENT_RECEIVE ||
-            reason == LWS_CALLBACK_CLIENT_WRITEABLE)
-            return -1;
-        if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED)
-            return 0;
-    }
+    /* A connection the watchdog gave up on (sweep) that lws still knew is not the pile's any
+     * more: it is closed if it opens, and its close or error is not the pile's. */
+    bool stale = p && p->wsi && wsi != p->wsi;
+    if (p && reason == LWS_CALLBACK_CLIENT_ESTABLISHED && (stale || p->state != PS_CONNECTING))
+        return -1;
+    if (stale && (reason == LWS_CALLBACK_CLIENT_RECEIVE || reason == LWS_CALLBACK_CLIENT_WRITEABLE))
+        return -1;
+    if (stale &&
+        (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR || reason == LWS_CALLBACK_CLIENT_CLOSED))
+        return 0;
     switch (reason) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
         return p ? on_append_headers(p, wsi, (unsigned char **)in, len) : 0;
@@ -280,6 +282,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         schedule_reconnect(p, sim_now_ms());
         break;
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        p->wsi = wsi;
         p->state = PS_OPEN;
         p->attempts = 0;
         g_stats.connected++;
@@ -378,9 +381,10 @@ static void sweep(lws_sorted_usec_list_t *sul)
         if (p->state == PS_OPEN)
             sim_on_tick(o, p, now);
         else if (p->state == PS_CONNECTING && now - p->next_connect_ms > SIM_CONNECT_STUCK_MS) {
-            /* lws 4.1 sometimes leaves a client connection that lost its socket during a storm
-             * without any callback (seen: ~1 % of 19 500 piles reconnecting at once, accepted
-             * by the gateway, then nothing): give it up and try again */
+            /* in a storm lws 4.1 can leave a client connection without any callback for minutes
+             * (seen: ~1 % of 19 500 piles reconnecting at once, accepted by the gateway, then
+             * nothing for 2 min): give it up and try again; if it opens after all, the
+             * callback closes it */
             g_stats.connects_abandoned++;
             p->wsi = NULL;
             drop_buffers(p);

@@ -391,7 +391,8 @@ def storm(build_dir, piles=20000, sources=None, rate=300, backoff_first_s=0.25, 
     listening), "back_s" (listening to every pile booted again; None if not all came back within
     timeout_s), "back_from_kill_s", "booted_again", "rss_peak_kib" (the restarted gateway's
     VmHWM), "gateway_up", "crash_lines", "extra" ({"booted", "boot_s", "failed_by_status"}),
-    "errors" (the piles' refused or failed handshakes by status, the gateway's refusals by
+    "errors" (the piles' refused or failed handshakes by status (0: no HTTP answer, mostly
+    while the gateway is down) and connects evsim-pile abandoned, the gateway's refusals by
     reason, writer failures, warn/error log lines), "integrity" (PRAGMA integrity_check)."""
     n, cap_reason = storm_size(piles)
     tmp = tempfile.mkdtemp(prefix="evgate-bench-storm-")
@@ -479,9 +480,11 @@ def storm(build_dir, piles=20000, sources=None, rate=300, backoff_first_s=0.25, 
                 pass
         stop_sims(extra)
         stop_sims(sims)
-        failed = {}
+        failed, abandoned = {}, 0
         for _, path in sims:
-            for k, v in (read_summary(path).get("failed_handshakes_by_status") or {}).items():
+            summ = read_summary(path)
+            abandoned += int(summ.get("connects_abandoned", 0))
+            for k, v in (summ.get("failed_handshakes_by_status") or {}).items():
                 failed[k] = failed.get(k, 0) + int(v)
         xs = read_summary(extra[0][1])
         log = gw.log()
@@ -507,6 +510,7 @@ def storm(build_dir, piles=20000, sources=None, rate=300, backoff_first_s=0.25, 
                       "boot_s": round(state["extra"], 2) if state["extra"] is not None else None,
                       "failed_by_status": xs.get("failed_handshakes_by_status") or {}},
             "errors": {"pile_handshakes_failed_by_status": failed,
+                       "pile_connects_abandoned": abandoned,
                        "gateway_handshakes": handshakes,
                        "writer_jobs_failed": writer_failed,
                        "gateway_log_warn_error_lines": log_errors},

@@ -11,8 +11,10 @@ Size: 5 000 piles, the most the ~40 s budget of one test allows with margin: the
 all are back 2-8 s later; the whole test takes 8-14 s of wall time on this 2-core machine shared
 with other builds. 5 000 handshakes within the piles' 0.25-2 s back-off window are a storm all the
 same (lws's O(pending) timer insertions show at this size), and `make bench` runs the full 20 000
-(capped by the fd limit to 19 499). The deadline for all to be back, 30 s after the gateway
-listens again, is 4-15x the times measured, for a loaded machine.
+(capped by the fd limit to 19 499). The deadline for all to be back, 60 s after the gateway
+listens again, is 8-30x the times measured, for a loaded machine and for evsim-pile's 25 s
+watchdog on a client connection lws 4.1 left without a callback (sim_conn.c), which a storm
+this size can hit.
 
 Run: EVGATE_BUILD=build EVGATE_SRC=. python3 tests/integration/test_storm.py"""
 
@@ -28,7 +30,7 @@ import bench_gateway  # noqa: E402
 
 PILES = 5000
 RATE = 1000  # first connections per second
-BACK_DEADLINE_S = 30
+BACK_DEADLINE_S = 60
 
 
 class StormTest(unittest.TestCase):
