@@ -158,9 +158,15 @@ static unsigned size_fd_limit(long long max_connections)
         log_warn("gateway", "fd_limit_low",
                  "want=%llu have=%llu hint=\"raise the hard limit (ulimit -Hn, LimitNOFILE)\"",
                  (unsigned long long)want, (unsigned long long)have);
-    log_info("gateway", "fd_limit", "fds=%llu gw_max_connections=%lld", (unsigned long long)have,
-             max_connections);
-    return (unsigned)have;
+    /* lws may use all but the slack: the database, log and pipes need descriptors too. With
+     * lws's table as large as the limit, accept() met EMFILE first: the listener stayed
+     * readable and the loop spun at 100 % CPU logging "accept: errno 24" (43 million lines in
+     * 2 min, storm of 20 300 piles against 20 000 descriptors), /metrics unanswered. With the
+     * table full first, lws stops polling the listeners until a connection closes. */
+    rlim_t lws_fds = have > 2 * GW_FD_SLACK ? have - GW_FD_SLACK : have;
+    log_info("gateway", "fd_limit", "fds=%llu lws_fds=%llu gw_max_connections=%lld",
+             (unsigned long long)have, (unsigned long long)lws_fds, max_connections);
+    return (unsigned)lws_fds;
 }
 
 /* lws takes an interface name or an address literal to bind to, and an IPv4 literal only with
@@ -361,10 +367,16 @@ int main(int argc, char **argv)
     gw_http_protocol(&protocols[0], (size_t)cfg.gw_rx_buffer);
     gw_ocpp_protocols(&protocols[1], (size_t)cfg.gw_rx_buffer);
     memset(&protocols[1 + GW_OCPP_VERSIONS], 0, sizeof protocols[1 + GW_OCPP_VERSIONS]);
-    /* No info.retry_and_idle_policy: lws 4.1 would arm a validity timer per connection in its
-     * one sorted timer list (an insertion walks it: O(connections) per connection every ping
-     * period, most of the loop's time during a ramp of 19 000 piles). The OCPP sweep pings
-     * silent piles instead (ocpp_registry.c). */
+    /* A retry policy whose validity check is off (secs_since_valid_hangup 0). Without one, lws
+     * 4.1 gives every vhost the context's default (ping at 300 s, hang up at 310 s) and arms a
+     * validity timer per connection in its one sorted timer list, re-armed on every message
+     * received: an insertion walks the list, O(connections) per message. perf, 19 500 piles
+     * ramping up: 80 % of the gateway's CPU in lws_dll2_add_sorted, connecting slowed from ~600
+     * to ~400 a second past 12 000 piles. The OCPP sweep pings silent piles instead
+     * (ocpp_registry.c). The TLS vhost copies this info (gw_tls_vhost_info). */
+    static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
+                                               .secs_since_valid_hangup = 0};
+    info.retry_and_idle_policy = &no_validity;
     info.port = port;
     info.protocols = protocols;
     info.user = &gw;

@@ -37,6 +37,9 @@ enum opt_id {
     O_SOURCES,
     O_RATE,
     O_RECONNECT,
+    O_BACKOFF_FIRST,
+    O_BACKOFF_MAX,
+    O_RECONNECT_RATE,
     O_SUMMARY_JSON,
     O_QUIET,
     O_TLS_CA,
@@ -89,7 +92,16 @@ static const struct sim_opt opts_table[] = {
      "past one address' ~28000 ephemeral ports"},
     {"rate", O_RATE, 1, "N", "500", "connections started per second while ramping up"},
     {"reconnect", O_RECONNECT, 0, NULL, NULL,
-     "reconnect after a failure or a close, exponential back-off 1-60 s with jitter"},
+     "reconnect after a failure or a close, exponential back-off (--backoff-first doubling up "
+     "to --backoff-max) with jitter: each wait is half its window plus a random part of the "
+     "other half"},
+    {"backoff-first", O_BACKOFF_FIRST, 1, "S", "1",
+     "the window of the first reconnect after a close or failure (0.01-60 s); a storm "
+     "benchmark makes it short so that every pile comes back at once"},
+    {"backoff-max", O_BACKOFF_MAX, 1, "S", "60", "the largest back-off window (0.01-3600 s)"},
+    {"reconnect-rate", O_RECONNECT_RATE, 1, "N", NULL,
+     "reconnections started per second, apart from --rate's first connections (default: "
+     "--rate)"},
     {"summary-json", O_SUMMARY_JSON, 1, "FILE", NULL, "also write the summary as JSON to FILE"},
     {"quiet", O_QUIET, 0, NULL, NULL, "no progress lines on stderr"},
     {"tls-ca", O_TLS_CA, 1, "FILE", NULL,
@@ -250,6 +262,8 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     o->session_s = 30;
     o->call_timeout_s = 30;
     o->rate = 500;
+    o->backoff_first_s = 1;
+    o->backoff_max_s = SIM_BACKOFF_MAX_S;
     o->late_answer_s = SIM_LATE_ANSWER_S;
     o->warmup_s = 2;
     int c;
@@ -346,6 +360,27 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
         case O_RECONNECT:
             o->reconnect = true;
             break;
+        case O_BACKOFF_FIRST:
+            if (sim_opts_seconds(name, optarg, 60, &o->backoff_first_s, err, errlen) < 0)
+                return -1;
+            if (o->backoff_first_s < 0.01) {
+                snprintf(err, errlen, "--%s must be at least 0.01 s", name);
+                return -1;
+            }
+            break;
+        case O_BACKOFF_MAX:
+            if (sim_opts_seconds(name, optarg, 3600, &o->backoff_max_s, err, errlen) < 0)
+                return -1;
+            if (o->backoff_max_s < 0.01) {
+                snprintf(err, errlen, "--%s must be at least 0.01 s", name);
+                return -1;
+            }
+            break;
+        case O_RECONNECT_RATE:
+            if (sim_opts_int(name, optarg, 1, 1000000, &v, err, errlen) < 0)
+                return -1;
+            o->reconnect_rate = (double)v;
+            break;
         case O_SUMMARY_JSON:
             o->summary_json = optarg;
             break;
@@ -407,6 +442,12 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
         snprintf(err, errlen, "--scenario load needs --duration (its window ends there)");
         return -1;
     }
+    if (o->backoff_max_s < o->backoff_first_s) {
+        snprintf(err, errlen, "--backoff-max must not be less than --backoff-first");
+        return -1;
+    }
+    if (o->reconnect_rate <= 0)
+        o->reconnect_rate = o->rate;
     if (faulty && o->scenario != SC_CONFORM) {
         snprintf(err, errlen, "--faulty-check needs --scenario conform");
         return -1;

@@ -27,6 +27,7 @@ struct lws_protocols;
 #define SIM_FAULTY_TIMEOUT_S 3     /* a faulty frame the peer does not answer is given up */
 #define SIM_SWEEP_MS         50    /* the one timer driving every pile */
 #define SIM_BACKOFF_MAX_S    60    /* reconnect back-off ceiling */
+#define SIM_CONNECT_STUCK_MS 25000 /* a connect with no lws callback by then is given up */
 #define SIM_RESET_DELAY_MS   500   /* a reset pile goes down this long after its last work */
 #define SIM_RX_MAX           65536 /* largest message accepted from the gateway */
 /* lws' receive buffer, allocated per connection: OCPP answers to a pile are mostly under 200
@@ -138,8 +139,11 @@ struct sim_opts {
     int meter_interval_s;
     int session_s;
     int call_timeout_s;
-    double rate; /* connections started per second */
+    double rate; /* first connections started per second */
     bool reconnect;
+    double backoff_first_s; /* the first reconnect's back-off window */
+    double backoff_max_s;   /* the largest window */
+    double reconnect_rate;  /* reconnections started per second; 0: `rate` */
     const char *summary_json;
     const char *sources[SIM_SOURCES_MAX];
     int nsources;
@@ -253,6 +257,7 @@ int64_t sim_hist_quantile_us(const struct sim_hist *h, double q);
 struct sim_stats {
     uint64_t piles_connected; /* piles that completed a handshake at least once */
     uint64_t connected, connect_failed, reconnects, disconnects; /* connected: handshakes */
+    uint64_t connects_abandoned;    /* connecting past SIM_CONNECT_STUCK_MS without a callback */
     uint64_t handshake_status[600]; /* failed handshakes by HTTP status; [0]: no HTTP answer */
     uint64_t sent[A_COUNT], answered[A_COUNT], errored[A_COUNT], timed_out[A_COUNT];
     uint64_t in_flight[A_COUNT]; /* outstanding when the run ended */

@@ -174,6 +174,9 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
            (unsigned long long)s->piles_connected, (unsigned long long)s->connected,
            (unsigned long long)failed, (unsigned long long)s->reconnects,
            (unsigned long long)s->disconnects);
+    if (s->connects_abandoned)
+        printf("  connects abandoned (no lws callback within %d s): %llu\n",
+               SIM_CONNECT_STUCK_MS / 1000, (unsigned long long)s->connects_abandoned);
     for (size_t i = 0; i < 600; i++)
         if (s->handshake_status[i])
             printf("    handshake failed, HTTP %zu%s: %llu\n", i, i ? "" : " (no answer)",
@@ -258,6 +261,8 @@ int sim_stats_report(const struct sim_opts *o, size_t piles, double elapsed_s, c
     json_object_set_new(root, "failed_handshakes_by_status", hs);
     json_object_set_new(root, "reconnects", json_integer((json_int_t)s->reconnects));
     json_object_set_new(root, "disconnects", json_integer((json_int_t)s->disconnects));
+    json_object_set_new(root, "connects_abandoned",
+                        json_integer((json_int_t)s->connects_abandoned));
     json_object_set_new(root, "boots_accepted", json_integer((json_int_t)s->boots_accepted));
     json_object_set_new(root, "transactions", json_integer((json_int_t)s->transactions));
     json_object_set_new(root, "calls", calls);

@@ -7,6 +7,8 @@ as one table with the targets of issue 8 and written as JSON.
 
 The parts: capacity and throughput (bench_gateway.py: evsim-pile against evgate-gateway, and the
 same load against the two peers, a bare libwebsockets server and an ocpp-rpc central system),
+storm (bench_gateway.py: 20 000 piles, capped by the fd limit, reconnecting at once after
+the gateway is SIGKILLed and restarted, with a new pile booting meanwhile),
 import (bench_import: a 100 000-pile xlsx through the real import path) and mgmt (bench_mgmt.py:
 wrk against GET /api/v1/stations over 100 000 stations). A part that fails prints why and leaves
 its figures out; the others still run. Figures are measurements, not pass/fail tests: the status
@@ -27,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-PARTS = ("capacity", "throughput", "import", "mgmt")
+PARTS = ("capacity", "throughput", "storm", "import", "mgmt")
 
 
 def median(values):
@@ -102,6 +104,32 @@ def run_throughput(args):
     return out
 
 
+def run_storm(args):
+    import bench_gateway
+
+    runs = []
+    for i in range(args.storm_runs):
+        log(f"storm run {i + 1}/{args.storm_runs}: {args.storm_piles} piles requested")
+        r = bench_gateway.storm(args.build, piles=args.storm_piles)
+        if r["cap_reason"]:
+            log(f"storm: {r['piles']} piles, {r['cap_reason']}")
+        runs.append(r)
+    return {
+        "piles_requested": args.storm_piles,
+        "piles": runs[0]["piles"],
+        "cap_reason": runs[0]["cap_reason"],
+        "back_s": median_of(runs, "back_s"),
+        "back_from_kill_s": median_of(runs, "back_from_kill_s"),
+        "all_back": all(r["back_s"] is not None for r in runs),
+        "rss_peak_kib": median_of(runs, "rss_peak_kib"),
+        "gateway_up": all(r["gateway_up"] for r in runs),
+        "extra_booted": all(r["extra"]["booted"] for r in runs),
+        "extra_boot_s": median_of(runs, "extra", "boot_s"),
+        "integrity_ok": all(r["integrity"] == ["ok"] for r in runs),
+        "runs": runs,
+    }
+
+
 def run_import(args):
     exe = os.path.join(args.build, "tests", "bench", "bench_import")
     with tempfile.TemporaryDirectory(prefix="evgate-bench-import-") as tmp:
@@ -121,8 +149,8 @@ def run_mgmt(args):
                           duration_s=args.duration)
 
 
-RUNNERS = {"capacity": run_capacity, "throughput": run_throughput, "import": run_import,
-           "mgmt": run_mgmt}
+RUNNERS = {"capacity": run_capacity, "throughput": run_throughput, "storm": run_storm,
+           "import": run_import, "mgmt": run_mgmt}
 
 
 def fmt(v, spec=",.0f", unit=""):
@@ -169,6 +197,21 @@ def table(res):
                      verdict(t.get("ratio_to_bare"), lambda v: v >= 0.7)))
         rows.append(("evgate / ocpp-rpc", fmt(t.get("ratio_to_rpc"), ".1f", "x"), ">= 5x",
                      verdict(t.get("ratio_to_rpc"), lambda v: v >= 5)))
+    s = res.get("storm")
+    if s:
+        cap = f" (capped: fd limit)" if s["cap_reason"] else ""
+        rows.append((f"storm: {fmt(s['piles'])} of {fmt(s['piles_requested'])} piles{cap} back "
+                     "after a crash", fmt(s["back_s"], ".1f", " s") +
+                     f" after restart ({fmt(s['back_from_kill_s'], '.1f', ' s')} after kill)",
+                     "all back, no crash",
+                     "met" if s["all_back"] and s["gateway_up"] else "MISSED"))
+        rows.append(("storm: gateway peak RSS", fmt(s["rss_peak_kib"] / 1024 if s["rss_peak_kib"]
+                                                     else None, ".0f", " MiB"), "", ""))
+        rows.append(("storm: extra pile booted during it", "yes, after " +
+                     fmt(s["extra_boot_s"], ".2f", " s") if s["extra_booted"] else "no",
+                     "answered", "met" if s["extra_booted"] else "MISSED"))
+        rows.append(("storm: database integrity_check", "ok" if s["integrity_ok"] else "FAILED",
+                     "ok", "met" if s["integrity_ok"] else "MISSED"))
     i = res.get("import")
     if i:
         rows.append((f"import: {fmt(i['piles'])} piles = {fmt(i['rows'])} rows",
@@ -208,6 +251,9 @@ def main():
     ap.add_argument("--capacity-piles", type=int, default=None,
                     help="capacity: piles to connect (default: what the fd limit allows)")
     ap.add_argument("--capacity-runs", type=int, default=1)
+    ap.add_argument("--storm-piles", type=int, default=20000,
+                    help="storm: piles (capped to what the fd hard limit allows, printed)")
+    ap.add_argument("--storm-runs", type=int, default=1)
     ap.add_argument("--import-piles", type=int, default=100000)
     ap.add_argument("--stations", type=int, default=100000)
     args = ap.parse_args()

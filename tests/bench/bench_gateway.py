@@ -86,20 +86,26 @@ class Gateway:
         self.proc = None
         self.log_path = None
         self.env_extra = dict(env_extra or {})
+        self.starts = 0
 
-    def start(self, timeout_s=60, attempts=5):
+    def start(self, timeout_s=60, attempts=5, keep_port=False):
         """Starts on a free port; another port when that one was taken meanwhile (the machine
-        is shared)."""
+        is shared). keep_port: on the port of the previous start (a restart the piles' URL
+        still points at); a port taken meanwhile is then an error."""
+        if keep_port and self.port is None:
+            raise BenchError("keep_port: the gateway has not been started before")
         for i in range(attempts):
             try:
-                return self._start(timeout_s)
+                return self._start(timeout_s, keep_port)
             except BenchError:
-                if i == attempts - 1 or "listen_failed" not in self.log():
+                if keep_port or i == attempts - 1 or "listen_failed" not in self.log():
                     raise
                 self._log.close()
 
-    def _start(self, timeout_s):
-        self.port = free_port()
+    def _start(self, timeout_s, keep_port=False):
+        if not keep_port:
+            self.port = free_port()
+        self.starts += 1
         env = dict(os.environ)
         env.update({
             "EVGATE_DB": self.db,
@@ -108,7 +114,7 @@ class Gateway:
             "EVGATE_LOG_LEVEL": "warn",
         })
         env.update(self.env_extra)
-        self.log_path = os.path.join(self.tmp, f"gateway-{self.port}.log")
+        self.log_path = os.path.join(self.tmp, f"gateway-{self.port}-{self.starts}.log")
         self._log = open(self.log_path, "w")
         # EVGATE_BENCH_WRAP: a command to run the gateway under, for profiling (e.g.
         # "valgrind --tool=callgrind --callgrind-out-file=/tmp/gw.%p"); RSS is then the tool's
@@ -119,7 +125,8 @@ class Gateway:
         def listening():
             if self.proc.poll() is not None:
                 raise BenchError(f"gateway exited ({self.proc.returncode}):\n{self.log()}")
-            return " info gateway listening " in self.log() or self.metrics_ok()
+            # a TCP connect: /metrics waits behind the handshakes of a storm
+            return " info gateway listening " in self.log() or self.port_open()
 
         wait_for(listening, timeout_s, "the gateway to listen")
         return self
@@ -127,6 +134,13 @@ class Gateway:
     def log(self):
         with open(self.log_path, errors="replace") as f:
             return f.read()
+
+    def port_open(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
 
     def metrics_ok(self):
         try:
@@ -163,6 +177,13 @@ class Gateway:
         stop_proc(self.proc, 30)
         if self.proc is not None:
             self._log.close()
+
+    def crash(self):
+        """SIGKILL: the gateway dies as in a crash, nothing flushed, no close frames sent."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
 
 
 def seed_piles(db_path, n, prefix="P", start=1):
@@ -214,11 +235,13 @@ def default_sources(piles):
     return [f"127.0.0.{2 + i}" for i in range(k)]
 
 
-def start_sims(build_dir, url, piles, args, tmp, sources, tag, per_proc=PILES_PER_SIM):
-    """evsim-pile processes of at most per_proc piles each; returns [(proc, summary_path)]."""
+def start_sims(build_dir, url, piles, args, tmp, sources, tag, per_proc=PILES_PER_SIM, first=1):
+    """evsim-pile processes of at most per_proc piles each, P<first> onwards; returns
+    [(proc, summary_path)]."""
     sim = os.path.join(build_dir, "simulators", "evsim-pile")
     procs = []
     for i, (start, n) in enumerate(split_piles(piles, per_proc)):
+        start += first - 1
         summary = os.path.join(tmp, f"{tag}-sim{i}.json")
         log = open(os.path.join(tmp, f"{tag}-sim{i}.log"), "w")
         cmd = [sim, "--url", url, "--prefix", "P", "--start", str(start), "--count", str(n),
@@ -282,6 +305,227 @@ def capacity(build_dir, piles=19000, sources=None, hold_s=10, timeout_s=None, ra
             "fd_limit": fd_limit,
         }
     finally:
+        stop_sims(sims)
+        if gw:
+            gw.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Descriptors one gateway keeps for itself (listeners, database, pipes, lws's own): the piles a
+# storm may bring back are the fd hard limit less these (capacity() leaves the same margin).
+GW_FD_RESERVE = 500
+# A gateway that dies shows one of these in its log (sanitizer builds, glibc, the shell).
+CRASH_MARKERS = ("AddressSanitizer", "UndefinedBehaviorSanitizer", "runtime error:",
+                 "LeakSanitizer", "Segmentation fault", "Aborted", "double free", "corrupted")
+
+
+# Piles per source address in the storm. The piles bind their sockets to a source address before
+# connecting (--source-addresses), and the kernel's search for a free port on an address is then
+# O(ports bound on it) per connect (perf: inet_bhash2_conflict and inet_bind2_bucket_find were
+# 62 % of evsim-pile's CPU, and connecting slowed to ~130 a second at 10 000 piles on one
+# address); a few thousand per address keep that search short.
+STORM_PILES_PER_SOURCE = 2000
+# Piles per evsim-pile process in the storm. Each connection being set up holds a timeout in
+# lws's one sorted timer list, O(pending) per insertion; with 9 500 piles per process all
+# reconnecting at once the simulators, not the gateway, were the bottleneck (perf: 28 % of the
+# machine in evsim-pile's lws_dll2_add_sorted, 6 % in the gateway's).
+STORM_PILES_PER_SIM = 2000
+
+
+def storm_sources(piles):
+    k = max(1, -(-piles // STORM_PILES_PER_SOURCE))
+    return [f"127.0.{2 + i // 250}.{1 + i % 250}" for i in range(k)]
+
+
+def storm_size(requested):
+    """(piles, reason): the piles a storm can use here, the fd hard limit capping `requested`."""
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    fit = hard - GW_FD_RESERVE - 1  # - 1: the extra pile
+    if requested <= fit:
+        return requested, None
+    return fit, (f"capped from {requested}: one gateway process may hold {hard} descriptors "
+                 f"(RLIMIT_NOFILE hard limit, not raisable here), {GW_FD_RESERVE} kept for its "
+                 "own use and one for the extra pile")
+
+
+def read_summary(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def db_boots(db_path, since_s, extra_id):
+    """(piles whose last accepted boot is at or after since_s, whether extra_id is one)."""
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+    try:
+        n = con.execute("SELECT count(*) FROM ocpp_piles WHERE last_boot_at >= ?",
+                        (since_s,)).fetchone()[0]
+        x = con.execute("SELECT last_boot_at >= ? FROM ocpp_piles WHERE equipment_id = ?",
+                        (since_s, extra_id)).fetchone()
+        return n, bool(x and x[0])
+    finally:
+        con.close()
+
+
+def db_integrity(db_path):
+    con = sqlite3.connect(db_path, timeout=30)
+    try:
+        return [r[0] for r in con.execute("PRAGMA integrity_check").fetchall()]
+    finally:
+        con.close()
+
+
+def vm_status(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def storm(build_dir, piles=20000, sources=None, rate=300, backoff_first_s=0.25, backoff_max_s=2,
+          timeout_s=None, env_extra=None):
+    """The reconnect storm of issue 9: `piles` idle OCPP 1.6 piles (capped to the fd limit,
+    storm_size()) connect and boot at `rate` a second, then the gateway is killed (SIGKILL) and
+    started again on the same port; every pile reconnects at once (first back-off window
+    backoff_first_s, doubling up to backoff_max_s, no limit on the reconnection rate) and boots
+    again. Meanwhile one well-behaved extra pile (evsim-pile's default back-off) connects for the
+    first time. Returns a dict: "piles", "cap_reason", "initial_s", "restart_s" (kill to
+    listening), "back_s" (listening to every pile booted again; None if not all came back within
+    timeout_s), "back_from_kill_s", "booted_again", "rss_peak_kib" (the restarted gateway's
+    VmHWM), "gateway_up", "crash_lines", "extra" ({"booted", "boot_s", "failed_by_status"}),
+    "errors" (the piles' refused or failed handshakes by status (0: no HTTP answer, mostly
+    while the gateway is down) and connects evsim-pile abandoned, the gateway's refusals by
+    reason, writer failures, warn/error log lines), "integrity" (PRAGMA integrity_check)."""
+    n, cap_reason = storm_size(piles)
+    tmp = tempfile.mkdtemp(prefix="evgate-bench-storm-")
+    gw, sims, extra = None, [], []
+    extra_id = f"P{n + 1}"
+    try:
+        gw = prepared_gateway(build_dir, tmp, n + 1, env_extra)
+        url = f"ws://127.0.0.1:{gw.port}/ocpp"
+        srcs = sources or storm_sources(n)
+        sims = start_sims(build_dir, url, n,
+                          ["--scenario", "idle", "--heartbeat-override", "60", "--rate", str(rate),
+                           "--reconnect", "--backoff-first", str(backoff_first_s),
+                           "--backoff-max", str(backoff_max_s), "--reconnect-rate", "1000000"],
+                          tmp, srcs, "storm", per_proc=STORM_PILES_PER_SIM)
+        t0 = time.monotonic()
+
+        def sims_alive():
+            for p, _ in sims:
+                if p.poll() is not None:
+                    raise BenchError(f"evsim-pile exited early ({p.returncode})")
+
+        progress = {"at": 0.0}
+
+        def all_booted():
+            sims_alive()
+            b = db_boots(gw.db, 1, extra_id)[0]
+            if time.monotonic() - progress["at"] >= 10:
+                progress["at"] = time.monotonic()
+                print(f"storm: {b} of {n} piles booted, {gw.connected()} connected",
+                      file=sys.stderr, flush=True)
+            return b >= n
+
+        wait_for(all_booted, 60 + n / 50, f"{n} piles booted", step_s=0.5)
+        initial_s = time.monotonic() - t0
+        # the restart's boots are told apart by their second: wait until the clock has left the
+        # second of the last boot before the crash
+        con = sqlite3.connect(f"file:{gw.db}?mode=ro", uri=True, timeout=30)
+        last = con.execute("SELECT max(last_boot_at) FROM ocpp_piles").fetchone()[0] or 0
+        con.close()
+        wait_for(lambda: time.time() >= last + 1, 5, "the second of the last boot to pass", 0.05)
+        kill_s = int(time.time())
+        t_kill = time.monotonic()
+        gw.crash()
+        gw.start(keep_port=True)
+        t_up = time.monotonic()
+        pid = gw.proc.pid
+        # the extra pile: default back-off and rate, its first connection during the storm
+        extra = start_sims(build_dir, url, 1, ["--scenario", "idle", "--heartbeat-override", "60",
+                                               "--reconnect"], tmp, srcs[:1], "extra", first=n + 1)
+        deadline = timeout_s or 60 + n / 100
+        state = {"back": None, "extra": None, "rss_max": 0, "died": None}
+
+        def storm_over():
+            sims_alive()
+            if gw.proc.poll() is not None:
+                state["died"] = gw.proc.returncode
+                raise BenchError(f"the gateway died during the storm ({gw.proc.returncode})")
+            state["rss_max"] = max(state["rss_max"], vm_status(pid, "VmRSS") or 0)
+            booted, extra_in = db_boots(gw.db, kill_s, extra_id)
+            now = time.monotonic()
+            if extra_in and state["extra"] is None:
+                state["extra"] = now - t_up
+            if booted - extra_in >= n and state["back"] is None:
+                state["back"] = now - t_up
+            state["booted"] = booted - extra_in
+            return state["back"] is not None and state["extra"] is not None
+
+        try:
+            wait_for(storm_over, deadline, f"{n} piles and the extra one booted again", 0.25)
+        except BenchError:
+            if state["died"] is not None:
+                raise
+        rss_peak = vm_status(pid, "VmHWM")
+        up = gw.proc.poll() is None
+        handshakes, writer_failed = {}, None
+        if up:
+            try:
+                rx = r'^evgate_gateway_ocpp_handshakes_total\{result="([^"]*)"\}\s+(\S+)'
+                for line in gw.metrics().splitlines():
+                    m = re.match(rx, line)
+                    if m:
+                        handshakes[m.group(1)] = int(float(m.group(2)))
+                writer_failed = int(gw.metric_sum("evgate_gateway_writer_jobs_failed_total"))
+            except (OSError, http.client.HTTPException):
+                pass
+        stop_sims(extra)
+        stop_sims(sims)
+        failed, abandoned = {}, 0
+        for _, path in sims:
+            summ = read_summary(path)
+            abandoned += int(summ.get("connects_abandoned", 0))
+            for k, v in (summ.get("failed_handshakes_by_status") or {}).items():
+                failed[k] = failed.get(k, 0) + int(v)
+        xs = read_summary(extra[0][1])
+        log = gw.log()
+        crash_lines = [l for l in log.splitlines() if any(m in l for m in CRASH_MARKERS)]
+        log_errors = sum(1 for l in log.splitlines() if " warn " in l or " error " in l)
+        gw.stop()
+        integrity = db_integrity(gw.db)
+        return {
+            "piles_requested": piles,
+            "piles": n,
+            "cap_reason": cap_reason,
+            "initial_s": round(initial_s, 1),
+            "restart_s": round(t_up - t_kill, 2),
+            "back_s": round(state["back"], 2) if state["back"] is not None else None,
+            "back_from_kill_s": (round(state["back"] + t_up - t_kill, 2)
+                                 if state["back"] is not None else None),
+            "booted_again": state.get("booted"),
+            "rss_peak_kib": rss_peak,
+            "rss_max_sampled_kib": state["rss_max"],
+            "gateway_up": up and not crash_lines,
+            "crash_lines": crash_lines[:5],
+            "extra": {"booted": state["extra"] is not None and xs.get("boots_accepted", 0) >= 1,
+                      "boot_s": round(state["extra"], 2) if state["extra"] is not None else None,
+                      "failed_by_status": xs.get("failed_handshakes_by_status") or {}},
+            "errors": {"pile_handshakes_failed_by_status": failed,
+                       "pile_connects_abandoned": abandoned,
+                       "gateway_handshakes": handshakes,
+                       "writer_jobs_failed": writer_failed,
+                       "gateway_log_warn_error_lines": log_errors},
+            "integrity": integrity,
+        }
+    finally:
+        stop_sims(extra)
         stop_sims(sims)
         if gw:
             gw.stop()
@@ -471,6 +715,10 @@ def main(argv=None):
     c.add_argument("--piles", type=int, default=19000)
     c.add_argument("--sources", help="127.x.y.z,... source addresses of the piles")
     c.add_argument("--hold", type=float, default=10, help="seconds to hold before measuring")
+    s = sub.add_parser("storm", help="every pile reconnecting at once after a gateway crash")
+    s.add_argument("--piles", type=int, default=20000, help="capped to the fd limit")
+    s.add_argument("--rate", type=int, default=300, help="first connections per second")
+    s.add_argument("--sources", help="127.x.y.z,... source addresses of the piles")
     t = sub.add_parser("throughput", help="CALLs per second and round-trip latency")
     t.add_argument("--target", choices=["evgate", "bare", "rpc"], default="evgate")
     t.add_argument("--piles", type=int, default=10000)
@@ -485,6 +733,10 @@ def main(argv=None):
         r = capacity(a.build, a.piles, a.sources.split(",") if a.sources else None, a.hold)
         print(json.dumps(r, indent=2))
         return 0
+    if a.cmd == "storm":
+        r = storm(a.build, a.piles, a.sources.split(",") if a.sources else None, a.rate)
+        print(json.dumps(r, indent=2))
+        return 0 if r["gateway_up"] and r["back_s"] is not None else 1
     r = throughput(a.build, a.target, a.piles, a.duration, a.msg_rate, a.warmup, procs=a.procs)
     print(json.dumps(r, indent=2))
     if a.half:
