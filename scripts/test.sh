@@ -2,8 +2,9 @@
 # Runs every test meson knows (suites unit, integration, browser, and the short fuzz runs) on the
 # build in build/, then prints one line per failed test and, as the very last line,
 # `N passed, N failed` (`, N skipped` when some were). Exits non-zero when anything failed or
-# nothing ran. Use `make test`, which installs the packages and builds first. A full run then
-# repeats the unit suite and a few integration tests on build-asan (see the sanitizer stage below).
+# nothing ran. Use `make test`, which installs the packages and builds first. A full run runs the
+# integration tests of suite `sanitize` (most of them) on build-asan instead, with the unit suite
+# again (see the sanitizer stage below).
 # Arguments go to `meson test`: `scripts/test.sh --suite unit` runs one suite.
 #
 # The browser suite needs Debian's chromium and tests/browser/node_modules (npm ci, done by
@@ -28,6 +29,10 @@ fi
 # tests and the conformance tests, which mostly wait for a run's timeouts; everything else is
 # is_parallel : false and runs alone.
 args=(--print-errorlogs --timeout-multiplier "$TIMEOUT_MULTIPLIER" --num-processes 4 --no-suite bench)
+# the integration tests of suite `sanitize` run in the sanitizer stage below instead (a full run)
+if [ $# -eq 0 ] && [ "${EVGATE_TEST_SANITIZERS:-1}" != 0 ]; then
+    args+=(--no-suite sanitize)
+fi
 browser_missing=""
 if ! command -v chromium >/dev/null 2>&1; then
     browser_missing="chromium is not installed"
@@ -46,7 +51,8 @@ meson_rc=$?
 
 # The sanitizer stage (a full run only): build-asan (`make build-asan`: the same tree with
 # AddressSanitizer + UndefinedBehaviorSanitizer) runs the unit suite and the integration tests of
-# suite `sanitize` (tests/integration/meson.build), whose daemons are then sanitized too. Every
+# suite `sanitize` (tests/integration/meson.build says which and why), whose daemons are then
+# sanitized too. Every
 # report (a memory error, undefined behaviour, a leak at exit) goes to a file in $REPORTS, so one
 # in a daemon fails the run even when its test did not notice. EVGATE_TEST_SANITIZERS=0 leaves
 # the stage out.
