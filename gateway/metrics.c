@@ -1,5 +1,6 @@
 /* Gateway counters rendered as Prometheus text; see metrics.h. */
 #include "gateway/metrics.h"
+#include "common/promtext.h"
 #include "gateway/ocpp.h"
 #include "gateway/piles.h"
 #include "gateway/writer.h"
@@ -280,28 +281,6 @@ void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps)
     m->piles = *ps;
 }
 
-static void head(FILE *f, const char *name, const char *type, const char *help)
-{
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-/* A label value as the text format wants it: `\`, `"` and newline escaped. Values here are
- * static strings of closed sets, so this is a guard, not a need; `buf` holds 128 bytes. */
-static const char *esc(char *buf, const char *s)
-{
-    size_t n = 0;
-    for (; s && *s && n < 120; s++) {
-        if (*s == '\\' || *s == '"' || *s == '\n') {
-            buf[n++] = '\\';
-            buf[n++] = *s == '\n' ? 'n' : *s;
-        } else {
-            buf[n++] = *s;
-        }
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats *ws, size_t *len)
 {
     char *buf = NULL;
@@ -310,31 +289,31 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     if (!f)
         return NULL;
 
-    head(f, "evgate_gateway_up", "gauge", "1 while the gateway is serving.");
+    prom_head(f, "evgate_gateway_up", "gauge", "1 while the gateway is serving.");
     fprintf(f, "evgate_gateway_up 1\n");
-    head(f, "evgate_gateway_info", "gauge", "Build and runtime facts, as labels.");
+    prom_head(f, "evgate_gateway_info", "gauge", "Build and runtime facts, as labels.");
     fprintf(f, "evgate_gateway_info{version=\"%s\",event_loop=\"%s\"} 1\n", m->version,
             m->event_loop);
-    head(f, "evgate_gateway_start_time_seconds", "gauge",
-         "Start time of the process in seconds since the Unix epoch.");
+    prom_head(f, "evgate_gateway_start_time_seconds", "gauge",
+              "Start time of the process in seconds since the Unix epoch.");
     fprintf(f, "evgate_gateway_start_time_seconds %.3f\n", m->start_time);
     struct procstat ps;
     procstat_read(&ps);
     procstat_render(f, &ps, m->start_time);
-    char e1[128], e2[128];
-    head(f, "evgate_gateway_connections", "gauge", "Open network connections to the gateway.");
+    char e1[PROM_LABEL_MAX], e2[PROM_LABEL_MAX];
+    prom_head(f, "evgate_gateway_connections", "gauge", "Open network connections to the gateway.");
     fprintf(f, "evgate_gateway_connections %ld\n", m->connections);
 
-    head(f, "evgate_gateway_http_requests_total", "counter",
-         "HTTP requests answered, by route and status.");
+    prom_head(f, "evgate_gateway_http_requests_total", "counter",
+              "HTTP requests answered, by route and status.");
     for (size_t i = 0; i < m->nhttp; i++)
         fprintf(f, "evgate_gateway_http_requests_total{route=\"%s\",status=\"%d\"} %" PRIu64 "\n",
-                esc(e1, m->http[i].route), m->http[i].status, m->http[i].count);
-    head(f, "evgate_gateway_http_request_duration_seconds", "histogram",
-         "Time from an HTTP request to its answer, by route (OCPP upgrades apart).");
+                prom_label(e1, m->http[i].route), m->http[i].status, m->http[i].count);
+    prom_head(f, "evgate_gateway_http_request_duration_seconds", "histogram",
+              "Time from an HTTP request to its answer, by route (OCPP upgrades apart).");
     for (size_t i = 0; i < m->nhttp_hist; i++) {
         uint64_t cum = 0;
-        esc(e1, m->http_hist[i].route);
+        prom_label(e1, m->http_hist[i].route);
         for (size_t b = 0; b < HTTP_BUCKETS; b++) {
             cum += m->http_hist[i].bucket[b];
             fprintf(f,
@@ -351,111 +330,114 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
         fprintf(f, "evgate_gateway_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
                 e1, m->http_hist[i].count);
     }
-    head(f, "evgate_gateway_http_requests_unlabelled_total", "counter",
-         "HTTP requests answered but not counted by route (too many distinct series).");
+    prom_head(f, "evgate_gateway_http_requests_unlabelled_total", "counter",
+              "HTTP requests answered but not counted by route (too many distinct series).");
     fprintf(f, "evgate_gateway_http_requests_unlabelled_total %" PRIu64 "\n", m->http_dropped);
 
-    head(f, "evgate_gateway_ocpp_connections", "gauge",
-         "Piles connected over OCPP-J, by negotiated subprotocol.");
+    prom_head(f, "evgate_gateway_ocpp_connections", "gauge",
+              "Piles connected over OCPP-J, by negotiated subprotocol.");
     for (int v = 0; v < GW_OCPP_VERSIONS; v++)
         fprintf(f, "evgate_gateway_ocpp_connections{protocol=\"%s\"} %ld\n",
                 gw_ocpp_version_name((enum gw_ocpp_version)v), m->ocpp_conns[v]);
-    head(f, "evgate_gateway_ocpp_handshakes_total", "counter",
-         "OCPP-J WebSocket upgrades decided, by result (accepted or the refusal's reason).");
+    prom_head(f, "evgate_gateway_ocpp_handshakes_total", "counter",
+              "OCPP-J WebSocket upgrades decided, by result (accepted or the refusal's reason).");
     for (size_t i = 0; i < m->nocpp_handshakes; i++)
         fprintf(f, "evgate_gateway_ocpp_handshakes_total{result=\"%s\"} %" PRIu64 "\n",
-                esc(e1, m->ocpp_handshakes[i].result), m->ocpp_handshakes[i].count);
-    head(f, "evgate_gateway_ocpp_messages_total", "counter",
-         "OCPP-J messages received from piles and handed to the dispatcher, by version and "
-         "action (CALLs; CALLRESULT, CALLERROR, invalid frames and unknown actions apart).");
+                prom_label(e1, m->ocpp_handshakes[i].result), m->ocpp_handshakes[i].count);
+    prom_head(f, "evgate_gateway_ocpp_messages_total", "counter",
+              "OCPP-J messages received from piles and handed to the dispatcher, by version and "
+              "action (CALLs; CALLRESULT, CALLERROR, invalid frames and unknown actions apart).");
     for (size_t i = 0; i < m->nocpp_msgs; i++)
         fprintf(f, "evgate_gateway_ocpp_messages_total{version=\"%s\",action=\"%s\"} %" PRIu64 "\n",
                 gw_ocpp_version_name((enum gw_ocpp_version)m->ocpp_msgs[i].version),
-                esc(e1, m->ocpp_msgs[i].action), m->ocpp_msgs[i].count);
-    head(f, "evgate_gateway_ocpp_messages_unlabelled_total", "counter",
-         "OCPP-J messages counted without labels (too many distinct series).");
+                prom_label(e1, m->ocpp_msgs[i].action), m->ocpp_msgs[i].count);
+    prom_head(f, "evgate_gateway_ocpp_messages_unlabelled_total", "counter",
+              "OCPP-J messages counted without labels (too many distinct series).");
     fprintf(f, "evgate_gateway_ocpp_messages_unlabelled_total %" PRIu64 "\n",
             m->ocpp_msgs_unlabelled);
-    head(f, "evgate_gateway_ocpp_errors_total", "counter",
-         "CALLERRORs sent to piles, by error code.");
+    prom_head(f, "evgate_gateway_ocpp_errors_total", "counter",
+              "CALLERRORs sent to piles, by error code.");
     for (size_t i = 0; i < m->nocpp_errors; i++)
         fprintf(f, "evgate_gateway_ocpp_errors_total{code=\"%s\"} %" PRIu64 "\n",
-                esc(e1, m->ocpp_errors[i].code), m->ocpp_errors[i].count);
-    head(f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
-         "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.");
+                prom_label(e1, m->ocpp_errors[i].code), m->ocpp_errors[i].count);
+    prom_head(
+        f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
+        "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.");
     fprintf(f, "evgate_gateway_ocpp_messages_dropped_total %" PRIu64 "\n", m->ocpp_dropped);
-    head(f, "evgate_gateway_ocpp_commands_sent_total", "counter",
-         "Remote operations (CS->CP CALLs) sent to piles.");
+    prom_head(f, "evgate_gateway_ocpp_commands_sent_total", "counter",
+              "Remote operations (CS->CP CALLs) sent to piles.");
     fprintf(f, "evgate_gateway_ocpp_commands_sent_total %" PRIu64 "\n", m->ocpp_commands_sent);
-    head(f, "evgate_gateway_ocpp_commands_total", "counter",
-         "Remote operations finished, by state (answered, error, timeout, failed) and error.");
+    prom_head(f, "evgate_gateway_ocpp_commands_total", "counter",
+              "Remote operations finished, by state (answered, error, timeout, failed) and error.");
     for (size_t i = 0; i < m->nocpp_commands; i++)
         fprintf(f, "evgate_gateway_ocpp_commands_total{state=\"%s\",error=\"%s\"} %" PRIu64 "\n",
-                esc(e1, m->ocpp_commands[i].state), esc(e2, m->ocpp_commands[i].error),
-                m->ocpp_commands[i].count);
-    head(f, "evgate_gateway_tcec_requests_total", "counter",
-         "T/CEC requests of operator platforms answered, by interface and Ret.");
+                prom_label(e1, m->ocpp_commands[i].state),
+                prom_label(e2, m->ocpp_commands[i].error), m->ocpp_commands[i].count);
+    prom_head(f, "evgate_gateway_tcec_requests_total", "counter",
+              "T/CEC requests of operator platforms answered, by interface and Ret.");
     for (size_t i = 0; i < m->ntcec; i++)
         fprintf(f, "evgate_gateway_tcec_requests_total{interface=\"%s\",ret=\"%d\"} %" PRIu64 "\n",
-                esc(e1, m->tcec[i].interface), m->tcec[i].ret, m->tcec[i].count);
-    head(f, "evgate_gateway_tcec_platforms", "gauge",
-         "Operator platforms the gateway polled in its last T/CEC round (query_stations_info).");
+                prom_label(e1, m->tcec[i].interface), m->tcec[i].ret, m->tcec[i].count);
+    prom_head(
+        f, "evgate_gateway_tcec_platforms", "gauge",
+        "Operator platforms the gateway polled in its last T/CEC round (query_stations_info).");
     fprintf(f, "evgate_gateway_tcec_platforms %zu\n", m->tcec_polled);
-    head(f, "evgate_gateway_tcec_platforms_reachable", "gauge",
-         "Operator platforms that answered in the last T/CEC round.");
+    prom_head(f, "evgate_gateway_tcec_platforms_reachable", "gauge",
+              "Operator platforms that answered in the last T/CEC round.");
     fprintf(f, "evgate_gateway_tcec_platforms_reachable %zu\n", m->tcec_reachable);
-    head(f, "evgate_gateway_tcec_requests_unlabelled_total", "counter",
-         "T/CEC requests counted without labels (too many distinct series).");
+    prom_head(f, "evgate_gateway_tcec_requests_unlabelled_total", "counter",
+              "T/CEC requests counted without labels (too many distinct series).");
     fprintf(f, "evgate_gateway_tcec_requests_unlabelled_total %" PRIu64 "\n", m->tcec_unlabelled);
-    head(f, "evgate_gateway_conform_runs_total", "counter",
-         "Conformance runs ended, by end state (passed, failed, error, cancelled, other).");
+    prom_head(f, "evgate_gateway_conform_runs_total", "counter",
+              "Conformance runs ended, by end state (passed, failed, error, cancelled, other).");
     for (size_t i = 0; i < CONFORM_STATES; i++)
         fprintf(
             f, "evgate_gateway_conform_runs_total{state=\"%s\"} %" PRIu64 "\n", conform_states[i],
             atomic_load_explicit(&((struct gw_metrics *)m)->conform_runs[i], memory_order_relaxed));
-    head(f, "evgate_gateway_pile_table_piles", "gauge",
-         "Piles in the gateway's in-memory table (every status).");
+    prom_head(f, "evgate_gateway_pile_table_piles", "gauge",
+              "Piles in the gateway's in-memory table (every status).");
     fprintf(f, "evgate_gateway_pile_table_piles %zu\n", m->piles.piles);
-    head(f, "evgate_gateway_pile_table_loads_total", "counter",
-         "Times the pile table was loaded from the database.");
+    prom_head(f, "evgate_gateway_pile_table_loads_total", "counter",
+              "Times the pile table was loaded from the database.");
     fprintf(f, "evgate_gateway_pile_table_loads_total %" PRIu64 "\n", m->piles.loads_total);
-    head(f, "evgate_gateway_pile_table_load_failures_total", "counter",
-         "Loads of the pile table that failed (the previous table stayed in use).");
+    prom_head(f, "evgate_gateway_pile_table_load_failures_total", "counter",
+              "Loads of the pile table that failed (the previous table stayed in use).");
     fprintf(f, "evgate_gateway_pile_table_load_failures_total %" PRIu64 "\n",
             m->piles.load_failures);
-    head(f, "evgate_gateway_pile_table_age_seconds", "gauge",
-         "Seconds since the pile table in use was loaded.");
+    prom_head(f, "evgate_gateway_pile_table_age_seconds", "gauge",
+              "Seconds since the pile table in use was loaded.");
     fprintf(f, "evgate_gateway_pile_table_age_seconds %.3f\n", m->piles.last_load_age_s);
 
-    head(f, "evgate_gateway_db_up", "gauge",
-         "1 when the database writer's last commit or ping succeeded.");
+    prom_head(f, "evgate_gateway_db_up", "gauge",
+              "1 when the database writer's last commit or ping succeeded.");
     fprintf(f, "evgate_gateway_db_up %d\n", ws->db_ok ? 1 : 0);
-    head(f, "evgate_gateway_writer_queue_depth", "gauge", "Jobs waiting for the database writer.");
+    prom_head(f, "evgate_gateway_writer_queue_depth", "gauge",
+              "Jobs waiting for the database writer.");
     fprintf(f, "evgate_gateway_writer_queue_depth %zu\n", ws->queue_depth);
-    head(f, "evgate_gateway_writer_inflight", "gauge",
-         "Jobs accepted by the database writer whose completion has not run yet.");
+    prom_head(f, "evgate_gateway_writer_inflight", "gauge",
+              "Jobs accepted by the database writer whose completion has not run yet.");
     fprintf(f, "evgate_gateway_writer_inflight %zu\n", ws->inflight);
-    head(f, "evgate_gateway_writer_queue_max", "gauge",
-         "Most jobs in flight before the writer refuses new ones.");
+    prom_head(f, "evgate_gateway_writer_queue_max", "gauge",
+              "Most jobs in flight before the writer refuses new ones.");
     fprintf(f, "evgate_gateway_writer_queue_max %zu\n", ws->queue_max);
-    head(f, "evgate_gateway_writer_jobs_total", "counter",
-         "Jobs the database writer finished (committed or failed).");
+    prom_head(f, "evgate_gateway_writer_jobs_total", "counter",
+              "Jobs the database writer finished (committed or failed).");
     fprintf(f, "evgate_gateway_writer_jobs_total %" PRIu64 "\n", ws->jobs_total);
-    head(f, "evgate_gateway_writer_jobs_failed_total", "counter",
-         "Jobs the database writer finished with an error.");
+    prom_head(f, "evgate_gateway_writer_jobs_failed_total", "counter",
+              "Jobs the database writer finished with an error.");
     fprintf(f, "evgate_gateway_writer_jobs_failed_total %" PRIu64 "\n", ws->jobs_failed_total);
-    head(f, "evgate_gateway_writer_refused_total", "counter",
-         "Jobs refused because the writer queue was full.");
+    prom_head(f, "evgate_gateway_writer_refused_total", "counter",
+              "Jobs refused because the writer queue was full.");
     fprintf(f, "evgate_gateway_writer_refused_total %" PRIu64 "\n", ws->refused_total);
-    head(f, "evgate_gateway_writer_commits_total", "counter",
-         "Transactions the database writer committed.");
+    prom_head(f, "evgate_gateway_writer_commits_total", "counter",
+              "Transactions the database writer committed.");
     fprintf(f, "evgate_gateway_writer_commits_total %" PRIu64 "\n", ws->commits_total);
-    head(f, "evgate_gateway_writer_rollbacks_total", "counter",
-         "Transactions the database writer rolled back.");
+    prom_head(f, "evgate_gateway_writer_rollbacks_total", "counter",
+              "Transactions the database writer rolled back.");
     fprintf(f, "evgate_gateway_writer_rollbacks_total %" PRIu64 "\n", ws->rollbacks_total);
 
-    head(f, "evgate_gateway_writer_commit_seconds", "histogram",
-         "Time from BEGIN to COMMIT of the writer's committed transactions.");
+    prom_head(f, "evgate_gateway_writer_commit_seconds", "histogram",
+              "Time from BEGIN to COMMIT of the writer's committed transactions.");
     uint64_t cum = 0;
     for (size_t b = 0; b < GW_WRITER_COMMIT_BUCKETS; b++) {
         cum += ws->commit_buckets[b];

@@ -3,6 +3,7 @@
  * own small table of (kind, outcome). One mutex: mgmt answers hundreds of requests a second at
  * most, and the critical sections are a few increments. */
 #include "mgmt/metrics.h"
+#include "common/promtext.h"
 #include "common/procstat.h"
 
 #include <pthread.h>
@@ -110,38 +111,16 @@ void metrics_import(const char *kind, const char *outcome, long long rows, doubl
     pthread_mutex_unlock(&lock);
 }
 
-/* A label value as the text format wants it: `\`, `"` and newline escaped. Values are static
- * strings of closed sets, so this is a guard; `buf` holds 128 bytes. */
-static const char *esc(char *buf, const char *s)
-{
-    size_t n = 0;
-    for (; s && *s && n < 120; s++) {
-        if (*s == '\\' || *s == '"' || *s == '\n') {
-            buf[n++] = '\\';
-            buf[n++] = *s == '\n' ? 'n' : *s;
-        } else {
-            buf[n++] = *s;
-        }
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
-static void head(FILE *f, const char *name, const char *type, const char *help)
-{
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
 static void render_imports(FILE *f)
 {
-    char k[128], o[128];
-    head(f, "evgate_mgmt_import_duration_seconds", "histogram",
-         "Time to read, check and stage one uploaded xlsx, by kind and outcome (staged, "
-         "rejected, error).");
+    char k[PROM_LABEL_MAX], o[PROM_LABEL_MAX];
+    prom_head(f, "evgate_mgmt_import_duration_seconds", "histogram",
+              "Time to read, check and stage one uploaded xlsx, by kind and outcome (staged, "
+              "rejected, error).");
     for (int i = 0; i < nimports; i++) {
         const struct import_series *s = &imports[i];
-        esc(k, s->kind);
-        esc(o, s->outcome);
+        prom_label(k, s->kind);
+        prom_label(o, s->outcome);
         for (size_t b = 0; b < IMPORT_BUCKETS; b++)
             fprintf(f,
                     "evgate_mgmt_import_duration_seconds_bucket{kind=\"%s\",outcome=\"%s\","
@@ -156,12 +135,12 @@ static void render_imports(FILE *f)
         fprintf(f, "evgate_mgmt_import_duration_seconds_count{kind=\"%s\",outcome=\"%s\"} %llu\n",
                 k, o, s->count);
     }
-    head(f, "evgate_mgmt_import_rows", "histogram",
-         "Records staged by one xlsx import (0 unless staged), by kind and outcome.");
+    prom_head(f, "evgate_mgmt_import_rows", "histogram",
+              "Records staged by one xlsx import (0 unless staged), by kind and outcome.");
     for (int i = 0; i < nimports; i++) {
         const struct import_series *s = &imports[i];
-        esc(k, s->kind);
-        esc(o, s->outcome);
+        prom_label(k, s->kind);
+        prom_label(o, s->outcome);
         for (size_t b = 0; b < ROWS_BUCKETS; b++)
             fprintf(f,
                     "evgate_mgmt_import_rows_bucket{kind=\"%s\",outcome=\"%s\",le=\"%g\"} %llu\n",
@@ -184,24 +163,24 @@ char *metrics_render(size_t *len)
         return NULL;
     struct procstat ps;
     procstat_read(&ps); /* outside the lock: /proc reads */
-    char r[128];
+    char r[PROM_LABEL_MAX];
     pthread_mutex_lock(&lock);
     start_time();
-    head(f, "evgate_mgmt_up", "gauge", "1 while the management server runs.");
+    prom_head(f, "evgate_mgmt_up", "gauge", "1 while the management server runs.");
     fprintf(f, "evgate_mgmt_up 1\n");
-    head(f, "evgate_mgmt_start_time_seconds", "gauge", "Start time since the epoch.");
+    prom_head(f, "evgate_mgmt_start_time_seconds", "gauge", "Start time since the epoch.");
     fprintf(f, "evgate_mgmt_start_time_seconds %.3f\n", started);
     procstat_render(f, &ps, started);
-    head(f, "evgate_mgmt_http_requests_total", "counter",
-         "HTTP requests answered, by route pattern and status.");
+    prom_head(f, "evgate_mgmt_http_requests_total", "counter",
+              "HTTP requests answered, by route pattern and status.");
     for (int i = 0; i < nseries; i++)
         fprintf(f, "evgate_mgmt_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n",
-                esc(r, table[i].route), table[i].status, table[i].count);
-    head(f, "evgate_mgmt_http_request_duration_seconds", "histogram",
-         "Time to answer, by route pattern and status.");
+                prom_label(r, table[i].route), table[i].status, table[i].count);
+    prom_head(f, "evgate_mgmt_http_request_duration_seconds", "histogram",
+              "Time to answer, by route pattern and status.");
     for (int i = 0; i < nseries; i++) {
         const struct series *s = &table[i];
-        esc(r, s->route);
+        prom_label(r, s->route);
         for (size_t k = 0; k < NBUCKETS; k++)
             fprintf(f,
                     "evgate_mgmt_http_request_duration_seconds_bucket{route=\"%s\",status=\"%u\","
