@@ -87,8 +87,11 @@ static int post(const char *path, const uint8_t *body, size_t len)
     char buf[4096];
     size_t got = 0;
     ssize_t r;
-    while (got < sizeof buf - 1 && (r = read(s, buf + got, sizeof buf - 1 - got)) > 0)
-        got += (size_t)r;
+    /* libFuzzer's -timeout watchdog is a SIGALRM each second: a read it interrupts is retried */
+    while (got < sizeof buf - 1 &&
+           ((r = read(s, buf + got, sizeof buf - 1 - got)) > 0 || (r < 0 && errno == EINTR)))
+        if (r > 0)
+            got += (size_t)r;
     close(s);
     buf[got] = 0;
     int status = -1;
