@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 import urllib.parse
 import http.client
@@ -21,6 +22,19 @@ BUILD = os.environ.get("EVGATE_BUILD") or os.path.join(os.path.dirname(__file__)
 SRC = os.environ.get("EVGATE_SRC") or os.path.join(os.path.dirname(__file__), "../..")
 ADMIN_PASSWORD = "Admin-pass-" + secrets.token_hex(4)
 READY_TIMEOUT = 30
+
+
+def until(fn, what, seconds=15.0, every=0.05):
+    """Polls fn() (a condition on the database or a daemon, not a delay) until it returns a true
+    value, which it returns; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(every)
 
 
 def free_port():

@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (MgmtCase, Platform, active_operator, admin_client, error_code,  # noqa: E402
-                     error_details, gated_operator, pile_body, station_body)
+                     error_details, gated_operator, pile_body, station_body, until)
 
 API = "/api/v1"
 CALL_TIMEOUT_S = 1  # mgmt then waits 1 + 10 s for the gateway
@@ -26,16 +26,6 @@ def db_connect(platform):
     c.execute("PRAGMA busy_timeout = 10000")
     return c
 
-
-def until(fn, what, seconds=15.0, every=0.02):
-    """Polls `fn` until it returns something true; returns it (bounded)."""
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(every)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class FakeGateway:

@@ -23,23 +23,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (BUILD, Platform, admin_client, detection_application,  # noqa: E402
                      gated_operator, pile_body, register, registration, station_body,
-                     unique_pdf)
+                     unique_pdf, until)
 
 API = "/api/v1"
 EVSIM = os.path.join(BUILD, "simulators", "evsim-pile")
 DAY = 86400
 
-
-def until(fn, what, seconds=30.0, every=0.1):
-    """Polls fn() until it returns a true value, which it returns; fails after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(every)
 
 
 class DashboardTest(unittest.TestCase):
@@ -136,7 +125,7 @@ class DashboardTest(unittest.TestCase):
                                 "--session", "2", "--meter-interval", "1", background=True)
         faulty = cls.evsim([cls.b], "--scenario", "faulty", background=True)
         until(lambda: cls.db_int("SELECT count(*) FROM pile_violations WHERE equipment_id = ?",
-                                 (cls.b,)), "B's violations recorded")
+                                 (cls.b,)), "B's violations recorded", seconds=30)
         faulty.send_signal(signal.SIGTERM)
         faulty.communicate(timeout=30)
         cls.evsim([cls.b], "--scenario", "idle", background=True)
@@ -145,11 +134,12 @@ class DashboardTest(unittest.TestCase):
         if "handshake failed, HTTP 404: 1" not in out:
             raise AssertionError("an unknown pile was not refused: " + out)
         until(lambda: cls.db_int("SELECT count(*) FROM ocpp_transactions WHERE equipment_id = ?"
-                                 " AND stopped_at IS NOT NULL", (cls.a,)), "A's finished session")
+                                 " AND stopped_at IS NOT NULL", (cls.a,)), "A's finished session",
+              seconds=30)
         cls.charger.send_signal(signal.SIGTERM)
         cls.charger.communicate(timeout=30)
         # everything settled: A offline, B and C online, a sample taken since
-        cls.dash = until(cls.settled, "the dashboard to show the scenario")
+        cls.dash = until(cls.settled, "the dashboard to show the scenario", seconds=30)
 
     @classmethod
     def db_int(cls, sql, args=()):

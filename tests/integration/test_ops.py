@@ -18,7 +18,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD, SRC, Daemon, Platform, admin_client  # noqa: E402
+from harness import BUILD, SRC, Daemon, Platform, admin_client, until  # noqa: E402
 
 CTL = os.path.join(BUILD, "ctl", "evgatectl")
 SIM = os.path.join(BUILD, "simulators", "evsim-pile")
@@ -39,17 +39,6 @@ def clean_env(**extra):
     env.update(extra)
     return env
 
-
-def until(fn, what, timeout=20.0):
-    """Polls fn() until it returns a true value (a condition on the database, not a delay)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.05)
 
 
 def seed_piles(db_path, n):
@@ -361,7 +350,7 @@ class CtlTest(unittest.TestCase):
                 sim.wait(30)
         self.addCleanup(stop_sim)
         count = "SELECT count(*) FROM ocpp_meter_values"
-        until(lambda: scalar(self.db, count) >= 50, "meter values from the piles")
+        until(lambda: scalar(self.db, count) >= 50, "meter values from the piles", seconds=20)
         # committed (so every acknowledged message) before the backup begins
         before_max = scalar(self.db, "SELECT max(id) FROM ocpp_meter_values")
         before_n = scalar(self.db, count + " WHERE id <= ?", before_max)
@@ -369,7 +358,8 @@ class CtlTest(unittest.TestCase):
         r = ctl(self.env, "backup", backup)
         self.assertEqual(r.returncode, 0, r.stderr)
         after_max = until(lambda: (lambda m: m if m > before_max else None)(
-            scalar(self.db, "SELECT max(id) FROM ocpp_meter_values")), "writes after the backup")
+            scalar(self.db, "SELECT max(id) FROM ocpp_meter_values")), "writes after the backup",
+            seconds=20)
         stop_sim()
         self.assertGreater(after_max, before_max)  # the gateway was writing all along
         self.assertEqual(scalar(backup, count + " WHERE id <= ?", before_max), before_n)
