@@ -67,6 +67,15 @@ int ipnet_contains(const struct ipnet *block, const char *addr)
     return same_prefix(a.addr, block->addr, block->prefix);
 }
 
+/* Narrows [*a, *b) past the characters of `blanks` at both ends. */
+static void trim(const char **a, const char **b, const char *blanks)
+{
+    while (*a < *b && strchr(blanks, **a))
+        (*a)++;
+    while (*b > *a && strchr(blanks, (*b)[-1]))
+        (*b)--;
+}
+
 int ipnet_parse_list(const char *s, struct ipnet *out, size_t *n, char *bad, size_t badlen)
 {
     *n = 0;
@@ -78,10 +87,7 @@ int ipnet_parse_list(const char *s, struct ipnet *out, size_t *n, char *bad, siz
         const char *end = strchr(s, ',');
         size_t len = end ? (size_t)(end - s) : strlen(s);
         const char *a = s, *b = s + len;
-        while (a < b && *a == ' ')
-            a++;
-        while (b > a && b[-1] == ' ')
-            b--;
+        trim(&a, &b, " ");
         char entry[64];
         int ok = (size_t)(b - a) < sizeof entry && *n < IPNET_LIST_MAX;
         if (ok) {
@@ -121,10 +127,7 @@ void ipnet_forwarded_client(const struct ipnet *trusted, size_t n, const char *p
         while (start > xff && start[-1] != ',')
             start--;
         const char *a = start, *b = end;
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-            b--;
+        trim(&a, &b, " \t");
         char entry[64];
         struct ipnet probe;
         if ((size_t)(b - a) >= sizeof entry)
@@ -133,11 +136,9 @@ void ipnet_forwarded_client(const struct ipnet *trusted, size_t n, const char *p
         entry[b - a] = 0;
         if (strchr(entry, '/') || ipnet_parse(entry, &probe) != 0)
             return; /* not an address: stop at what is known, the last trusted hop */
-        if (!trusted_addr(trusted, n, entry)) {
-            snprintf(out, len, "%s", entry);
+        snprintf(out, len, "%s", entry);
+        if (!trusted_addr(trusted, n, entry))
             return;
-        }
-        snprintf(out, len, "%s", entry); /* a trusted proxy: keep walking left */
-        end = start > xff ? start - 1 : xff;
+        end = start > xff ? start - 1 : xff; /* a trusted proxy: keep walking left */
     }
 }
