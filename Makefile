@@ -23,31 +23,16 @@ deps:
 deps-browser:
 	@bash scripts/install-deps.sh --with-browser
 
-# meson setup when build/ is missing (or a setup died half-way); --reconfigure when a
-# meson.build is newer than the generated build.ninja. ninja would regenerate by itself too,
-# but not after a setup that failed or a meson upgrade.
+# scripts/build.sh: meson setup when the tree is missing, --reconfigure when a meson.build changed,
+# then ninja.
 build:
-	@if [ ! -f build/build.ninja ]; then \
-		rm -rf build && meson setup build; \
-	elif [ -n "$$(find . -path ./build -prune -o -path ./build-asan -prune -o -path ./.git -prune -o -name node_modules -prune -o \
-			\( -name meson.build -o -name meson_options.txt \) \
-			-newer build/build.ninja -print | head -n 1)" ]; then \
-		meson setup --reconfigure build; \
-	fi
-	ninja -C build
+	@bash scripts/build.sh build
 
 # The same tree built with AddressSanitizer and UndefinedBehaviorSanitizer, for the sanitizer
 # stage of `make test` (scripts/test.sh). Never used by `make run`.
 build-asan:
-	@if [ ! -f build-asan/build.ninja ]; then \
-		rm -rf build-asan && meson setup build-asan -Db_sanitize=address,undefined \
-			-Dc_args=-fno-sanitize-recover=undefined; \
-	elif [ -n "$$(find . -path ./build -prune -o -path ./build-asan -prune -o -path ./.git -prune \
-			-o -name node_modules -prune -o \( -name meson.build -o -name meson_options.txt \) \
-			-newer build-asan/build.ninja -print | head -n 1)" ]; then \
-		meson setup --reconfigure build-asan; \
-	fi
-	ninja -C build-asan
+	@bash scripts/build.sh build-asan -Db_sanitize=address,undefined \
+		-Dc_args=-fno-sanitize-recover=undefined
 
 clean:
 	rm -rf build build-asan
