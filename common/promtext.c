@@ -6,6 +6,13 @@ void prom_head(FILE *f, const char *name, const char *type, const char *help)
     fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+void prom_single(FILE *f, const char *name, const char *type, const char *help,
+                 unsigned long long value)
+{
+    prom_head(f, name, type, help);
+    fprintf(f, "%s %llu\n", name, value);
+}
+
 const char *prom_label(char *buf, const char *s)
 {
     size_t n = 0;

@@ -5,6 +5,10 @@
 
 #include <stdio.h>
 
+/* A family of one unlabelled sample: its HELP and TYPE lines, then `name value`. */
+void prom_single(FILE *f, const char *name, const char *type, const char *help,
+                 unsigned long long value);
+
 /* The size of the buffer prom_label() writes to. */
 #define PROM_LABEL_MAX 128
 

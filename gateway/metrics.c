@@ -330,9 +330,9 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
         fprintf(f, "evgate_gateway_http_request_duration_seconds_count{route=\"%s\"} %" PRIu64 "\n",
                 e1, m->http_hist[i].count);
     }
-    prom_head(f, "evgate_gateway_http_requests_unlabelled_total", "counter",
-              "HTTP requests answered but not counted by route (too many distinct series).");
-    fprintf(f, "evgate_gateway_http_requests_unlabelled_total %" PRIu64 "\n", m->http_dropped);
+    prom_single(f, "evgate_gateway_http_requests_unlabelled_total", "counter",
+                "HTTP requests answered but not counted by route (too many distinct series).",
+                m->http_dropped);
 
     prom_head(f, "evgate_gateway_ocpp_connections", "gauge",
               "Piles connected over OCPP-J, by negotiated subprotocol.");
@@ -351,22 +351,20 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
         fprintf(f, "evgate_gateway_ocpp_messages_total{version=\"%s\",action=\"%s\"} %" PRIu64 "\n",
                 gw_ocpp_version_name((enum gw_ocpp_version)m->ocpp_msgs[i].version),
                 prom_label(e1, m->ocpp_msgs[i].action), m->ocpp_msgs[i].count);
-    prom_head(f, "evgate_gateway_ocpp_messages_unlabelled_total", "counter",
-              "OCPP-J messages counted without labels (too many distinct series).");
-    fprintf(f, "evgate_gateway_ocpp_messages_unlabelled_total %" PRIu64 "\n",
-            m->ocpp_msgs_unlabelled);
+    prom_single(f, "evgate_gateway_ocpp_messages_unlabelled_total", "counter",
+                "OCPP-J messages counted without labels (too many distinct series).",
+                m->ocpp_msgs_unlabelled);
     prom_head(f, "evgate_gateway_ocpp_errors_total", "counter",
               "CALLERRORs sent to piles, by error code.");
     for (size_t i = 0; i < m->nocpp_errors; i++)
         fprintf(f, "evgate_gateway_ocpp_errors_total{code=\"%s\"} %" PRIu64 "\n",
                 prom_label(e1, m->ocpp_errors[i].code), m->ocpp_errors[i].count);
-    prom_head(
+    prom_single(
         f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
-        "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.");
-    fprintf(f, "evgate_gateway_ocpp_messages_dropped_total %" PRIu64 "\n", m->ocpp_dropped);
-    prom_head(f, "evgate_gateway_ocpp_commands_sent_total", "counter",
-              "Remote operations (CS->CP CALLs) sent to piles.");
-    fprintf(f, "evgate_gateway_ocpp_commands_sent_total %" PRIu64 "\n", m->ocpp_commands_sent);
+        "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.",
+        m->ocpp_dropped);
+    prom_single(f, "evgate_gateway_ocpp_commands_sent_total", "counter",
+                "Remote operations (CS->CP CALLs) sent to piles.", m->ocpp_commands_sent);
     prom_head(f, "evgate_gateway_ocpp_commands_total", "counter",
               "Remote operations finished, by state (answered, error, timeout, failed) and error.");
     for (size_t i = 0; i < m->nocpp_commands; i++)
@@ -378,63 +376,51 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     for (size_t i = 0; i < m->ntcec; i++)
         fprintf(f, "evgate_gateway_tcec_requests_total{interface=\"%s\",ret=\"%d\"} %" PRIu64 "\n",
                 prom_label(e1, m->tcec[i].interface), m->tcec[i].ret, m->tcec[i].count);
-    prom_head(
+    prom_single(
         f, "evgate_gateway_tcec_platforms", "gauge",
-        "Operator platforms the gateway polled in its last T/CEC round (query_stations_info).");
-    fprintf(f, "evgate_gateway_tcec_platforms %zu\n", m->tcec_polled);
-    prom_head(f, "evgate_gateway_tcec_platforms_reachable", "gauge",
-              "Operator platforms that answered in the last T/CEC round.");
-    fprintf(f, "evgate_gateway_tcec_platforms_reachable %zu\n", m->tcec_reachable);
-    prom_head(f, "evgate_gateway_tcec_requests_unlabelled_total", "counter",
-              "T/CEC requests counted without labels (too many distinct series).");
-    fprintf(f, "evgate_gateway_tcec_requests_unlabelled_total %" PRIu64 "\n", m->tcec_unlabelled);
+        "Operator platforms the gateway polled in its last T/CEC round (query_stations_info).",
+        m->tcec_polled);
+    prom_single(f, "evgate_gateway_tcec_platforms_reachable", "gauge",
+                "Operator platforms that answered in the last T/CEC round.", m->tcec_reachable);
+    prom_single(f, "evgate_gateway_tcec_requests_unlabelled_total", "counter",
+                "T/CEC requests counted without labels (too many distinct series).",
+                m->tcec_unlabelled);
     prom_head(f, "evgate_gateway_conform_runs_total", "counter",
               "Conformance runs ended, by end state (passed, failed, error, cancelled, other).");
     for (size_t i = 0; i < CONFORM_STATES; i++)
         fprintf(
             f, "evgate_gateway_conform_runs_total{state=\"%s\"} %" PRIu64 "\n", conform_states[i],
             atomic_load_explicit(&((struct gw_metrics *)m)->conform_runs[i], memory_order_relaxed));
-    prom_head(f, "evgate_gateway_pile_table_piles", "gauge",
-              "Piles in the gateway's in-memory table (every status).");
-    fprintf(f, "evgate_gateway_pile_table_piles %zu\n", m->piles.piles);
-    prom_head(f, "evgate_gateway_pile_table_loads_total", "counter",
-              "Times the pile table was loaded from the database.");
-    fprintf(f, "evgate_gateway_pile_table_loads_total %" PRIu64 "\n", m->piles.loads_total);
-    prom_head(f, "evgate_gateway_pile_table_load_failures_total", "counter",
-              "Loads of the pile table that failed (the previous table stayed in use).");
-    fprintf(f, "evgate_gateway_pile_table_load_failures_total %" PRIu64 "\n",
-            m->piles.load_failures);
+    prom_single(f, "evgate_gateway_pile_table_piles", "gauge",
+                "Piles in the gateway's in-memory table (every status).", m->piles.piles);
+    prom_single(f, "evgate_gateway_pile_table_loads_total", "counter",
+                "Times the pile table was loaded from the database.", m->piles.loads_total);
+    prom_single(f, "evgate_gateway_pile_table_load_failures_total", "counter",
+                "Loads of the pile table that failed (the previous table stayed in use).",
+                m->piles.load_failures);
     prom_head(f, "evgate_gateway_pile_table_age_seconds", "gauge",
               "Seconds since the pile table in use was loaded.");
     fprintf(f, "evgate_gateway_pile_table_age_seconds %.3f\n", m->piles.last_load_age_s);
 
-    prom_head(f, "evgate_gateway_db_up", "gauge",
-              "1 when the database writer's last commit or ping succeeded.");
-    fprintf(f, "evgate_gateway_db_up %d\n", ws->db_ok ? 1 : 0);
-    prom_head(f, "evgate_gateway_writer_queue_depth", "gauge",
-              "Jobs waiting for the database writer.");
-    fprintf(f, "evgate_gateway_writer_queue_depth %zu\n", ws->queue_depth);
-    prom_head(f, "evgate_gateway_writer_inflight", "gauge",
-              "Jobs accepted by the database writer whose completion has not run yet.");
-    fprintf(f, "evgate_gateway_writer_inflight %zu\n", ws->inflight);
-    prom_head(f, "evgate_gateway_writer_queue_max", "gauge",
-              "Most jobs in flight before the writer refuses new ones.");
-    fprintf(f, "evgate_gateway_writer_queue_max %zu\n", ws->queue_max);
-    prom_head(f, "evgate_gateway_writer_jobs_total", "counter",
-              "Jobs the database writer finished (committed or failed).");
-    fprintf(f, "evgate_gateway_writer_jobs_total %" PRIu64 "\n", ws->jobs_total);
-    prom_head(f, "evgate_gateway_writer_jobs_failed_total", "counter",
-              "Jobs the database writer finished with an error.");
-    fprintf(f, "evgate_gateway_writer_jobs_failed_total %" PRIu64 "\n", ws->jobs_failed_total);
-    prom_head(f, "evgate_gateway_writer_refused_total", "counter",
-              "Jobs refused because the writer queue was full.");
-    fprintf(f, "evgate_gateway_writer_refused_total %" PRIu64 "\n", ws->refused_total);
-    prom_head(f, "evgate_gateway_writer_commits_total", "counter",
-              "Transactions the database writer committed.");
-    fprintf(f, "evgate_gateway_writer_commits_total %" PRIu64 "\n", ws->commits_total);
-    prom_head(f, "evgate_gateway_writer_rollbacks_total", "counter",
-              "Transactions the database writer rolled back.");
-    fprintf(f, "evgate_gateway_writer_rollbacks_total %" PRIu64 "\n", ws->rollbacks_total);
+    prom_single(f, "evgate_gateway_db_up", "gauge",
+                "1 when the database writer's last commit or ping succeeded.", ws->db_ok ? 1u : 0u);
+    prom_single(f, "evgate_gateway_writer_queue_depth", "gauge",
+                "Jobs waiting for the database writer.", ws->queue_depth);
+    prom_single(f, "evgate_gateway_writer_inflight", "gauge",
+                "Jobs accepted by the database writer whose completion has not run yet.",
+                ws->inflight);
+    prom_single(f, "evgate_gateway_writer_queue_max", "gauge",
+                "Most jobs in flight before the writer refuses new ones.", ws->queue_max);
+    prom_single(f, "evgate_gateway_writer_jobs_total", "counter",
+                "Jobs the database writer finished (committed or failed).", ws->jobs_total);
+    prom_single(f, "evgate_gateway_writer_jobs_failed_total", "counter",
+                "Jobs the database writer finished with an error.", ws->jobs_failed_total);
+    prom_single(f, "evgate_gateway_writer_refused_total", "counter",
+                "Jobs refused because the writer queue was full.", ws->refused_total);
+    prom_single(f, "evgate_gateway_writer_commits_total", "counter",
+                "Transactions the database writer committed.", ws->commits_total);
+    prom_single(f, "evgate_gateway_writer_rollbacks_total", "counter",
+                "Transactions the database writer rolled back.", ws->rollbacks_total);
 
     prom_head(f, "evgate_gateway_writer_commit_seconds", "histogram",
               "Time from BEGIN to COMMIT of the writer's committed transactions.");
