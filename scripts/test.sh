@@ -85,13 +85,13 @@ python3 - "$LOG" "$meson_rc" "${CI:-}" "$browser_missing" "$#" "$ASAN_LOG" "$asa
     "$REPORTS" <<'EOF'
 import glob, json, os, sys
 
-log, meson_rc, ci, browser_missing = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+main_log, meson_rc, ci, browser_missing = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 selected = sys.argv[5] != "0"  # the caller chose tests: no suite is required then
 asan_log, asan_rc, reports = sys.argv[6], int(sys.argv[7]), sys.argv[8]
 passed = failed = skipped = 0
 failures = []
 suites = set()
-for log, prefix in ((log, ""), (asan_log, "asan+")):
+for log, prefix in ((main_log, ""), (asan_log, "asan+")):
     if not os.path.exists(log):
         continue
     with open(log, encoding="utf-8") as f:
