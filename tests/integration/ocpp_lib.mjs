@@ -309,13 +309,17 @@ export async function until(fn, what, ms = 15000, every = 100) {
   }
 }
 
-/** A handshake of pile `p`, retried while it answers 404 (the gateway's pile table reloads a
- * moment after a pile is approved). */
+/** A handshake of pile `p`, retried while the gateway's pile table still shows an older state
+ * of it (the table reloads a moment after a pile is approved or given a password). */
 export async function handshakeLoaded(gw, p, opts = {}) {
+  // the table reloads a moment after a change: until then the pile is unknown (404), not yet
+  // accessed (403 not_accessed) or has its old password (401); a slow (sanitized) gateway
+  // shows each of them
+  const stale = (r) => r.status === 404 || r.status === 401 || (r.status === 403 && /"not_accessed"/.test(r.body));
   return until(async () => {
     const r = await handshake(gw, p.id, { password: p.password, ...opts });
-    return r.status === 404 ? null : r;
-  }, `pile ${p.id} in the gateway's table`);
+    return stale(r) ? null : r;
+  }, `pile ${p.id} as it is now in the gateway's table`);
 }
 
 /** The end of a suite whose `env` has {gw, mgmt, tmp}: stops the gateway (which must still be
