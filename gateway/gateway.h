@@ -31,6 +31,9 @@ struct gw_server {
     struct gw_dashboard *dashboard; /* online-pile samples and refused handshakes, for mgmt */
     struct gw_tcec_client *tcec;    /* calls to operator platforms (its own thread) */
     const char *event_loop;         /* "libev" or "poll" */
+    /* An accepted socket numbered at or above it is closed at once: the descriptors left are
+     * for the database, logs and pipes (main.c, size_fd_limit). 0 = no limit. */
+    int accept_fd_max;
     _Atomic(struct lws_context *) ctx;
     volatile sig_atomic_t stopping;
     /* Makes lws_service() return soon; set by main.c for the event library in use. Called on

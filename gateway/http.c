@@ -179,6 +179,23 @@ static int send_body(struct lws *wsi, struct pss_http *pss)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* A connection just accepted on socket `fd`: nonzero (lws closes it) when `fd` is at or above
+ * gw->accept_fd_max, i.e. the descriptors kept for the rest are being used up. */
+static int refuse_if_out_of_fds(struct gw_server *gw, int fd)
+{
+    if (!gw->accept_fd_max || fd < gw->accept_fd_max)
+        return 0;
+    gw_metrics_conn_refused_fds(gw->metrics);
+    static struct log_budget budget = {.per_minute = 6};
+    unsigned long long left_out;
+    if (log_budget_take(&budget, &left_out))
+        log_warn("gateway", "connection_refused_fds",
+                 "fd=%d accept_fd_max=%d suppressed=%llu hint=\"raise the hard limit (ulimit -Hn, "
+                 "LimitNOFILE) or gw_max_connections\"",
+                 fd, gw->accept_fd_max, left_out);
+    return 1;
+}
+
 int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len)
 {
@@ -189,6 +206,9 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         gw_server_on_wakeup(gw);
         return 0;
+
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return refuse_if_out_of_fds(gw, (int)(intptr_t)in);
 
     case LWS_CALLBACK_WSI_CREATE:
         gw_metrics_conn_open(gw->metrics);

@@ -134,7 +134,7 @@ static void lws_log_emit(int level, const char *line)
 /* lws sizes its fd tables from the soft RLIMIT_NOFILE. Move the soft limit to what
  * gw_max_connections needs: up (within the hard limit) so the tables are large enough, and down
  * when the inherited limit is absurd (LimitNOFILE=infinity), so they are not gigabytes. Returns
- * the descriptors lws may use (for fd_limit_per_thread). */
+ * the number below which accepted sockets must stay (gw_server.accept_fd_max). */
 static unsigned size_fd_limit(long long max_connections)
 {
     rlim_t want = (rlim_t)max_connections + GW_FD_SLACK;
@@ -158,13 +158,19 @@ static unsigned size_fd_limit(long long max_connections)
         log_warn("gateway", "fd_limit_low",
                  "want=%llu have=%llu hint=\"raise the hard limit (ulimit -Hn, LimitNOFILE)\"",
                  (unsigned long long)want, (unsigned long long)have);
-    /* lws may use all but the slack: the database, log and pipes need descriptors too. With
-     * lws's table as large as the limit, accept() met EMFILE first: the listener stayed
-     * readable and the loop spun at 100 % CPU logging "accept: errno 24" (43 million lines in
-     * 2 min, storm of 20 300 piles against 20 000 descriptors), /metrics unanswered. With the
-     * table full first, lws stops polling the listeners until a connection closes. */
+    /* Accepted sockets may use all but the slack: the database, log and pipes need
+     * descriptors too. With every descriptor open to accept(), it met EMFILE first: the
+     * listener stayed readable and the loop spun at 100 % CPU logging "accept: errno 24" (43
+     * million lines in 2 min, storm of 20 300 piles against 20 000 descriptors), /metrics
+     * unanswered. gw_http_callback therefore closes an accepted socket numbered at or above
+     * gw_server.accept_fd_max at once (accept() hands out the lowest free number, so such a
+     * number means the slack is in use): the pending connection is used up, the pile retries
+     * later. Not lws's own cap (info.fd_limit_per_thread below the limit): lws 4.1 then finds
+     * the connection of each event by a linear scan of its whole table (wsi_from_fd's "slow
+     * fds handling"), 59 % of the gateway's CPU with 10 000 piles sending, a third of the
+     * throughput. */
     rlim_t lws_fds = have > 2 * GW_FD_SLACK ? have - GW_FD_SLACK : have;
-    log_info("gateway", "fd_limit", "fds=%llu lws_fds=%llu gw_max_connections=%lld",
+    log_info("gateway", "fd_limit", "fds=%llu accept_fd_max=%llu gw_max_connections=%lld",
              (unsigned long long)have, (unsigned long long)lws_fds, max_connections);
     return (unsigned)lws_fds;
 }
@@ -364,6 +370,7 @@ int main(int argc, char **argv)
         goto out;
     }
     unsigned fds = size_fd_limit(cfg.gw_max_connections);
+    gw.accept_fd_max = (int)fds;
     gw_http_protocol(&protocols[0], (size_t)cfg.gw_rx_buffer);
     gw_ocpp_protocols(&protocols[1], (size_t)cfg.gw_rx_buffer);
     memset(&protocols[1 + GW_OCPP_VERSIONS], 0, sizeof protocols[1 + GW_OCPP_VERSIONS]);
@@ -383,7 +390,6 @@ int main(int argc, char **argv)
     info.uid = -1;
     info.gid = -1;
     info.count_threads = 1;
-    info.fd_limit_per_thread = fds;
     info.max_http_header_data = GW_HTTP_HEADER_BYTES;
     info.max_http_header_pool2 = fds < GW_HTTP_HEADER_POOL_MAX ? fds : GW_HTTP_HEADER_POOL_MAX;
     info.keepalive_timeout = GW_KEEPALIVE_S;

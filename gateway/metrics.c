@@ -50,6 +50,7 @@ struct gw_metrics {
     const char *event_loop;
     double start_time; /* seconds since the epoch */
     long connections;
+    uint64_t conn_refused_fds;
     struct http_series http[GW_METRICS_HTTP_SERIES];
     size_t nhttp;
     uint64_t http_dropped; /* requests whose series did not fit */
@@ -124,6 +125,11 @@ void gw_metrics_conn_close(struct gw_metrics *m)
 {
     if (m->connections > 0)
         m->connections--;
+}
+
+void gw_metrics_conn_refused_fds(struct gw_metrics *m)
+{
+    m->conn_refused_fds++;
 }
 
 static void http_observe(struct gw_metrics *m, const char *route, double seconds)
@@ -303,6 +309,9 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     char e1[PROM_LABEL_MAX], e2[PROM_LABEL_MAX];
     prom_head(f, "evgate_gateway_connections", "gauge", "Open network connections to the gateway.");
     fprintf(f, "evgate_gateway_connections %ld\n", m->connections);
+    prom_single(f, "evgate_gateway_connections_refused_fds_total", "counter",
+                "Connections closed right after accept because file descriptors ran short.",
+                m->conn_refused_fds);
 
     prom_head(f, "evgate_gateway_http_requests_total", "counter",
               "HTTP requests answered, by route and status.");

@@ -22,6 +22,9 @@ void gw_metrics_free(struct gw_metrics *m);
 /* Reports a network connection opened or closed (the gauge never goes below 0). */
 void gw_metrics_conn_open(struct gw_metrics *m);
 void gw_metrics_conn_close(struct gw_metrics *m);
+/* Counts a connection closed right after accept() because descriptors ran short (main.c's
+ * accept_fd_max). */
+void gw_metrics_conn_refused_fds(struct gw_metrics *m);
 
 /* Counts one answered HTTP request. `route` labels it and must be a string with static lifetime
  * naming a route ("/healthz", "other"), never request data: the label set stays bounded.

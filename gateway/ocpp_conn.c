@@ -116,6 +116,26 @@ void gw_ocpp_conn_unref(struct gw_ocpp_conn *c)
     free(c);
 }
 
+/* Writes a message at once, outside the writeable callback, when nothing waits before it: lws
+ * keeps what the socket does not take and sends it before anything else (lws_partial_buffered
+ * says so until then, and gw_ocpp_send queues meanwhile). This saves, per answer, asking for
+ * POLLOUT and dropping it again (two epoll_ctl) and a pass through the loop: 10 000 piles
+ * sending, the epoll_ctl alone were 4.5 % of the gateway's CPU. */
+static int send_direct(struct gw_ocpp_conn *c, const char *text, size_t len)
+{
+    unsigned char *buf = c->o->txbuf;
+    memcpy(buf + LWS_PRE, text, len);
+    gw_conform_frame(c->o->gw->conform, c, false, text, len);
+    if (lws_write(c->wsi, buf + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len) {
+        /* the socket failed: lws drops it on its next pass */
+        if (!c->close_reason)
+            c->close_reason = "write_failed";
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+        return -EIO;
+    }
+    return 0;
+}
+
 int gw_ocpp_send(struct gw_ocpp_conn *c, const char *text, size_t len)
 {
     if (!gw_ocpp_conn_open(c))
@@ -126,6 +146,8 @@ int gw_ocpp_send(struct gw_ocpp_conn *c, const char *text, size_t len)
         gw_ocpp_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "send_queue_full");
         return -ENOBUFS;
     }
+    if (!c->q_head && !c->ping_due && !lws_partial_buffered(c->wsi))
+        return send_direct(c, text, len);
     struct outmsg *m = malloc(sizeof *m + LWS_PRE + len);
     if (!m)
         return -ENOMEM;

@@ -99,6 +99,7 @@ struct gw_ocpp {
     struct lws *admitted_wsi;
     struct gw_pile_admission admitted;
     size_t max_frame, sendq_max;
+    unsigned char *txbuf; /* LWS_PRE + max_frame bytes: the frame of a direct write */
     struct gw_rate *rate;
     int64_t idle_us, sweep_us, ping_us, pong_wait_us;
 };

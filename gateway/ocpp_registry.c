@@ -133,7 +133,10 @@ struct gw_ocpp *gw_ocpp_new(struct gw_server *gw)
     o->nbuckets = GW_OCPP_BUCKETS;
     o->max_frame = (size_t)gw->cfg->ocpp_max_frame_bytes;
     o->rate = gw_rate_new(gw->cfg->ocpp_max_msgs_per_min);
-    if (!o->rate) {
+    o->txbuf = malloc(LWS_PRE + o->max_frame);
+    if (!o->rate || !o->txbuf) {
+        gw_rate_free(o->rate);
+        free(o->txbuf);
         free(o->buckets);
         free(o);
         return NULL;
@@ -243,6 +246,7 @@ void gw_ocpp_free(struct gw_ocpp *o)
     if (!o)
         return;
     gw_rate_free(o->rate);
+    free(o->txbuf);
     free(o->buckets);
     free(o);
 }

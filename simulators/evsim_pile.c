@@ -49,6 +49,7 @@ enum opt_id {
     O_LATE_ANSWER,
     O_MSG_RATE,
     O_WARMUP,
+    O_LOAD_GO,
     O_HELP,
 };
 
@@ -125,6 +126,10 @@ static const struct sim_opt opts_table[] = {
      "load: the window starts S seconds after every pile booted (or failed to connect) and "
      "ends at --duration; then no load CALL is sent and the run waits (at most 5 s) for the "
      "answers to the window's CALLs"},
+    {"load-go-signal", O_LOAD_GO, 0, NULL, NULL,
+     "load: once every pile booted (or failed to connect), print \"evsim-pile: load ready\" on "
+     "stdout and start the load only at SIGUSR1, so that several processes start together; "
+     "--duration then counts from the signal"},
     {"help", O_HELP, 0, NULL, NULL, "this text"},
 };
 #define NOPTS (sizeof opts_table / sizeof opts_table[0])
@@ -183,8 +188,10 @@ static struct ev_loop *g_loop;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    sim_request_stop(); /* the sweep sees it within SIM_SWEEP_MS */
+    if (sig == SIGUSR1)
+        sim_load_go(); /* --load-go-signal */
+    else
+        sim_request_stop(); /* the sweep sees it within SIM_SWEEP_MS */
 }
 
 static void break_loop(void)
@@ -415,6 +422,10 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
                 return -1;
             load_given = true;
             break;
+        case O_LOAD_GO:
+            o->load_go = true;
+            load_given = true;
+            break;
         case O_HELP:
             return 1;
         default:
@@ -431,7 +442,7 @@ static int parse_options(int argc, char **argv, struct sim_opts *o, struct pile_
     if (parse_url(o, url, err, errlen) < 0)
         return -1;
     if (load_given && o->scenario != SC_LOAD) {
-        snprintf(err, errlen, "--msg-rate and --warmup need --scenario load");
+        snprintf(err, errlen, "--msg-rate, --warmup and --load-go-signal need --scenario load");
         return -1;
     }
     if (o->scenario == SC_LOAD && o->version != OCPP_V16) {
@@ -566,6 +577,7 @@ int main(int argc, char **argv)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
 

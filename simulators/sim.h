@@ -152,6 +152,7 @@ struct sim_opts {
     int late_answer_s; /* conform, frames.answers-in-time: how late the held answer goes */
     double msg_rate;   /* load: CALLs per second across all piles; 0: closed loop */
     double warmup_s;   /* load: the window starts this long after the last pile booted */
+    bool load_go;      /* load: once booted, wait for SIGUSR1 (--load-go-signal) */
 };
 
 /* One simulated charge point. Kept small: tens of thousands live in one array. */

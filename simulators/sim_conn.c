@@ -343,8 +343,10 @@ static void sweep(lws_sorted_usec_list_t *sul)
 {
     int64_t now = sim_now_ms();
     const struct sim_opts *o = run.o;
+    /* --load-go-signal: --duration counts from the signal */
+    int64_t from = o->scenario == SC_LOAD && o->load_go ? sim_load_go_ms() : run.started_ms;
     bool ending = run.stop_requested ||
-                  (o->duration_s > 0 && now - run.started_ms >= (int64_t)(o->duration_s * 1000));
+                  (o->duration_s > 0 && from && now - from >= (int64_t)(o->duration_s * 1000));
     if (!run.over && ending && o->scenario == SC_LOAD) {
         /* the load's window ends here; the run, once its CALLs are answered (or at a signal) */
         sim_load_end();

@@ -4,6 +4,7 @@
 
 #include <libwebsockets.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,9 @@ static struct {
     lws_sorted_usec_list_t sul;
     /* the window */
     int64_t run_us;           /* sim_load_start */
-    int64_t settled_us;       /* every pile booted or failed; 0: not yet */
+    int64_t booted_us;        /* every pile booted or failed; 0: not yet */
+    int64_t settled_us;       /* the load began (booted, and let go with --load-go-signal) */
+    int64_t go_ms;            /* --load-go-signal: when it was let go; 0: not yet */
     int64_t start_us, end_us; /* 0: not yet */
     size_t ready;             /* piles on the load */
     size_t ready_at_end;      /* ... when the window ended (the exit closes them all) */
@@ -328,12 +331,34 @@ void sim_load_closed(struct pile *p)
     p->load_ready = 0;
 }
 
+static volatile sig_atomic_t go_signalled;
+
+void sim_load_go(void)
+{
+    go_signalled = 1;
+}
+
+int64_t sim_load_go_ms(void)
+{
+    return L.go_ms;
+}
+
 void sim_load_settling(size_t settling)
 {
-    if (!L.start_us && settling == 0) {
-        L.settled_us = sim_now_us();
-        L.start_us = L.settled_us + (int64_t)(L.o->warmup_s * 1e6);
+    if (L.start_us || settling != 0)
+        return;
+    if (!L.booted_us) {
+        L.booted_us = sim_now_us();
+        if (L.o->load_go) {
+            printf("evsim-pile: load ready: %zu piles booted\n", L.ready);
+            fflush(stdout);
+        }
     }
+    if (L.o->load_go && !go_signalled)
+        return;
+    L.settled_us = sim_now_us();
+    L.go_ms = L.settled_us / 1000;
+    L.start_us = L.settled_us + (int64_t)(L.o->warmup_s * 1e6);
 }
 
 bool sim_load_window_set(void)
@@ -380,15 +405,17 @@ void sim_load_print(void)
         printf("  load schedule: each due pile visited late by p50 %lld p99 %lld max %lld us\n",
                (long long)sim_hist_quantile_us(&L.lag, 0.5),
                (long long)sim_hist_quantile_us(&L.lag, 0.99), (long long)L.lag.max);
-    if (!L.start_us)
+    if (!L.start_us && L.booted_us)
+        printf("  load: no window: every pile booted, the load was not let go (SIGUSR1)\n");
+    else if (!L.start_us)
         printf("  load: no window: piles were still connecting or booting at the end\n");
     else if (w == 0)
         printf("  load: no window: every pile booted %.1f s into the run, --warmup %.1f s ran past "
                "--duration\n",
-               (double)(L.settled_us - L.run_us) / 1e6, L.o->warmup_s);
+               (double)(L.booted_us - L.run_us) / 1e6, L.o->warmup_s);
     else
         printf("  load: every pile booted (or failed) %.1f s into the run\n",
-               (double)(L.settled_us - L.run_us) / 1e6);
+               (double)(L.booted_us - L.run_us) / 1e6);
 }
 
 json_t *sim_load_json(void)
@@ -396,7 +423,7 @@ json_t *sim_load_json(void)
     double w = window_s();
     json_t *o = json_pack(
         "{s:f, s:f, s:f, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}",
-        "window_s", w, "ramp_s", L.settled_us ? (double)(L.settled_us - L.run_us) / 1e6 : -1.0,
+        "window_s", w, "ramp_s", L.booted_us ? (double)(L.booted_us - L.run_us) / 1e6 : -1.0,
         "msg_rate", L.o->msg_rate, "sent", (json_int_t)L.sent, "answered", (json_int_t)L.answered,
         "rate_per_s", w > 0 ? (double)L.answered / w : 0.0, "callerrors", (json_int_t)L.callerrors,
         "timeouts", (json_int_t)L.timeouts, "unanswered", (json_int_t)L.outstanding, "late",

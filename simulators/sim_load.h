@@ -42,8 +42,15 @@ void sim_load_closed(struct pile *p);
 /* From the sweep, until the window is set: `settling` piles are still connecting or booting
  * (not counting those whose connection failed). At 0 the load begins (booted piles wait for it:
  * their traffic would slow the boots of the others, measured: 6 000 of 10 000 piles booted
- * after 20 s with it running) and the window starts o->warmup_s later. */
+ * after 20 s with it running) and the window starts o->warmup_s later; with o->load_go, "load
+ * ready" is printed at 0 and the load begins at sim_load_go() (one process's load would slow
+ * the boots of another's piles just the same). */
 void sim_load_settling(size_t settling);
+/* Async-signal-safe: with o->load_go, the load may start (SIGUSR1). */
+void sim_load_go(void);
+/* With o->load_go: the monotonic ms at which the load was let go (--duration counts from
+ * there), 0 before. Without: 0. */
+int64_t sim_load_go_ms(void);
 /* Whether the window is set (the sweep stops counting). */
 bool sim_load_window_set(void);
 /* --duration has passed: the window ends, no load CALL is sent after it. */

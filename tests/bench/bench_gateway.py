@@ -52,6 +52,13 @@ def rss_kib(pid):
     raise BenchError(f"no VmRSS for pid {pid}")
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) process `pid` has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_for(pred, timeout_s, what, step_s=0.2):
     """Polls pred() until it returns a true value (returned) or timeout_s passes (BenchError)."""
     end = time.monotonic() + timeout_s
@@ -78,8 +85,13 @@ def stop_proc(p, timeout_s=15):
 class Gateway:
     """evgate-gateway on a free loopback port with its own database; stderr goes to a file."""
 
-    def __init__(self, build_dir, tmp, env_extra=None):
+    def __init__(self, build_dir, tmp, env_extra=None, wrap=None):
+        """wrap: a command to run the gateway under (e.g. ["prlimit", "--nofile=200:200",
+        "--"]); by default EVGATE_BENCH_WRAP's, for profiling (e.g. "valgrind
+        --tool=callgrind --callgrind-out-file=/tmp/gw.%p"; RSS is then the tool's)."""
         self.bin = os.path.join(build_dir, "gateway", "evgate-gateway")
+        self.wrap = list(wrap) if wrap is not None else os.environ.get("EVGATE_BENCH_WRAP",
+                                                                       "").split()
         self.tmp = tmp
         self.db = os.path.join(tmp, "evgate.db")
         self.port = None
@@ -116,10 +128,7 @@ class Gateway:
         env.update(self.env_extra)
         self.log_path = os.path.join(self.tmp, f"gateway-{self.port}-{self.starts}.log")
         self._log = open(self.log_path, "w")
-        # EVGATE_BENCH_WRAP: a command to run the gateway under, for profiling (e.g.
-        # "valgrind --tool=callgrind --callgrind-out-file=/tmp/gw.%p"); RSS is then the tool's
-        wrap = os.environ.get("EVGATE_BENCH_WRAP", "").split()
-        self.proc = subprocess.Popen(wrap + [self.bin], env=env, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(self.wrap + [self.bin], env=env, stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log)
 
         def listening():
@@ -252,6 +261,12 @@ def start_sims(build_dir, url, piles, args, tmp, sources, tag, per_proc=PILES_PE
         log.close()
         procs.append((p, summary))
     return procs
+
+
+def sim_log(summary_path):
+    """The output so far of the evsim-pile process whose summary goes to summary_path."""
+    with open(summary_path[:-len(".json")] + ".log", errors="replace") as f:
+        return f.read()
 
 
 def stop_sims(procs):
@@ -637,24 +652,39 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
             port = peer.port
         per_proc = min(PILES_PER_SIM, -(-piles // procs)) if procs else PILES_PER_SIM
         nsims = len(split_piles(piles, per_proc))
-        # --duration counts from the start: the piles' connecting and booting first (at --rate
-        # connections per second and process, with room for a loaded machine), then the warmup
-        # and the window; the rates are over the window each process measured
-        # (1000 a second and process: faster ramps overflow a peer's listen backlog; a pile
-        # refused all the same tries again)
+        # the piles' connecting and booting may take boot_s (at --rate connections per second
+        # and process, with room for a loaded machine; 1000 a second and process: faster ramps
+        # overflow a peer's listen backlog; a pile refused all the same tries again), then the
+        # warmup and the window; the rates are over the window each process measured
         boot_s = 10 + per_proc / 500
+        # every process connects and boots its piles, says "load ready", and waits for SIGUSR1:
+        # a process whose load began first slowed the boots of the others' piles so much that
+        # some never booted within the run (measured: 10 000 piles in processes of 9 500 and
+        # 500, the 500 loading from 1 s on, 7 500 of the 9 500 booted after 47 s)
         args = ["--scenario", "load", "--warmup", str(warmup_s), "--duration",
-                str(round(boot_s + warmup_s + duration_s)), "--rate", "1000", "--reconnect"]
+                str(round(warmup_s + duration_s)), "--rate", "1000", "--reconnect",
+                "--load-go-signal"]
         if msg_rate:
             args += ["--msg-rate", str(max(1, int(msg_rate / nsims)))]
         sims = start_sims(build_dir, f"ws://127.0.0.1:{port}/ocpp", piles, args, tmp,
                           sources or default_sources(piles), f"tp-{target}", per_proc)
-        limit = boot_s + warmup_s + duration_s + 120
+
+        def all_ready():
+            for p, path in sims:
+                if p.poll() is not None:
+                    raise BenchError(f"evsim-pile exited ({p.returncode}) before its load began:"
+                                     f"\n{sim_log(path)[-2000:]}")
+            return all("evsim-pile: load ready" in sim_log(path) for _, path in sims)
+
+        wait_for(all_ready, boot_s + 120, "every evsim-pile process to boot its piles")
+        for p, _ in sims:
+            p.send_signal(signal.SIGUSR1)
+        limit = warmup_s + duration_s + 120
         for p, _ in sims:
             try:
                 p.wait(limit)
             except subprocess.TimeoutExpired:
-                raise BenchError(f"evsim-pile still running after {limit} s")
+                raise BenchError(f"evsim-pile still running {limit} s after its load began")
         summaries = []
         for p, path in sims:
             if not os.path.exists(path):
@@ -671,6 +701,9 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
                                                             'action="MeterValues"')),
                 "calls_received": int(gw.metric_sum("evgate_gateway_ocpp_messages_total")),
             }
+            # the gateway's CPU (all threads) per CALL over the whole run, boots included
+            stats["cpu_us_per_call"] = round(
+                cpu_s(gw.proc.pid) * 1e6 / max(1, stats["calls_received"]), 1)
             persisted = dict(db_counts(gw.db), **stats)
             problems = []
             if persisted["writer_jobs_failed"]:

@@ -30,7 +30,8 @@ const skip = lib ? false : 'npm packages missing in tests/browser/node_modules (
 const SIM = process.env.EVSIM_PILE || path.join(BUILD, 'simulators', 'evsim-pile');
 const OPTIONS = ['--url', '--ids', '--prefix', '--count', '--start', '--password', '--passwords-file',
   '--protocol', '--scenario', '--duration', '--connectors', '--heartbeat-override',
-  '--source-addresses', '--rate', '--reconnect', '--summary-json', '--msg-rate', '--warmup', '--help'];
+  '--source-addresses', '--rate', '--reconnect', '--summary-json', '--msg-rate', '--warmup', '--load-go-signal',
+  '--help'];
 // each version's own spelling; the other version's must never appear
 const CODES_16 = ['FormationViolation', 'PropertyConstraintViolation', 'OccurenceConstraintViolation',
   'TypeConstraintViolation', 'NotImplemented', 'NotSupported', 'ProtocolError', 'SecurityError', 'GenericError', 'InternalError'];
@@ -42,14 +43,19 @@ const env = { tmp: null, mgmt: null, gw: null, adminPassword: `Admin-pass-${rand
 let made = null;
 
 /** Runs evsim-pile with `args` plus --summary-json; resolves {code, stdout, stderr, summary}.
- * With `signalAfter` (ms) it is sent SIGINT then. */
-function runSim(args, ms = 60000, signalAfter = 0) {
+ * With `signalAfter` (ms) it is sent SIGINT then; with `goAfter` (ms), SIGUSR1 that long after it
+ * printed "load ready" (--load-go-signal). */
+function runSim(args, ms = 60000, signalAfter = 0, goAfter = null) {
   const file = path.join(env.tmp, `summary-${randomBytes(4).toString('hex')}.json`);
   return new Promise((resolve, reject) => {
     const proc = spawn(SIM, [...args, '--summary-json', file], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    proc.stdout.on('data', (d) => { stdout += d; });
+    let go = null;
+    proc.stdout.on('data', (d) => {
+      stdout += d;
+      if (goAfter !== null && !go && stdout.includes('evsim-pile: load ready')) go = setTimeout(() => proc.kill('SIGUSR1'), goAfter);
+    });
     proc.stderr.on('data', (d) => { stderr += d; });
     const t = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`evsim-pile ran over ${ms} ms:\n${stdout}\n${stderr}`)); }, ms);
     proc.once('error', reject);
@@ -57,6 +63,7 @@ function runSim(args, ms = 60000, signalAfter = 0) {
     proc.once('exit', async (code) => {
       clearTimeout(t);
       clearTimeout(sig);
+      clearTimeout(go);
       let summary = null;
       try {
         summary = JSON.parse(await readFile(file, 'utf8'));
@@ -140,7 +147,10 @@ test('--help lists the options', async () => {
   assert.match(noDuration.stderr, /--duration/);
   const rateIdle = await runSimRaw(['--msg-rate', '10', '--count', '1', '--password', 'x']);
   assert.equal(rateIdle.code, 2);
-  assert.match(rateIdle.stderr, /--msg-rate and --warmup need --scenario load/);
+  assert.match(rateIdle.stderr, /--msg-rate, --warmup and --load-go-signal need --scenario load/);
+  const goIdle = await runSimRaw(['--load-go-signal', '--count', '1', '--password', 'x']);
+  assert.equal(goIdle.code, 2);
+  assert.match(goIdle.stderr, /--load-go-signal need --scenario load/);
 });
 
 function runSimRaw(args) {
@@ -477,6 +487,17 @@ test('load: closed loop, then paced by --msg-rate within 20 %, every CALL answer
   assert.ok(lag && lag.p50 >= 0 && lag.p50 <= lag.p99 && lag.p99 <= lag.max, JSON.stringify(p));
   assert.equal(l.schedule_lag_us, undefined, 'closed loop has no schedule');
   assert.ok(p.rate_per_s >= 0.8 * R && p.rate_per_s <= 1.2 * R, `paced at ${R}/s, measured ${p.rate_per_s}/s: ${JSON.stringify(p)}`);
+
+  // --load-go-signal: booted, "load ready", nothing until SIGUSR1 (sent 1.5 s after), then
+  // --duration from the signal: the run lasts ramp + 1.5 + 2 s at least, the window 2 - 0.5 s
+  const held = await runSim(['--url', url(), '--passwords-file', file, '--scenario', 'load', '--duration', '2', '--warmup', '0.5',
+    '--load-go-signal'], 60000, 0, 1500);
+  assert.equal(held.code, 0, held.stderr);
+  assert.match(held.stdout, /^evsim-pile: load ready: 4 piles booted$/m);
+  const h = loadSane(held.summary);
+  assert.equal(h.piles_connected, 4, JSON.stringify(h));
+  assert.ok(h.answered > 0 && h.window_s > 1.2 && h.window_s < 1.8, JSON.stringify(h));
+  assert.ok(held.summary.elapsed_s >= h.ramp_s + 1.5 + 2 - 0.05, `elapsed ${held.summary.elapsed_s} s, ramp ${h.ramp_s} s`);
   assert.ok(env.gw.alive());
 });
 

@@ -19,7 +19,13 @@ this size can hit.
 Run: EVGATE_BUILD=build EVGATE_SRC=. python3 tests/integration/test_storm.py"""
 
 import os
+import re
+import select
+import shutil
+import socket
 import sys
+import tempfile
+import time
 import unittest
 
 BUILD = os.environ.get("EVGATE_BUILD") or os.path.join(os.path.dirname(__file__), "../../build")
@@ -27,6 +33,9 @@ SRC = os.environ.get("EVGATE_SRC") or os.path.join(os.path.dirname(__file__), ".
 sys.path.insert(0, os.path.join(SRC, "tests", "bench"))
 
 import bench_gateway  # noqa: E402
+
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+from harness import until  # noqa: E402
 
 PILES = 5000
 RATE = 1000  # first connections per second
@@ -48,6 +57,66 @@ class StormTest(unittest.TestCase):
         self.assertTrue(r["extra"]["booted"], f"the extra pile's boot was not answered: {r}")
         self.assertEqual(r["integrity"], ["ok"])
         self.assertEqual(r["errors"]["writer_jobs_failed"], 0)
+
+
+FD_LIMIT = 200  # the gateway's RLIMIT_NOFILE in FdLimitTest
+FD_SLACK = 64  # gateway/main.c GW_FD_SLACK
+
+
+class FdLimitTest(unittest.TestCase):
+    """More connections than descriptors: the gateway closes what it cannot hold right after
+    accepting it (counted, logged), keeps descriptors for its database, does not spin on EMFILE,
+    and accepts again once connections close."""
+
+    def test_connections_beyond_the_descriptors_are_closed_not_spun_on(self):
+        tmp = tempfile.mkdtemp(prefix="evgate-fdlimit-")
+        gw = bench_gateway.Gateway(os.path.abspath(BUILD), tmp,
+                                   wrap=["prlimit", f"--nofile={FD_LIMIT}:{FD_LIMIT}", "--"])
+        socks = []
+        try:
+            gw.start()
+            pid = gw.proc.pid
+            idle_fds = len(os.listdir(f"/proc/{pid}/fd"))
+            room = FD_LIMIT - FD_SLACK - idle_fds  # sockets numbered below the cap
+            self.assertGreater(room, 10, f"{idle_fds} descriptors open at idle")
+            for _ in range(FD_LIMIT):
+                socks.append(socket.create_connection(("127.0.0.1", gw.port), timeout=10))
+            # (one descriptor of the idle count may have been a passing one)
+            refused = FD_LIMIT - room - 1
+
+            def closed_by_gateway():
+                readable, _, _ = select.select(socks, [], [], 0)
+                n = 0
+                for s in readable:
+                    try:
+                        n += s.recv(1, socket.MSG_PEEK) == b""
+                    except ConnectionResetError:
+                        n += 1
+                return n if n >= refused else 0
+
+            closed = until(closed_by_gateway, f"{refused} connections closed by the gateway", 30)
+            self.assertLessEqual(closed, refused + 2)
+            self.assertLessEqual(len(os.listdir(f"/proc/{pid}/fd")), FD_LIMIT - FD_SLACK)
+            # EMFILE on accept() made the loop spin at 100 % CPU; now it idles
+            before = bench_gateway.cpu_s(pid)
+            t0 = time.monotonic()
+            time.sleep(1.0)  # a measurement interval, not a wait for an event
+            used = bench_gateway.cpu_s(pid) - before
+            self.assertLess(used, 0.3 * (time.monotonic() - t0), "the gateway spins")
+            for s in socks:
+                s.close()
+            socks = []
+            until(gw.metrics_ok, "/metrics answered again after the connections closed", 30)
+            self.assertEqual(
+                gw.metric_sum("evgate_gateway_connections_refused_fds_total"), closed)
+            log = gw.log()
+            self.assertIn("connection_refused_fds", log)
+            self.assertNotIn("errno 24", log)
+        finally:
+            for s in socks:
+                s.close()
+            gw.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
