@@ -50,6 +50,8 @@ struct evg_config {
     long long gw_rx_buffer;
     long long writer_batch_ms;
     long long writer_batch_max;
+    long long writer_sqlite_cache_kib;
+    long long writer_sqlite_mmap_bytes;
     long long writer_queue_max;
     long long ocpp_heartbeat_s;
     long long ocpp_max_frame_bytes;

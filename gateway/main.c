@@ -16,6 +16,9 @@
 #include "db/db.h"
 #include "db/piles_gateway.h"
 
+#ifdef EVGATE_MIMALLOC
+#include <mimalloc.h>
+#endif
 #include <libwebsockets.h>
 #include <ev.h>
 
@@ -175,6 +178,19 @@ static unsigned size_fd_limit(long long max_connections)
     return (unsigned)lws_fds;
 }
 
+/* The malloc in use: mimalloc's version, or "libc" (sanitizer builds; see meson.build). */
+static const char *allocator(void)
+{
+#ifdef EVGATE_MIMALLOC
+    static char name[32];
+    int v = mi_version();
+    snprintf(name, sizeof name, "mimalloc-%d.%d.%d", v / 100, v / 10 % 10, v % 10);
+    return name;
+#else
+    return "libc";
+#endif
+}
+
 /* lws takes an interface name or an address literal to bind to, and an IPv4 literal only with
  * IPv6 disabled (else it lands in an IPv6 socket address). Turns `host` into a literal in `lit`
  * (or NULL = every address) and the option that goes with it. */
@@ -328,6 +344,8 @@ int main(int argc, char **argv)
         .synchronous = cfg.sqlite_synchronous,
         .batch_ms = (int)cfg.writer_batch_ms,
         .batch_max = (size_t)cfg.writer_batch_max,
+        .cache_kib = cfg.writer_sqlite_cache_kib,
+        .mmap_bytes = cfg.writer_sqlite_mmap_bytes,
         .queue_max = (size_t)cfg.writer_queue_max,
         .wake = wake_loop,
         .wake_arg = &gw,
@@ -458,10 +476,10 @@ int main(int argc, char **argv)
                  log_q(cfg.gw_tls_ca && *cfg.gw_tls_ca ? "verified" : "not_requested"));
     gw_ocpp_start(gw.ocpp, ctx);
     gw_dashboard_start(gw.dashboard, ctx);
-    log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u", log_q(gw.event_loop),
+    log_info("gateway", "event_loop", "lib=%s backend=%s fds=%u malloc=%s", log_q(gw.event_loop),
              log_q(gw.loop && ev_backend((struct ev_loop *)gw.loop) == EVBACKEND_EPOLL ? "epoll"
                                                                                        : "poll"),
-             fds);
+             fds, allocator());
     log_info("gateway", "listening", "addr=%s", log_q(cfg.gateway_listen));
 
     exit_code = 0;

@@ -281,6 +281,10 @@ struct gw_writer *gw_writer_create(const struct gw_writer_opts *opts, char *err,
     w->db = db_open(opts->db_path, opts->busy_ms, opts->synchronous, err, errlen);
     if (!w->db)
         goto fail;
+    /* A cache that holds the hot indexes and a map for the rest: with SQLite's 2 MiB default,
+     * 10 000 piles sending made the writer read pages back with pread (8 % of its CPU). */
+    if (opts->cache_kib > 0 || opts->mmap_bytes > 0)
+        db_tune(w->db, opts->cache_kib > 0 ? opts->cache_kib : 2000, opts->mmap_bytes);
     note_db_state(w, 1);
 
     /* Signals belong to the main thread: the writer inherits a fully blocked mask. */

@@ -43,6 +43,8 @@ struct gw_writer_opts {
     int batch_ms;            /* how long to gather a batch after its first job; 0 = no wait */
     size_t batch_max;        /* most jobs in one transaction (>= 1) */
     size_t queue_max;        /* most jobs accepted and not yet completed (>= 1) */
+    int64_t cache_kib;       /* the connection's page cache (0 = SQLite's default) */
+    int64_t mmap_bytes;      /* its memory map for reads (0 = none) */
     gw_wake_fn wake;         /* may be NULL: then the caller polls gw_writer_run_done() */
     void *wake_arg;
 };
