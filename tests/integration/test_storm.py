@@ -95,8 +95,9 @@ class FdLimitTest(unittest.TestCase):
                 return n if n >= refused else 0
 
             closed = until(closed_by_gateway, f"{refused} connections closed by the gateway", 30)
-            self.assertLessEqual(closed, refused + 2)
-            self.assertLessEqual(len(os.listdir(f"/proc/{pid}/fd")), FD_LIMIT - FD_SLACK)
+            self.assertLessEqual(closed, refused + 3)
+            # (plus one just accepted, about to be closed)
+            self.assertLessEqual(len(os.listdir(f"/proc/{pid}/fd")), FD_LIMIT - FD_SLACK + 1)
             # EMFILE on accept() made the loop spin at 100 % CPU; now it idles
             before = bench_gateway.cpu_s(pid)
             t0 = time.monotonic()
@@ -107,8 +108,11 @@ class FdLimitTest(unittest.TestCase):
                 s.close()
             socks = []
             until(gw.metrics_ok, "/metrics answered again after the connections closed", 30)
-            self.assertEqual(
-                gw.metric_sum("evgate_gateway_connections_refused_fds_total"), closed)
+            # those counted by the wait, and any refused after it (idle ones the gateway
+            # closes after 10 s are not counted: the bounds leave them out)
+            refused_total = gw.metric_sum("evgate_gateway_connections_refused_fds_total")
+            self.assertGreaterEqual(refused_total, refused)
+            self.assertLessEqual(refused_total, refused + 3)
             log = gw.log()
             self.assertIn("connection_refused_fds", log)
             self.assertNotIn("errno 24", log)
