@@ -219,7 +219,7 @@ static void call_done(void *arg, int rc)
                    NULL);
     } else if (k->not_booted) {
         refuse(c, k->id, "SecurityError", "no BootNotification of this station was accepted yet",
-               NULL, k->frame, strlen(k->frame));
+               NULL, k->frame ? k->frame : "", k->frame ? strlen(k->frame) : 0);
     } else {
         struct gw_answer_ctx ctx = {
             .now = db_now(),
@@ -317,8 +317,11 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
         }
     }
 
+    /* the frame is kept only where the job may turn it into a violation: a 2.0.1 CALL whose
+     * station never had a boot accepted (call_job) */
+    bool boot_check = gv == GW_OCPP201 && !boot_status && !triggered;
     struct gw_call *k = calloc(1, sizeof *k);
-    if (!k || !(k->frame = frame_cut(text, len))) {
+    if (!k || (boot_check && !(k->frame = frame_cut(text, len)))) {
         free(k);
         send_error(c, f->id, "InternalError", "out of memory", NULL);
         return;
@@ -326,7 +329,9 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     gw_ocpp_conn_ref(c);
     k->conn = c;
     k->version = gv;
-    snprintf(k->equipment_id, sizeof k->equipment_id, "%s", gw_ocpp_conn_id(c));
+    const char *eid = gw_ocpp_conn_id(c);
+    size_t eid_len = strnlen(eid, sizeof k->equipment_id - 1);
+    memcpy(k->equipment_id, eid, eid_len); /* calloc'd: terminated */
     memcpy(k->id, f->id, sizeof k->id);
     k->action = action;
     k->boot_status = boot_status;

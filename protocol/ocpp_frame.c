@@ -256,9 +256,16 @@ static int id_ok(const char *id)
     return len > 0 && utf8_chars(id, len) <= OCPP_ID_MAX;
 }
 
+/* The frame as compact text (caller frees), consuming `frame`. Through a buffer on the stack:
+ * json_dumps grows its own by doubling and then copies it, four allocations for a short
+ * answer on the gateway's hot path. */
 static char *dump(json_t *frame)
 {
-    char *text = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
+    char buf[1024];
+    size_t n = frame ? json_dumpb(frame, buf, sizeof buf, JSON_COMPACT) : 0;
+    char *text = n > 0 && n < sizeof buf ? strndup(buf, n)
+                 : frame                 ? json_dumps(frame, JSON_COMPACT)
+                                         : NULL;
     json_decref(frame);
     return text;
 }
