@@ -1,10 +1,17 @@
 /* The db/ unit tests' database fixture; see db_fixture.h. */
 #include "db_fixture.h"
 #include "db/db.h"
+#include "db/db_internal.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 int db_fixture_setup(void **state)
 {
@@ -47,4 +54,17 @@ int db_fixture_teardown(void **state)
 struct db *db_fixture_db(void **state)
 {
     return ((struct db_fixture *)*state)->db;
+}
+
+long long db_fixture_int(struct db *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db->h));
+    int rc = sqlite3_step(st);
+    long long v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        fail_msg("%s: no row (%d)", sql, rc);
+    return v;
 }

@@ -28,15 +28,6 @@ static void exec(struct db *db, const char *sql)
         fail_msg("%s: %s", sql, err);
 }
 
-static int64_t query_int(struct db *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -999;
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void session(struct db *db, const char *id, const char *protocol, int open)
 {
     char sql[300];
@@ -56,13 +47,13 @@ static void test_sample_counts_open_piles_and_prunes(void **state)
     session(db, "P3", "ocpp1.6", 0);
     assert_int_equal(db_online_sample(db, NOW - 3 * 86400, 0), DB_OK);
     assert_int_equal(db_online_sample(db, NOW - 600, 0), DB_OK);
-    assert_int_equal(query_int(db, "SELECT online FROM pile_online_samples WHERE at = 1799999400"),
-                     2);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT online FROM pile_online_samples WHERE at = 1799999400"), 2);
     exec(db, "UPDATE pile_sessions SET disconnected_at = 1800000000 WHERE equipment_id = 'P2'");
     /* the same second again replaces its sample; older than keep_since goes */
     assert_int_equal(db_online_sample(db, NOW - 600, NOW - 86400), DB_OK);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM pile_online_samples"), 1);
-    assert_int_equal(query_int(db, "SELECT online FROM pile_online_samples"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM pile_online_samples"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT online FROM pile_online_samples"), 1);
 }
 
 static void test_refusals_keep_the_newest(void **state)
@@ -73,9 +64,10 @@ static void test_refusals_keep_the_newest(void **state)
         snprintf(id, sizeof id, "X%d", i);
         assert_int_equal(db_ocpp_refusal_add(db, NOW + i, id, 404, "unknown_pile", "", 5), DB_OK);
     }
-    assert_int_equal(query_int(db, "SELECT count(*) FROM ocpp_refusals"), 5);
-    assert_int_equal(query_int(db, "SELECT min(at) FROM ocpp_refusals"), NOW + 3);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM ocpp_refusals WHERE peer IS NULL"), 5);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM ocpp_refusals"), 5);
+    assert_int_equal(db_fixture_int(db, "SELECT min(at) FROM ocpp_refusals"), NOW + 3);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM ocpp_refusals WHERE peer IS NULL"),
+                     5);
 }
 
 /* A known platform: operator 2 with piles of each protocol (one still a draft), their

@@ -15,16 +15,6 @@
 
 #include <cmocka.h>
 
-static int64_t scalar(struct db *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void set_max_pages(struct db *db, int64_t pages)
 {
     char sql[64];
@@ -36,8 +26,8 @@ static void test_full_is_db_full_and_recovers(void **state)
 {
     struct db *db = db_fixture_db(state);
     assert_false(db_take_full(db));
-    int64_t before = scalar(db, "SELECT count(*) FROM audit_log");
-    set_max_pages(db, scalar(db, "PRAGMA page_count"));
+    int64_t before = db_fixture_int(db, "SELECT count(*) FROM audit_log");
+    set_max_pages(db, db_fixture_int(db, "PRAGMA page_count"));
     int rc = DB_OK, written = 0;
     char big[2048];
     memset(big, 'x', sizeof big - 1);
@@ -52,7 +42,7 @@ static void test_full_is_db_full_and_recovers(void **state)
     assert_true(db_take_full(db));
     assert_false(db_take_full(db)); /* taken: cleared */
     /* the refused row is not there; those before it are */
-    assert_int_equal(scalar(db, "SELECT count(*) FROM audit_log"), before + written);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM audit_log"), before + written);
 
     /* a transaction that meets the full disk leaves nothing behind either */
     assert_int_equal(db_begin(db), DB_OK);
@@ -63,14 +53,14 @@ static void test_full_is_db_full_and_recovers(void **state)
         rc = db_commit(db);
     assert_int_equal(rc, DB_FULL);
     db_rollback(db);
-    assert_int_equal(scalar(db, "SELECT count(*) FROM audit_log"), before + written);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM audit_log"), before + written);
     assert_true(db_take_full(db));
 
     /* room again */
     set_max_pages(db, 1000000);
     assert_int_equal(db_audit_add(db, 0, "test.after", "test", 1, NULL), DB_OK);
     assert_false(db_take_full(db));
-    assert_int_equal(scalar(db, "SELECT count(*) FROM audit_log"), before + written + 1);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM audit_log"), before + written + 1);
 }
 
 int main(void)

@@ -92,21 +92,10 @@ static struct world *world_of(void **state, struct world *w)
     return w;
 }
 
-static int64_t pragma_int(struct db *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    int64_t v = -999;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void staged_whole_then_again(void **state)
 {
     struct world w0 = {0}, *w = world_of(state, &w0);
-    int64_t cache_before = pragma_int(w->db, "PRAGMA cache_size");
+    int64_t cache_before = db_fixture_int(w->db, "PRAGMA cache_size");
     write_piles(w, 300, 0, 0);
     json_t *problems;
     int truncated = 0;
@@ -128,8 +117,8 @@ static void staged_whole_then_again(void **state)
     json_decref(v);
 
     /* the import's relaxations ended with it */
-    assert_int_equal(pragma_int(w->db, "PRAGMA ignore_check_constraints"), 0);
-    assert_int_equal(pragma_int(w->db, "PRAGMA cache_size"), cache_before);
+    assert_int_equal(db_fixture_int(w->db, "PRAGMA ignore_check_constraints"), 0);
+    assert_int_equal(db_fixture_int(w->db, "PRAGMA cache_size"), cache_before);
     int64_t row = 0;
     assert_int_equal(db_pile_insert(w->db, w->account, w->app, "bogus", "TBOGUS", found.station_row,
                                     1, "ocpp1.6", "{}", &row),

@@ -18,15 +18,6 @@
 
 #include "db_fixture.h"
 
-static int64_t query_int(struct db *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -999;
-    sqlite3_finalize(st);
-    return v;
-}
-
 static void test_boot_and_seen(void **state)
 {
     struct db *db = db_fixture_db(state);
@@ -41,7 +32,7 @@ static void test_boot_and_seen(void **state)
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_true(booted);
     assert_int_equal(db_ocpp_seen(db, "P1", "ocpp2.0.1", 90), DB_OK); /* never backwards */
-    assert_int_equal(query_int(db, "SELECT last_seen_at FROM ocpp_piles"), 100);
+    assert_int_equal(db_fixture_int(db, "SELECT last_seen_at FROM ocpp_piles"), 100);
 }
 
 /* A BootNotification answered Pending keeps the boot information but does not mark the pile
@@ -55,13 +46,15 @@ static void test_boot_info_pending(void **state)
     assert_int_equal(db_ocpp_boot(db, "P1", "V0", "M0", "S0", "F0", NULL, 0), DB_OK);
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_false(booted);
-    assert_int_equal(query_int(db, "SELECT model = 'M0' AND serial = 'S0' FROM ocpp_piles"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT model = 'M0' AND serial = 'S0' FROM ocpp_piles"),
+                     1);
     assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", "S", "F", NULL, 110), DB_OK);
     assert_int_equal(db_ocpp_boot(db, "P1", "V2", "M2", NULL, "F2", "Triggered", 0), DB_OK);
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_true(booted);
-    assert_int_equal(query_int(db, "SELECT last_boot_at FROM ocpp_piles"), 110);
-    assert_int_equal(query_int(db, "SELECT model = 'M2' AND firmware = 'F2' FROM ocpp_piles"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT last_boot_at FROM ocpp_piles"), 110);
+    assert_int_equal(db_fixture_int(db, "SELECT model = 'M2' AND firmware = 'F2' FROM ocpp_piles"),
+                     1);
 }
 
 static void test_connector_status(void **state)
@@ -69,15 +62,15 @@ static void test_connector_status(void **state)
     struct db *db = db_fixture_db(state);
     assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Charging", 3, NULL, 200), DB_OK);
     assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Available", 1, NULL, 150), DB_OK);
-    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 3);
+    assert_int_equal(db_fixture_int(db, "SELECT tcec_status FROM ocpp_connectors"), 3);
     assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Finishing", 2, NULL, 200), DB_OK);
-    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 2);
+    assert_int_equal(db_fixture_int(db, "SELECT tcec_status FROM ocpp_connectors"), 2);
     /* the charging state refines only an occupied 2.0.1 connector */
     assert_int_equal(db_ocpp_connector_charging(db, "P1", 1, 3, 210), DB_OK);
-    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 2);
+    assert_int_equal(db_fixture_int(db, "SELECT tcec_status FROM ocpp_connectors"), 2);
     assert_int_equal(db_ocpp_connector_status(db, "P1", 1, 0, "Occupied", 2, NULL, 220), DB_OK);
     assert_int_equal(db_ocpp_connector_charging(db, "P1", 1, 3, 230), DB_OK);
-    assert_int_equal(query_int(db, "SELECT tcec_status FROM ocpp_connectors"), 3);
+    assert_int_equal(db_fixture_int(db, "SELECT tcec_status FROM ocpp_connectors"), 3);
 }
 
 static void test_transactions(void **state)
@@ -91,11 +84,11 @@ static void test_transactions(void **state)
     assert_int_equal(conn, 2);
     assert_int_equal(db_ocpp_tx_of_pile(db, "P2", a, NULL), DB_NOTFOUND);
     assert_int_equal(db_ocpp_tx_meter(db, a, 4000, 150), DB_OK);
-    assert_int_equal(query_int(db, "SELECT energy_wh FROM ocpp_transactions"), 3000);
+    assert_int_equal(db_fixture_int(db, "SELECT energy_wh FROM ocpp_transactions"), 3000);
     assert_int_equal(db_ocpp_tx_stop(db, "P2", a, 200, 9000, "Local"), DB_NOTFOUND);
     assert_int_equal(db_ocpp_tx_stop(db, "P1", a, 200, 9000, "Local"), DB_OK);
     assert_int_equal(db_ocpp_tx_stop(db, "P1", a, 300, 99999, "Other"), DB_NOTFOUND);
-    assert_int_equal(query_int(db, "SELECT energy_wh FROM ocpp_transactions"), 8000);
+    assert_int_equal(db_fixture_int(db, "SELECT energy_wh FROM ocpp_transactions"), 8000);
     /* 2.0.1: by reference, start reading from the first register value */
     assert_int_equal(db_ocpp_tx_start(db, "P1", 1, "abc", NULL, 100, -1, &b), DB_OK);
     assert_int_equal(db_ocpp_tx_start(db, "P1", 1, "abc", NULL, 100, -1, &again), DB_OK);
@@ -110,7 +103,7 @@ static void test_transactions(void **state)
     char sql[128];
     snprintf(sql, sizeof sql, "SELECT energy_wh FROM ocpp_transactions WHERE id = %lld",
              (long long)b);
-    assert_int_equal(query_int(db, sql), 2000);
+    assert_int_equal(db_fixture_int(db, sql), 2000);
 }
 
 static void test_retention(void **state)
@@ -126,20 +119,21 @@ static void test_retention(void **state)
     }
     assert_int_equal(db_ocpp_meter_prune(db, "P1", 10), DB_OK);
     assert_int_equal(
-        query_int(db, "SELECT count(*) FROM ocpp_meter_values WHERE equipment_id = 'P1'"), 10);
+        db_fixture_int(db, "SELECT count(*) FROM ocpp_meter_values WHERE equipment_id = 'P1'"), 10);
     assert_int_equal(
-        query_int(db, "SELECT min(value) FROM ocpp_meter_values WHERE equipment_id = 'P1'"), 20);
+        db_fixture_int(db, "SELECT min(value) FROM ocpp_meter_values WHERE equipment_id = 'P1'"),
+        20);
     assert_int_equal(
-        query_int(db, "SELECT count(*) FROM ocpp_meter_values WHERE equipment_id = 'P2'"), 30);
+        db_fixture_int(db, "SELECT count(*) FROM ocpp_meter_values WHERE equipment_id = 'P2'"), 30);
 
     for (int i = 0; i < 7; i++)
         assert_int_equal(db_ocpp_violation_add(db, "P1", 100 + i, "FormationViolation",
                                                i ? "$.a" : "", "r", "[2", 5),
                          DB_OK);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM pile_violations"), 5);
-    assert_int_equal(query_int(db, "SELECT min(at) FROM pile_violations"), 102);
-    assert_int_equal(query_int(db, "SELECT violations FROM ocpp_piles WHERE equipment_id = 'P1'"),
-                     7);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM pile_violations"), 5);
+    assert_int_equal(db_fixture_int(db, "SELECT min(at) FROM pile_violations"), 102);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT violations FROM ocpp_piles WHERE equipment_id = 'P1'"), 7);
 }
 
 int main(void)

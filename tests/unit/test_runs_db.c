@@ -65,16 +65,6 @@ static const char *verdict_of(json_t *run, int seq)
     return json_string_value(json_object_get(check_of(run, seq), "verdict"));
 }
 
-static int64_t count_rows(struct db *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db->h, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* Column `col` of detection `id` as text into buf ("" for NULL). */
 static const char *detection_col(struct db *db, int64_t id, const char *col, char *buf, size_t len)
 {
@@ -178,10 +168,11 @@ static void test_create_bad_arguments(void **state)
     assert_int_equal(db_run_create(db, &bad_kind, three, 3, 100, &id), DB_ERROR);
     assert_int_equal(db_run_create(db, &no_plan, three, 3, 100, &id), DB_ERROR);
     assert_int_equal(db_run_create(db, &long_target, three, 3, 100, &id), DB_ERROR);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs"), 0);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_runs"), 0);
     /* the most checks a run may have */
     assert_int_equal(db_run_create(db, &ok, many, DB_RUN_CHECKS_MAX, 100, &id), DB_OK);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_checks"), DB_RUN_CHECKS_MAX);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_checks"),
+                     DB_RUN_CHECKS_MAX);
 }
 
 static void test_one_active_run_per_target(void **state)
@@ -192,8 +183,8 @@ static void test_one_active_run_per_target(void **state)
     int64_t id = 0;
     /* queued: refused, and nothing of it written */
     assert_int_equal(db_run_create(db, &again, three, 3, 101, &id), DB_CONFLICT);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs"), 1);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_checks"), 3);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_runs"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_checks"), 3);
     /* running: refused too */
     assert_int_equal(db_run_start(db, a, 102), DB_OK);
     assert_int_equal(db_run_create(db, &again, three, 3, 103, &id), DB_CONFLICT);
@@ -601,7 +592,7 @@ static void test_detection_lifecycle(void **state)
     struct db_run_in other = {"tcec102-platform", "platform", "OTHER0001", det, account};
     int64_t id = 0;
     assert_int_equal(db_run_create(db, &other, three, 3, 101, &id), DB_CONFLICT);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_runs"), 1);
 
     /* a required check failed: the detection failed, the note naming the run */
     assert_int_equal(db_run_start(db, a, 102), DB_OK);
@@ -652,7 +643,7 @@ static void test_detection_refused(void **state)
         assert_int_equal(db_run_create(db, &r, three, 3, 100, &id), want[i]);
     }
     /* nothing written by any of them */
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs"), 0);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_runs"), 0);
     assert_int_equal(audit_rows(db, "detection.testing"), 0);
     char buf[32];
     assert_string_equal(detection_col(db, delegated, "status", buf, sizeof buf), "approved");
@@ -842,33 +833,34 @@ static void test_retention(void **state)
         finish_one(db, "P1", 100 + i);
     finish_one(db, "P2", 100);
     /* finishing keeps the newest DB_RUNS_KEEP of the target, with their checks */
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P1'"),
-                     DB_RUNS_KEEP);
-    assert_int_equal(count_rows(db, "SELECT min(created_at) FROM conformance_runs"
-                                    " WHERE target = 'P1'"),
+    assert_int_equal(
+        db_fixture_int(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P1'"),
+        DB_RUNS_KEEP);
+    assert_int_equal(db_fixture_int(db, "SELECT min(created_at) FROM conformance_runs"
+                                        " WHERE target = 'P1'"),
                      100 + 5);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_checks c"
-                                    " JOIN conformance_runs r ON r.id = c.run_id"
-                                    " WHERE r.target = 'P1'"),
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_checks c"
+                                        " JOIN conformance_runs r ON r.id = c.run_id"
+                                        " WHERE r.target = 'P1'"),
                      3 * DB_RUNS_KEEP);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_checks"),
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_checks"),
                      3 * (DB_RUNS_KEEP + 1)); /* no orphans */
     /* an active run is neither deleted nor counted */
     int64_t q = add_pile_run(db, "P1", 200);
     assert_int_equal(db_runs_prune(db, "pile", "P1", 2), DB_OK);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P1'"),
-                     3);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P1'"), 3);
     json_t *r;
     assert_string_equal(run_str(db, q, "state", &r), "queued");
     json_decref(r);
     /* the other kind of target of the same name is apart */
     assert_int_equal(db_runs_prune(db, "platform", "P2", 0), DB_OK);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P2'"),
-                     1);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P2'"), 1);
     assert_int_equal(db_runs_prune(db, "pile", "P1", 0), DB_OK);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P1'"),
-                     1);
-    assert_int_equal(count_rows(db, "SELECT count(*) FROM conformance_checks"), 3 * 2);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT count(*) FROM conformance_runs WHERE target = 'P1'"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM conformance_checks"), 3 * 2);
 }
 
 /* ---- inside a caller's transaction (the gateway's writer) -------------------------------- */

@@ -33,16 +33,6 @@ static void exec_ok(struct db *db, const char *sql)
     }
 }
 
-static int64_t count(struct db *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db->h));
-    int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
-    return n;
-}
-
 /* Accounts 10 (the platform's operator, self detection 100 with credentials for OPERATOR01),
  * 11 (another operator with its own self detection 110), 12 (delegated to detection 100,
  * approved), 13 (delegated to 100, only submitted). Each has an accessed station S<acct>
@@ -172,15 +162,17 @@ static void test_tokens_bounded(void **state)
     /* expired tokens go when a token is added */
     assert_int_equal(db_tcec_token_add(db, "OPERATOR2", 2, "OLD", 100, 200), DB_OK);
     assert_int_equal(db_tcec_token_add(db, "OPERATOR1", 1, "NEW", 300, 5000), DB_OK);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_tokens WHERE token_hash = 'OLD'"), 0);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT count(*) FROM tcec_tokens WHERE token_hash = 'OLD'"), 0);
     /* at most DB_TCEC_TOKENS_KEEP live ones per operator: the oldest end */
     char hash[32];
     for (int i = 0; i < DB_TCEC_TOKENS_KEEP + 4; i++) {
         snprintf(hash, sizeof hash, "H%02d", i);
         assert_int_equal(db_tcec_token_add(db, "OPERATOR1", 1, hash, 400 + i, 9000), DB_OK);
     }
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_tokens WHERE operator_id = 'OPERATOR1'"),
-                     DB_TCEC_TOKENS_KEEP);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT count(*) FROM tcec_tokens WHERE operator_id = 'OPERATOR1'"),
+        DB_TCEC_TOKENS_KEEP);
     assert_int_equal(db_tcec_token_check(db, "OPERATOR1", "NEW", 500, NULL), DB_NOTFOUND);
     assert_int_equal(db_tcec_token_check(db, "OPERATOR1", "H00", 500, NULL), DB_NOTFOUND);
     snprintf(hash, sizeof hash, "H%02d", DB_TCEC_TOKENS_KEEP + 3);
@@ -200,12 +192,12 @@ static void test_replay(void **state)
     assert_int_equal(db_tcec_replay_add(db, "OPERATOR1", "20261125080000", "0002", 1000, 0), DB_OK);
     assert_int_equal(db_tcec_replay_add(db, "OPERATOR1", "20261125080001", "0001", 1001, 0), DB_OK);
     assert_int_equal(db_tcec_replay_add(db, "OPERATOR2", "20261125080000", "0001", 1000, 0), DB_OK);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_replay"), 4);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_replay"), 4);
     /* entries older than the window are forgotten when a new one comes */
     assert_int_equal(db_tcec_replay_add(db, "OPERATOR1", "20261125090000", "0001", 4600, 1001),
                      DB_OK);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_replay"), 2);
-    assert_int_equal(count(db, "SELECT min(ts_epoch) FROM tcec_replay"), 1001);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_replay"), 2);
+    assert_int_equal(db_fixture_int(db, "SELECT min(ts_epoch) FROM tcec_replay"), 1001);
 }
 
 /* ---- exchanges -------------------------------------------------------------------------- */
@@ -268,10 +260,11 @@ static void test_exchange_redacted(void **state)
     assert_string_equal(json_string_value(json_object_get(e, "reason")), "timeout");
     assert_string_equal(json_string_value(json_object_get(e, "response")), "(not JSON)");
     json_decref(e);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_exchanges WHERE instr(request, 'SECRET-')"
-                               " OR instr(response, 'SECRET-') OR instr(response, 'TOKEN-')"
-                               " OR instr(response, '\"S1\"') OR instr(response, '\"D1\"')"),
-                     0);
+    assert_int_equal(
+        db_fixture_int(db, "SELECT count(*) FROM tcec_exchanges WHERE instr(request, 'SECRET-')"
+                           " OR instr(response, 'SECRET-') OR instr(response, 'TOKEN-')"
+                           " OR instr(response, '\"S1\"') OR instr(response, '\"D1\"')"),
+        0);
 
     /* bad arguments */
     y.direction = "sideways";
@@ -333,17 +326,19 @@ static void test_exchange_retention(void **state)
     }
     assert_int_equal(db_commit(db), DB_OK);
     assert_int_equal(
-        count(db, "SELECT count(*) FROM tcec_exchanges WHERE operator_id = 'OPERATOR1'"),
+        db_fixture_int(db, "SELECT count(*) FROM tcec_exchanges WHERE operator_id = 'OPERATOR1'"),
         DB_TCEC_EXCHANGES_KEEP);
     /* the newest kept, the oldest gone */
     assert_int_equal(
-        count(db, "SELECT min(at) FROM tcec_exchanges WHERE operator_id = 'OPERATOR1'"), 100 + 25);
+        db_fixture_int(db, "SELECT min(at) FROM tcec_exchanges WHERE operator_id = 'OPERATOR1'"),
+        100 + 25);
     assert_int_equal(
-        count(db, "SELECT max(at) FROM tcec_exchanges WHERE operator_id = 'OPERATOR1'"),
+        db_fixture_int(db, "SELECT max(at) FROM tcec_exchanges WHERE operator_id = 'OPERATOR1'"),
         100 + DB_TCEC_EXCHANGES_KEEP + 24);
     /* another operator's are not touched */
     assert_int_equal(
-        count(db, "SELECT count(*) FROM tcec_exchanges WHERE operator_id = 'OPERATOR2'"), 1);
+        db_fixture_int(db, "SELECT count(*) FROM tcec_exchanges WHERE operator_id = 'OPERATOR2'"),
+        1);
     json_t *all = db_tcec_exchange_list(db, NULL, 5);
     assert_int_equal(json_array_size(all), 5);
     json_decref(all);
@@ -416,27 +411,32 @@ static void test_connector_status(void **state)
     s.park_status = 50;
     assert_int_equal(db_tcec_connector_status_set(db, &s), DB_OK);
     assert_int_equal(db_commit(db), DB_OK);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_connector_status"), 2);
-    assert_int_equal(count(db, "SELECT status FROM tcec_connector_status WHERE connector_id ="
-                               " 'P10C1'"),
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_connector_status"), 2);
+    assert_int_equal(db_fixture_int(db,
+                                    "SELECT status FROM tcec_connector_status WHERE connector_id ="
+                                    " 'P10C1'"),
                      (DB_TCEC_STATUS_HISTORY_KEEP + 4) % 2 ? 3 : 1); /* the last report's */
-    assert_int_equal(count(db, "SELECT reported_at FROM tcec_connector_status WHERE connector_id ="
-                               " 'P10C1'"),
-                     100 + DB_TCEC_STATUS_HISTORY_KEEP + 4);
-    assert_int_equal(count(db, "SELECT park_status IS NULL FROM tcec_connector_status WHERE"
-                               " connector_id = 'P10C1'"),
+    assert_int_equal(
+        db_fixture_int(db, "SELECT reported_at FROM tcec_connector_status WHERE connector_id ="
+                           " 'P10C1'"),
+        100 + DB_TCEC_STATUS_HISTORY_KEEP + 4);
+    assert_int_equal(db_fixture_int(db,
+                                    "SELECT park_status IS NULL FROM tcec_connector_status WHERE"
+                                    " connector_id = 'P10C1'"),
                      1);
-    assert_int_equal(count(db, "SELECT park_status FROM tcec_connector_status WHERE connector_id ="
-                               " 'P10C2'"),
-                     50);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_connector_status_history WHERE"
-                               " connector_id = 'P10C1'"),
+    assert_int_equal(
+        db_fixture_int(db, "SELECT park_status FROM tcec_connector_status WHERE connector_id ="
+                           " 'P10C2'"),
+        50);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_connector_status_history WHERE"
+                                        " connector_id = 'P10C1'"),
                      DB_TCEC_STATUS_HISTORY_KEEP);
-    assert_int_equal(count(db, "SELECT min(reported_at) FROM tcec_connector_status_history WHERE"
-                               " connector_id = 'P10C1'"),
-                     105);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_connector_status_history WHERE"
-                               " connector_id = 'P10C2'"),
+    assert_int_equal(
+        db_fixture_int(db, "SELECT min(reported_at) FROM tcec_connector_status_history WHERE"
+                           " connector_id = 'P10C1'"),
+        105);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_connector_status_history WHERE"
+                                        " connector_id = 'P10C2'"),
                      1);
 }
 
@@ -446,9 +446,10 @@ static void test_station_info(void **state)
     assert_int_equal(db_tcec_station_info_set(db, 12, "S12", "OPERATOR1", "{\"v\":1}", 100), DB_OK);
     assert_int_equal(db_tcec_station_info_set(db, 12, "S12", "OPERATOR1", "{\"v\":2}", 200), DB_OK);
     assert_int_equal(db_tcec_station_info_set(db, 10, "S12", "OPERATOR1", "{\"v\":3}", 300), DB_OK);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_station_info"), 2);
-    assert_int_equal(count(db, "SELECT json_extract(data, '$.v') FROM tcec_station_info WHERE"
-                               " account_id = 12 AND reported_at = 200"),
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_station_info"), 2);
+    assert_int_equal(db_fixture_int(db,
+                                    "SELECT json_extract(data, '$.v') FROM tcec_station_info WHERE"
+                                    " account_id = 12 AND reported_at = 200"),
                      2);
 }
 
@@ -477,15 +478,16 @@ static void test_charge_orders(void **state)
     o.total_power = 99;
     assert_int_equal(db_tcec_charge_order_add(db, &o, &repeat), DB_CONFLICT);
     assert_int_equal(repeat, 0);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_charge_orders"), 1);
-    assert_int_equal(count(db, "SELECT total_power * 10 FROM tcec_charge_orders"), 205);
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_charge_orders"), 1);
+    assert_int_equal(db_fixture_int(db, "SELECT total_power * 10 FROM tcec_charge_orders"), 205);
     /* unique per operator: another platform may use the same StartChargeSeq */
     o.operator_id = "OPERATOR2";
     assert_int_equal(db_tcec_charge_order_add(db, &o, &repeat), DB_OK);
     assert_int_equal(repeat, 0);
-    assert_int_equal(count(db, "SELECT count(*) FROM tcec_charge_orders"), 2);
-    assert_int_equal(count(db, "SELECT stop_reason FROM tcec_charge_orders WHERE operator_id ="
-                               " 'OPERATOR2'"),
+    assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM tcec_charge_orders"), 2);
+    assert_int_equal(db_fixture_int(db,
+                                    "SELECT stop_reason FROM tcec_charge_orders WHERE operator_id ="
+                                    " 'OPERATOR2'"),
                      2);
 }
 
