@@ -374,6 +374,14 @@ def send_large(client, method, path, body, content_type, extra_headers=None):
         sock.close()
 
 
+def setup_ok(r, status=(200, 201), what=""):
+    """A set-up step's answer: its JSON (None without a body) when its status is `status` (one
+    or a tuple), else an AssertionError naming the step."""
+    if r.status not in ((status,) if isinstance(status, int) else status):
+        raise AssertionError("setup %s: %r" % (what, r))
+    return r.json() if r.body else None
+
+
 def error_code(resp):
     """The `error.code` of an error answer, or None."""
     try:

@@ -19,8 +19,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (Platform, SRC, active_operator, admin_client, detection_application,  # noqa: E402
-                     gated_operator, pile_body, register, registration, station_body,
-                     unique_pdf)
+                     gated_operator, pile_body, register, registration, setup_ok,
+                     station_body, unique_pdf)
 
 API = "/api/v1"
 DOC = os.path.join(SRC, "docs", "openapi.json")
@@ -68,15 +68,9 @@ class AuthzMatrixTest(unittest.TestCase):
         cls.platform.close()
 
     @classmethod
-    def ok(cls, r, status=(200, 201), what=""):
-        if r.status not in ((status,) if isinstance(status, int) else status):
-            raise AssertionError("setup %s: %r" % (what, r))
-        return r.json() if r.body else None
-
-    @classmethod
     def token_client(cls, client, name):
         r = client.post(API + "/auth/tokens", {"name": name})
-        tok = cls.ok(r, 201, "token " + name)
+        tok = setup_ok(r, 201, "token " + name)
         c = cls.platform.mgmt()
         c.bearer = tok["token"]
         return c, tok["id"]
@@ -84,7 +78,7 @@ class AuthzMatrixTest(unittest.TestCase):
     @classmethod
     def make_callers(cls):
         p = cls.platform
-        ok = cls.ok
+        ok = setup_ok
         admin = admin_client(p)
         a = gated_operator(p, admin)
         b = gated_operator(p, admin)

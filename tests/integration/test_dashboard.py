@@ -22,8 +22,8 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (BUILD, Platform, admin_client, detection_application,  # noqa: E402
-                     gated_operator, pile_body, register, registration, station_body,
-                     unique_pdf, until)
+                     gated_operator, pile_body, register, registration, setup_ok,
+                     station_body, unique_pdf, until)
 
 API = "/api/v1"
 EVSIM = os.path.join(BUILD, "simulators", "evsim-pile")
@@ -58,12 +58,6 @@ class DashboardTest(unittest.TestCase):
         os.rmdir(cls.tmp)
 
     @classmethod
-    def ok(cls, r, status=(200, 201), what=""):
-        if r.status not in ((status,) if isinstance(status, int) else status):
-            raise AssertionError("setup %s: %r" % (what, r))
-        return r.json() if r.body else None
-
-    @classmethod
     def evsim(cls, ids, *args, protocol="ocpp1.6", password=None, background=False):
         gw = "ws://127.0.0.1:%d/ocpp" % cls.platform.gateway_port
         cmd = [EVSIM, "--url", gw, "--protocol", protocol, "--quiet"]
@@ -78,7 +72,7 @@ class DashboardTest(unittest.TestCase):
 
     @classmethod
     def make_scenario(cls):
-        p, ok = cls.platform, cls.ok
+        p, ok = cls.platform, setup_ok
         cls.admin = admin = admin_client(p)
         op = gated_operator(p, admin)
         st = ok(op.post(API + "/stations", station_body()), 201, "station")
