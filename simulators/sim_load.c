@@ -39,7 +39,6 @@ static struct {
     int64_t run_us;           /* sim_load_start */
     int64_t booted_us;        /* every pile booted or failed; 0: not yet */
     int64_t settled_us;       /* the load began (booted, and let go with --load-go-signal) */
-    int64_t go_ms;            /* --load-go-signal: when it was let go; 0: not yet */
     int64_t start_us, end_us; /* 0: not yet */
     size_t ready;             /* piles on the load */
     size_t ready_at_end;      /* ... when the window ended (the exit closes them all) */
@@ -340,7 +339,7 @@ void sim_load_go(void)
 
 int64_t sim_load_go_ms(void)
 {
-    return L.go_ms;
+    return L.o && L.o->load_go ? L.settled_us / 1000 : 0;
 }
 
 void sim_load_settling(size_t settling)
@@ -357,7 +356,6 @@ void sim_load_settling(size_t settling)
     if (L.o->load_go && !go_signalled)
         return;
     L.settled_us = sim_now_us();
-    L.go_ms = L.settled_us / 1000;
     L.start_us = L.settled_us + (int64_t)(L.o->warmup_s * 1e6);
 }
 
