@@ -653,9 +653,6 @@ int db_access_gate(struct db *db, int64_t account_id, int64_t *detection_id)
         return DB_ERROR;
     sqlite3_bind_int64(st, 1, account_id);
     *detection_id = 0;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *detection_id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? DB_OK : db_rc_from(db, rc, "access_gate");
+    int rc = db_step_int64(db, st, detection_id, "access_gate");
+    return rc == DB_NOTFOUND ? DB_OK : rc; /* none: 0 */
 }
