@@ -82,7 +82,7 @@ static const struct cfg_entry table[] = {
      "file descriptors the gateway sizes its tables for"},
     {"gw_rx_buffer", T_INT, "8192", CFG_GATEWAY, S(gw_rx_buffer), 512, 1048576,
      "WebSocket receive buffer per connection (largest frame)"},
-    {"writer_batch_ms", T_INT, "5", CFG_GATEWAY, S(writer_batch_ms), 0, 1000,
+    {"writer_batch_ms", T_INT, "2", CFG_GATEWAY, S(writer_batch_ms), 0, 1000,
      "how long the database writer gathers jobs into one commit"},
     {"writer_batch_max", T_INT, "2000", CFG_GATEWAY, S(writer_batch_max), 1, 1000000,
      "most jobs in one commit of the database writer"},

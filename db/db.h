@@ -36,6 +36,26 @@ bool db_take_full(struct db *db);
  * pages through the shared map instead of copying them with pread. DB_OK or DB_ERROR. */
 int db_tune(struct db *db, int64_t cache_kib, int64_t mmap_bytes);
 
+/* WAL checkpoints taken out of this connection's commits (db/wal.c). With db_wal_manual(), a
+ * commit no longer copies the WAL into the database when the WAL has grown past SQLite's 1 000
+ * pages (that copy and its two fsyncs ran inside the COMMIT of whichever batch crossed the
+ * line); db_wal_frames() tells the WAL's length after this connection's last commit, and the
+ * owner checkpoints with db_checkpoint(), on this or another connection. */
+void db_wal_manual(struct db *db);
+int db_wal_frames(const struct db *db);
+
+/* A PASSIVE checkpoint: copies into the database as much of the WAL as no reader still needs,
+ * without waiting for any lock, and syncs as `synchronous` says. *wal_frames gets the WAL's
+ * length and *copied the frames now in the database; when they are equal the next write
+ * transaction starts the WAL over from its beginning. DB_OK, DB_BUSY when another checkpoint
+ * is running, or DB_ERROR (logged). */
+int db_checkpoint(struct db *db, int *wal_frames, int *copied);
+
+/* Syncs the database file to disk as SQLite does (fdatasync). A checkpoint that stops short of
+ * the WAL's end leaves its copied pages unsynced for the one that reaches it; syncing them on
+ * the way spares that one the wait. DB_OK or DB_ERROR (logged). */
+int db_sync_file(struct db *db);
+
 /* Applies the numbered migrations above the current schema version up to `target`
  * (-1 = latest), each in one exclusive transaction, so that two processes starting together
  * never apply one twice. Returns DB_OK or an error with a message in `err`. */

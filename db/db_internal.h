@@ -12,7 +12,8 @@
 
 struct db {
     sqlite3 *h;
-    bool full; /* met SQLITE_FULL since db_take_full() */
+    bool full;      /* met SQLITE_FULL since db_take_full() */
+    int wal_frames; /* frames in the WAL after this connection's last commit (db_wal_manual) */
     struct {
         const char *sql; /* identity: the address of a static string */
         sqlite3_stmt *stmt;

@@ -444,6 +444,24 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     fprintf(f, "evgate_gateway_writer_commit_seconds_sum %.6f\n", ws->commit_seconds_sum);
     fprintf(f, "evgate_gateway_writer_commit_seconds_count %" PRIu64 "\n", cum);
 
+    const struct gw_ckpt_stats *ck = &ws->ckpt;
+    prom_single(f, "evgate_gateway_wal_frames", "gauge",
+                "Pages in the database's WAL after the writer's last commit.",
+                (uint64_t)(ck->wal_frames > 0 ? ck->wal_frames : 0));
+    prom_head(f, "evgate_gateway_wal_checkpoints_total", "counter",
+              "WAL checkpoints: long passes in the background, the rest by the writer.");
+    fprintf(f, "evgate_gateway_wal_checkpoints_total{by=\"background\"} %" PRIu64 "\n",
+            ck->passes_total);
+    fprintf(f, "evgate_gateway_wal_checkpoints_total{by=\"writer\"} %" PRIu64 "\n",
+            ck->finishes_total);
+    prom_head(f, "evgate_gateway_wal_writer_checkpoint_seconds_total", "counter",
+              "Time the writer spent copying the rest of the WAL between batches.");
+    fprintf(f, "evgate_gateway_wal_writer_checkpoint_seconds_total %.6f\n", ck->finish_seconds_sum);
+    prom_single(f, "evgate_gateway_wal_restarts_total", "counter",
+                "Times the WAL started over from its beginning.", ck->restarts_total);
+    prom_single(f, "evgate_gateway_wal_checkpoint_failures_total", "counter",
+                "WAL checkpoints that failed (see the log).", ck->failures_total);
+
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

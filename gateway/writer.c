@@ -1,6 +1,7 @@
 /* The batched database writer: a bounded job queue, one writer thread with its own connection,
  * group commits, and a done-queue handed back to the submitting thread. See writer.h. */
 #include "gateway/writer.h"
+#include "gateway/checkpointer.h"
 #include "common/log.h"
 #include "common/thread.h"
 #include "db/db.h"
@@ -20,6 +21,15 @@
 #define GW_WRITER_DONE_BUDGET 4096
 /* First allocation of a queue ring; rings double up to queue_max. */
 #define GW_WRITER_RING_MIN 256
+/* The WAL's checkpoints (checkpointer.h), by default: background passes once the WAL has 4 000
+ * pages (16 MiB); the writer copies a rest of up to 64 pages between batches, and any rest once
+ * the WAL has 16 000 (64 MiB). 10 000 piles sending at half the gateway's maximum rate write
+ * about 35 MB of WAL a second: the WAL starts over about every half second, and each time costs
+ * the writer's next batch 3 to 5 ms (at SQLite's 1 000 pages, four times as often: p99 20-25 ms
+ * instead of 15). */
+#define GW_WRITER_CKPT_START  4000
+#define GW_WRITER_CKPT_FINISH 64
+#define GW_WRITER_CKPT_LIMIT  16000
 
 const double gw_writer_commit_le[GW_WRITER_COMMIT_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -54,6 +64,7 @@ struct gw_writer {
 
     /* Owned by the writer thread (the batch) or guarded by mu (the rest). */
     struct db *db;
+    struct gw_ckpt *ckpt;
     struct gw_job *batch;
     struct gw_writer_stats st;
     int64_t last_ok_ms; /* monotonic */
@@ -245,6 +256,10 @@ static void *writer_main(void *p)
             w->wake(w->wake_arg);
             pthread_mutex_lock(&w->mu);
         }
+        /* The answers are on their way; a checkpoint now delays only the next batch. */
+        pthread_mutex_unlock(&w->mu);
+        gw_ckpt_after_batch(w->ckpt, w->db);
+        pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -285,6 +300,18 @@ struct gw_writer *gw_writer_create(const struct gw_writer_opts *opts, char *err,
      * 10 000 piles sending made the writer read pages back with pread (8 % of its CPU). */
     if (opts->cache_kib > 0 || opts->mmap_bytes > 0)
         db_tune(w->db, opts->cache_kib > 0 ? opts->cache_kib : 2000, opts->mmap_bytes);
+    struct gw_ckpt_opts co = {
+        .db_path = opts->db_path,
+        .busy_ms = opts->busy_ms,
+        .synchronous = opts->synchronous,
+        .start_frames = opts->wal_start_frames > 0 ? opts->wal_start_frames : GW_WRITER_CKPT_START,
+        .finish_frames = GW_WRITER_CKPT_FINISH,
+        .limit_frames = opts->wal_limit_frames > 0 ? opts->wal_limit_frames : GW_WRITER_CKPT_LIMIT,
+    };
+    w->ckpt = gw_ckpt_start(&co, err, errlen);
+    if (!w->ckpt)
+        goto fail;
+    gw_ckpt_adopt(w->ckpt, w->db);
     note_db_state(w, 1);
 
     /* Signals belong to the main thread: the writer inherits a fully blocked mask. */
@@ -371,6 +398,7 @@ void gw_writer_free(struct gw_writer *w)
     gw_writer_stop(w);
     while (gw_writer_run_done(w) > 0)
         ;
+    gw_ckpt_free(w->ckpt);
     db_close(w->db);
     free(w->pending.v);
     free(w->done.v);
@@ -388,4 +416,6 @@ void gw_writer_stats(struct gw_writer *w, struct gw_writer_stats *out)
     out->inflight = w->inflight;
     out->db_ok_age_s = (double)(mono_ms() - w->last_ok_ms) / 1000.0;
     pthread_mutex_unlock(&w->mu);
+    if (w->ckpt)
+        gw_ckpt_stats(w->ckpt, &out->ckpt);
 }

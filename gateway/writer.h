@@ -9,9 +9,14 @@
  * A failing job does not fail its neighbours: the transaction is rolled back, the failing job
  * is reported with its own code, the jobs before it run again and commit in one transaction, and
  * the jobs after it continue as a batch. At most 2 * failures + 1 transactions per batch, where
- * going one by one would cost a commit per job. */
+ * going one by one would cost a commit per job.
+ *
+ * The writer's connection does not checkpoint the WAL inside its commits: checkpointer.h copies
+ * it beside them. */
 #ifndef EVGATE_GW_WRITER_H
 #define EVGATE_GW_WRITER_H
+
+#include "gateway/checkpointer.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +50,8 @@ struct gw_writer_opts {
     size_t queue_max;        /* most jobs accepted and not yet completed (>= 1) */
     int64_t cache_kib;       /* the connection's page cache (0 = SQLite's default) */
     int64_t mmap_bytes;      /* its memory map for reads (0 = none) */
+    int wal_start_frames;    /* checkpointer.h's start_frames (0 = 4 000) */
+    int wal_limit_frames;    /* ... and limit_frames (0 = 16 000) */
     gw_wake_fn wake;         /* may be NULL: then the caller polls gw_writer_run_done() */
     void *wake_arg;
 };
@@ -68,6 +75,7 @@ struct gw_writer_stats {
      * last entry counting those above every bound; their sum in seconds. */
     uint64_t commit_buckets[GW_WRITER_COMMIT_BUCKETS + 1];
     double commit_seconds_sum;
+    struct gw_ckpt_stats ckpt; /* the WAL's checkpoints (checkpointer.h) */
 };
 
 /* Opens the writer's own connection to opts->db_path (the schema must already be migrated)

@@ -31,6 +31,8 @@ REQUIRED_METRICS = {
     "evgate_gateway_writer_commits_total": "counter",
     "evgate_gateway_writer_jobs_total": "counter",
     "evgate_gateway_writer_commit_seconds": ("histogram", "summary"),
+    "evgate_gateway_wal_frames": "gauge",
+    "evgate_gateway_wal_checkpoints_total": "counter",
 }
 
 _NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include <cmocka.h>
 
@@ -99,10 +102,12 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct gw_writer *make_writer(struct fixture *f, int batch_ms, size_t batch_max,
-                                     size_t queue_max)
+static struct gw_writer *make_writer_wal(struct fixture *f, int batch_ms, size_t batch_max,
+                                         size_t queue_max, int wal_start, int wal_limit)
 {
     struct gw_writer_opts o = {
+        .wal_start_frames = wal_start,
+        .wal_limit_frames = wal_limit,
         .db_path = f->path,
         .busy_ms = 5000,
         .synchronous = "NORMAL",
@@ -117,6 +122,12 @@ static struct gw_writer *make_writer(struct fixture *f, int batch_ms, size_t bat
     if (!w)
         fail_msg("gw_writer_create: %s", err);
     return w;
+}
+
+static struct gw_writer *make_writer(struct fixture *f, int batch_ms, size_t batch_max,
+                                     size_t queue_max)
+{
+    return make_writer_wal(f, batch_ms, batch_max, queue_max, 0, 0);
 }
 
 /* One job: an audit row identified by (action, id); `fail` makes it misbehave. */
@@ -195,6 +206,92 @@ static void test_many_jobs_batched(void **state)
     assert_int_equal(db_audit_count(f->db, "test.many", &count), DB_OK);
     assert_int_equal(count, MANY);
     gw_writer_free(w);
+    free(jobs);
+}
+
+/* Commits `n` jobs one after the other (each its own transaction), ids from `first`. */
+static void commit_one_by_one(struct fixture *f, struct gw_writer *w, struct job *jobs, int first,
+                              int n)
+{
+    for (int i = first; i < first + n; i++) {
+        jobs[i] = (struct job){.f = f, .action = "test.wal", .id = i};
+        assert_int_equal(gw_writer_submit(w, audit_job, audit_done, &jobs[i]), 0);
+        wait_done(f, w, i + 1);
+        assert_int_equal(jobs[i].rc, 0);
+    }
+}
+
+static long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
+}
+
+#define WAL_JOBS     600
+#define WAL_START    20
+#define WAL_LIMIT    80
+#define WAL_JOBS_MAX 200000
+
+/* The writer's connection no longer checkpoints by itself at SQLite's 1 000 pages: the
+ * checkpointer copies the WAL in the background and the writer the rest, so the WAL starts over
+ * long before SQLite would have and its file stays small; a reader holding an old snapshot
+ * holds the WAL back without errors, and once it is gone the WAL starts over again. */
+static void test_wal_checkpointed_beside_the_writer(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_writer *w = make_writer_wal(f, 0, 10, 100, WAL_START, WAL_LIMIT);
+    struct job *jobs = calloc(WAL_JOBS_MAX, sizeof *jobs);
+    char wal[160];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+
+    commit_one_by_one(f, w, jobs, 0, WAL_JOBS);
+    struct gw_writer_stats st;
+    gw_writer_stats(w, &st);
+    assert_true(st.ckpt.passes_total >= 1);
+    assert_true(st.ckpt.finishes_total >= 1);
+    assert_true(st.ckpt.restarts_total >= 2);
+    assert_int_equal(st.ckpt.failures_total, 0);
+    /* each commit wrote a page or more: without restarts the file would hold them all, and
+     * SQLite's own checkpoint would have let it reach 1 000 (how far past WAL_LIMIT it gets
+     * depends on how fast this machine's writer outruns the checkpointer's syncs) */
+    assert_true(st.ckpt.wal_frames < 1000);
+    long size = file_size(wal);
+    assert_true(size > 0 && size < 1000L * 4120);
+
+    /* a reader's snapshot: the WAL cannot start over beneath it (once at most: a snapshot taken
+     * when the WAL was copied whole reads the database file alone, and keeps checkpoints from
+     * writing to it instead) */
+    sqlite3 *r = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(r, "BEGIN; SELECT count(*) FROM audit_log;", NULL, NULL, NULL),
+                     SQLITE_OK);
+    uint64_t restarts = st.ckpt.restarts_total;
+    commit_one_by_one(f, w, jobs, WAL_JOBS, WAL_JOBS);
+    gw_writer_stats(w, &st);
+    assert_true(st.ckpt.restarts_total <= restarts + 1);
+    assert_true(st.ckpt.wal_frames > WAL_LIMIT);
+    restarts = st.ckpt.restarts_total;
+    assert_int_equal(st.ckpt.failures_total, 0);
+
+    /* gone: the next pass (after its back-off of GW_CKPT_RETRY_MS) copies it all */
+    assert_int_equal(sqlite3_exec(r, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(r);
+    int n = 2 * WAL_JOBS;
+    time_t until = time(NULL) + WAIT_LIMIT_S;
+    while (st.ckpt.restarts_total == restarts && n < WAL_JOBS_MAX && time(NULL) < until) {
+        commit_one_by_one(f, w, jobs, n, 1);
+        n++;
+        gw_writer_stats(w, &st);
+    }
+    assert_true(st.ckpt.restarts_total > restarts);
+    assert_true(st.ckpt.wal_frames < 1000);
+    assert_int_equal(st.ckpt.failures_total, 0);
+
+    int64_t count = -1;
+    assert_int_equal(db_audit_count(f->db, "test.wal", &count), DB_OK);
+    assert_int_equal(count, n);
+    gw_writer_free(w);
+    assert_int_equal(db_integrity_check(f->db), DB_OK);
     free(jobs);
 }
 
@@ -398,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_queue_refuses, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_job_keeps_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_checkpointed_beside_the_writer, setup, teardown),
         cmocka_unit_test(test_bad_database_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

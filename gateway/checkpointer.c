@@ -1,0 +1,186 @@
+/* The writer's WAL checkpointer: a background thread for the long copy, the writer for the rest.
+ * See checkpointer.h. */
+#include "gateway/checkpointer.h"
+#include "common/log.h"
+#include "common/thread.h"
+#include "db/db.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* After a pass that a reader kept from copying everything, the next waits this long. */
+#define GW_CKPT_RETRY_MS 100
+
+struct gw_ckpt {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* the thread waits here for a pass to run or for stop */
+    pthread_t thread;
+    bool started, stopping;
+    struct db *db; /* the thread's own connection */
+    int start_frames, finish_frames, limit_frames;
+
+    /* Guarded by mu. */
+    bool running;       /* a pass is asked for or under way */
+    bool pass_finished; /* a pass ended since the writer last looked */
+    int pass_copied;    /* how far it copied: the WAL's frames up to there are in the database */
+    bool pass_whole;    /* it copied the whole WAL as it was when it began */
+    struct timespec retry_at;
+    struct gw_ckpt_stats st;
+};
+
+static double elapsed_s(struct timespec t0)
+{
+    struct timespec t1 = thread_now();
+    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+static bool before(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
+static void *ckpt_main(void *p)
+{
+    struct gw_ckpt *c = p;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->running && !c->stopping)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (c->stopping)
+            break;
+        pthread_mutex_unlock(&c->mu);
+        int wal = 0, copied = 0;
+        int rc = db_checkpoint(c->db, &wal, &copied);
+        /* SQLite syncs the database file only when a checkpoint reaches the WAL's end: that
+         * would be the writer's copy of the rest, which would then wait for every page of
+         * this pass to reach the disk. */
+        if (rc == DB_OK && copied > 0 && db_sync_file(c->db) != DB_OK)
+            rc = DB_ERROR;
+        pthread_mutex_lock(&c->mu);
+        c->running = false;
+        c->st.passes_total++;
+        if (rc == DB_ERROR)
+            c->st.failures_total++;
+        /* short of the WAL's end and no further than the last pass: a reader's old snapshot,
+         * another checkpoint or an error; not again at once (the writer's own read mark of the
+         * transaction it just committed can hold a pass back a little, and is gone by the next) */
+        bool stuck = rc != DB_OK || (copied < wal && copied == c->pass_copied);
+        c->pass_finished = rc == DB_OK;
+        c->pass_copied = copied;
+        c->pass_whole = rc == DB_OK && copied >= wal;
+        if (stuck)
+            c->retry_at = thread_deadline_ms(GW_CKPT_RETRY_MS);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t errlen)
+{
+    if (!opts->db_path || opts->start_frames < 1 || opts->finish_frames < 0 ||
+        opts->limit_frames < opts->start_frames) {
+        snprintf(err, errlen, "checkpointer: bad options");
+        return NULL;
+    }
+    struct gw_ckpt *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->start_frames = opts->start_frames;
+    c->finish_frames = opts->finish_frames;
+    c->limit_frames = opts->limit_frames;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    c->db = db_open(opts->db_path, opts->busy_ms, opts->synchronous, err, errlen);
+    if (!c->db)
+        goto fail;
+    int rc = thread_start_quiet(&c->thread, ckpt_main, c);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the checkpointer thread: %s", strerror(rc));
+        goto fail;
+    }
+    c->started = true;
+    return c;
+fail:
+    gw_ckpt_free(c);
+    return NULL;
+}
+
+void gw_ckpt_adopt(struct gw_ckpt *c, struct db *writer_db)
+{
+    (void)c;
+    db_wal_manual(writer_db);
+}
+
+/* The writer copies the rest of the WAL; the next write transaction can then start it over. */
+static void finish_on_writer(struct gw_ckpt *c, struct db *writer_db)
+{
+    struct timespec t0 = thread_now();
+    int wal = 0, copied = 0;
+    int rc = db_checkpoint(writer_db, &wal, &copied);
+    double s = elapsed_s(t0);
+    pthread_mutex_lock(&c->mu);
+    c->st.finishes_total++;
+    c->st.finish_seconds_sum += s;
+    if (rc == DB_ERROR)
+        c->st.failures_total++;
+    if (rc != DB_OK || copied < wal)
+        c->retry_at = thread_deadline_ms(GW_CKPT_RETRY_MS);
+    pthread_mutex_unlock(&c->mu);
+}
+
+void gw_ckpt_after_batch(struct gw_ckpt *c, struct db *writer_db)
+{
+    int frames = db_wal_frames(writer_db);
+    pthread_mutex_lock(&c->mu);
+    if (frames < c->st.wal_frames)
+        c->st.restarts_total++;
+    c->st.wal_frames = frames;
+    if (c->running || c->stopping) {
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
+    if (c->pass_finished) {
+        c->pass_finished = false;
+        int rest = frames - c->pass_copied; /* appended while the pass ran */
+        if (c->pass_whole && rest > 0 && (rest <= c->finish_frames || frames >= c->limit_frames)) {
+            pthread_mutex_unlock(&c->mu);
+            finish_on_writer(c, writer_db);
+            return;
+        }
+    }
+    if (frames >= c->start_frames && !before(thread_now(), c->retry_at)) {
+        c->running = true;
+        pthread_cond_signal(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+void gw_ckpt_stats(struct gw_ckpt *c, struct gw_ckpt_stats *out)
+{
+    pthread_mutex_lock(&c->mu);
+    *out = c->st;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void gw_ckpt_free(struct gw_ckpt *c)
+{
+    if (!c)
+        return;
+    if (c->started) {
+        pthread_mutex_lock(&c->mu);
+        c->stopping = true;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->thread, NULL);
+    }
+    db_close(c->db);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}

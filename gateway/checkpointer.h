@@ -1,0 +1,63 @@
+/* The WAL checkpointer of the gateway's database writer.
+ *
+ * SQLite's automatic checkpoint runs inside the COMMIT that finds the WAL past 1 000 pages: it
+ * syncs the WAL, copies its pages into the database and syncs that, some 30 ms under load on
+ * this project's machine, while every CALL of the batch and of the batches queued behind it
+ * waits for its answer (issue 8: p99 of 100 ms and more at half the maximum rate). Here the
+ * writer's connection checkpoints no more by itself (db_wal_manual()); once the WAL has grown
+ * past `start_frames`, a thread of this module copies it on a connection of its own, beside the
+ * writer's commits. What the writer appended meanwhile is left: the WAL can only start over
+ * from its beginning when it has been copied whole at the moment a write transaction begins, so
+ * between two batches the writer copies that rest itself (at most `finish_frames` pages; more,
+ * and another pass runs in the background first). The WAL therefore stays about as short as
+ * with SQLite's own checkpoint, and the long copy and its syncs happen off the writer's path.
+ *
+ * A reader that still needs old pages (mgmt in a long read) holds the WAL back as it would
+ * without this module; the passes then back off for GW_CKPT_RETRY_MS. */
+#ifndef EVGATE_GW_CHECKPOINTER_H
+#define EVGATE_GW_CHECKPOINTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct db;
+struct gw_ckpt;
+
+struct gw_ckpt_opts {
+    const char *db_path;     /* opened by the checkpointer: its own connection */
+    int busy_ms;             /* SQLite busy timeout */
+    const char *synchronous; /* "NORMAL" or "FULL": how the copy is synced */
+    int start_frames;        /* a background pass starts once the WAL has this many (>= 1) */
+    int finish_frames;       /* the writer copies a rest this short itself between batches */
+    int limit_frames;        /* ... and any rest once the WAL is this long (>= start_frames) */
+};
+
+struct gw_ckpt_stats {
+    int64_t wal_frames;        /* the WAL's length after the writer's last commit */
+    uint64_t passes_total;     /* background passes run */
+    uint64_t finishes_total;   /* copies of the rest by the writer */
+    double finish_seconds_sum; /* their time: what they cost the writer's batches */
+    uint64_t restarts_total;   /* the WAL started over from its beginning (seen by the writer) */
+    uint64_t failures_total;   /* checkpoints that failed (logged) */
+};
+
+/* Opens the checkpointer's connection and starts its thread (every signal blocked). Returns it,
+ * or NULL with a message in `err`. */
+struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t errlen);
+
+/* Turns `writer_db`'s own checkpoints off (db_wal_manual()); call once, on the writer's
+ * connection, before its first commit. */
+void gw_ckpt_adopt(struct gw_ckpt *c, struct db *writer_db);
+
+/* On the writer's thread after a batch's completions were handed back: starts a background pass
+ * when the WAL is long enough, or, after a pass, copies the rest on `writer_db`. */
+void gw_ckpt_after_batch(struct gw_ckpt *c, struct db *writer_db);
+
+/* Thread-safe snapshot of the counters. */
+void gw_ckpt_stats(struct gw_ckpt *c, struct gw_ckpt_stats *out);
+
+/* Stops the thread (a pass under way finishes first) and closes its connection; NULL is a
+ * no-op. */
+void gw_ckpt_free(struct gw_ckpt *c);
+
+#endif
