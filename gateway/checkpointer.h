@@ -8,12 +8,16 @@
  * past `start_frames`, a thread of this module copies it on a connection of its own, beside the
  * writer's commits. What the writer appended meanwhile is left: the WAL can only start over
  * from its beginning when it has been copied whole at the moment a write transaction begins, so
- * between two batches the writer copies that rest itself (at most `finish_frames` pages; more,
- * and another pass runs in the background first). The WAL therefore stays about as short as
- * with SQLite's own checkpoint, and the long copy and its syncs happen off the writer's path.
+ * between two batches the writer copies that rest itself: up to `finish_frames` pages, or
+ * whatever is left once the WAL has `limit_frames`; otherwise another pass runs first. The long
+ * copy and its syncs thus happen off the writer's path, and the WAL stays between `start_frames`
+ * and a little over `limit_frames` pages.
  *
  * A reader that still needs old pages (mgmt in a long read) holds the WAL back as it would
- * without this module; the passes then back off for GW_CKPT_RETRY_MS. */
+ * without this module; the passes then back off for GW_CKPT_RETRY_MS. The other connections
+ * (mgmt's, the gateway's other threads) keep SQLite's automatic checkpoint: a commit of theirs
+ * while the WAL is past 1 000 pages copies what the passes have not copied yet, and the
+ * checkpoint that comes second of two at once gives up at once (SQLITE_BUSY, no error). */
 #ifndef EVGATE_GW_CHECKPOINTER_H
 #define EVGATE_GW_CHECKPOINTER_H
 
