@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
@@ -56,6 +57,49 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* connect() that outlives libFuzzer's -timeout watchdog, a SIGALRM each second: an interrupted
+ * connect goes on in the kernel (a loaded machine can take that long to accept), so wait for its
+ * outcome instead of calling it a failure. */
+static int connect_through_alarms(int s, const struct sockaddr_in *a)
+{
+    if (connect(s, (const struct sockaddr *)a, sizeof *a) == 0)
+        return 0;
+    if (errno != EINTR)
+        return -1;
+    for (;;) {
+        struct pollfd p = {.fd = s, .events = POLLOUT};
+        int r = poll(&p, 1, 10000);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            errno = r == 0 ? ETIMEDOUT : errno;
+            return -1;
+        }
+        int e = 0;
+        socklen_t l = sizeof e;
+        if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+            return -1;
+        errno = e;
+        return e ? -1 : 0;
+    }
+}
+
+/* Sends all of buf, through the watchdog's interruptions; -1 when the peer closed. */
+static int send_all(int s, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t r = send(s, p, len, MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        p += r;
+        len -= (size_t)r;
+    }
+    return 0;
+}
+
 /* POSTs `body` to `path`; returns the status, or -1 when the server did not answer. */
 static int post(const char *path, const uint8_t *body, size_t len)
 {
@@ -69,8 +113,10 @@ static int post(const char *path, const uint8_t *body, size_t len)
      * loopback's ephemeral ports */
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-    if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof a) < 0)
+    if (s < 0 || connect_through_alarms(s, &a) < 0) {
+        fprintf(stderr, "cannot connect to mgmt on port %d: %s\n", g.port, strerror(errno));
         abort();
+    }
     char head[512];
     int n = snprintf(head, sizeof head,
                      "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
@@ -79,8 +125,7 @@ static int post(const char *path, const uint8_t *body, size_t len)
                      "Content-Length: %zu\r\n\r\n",
                      path, g.token, len);
     /* MSG_NOSIGNAL: a server that refused the body may close before it is all sent */
-    if (send(s, head, (size_t)n, MSG_NOSIGNAL) != n ||
-        (len && send(s, body, len, MSG_NOSIGNAL) < 0)) {
+    if (send_all(s, head, (size_t)n) < 0 || send_all(s, body, len) < 0) {
         close(s);
         return -1; /* the server may close early on a body it refused: fine */
     }
