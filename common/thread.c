@@ -36,6 +36,11 @@ struct timespec thread_deadline_ms(long long ms)
     return thread_after_ms(thread_now(), ms);
 }
 
+bool thread_before(struct timespec a, struct timespec b)
+{
+    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
+}
+
 int thread_start_quiet(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
     sigset_t all, old;

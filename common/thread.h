@@ -5,6 +5,7 @@
 #define EVGATE_THREAD_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <time.h>
 
 /* pthread_cond_init() with CLOCK_MONOTONIC for pthread_cond_timedwait(); its result. */
@@ -18,6 +19,9 @@ struct timespec thread_after_ms(struct timespec t, long long ms);
 
 /* thread_after_ms(thread_now(), ms): a deadline for pthread_cond_timedwait(). */
 struct timespec thread_deadline_ms(long long ms);
+
+/* Whether `a` is earlier than `b`. */
+bool thread_before(struct timespec a, struct timespec b);
 
 /* pthread_create() of fn(arg) with every signal blocked in the new thread (the caller's mask is
  * left as it was); pthread_create's result. */

@@ -38,11 +38,6 @@ static double elapsed_s(struct timespec t0)
     return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 }
 
-static bool before(struct timespec a, struct timespec b)
-{
-    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
-}
-
 static void *ckpt_main(void *p)
 {
     struct gw_ckpt *c = p;
@@ -154,7 +149,7 @@ void gw_ckpt_after_batch(struct gw_ckpt *c, struct db *writer_db)
             return;
         }
     }
-    if (frames >= c->start_frames && !before(thread_now(), c->retry_at)) {
+    if (frames >= c->start_frames && !thread_before(thread_now(), c->retry_at)) {
         c->running = true;
         pthread_cond_signal(&c->cv);
     }

@@ -46,11 +46,6 @@ struct changed {
     bool all; /* over GW_PILES_CHANGES_MAX */
 };
 
-static bool before(struct timespec a, struct timespec b)
-{
-    return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec);
-}
-
 static void snapshot_free(struct snapshot *s)
 {
     if (!s)
@@ -239,10 +234,10 @@ static void *run(void *arg)
         struct timespec due = thread_after_ms(t->last_load, t->refresh_ms);
         if (t->asked) {
             struct timespec soon = thread_after_ms(t->last_load, GW_PILES_MIN_GAP_MS);
-            if (before(soon, due))
+            if (thread_before(soon, due))
                 due = soon;
         }
-        if (before(thread_now(), due)) {
+        if (thread_before(thread_now(), due)) {
             pthread_cond_timedwait(&t->cond, &t->lock, &due);
             continue;
         }
