@@ -20,7 +20,8 @@ struct gw_ckpt {
     pthread_cond_t cv; /* the thread waits here for a pass to run or for stop */
     pthread_t thread;
     bool started, stopping;
-    struct db *db; /* the thread's own connection */
+    struct db *db;        /* the thread's own connection */
+    struct db *writer_db; /* the writer's, used on the writer's thread only */
     int start_frames, finish_frames, limit_frames;
 
     /* Guarded by mu. */
@@ -76,7 +77,7 @@ static void *ckpt_main(void *p)
 
 struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t errlen)
 {
-    if (!opts->db_path || opts->start_frames < 1 || opts->finish_frames < 0 ||
+    if (!opts->writer_db || !opts->db_path || opts->start_frames < 1 || opts->finish_frames < 0 ||
         opts->limit_frames < opts->start_frames) {
         snprintf(err, errlen, "checkpointer: bad options");
         return NULL;
@@ -86,6 +87,7 @@ struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    c->writer_db = opts->writer_db;
     c->start_frames = opts->start_frames;
     c->finish_frames = opts->finish_frames;
     c->limit_frames = opts->limit_frames;
@@ -100,24 +102,19 @@ struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t
         goto fail;
     }
     c->started = true;
+    db_wal_manual(c->writer_db);
     return c;
 fail:
     gw_ckpt_free(c);
     return NULL;
 }
 
-void gw_ckpt_adopt(struct gw_ckpt *c, struct db *writer_db)
-{
-    (void)c;
-    db_wal_manual(writer_db);
-}
-
 /* The writer copies the rest of the WAL; the next write transaction can then start it over. */
-static void finish_on_writer(struct gw_ckpt *c, struct db *writer_db)
+static void finish_on_writer(struct gw_ckpt *c)
 {
     struct timespec t0 = thread_now();
     int wal = 0, copied = 0;
-    int rc = db_checkpoint(writer_db, &wal, &copied);
+    int rc = db_checkpoint(c->writer_db, &wal, &copied);
     double s = elapsed_s(t0);
     pthread_mutex_lock(&c->mu);
     c->st.finishes_total++;
@@ -129,9 +126,9 @@ static void finish_on_writer(struct gw_ckpt *c, struct db *writer_db)
     pthread_mutex_unlock(&c->mu);
 }
 
-void gw_ckpt_after_batch(struct gw_ckpt *c, struct db *writer_db)
+void gw_ckpt_after_batch(struct gw_ckpt *c)
 {
-    int frames = db_wal_frames(writer_db);
+    int frames = db_wal_frames(c->writer_db);
     pthread_mutex_lock(&c->mu);
     if (frames < c->st.wal_frames)
         c->st.restarts_total++;
@@ -145,7 +142,7 @@ void gw_ckpt_after_batch(struct gw_ckpt *c, struct db *writer_db)
         int rest = frames - c->pass_copied; /* appended while the pass ran */
         if (c->pass_whole && rest > 0 && (rest <= c->finish_frames || frames >= c->limit_frames)) {
             pthread_mutex_unlock(&c->mu);
-            finish_on_writer(c, writer_db);
+            finish_on_writer(c);
             return;
         }
     }

@@ -28,6 +28,7 @@ struct db;
 struct gw_ckpt;
 
 struct gw_ckpt_opts {
+    struct db *writer_db;    /* the writer's connection (borrowed): its own checkpoints go off */
     const char *db_path;     /* opened by the checkpointer: its own connection */
     int busy_ms;             /* SQLite busy timeout */
     const char *synchronous; /* "NORMAL" or "FULL": how the copy is synced */
@@ -45,17 +46,14 @@ struct gw_ckpt_stats {
     uint64_t failures_total;   /* checkpoints that failed (logged) */
 };
 
-/* Opens the checkpointer's connection and starts its thread (every signal blocked). Returns it,
- * or NULL with a message in `err`. */
+/* Turns opts->writer_db's own checkpoints off (db_wal_manual()), opens the checkpointer's
+ * connection and starts its thread (every signal blocked). Call before the writer's first
+ * commit. Returns it, or NULL with a message in `err`. */
 struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t errlen);
 
-/* Turns `writer_db`'s own checkpoints off (db_wal_manual()); call once, on the writer's
- * connection, before its first commit. */
-void gw_ckpt_adopt(struct gw_ckpt *c, struct db *writer_db);
-
 /* On the writer's thread after a batch's completions were handed back: starts a background pass
- * when the WAL is long enough, or, after a pass, copies the rest on `writer_db`. */
-void gw_ckpt_after_batch(struct gw_ckpt *c, struct db *writer_db);
+ * when the WAL is long enough, or, after a pass, copies the rest on the writer's connection. */
+void gw_ckpt_after_batch(struct gw_ckpt *c);
 
 /* Thread-safe snapshot of the counters. */
 void gw_ckpt_stats(struct gw_ckpt *c, struct gw_ckpt_stats *out);

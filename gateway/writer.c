@@ -258,7 +258,7 @@ static void *writer_main(void *p)
         }
         /* The answers are on their way; a checkpoint now delays only the next batch. */
         pthread_mutex_unlock(&w->mu);
-        gw_ckpt_after_batch(w->ckpt, w->db);
+        gw_ckpt_after_batch(w->ckpt);
         pthread_mutex_lock(&w->mu);
     }
     pthread_mutex_unlock(&w->mu);
@@ -301,6 +301,7 @@ struct gw_writer *gw_writer_create(const struct gw_writer_opts *opts, char *err,
     if (opts->cache_kib > 0 || opts->mmap_bytes > 0)
         db_tune(w->db, opts->cache_kib > 0 ? opts->cache_kib : 2000, opts->mmap_bytes);
     struct gw_ckpt_opts co = {
+        .writer_db = w->db,
         .db_path = opts->db_path,
         .busy_ms = opts->busy_ms,
         .synchronous = opts->synchronous,
@@ -311,7 +312,6 @@ struct gw_writer *gw_writer_create(const struct gw_writer_opts *opts, char *err,
     w->ckpt = gw_ckpt_start(&co, err, errlen);
     if (!w->ckpt)
         goto fail;
-    gw_ckpt_adopt(w->ckpt, w->db);
     note_db_state(w, 1);
 
     /* Signals belong to the main thread: the writer inherits a fully blocked mask. */
@@ -416,6 +416,5 @@ void gw_writer_stats(struct gw_writer *w, struct gw_writer_stats *out)
     out->inflight = w->inflight;
     out->db_ok_age_s = (double)(mono_ms() - w->last_ok_ms) / 1000.0;
     pthread_mutex_unlock(&w->mu);
-    if (w->ckpt)
-        gw_ckpt_stats(w->ckpt, &out->ckpt);
+    gw_ckpt_stats(w->ckpt, &out->ckpt); /* exists from gw_writer_create() on */
 }
