@@ -36,6 +36,11 @@ describe('the admin dashboard in the browser', { skip: hasSqlite ? false : 'the 
     s.pending = { username: `dash_${uniq()}`, password: 'Operator-pass-1', company: `中山市首页待审核充电有限公司${uniq()}`, creditCode: creditCode() };
     await lib.registerOperator(env.mgmt.base, s.pending);
     const now = Math.floor(Date.now() / 1000);
+    // "today" is the day in UTC+8 (mgmt/api_dashboard.c): in the first minutes after its
+    // midnight, a session begun 5 minutes ago began yesterday and the cards rightly show 0
+    const dayStart = now - ((now + 8 * 3600) % 86400);
+    const txStart = Math.max(now - 300, dayStart);
+    const txStop = Math.max(now - 60, txStart);
     sql(`
       INSERT INTO pile_sessions (equipment_id, protocol, connected_at, disconnected_at) VALUES
         ('${s.a}', 'ocpp1.6', ${now - 900}, NULL), ('${s.c}', 'ocpp2.0.1', ${now - 900}, NULL),
@@ -45,7 +50,7 @@ describe('the admin dashboard in the browser', { skip: hasSqlite ? false : 'the 
         ('${s.a}', 2, 0, 'Available', 1, ${now}), ('${s.c}', 1, 1, 'Available', 1, ${now}),
         ('${s.b}', 1, 0, 'Faulted', 255, ${now - 3600});
       INSERT INTO ocpp_transactions (equipment_id, connector_id, id_tag, started_at, stopped_at, meter_start_wh, meter_stop_wh, energy_wh, stop_reason, updated_at)
-        VALUES ('${s.a}', 1, 'CARD1', ${now - 300}, ${now - 60}, 1000, 13500, 12500, 'Local', ${now - 60});
+        VALUES ('${s.a}', 1, 'CARD1', ${txStart}, ${txStop}, 1000, 13500, 12500, 'Local', ${txStop});
       INSERT INTO pile_violations (equipment_id, at, code, path, reason, frame)
         VALUES ('${s.a}', ${now - 120}, 'FormationViolation', '$.connectorId', 'not an integer', '[2,"1","StatusNotification",{}]');
       INSERT INTO ocpp_refusals (at, equipment_id, status, reason, peer) VALUES (${now - 30}, 'NOSUCHPILE', 404, 'unknown_pile', '127.0.0.1');
