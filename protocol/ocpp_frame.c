@@ -2,6 +2,7 @@
  * maps every failure to the CALLERROR code each version mandates. */
 #include "protocol/ocpp.h"
 
+#include "protocol/jsonfast.h"
 #include "protocol/ocpp_schema.h"
 
 #include <stdarg.h>
@@ -170,7 +171,7 @@ int ocpp_frame_parse(enum ocpp_version version, const char *text, size_t len,
         strcpy(err->id, "-1");
     }
     json_error_t jerr;
-    json_t *root = text ? json_loadb(text, len, JSON_DECODE_ANY, &jerr) : NULL;
+    json_t *root = text ? jsonfast_loadb(text, len, JSON_DECODE_ANY, &jerr) : NULL;
     long long type = 0;
     size_t want = 0;
     if (!root) {

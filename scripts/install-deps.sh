@@ -31,6 +31,7 @@ packages=(
     libargon2-dev libcmocka-dev libxlsxwriter-dev libzip-dev libexpat1-dev
     libcurl4-openssl-dev                         # T/CEC clients: gateway/tcec_client.c, evsim-platform
     libmimalloc-dev                              # the gateway's malloc (gateway/meson.build)
+    libyajl-dev                                  # protocol/jsonfast.c: OCPP frames parsed faster
     python3 curl
     libpango1.0-dev libcairo2-dev fonts-noto-cjk # mgmt/pdf_form.c: PDF forms with Chinese text
     clang libclang-rt-14-dev                     # tests/fuzz: libFuzzer, ASan and UBSan runtimes

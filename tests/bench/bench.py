@@ -9,8 +9,9 @@ The parts: capacity and throughput (bench_gateway.py: evsim-pile against evgate-
 same load against the two peers, a bare libwebsockets server and an ocpp-rpc central system),
 storm (bench_gateway.py: 20 000 piles, capped by the fd limit, reconnecting at once after
 the gateway is SIGKILLed and restarted, with a new pile booting meanwhile),
-import (bench_import: a 100 000-pile xlsx through the real import path) and mgmt (bench_mgmt.py:
-wrk against GET /api/v1/stations over 100 000 stations). A part that fails prints why and leaves
+import (bench_import: a 100 000-pile xlsx through the real import path), mgmt (bench_mgmt.py:
+wrk against GET /api/v1/stations over 100 000 stations) and parse (bench_parse: the throughput
+load's frames parsed by jansson's json_loadb and by protocol/jsonfast.c, which the gateway uses). A part that fails prints why and leaves
 its figures out; the others still run. Figures are measurements, not pass/fail tests: the status
 column only compares them with the targets.
 """
@@ -29,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-PARTS = ("capacity", "throughput", "storm", "import", "mgmt")
+PARTS = ("capacity", "throughput", "storm", "import", "mgmt", "parse")
 
 
 def median(values):
@@ -149,8 +150,18 @@ def run_mgmt(args):
                           duration_s=args.duration)
 
 
+def run_parse(args):
+    exe = os.path.join(args.build, "tests", "bench", "bench_parse")
+    with tempfile.TemporaryDirectory(prefix="evgate-bench-parse-") as tmp:
+        path = os.path.join(tmp, "parse.json")
+        log(f"parse: {args.runs} runs")
+        subprocess.run([exe, str(args.runs), "--json", path], check=True, stdout=sys.stderr)
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+
+
 RUNNERS = {"capacity": run_capacity, "throughput": run_throughput, "storm": run_storm,
-           "import": run_import, "mgmt": run_mgmt}
+           "import": run_import, "mgmt": run_mgmt, "parse": run_parse}
 
 
 def fmt(v, spec=",.0f", unit=""):
@@ -224,6 +235,11 @@ def table(res):
                      verdict(m["rps"], lambda v: v >= 5000)))
         rows.append(("mgmt: station list p99", fmt(m["p99_ms"], ".1f", " ms"), "< 50 ms",
                      verdict(m["p99_ms"], lambda v: v < 50)))
+    p = res.get("parse")
+    if p:
+        rows.append(("parse: a frame of the load, json_loadb / jsonfast_loadb",
+                     f"{fmt(p['jansson_us'], '.2f')} / {fmt(p['jsonfast_us'], '.2f', ' µs')} "
+                     f"({fmt(p['ratio'], '.1f', 'x')})", "", ""))
     return rows
 
 

@@ -16,8 +16,10 @@ config) extra=(common/config.c common/log.c) ;;
 records) extra=(protocol/records.c protocol/records_tables.c protocol/records_text.c
     protocol/records_num.c protocol/areas_data.c) ;;
 xlsx) extra=(mgmt/xlsx_read.c mgmt/xlsx_xml.c mgmt/xlsx_sheet.c mgmt/xlsx_dates.c) ; libs=(-lzip -lexpat -lm) ;;
+jsonfast) extra=(protocol/jsonfast.c) ; libs=(-ljansson -lyajl) ;;
 ocpp_frame|ocpp_validate) extra=(protocol/ocpp_frame.c protocol/ocpp_validate.c protocol/ocpp_format.c
-    protocol/ocpp_schemas_16.c protocol/ocpp_schemas_201.c) ; libs=(-ljansson -lm) ;;
+    protocol/ocpp_schemas_16.c protocol/ocpp_schemas_201.c protocol/jsonfast.c)
+    libs=(-ljansson -lyajl -lm) ;;
 tcec_envelope|tcec_data) extra=(protocol/tcec_envelope.c protocol/tcec_wire.c protocol/tcec_data.c
     protocol/tcec_dictionary.c protocol/records.c protocol/records_tables.c protocol/records_text.c
     protocol/records_num.c protocol/areas_data.c) ; libs=(-ljansson -lcrypto -lm) ;;
@@ -27,7 +29,7 @@ api|multipart) # every mgmt handler on a real database; multipart behind the rea
     [ "$target" = api ] && exclude+='|^mgmt/server\.c$'
     mapfile -t extra < <(cd "$src" && ls mgmt/*.c db/*.c protocol/*.c common/*.c | grep -Ev "$exclude")
     extra+=(tests/fuzz/fuzz_mgmt_env.c)
-    read -ra libs < <(pkg-config --cflags --libs jansson sqlite3 libcrypto libargon2 libmicrohttpd \
+    read -ra libs < <(pkg-config --cflags --libs jansson yajl sqlite3 libcrypto libargon2 libmicrohttpd \
         pangocairo cairo libzip expat xlsxwriter)
     libs+=(-lm -lpthread) ;;
 *) echo "unknown fuzz target $target" >&2; exit 2 ;;
