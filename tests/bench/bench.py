@@ -11,8 +11,8 @@ storm (bench_gateway.py: 20 000 piles, capped by the fd limit, reconnecting at o
 the gateway is SIGKILLed and restarted, with a new pile booting meanwhile),
 import (bench_import: a 100 000-pile xlsx through the real import path), mgmt (bench_mgmt.py:
 wrk against GET /api/v1/stations over 100 000 stations) and parse (bench_parse: the throughput
-load's frames parsed by jansson's json_loadb and by protocol/jsonfast.c, which the gateway uses). A part that fails prints why and leaves
-its figures out; the others still run. Figures are measurements, not pass/fail tests: the status
+load's frames parsed by jansson's json_loadb and by protocol/jsonfast.c, which the gateway
+uses). A part that fails prints why and leaves its figures out; the others still run. Figures are measurements, not pass/fail tests: the status
 column only compares them with the targets.
 """
 import argparse
