@@ -131,15 +131,19 @@ def run_storm(args):
     }
 
 
-def run_import(args):
-    exe = os.path.join(args.build, "tests", "bench", "bench_import")
-    with tempfile.TemporaryDirectory(prefix="evgate-bench-import-") as tmp:
-        path = os.path.join(tmp, "import.json")
-        log(f"import: {args.import_piles} piles, {args.runs} runs")
-        subprocess.run([exe, str(args.import_piles), str(args.runs), "--json", path],
-                       check=True, stdout=sys.stderr)
+def run_c_bench(args, name, *argv):
+    """Runs tests/bench/bench_NAME ARGV... --json FILE (its lines to stderr) and returns FILE."""
+    exe = os.path.join(args.build, "tests", "bench", f"bench_{name}")
+    with tempfile.TemporaryDirectory(prefix=f"evgate-bench-{name}-") as tmp:
+        path = os.path.join(tmp, f"{name}.json")
+        subprocess.run([exe, *map(str, argv), "--json", path], check=True, stdout=sys.stderr)
         with open(path, encoding="utf-8") as f:
             return json.load(f)
+
+
+def run_import(args):
+    log(f"import: {args.import_piles} piles, {args.runs} runs")
+    return run_c_bench(args, "import", args.import_piles, args.runs)
 
 
 def run_mgmt(args):
@@ -151,13 +155,8 @@ def run_mgmt(args):
 
 
 def run_parse(args):
-    exe = os.path.join(args.build, "tests", "bench", "bench_parse")
-    with tempfile.TemporaryDirectory(prefix="evgate-bench-parse-") as tmp:
-        path = os.path.join(tmp, "parse.json")
-        log(f"parse: {args.runs} runs")
-        subprocess.run([exe, str(args.runs), "--json", path], check=True, stdout=sys.stderr)
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+    log(f"parse: {args.runs} runs")
+    return run_c_bench(args, "parse", args.runs)
 
 
 RUNNERS = {"capacity": run_capacity, "throughput": run_throughput, "storm": run_storm,
