@@ -59,6 +59,22 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu():
+    """The machine's CPU time so far from /proc/stat, in clock ticks: (busy, stolen, total).
+    Stolen is time the hypervisor gave this VM's virtual CPUs to someone else."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, idle, iowait, irq, softirq, steal = v
+    return user + nice + system + irq + softirq, steal, sum(v)
+
+
+def machine_cpu_pct(before, after):
+    """{"busy_pct", "steal_pct"} of the machine between two machine_cpu() readings."""
+    total = max(1, after[2] - before[2])
+    return {"busy_pct": round(100 * (after[0] - before[0]) / total, 1),
+            "steal_pct": round(100 * (after[1] - before[1]) / total, 1)}
+
+
 def wait_for(pred, timeout_s, what, step_s=0.2):
     """Polls pred() until it returns a true value (returned) or timeout_s passes (BenchError)."""
     end = time.monotonic() + timeout_s
@@ -645,7 +661,8 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
     """The evsim-pile load scenario (MeterValues, StatusNotification, MeterValues, Heartbeat,
     one outstanding CALL per pile; closed loop, or msg_rate in total) against target 'evgate',
     'bare' or 'rpc'. Returns {"target", "piles", "rate_per_s", "rtt_us": {"p50", "p99",
-    "p99.9", "max"}, "answered", "callerrors", "timeouts", "persisted"}; for evgate
+    "p99.9", "max"}, "answered", "callerrors", "timeouts", "machine", "persisted"}, where
+    "machine" is machine_cpu_pct() from the load's start to its end; for evgate
     "persisted" holds the database's counts after the run, and a run whose answered CALLs are
     not all stored raises BenchError."""
     if target not in ("evgate", "bare", "rpc"):
@@ -687,6 +704,7 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
             return all("evsim-pile: load ready" in sim_log(path) for _, path in sims)
 
         wait_for(all_ready, boot_s + 120, "every evsim-pile process to boot its piles")
+        cpu0 = machine_cpu()
         for p, _ in sims:
             p.send_signal(signal.SIGUSR1)
         limit = warmup_s + duration_s + 120
@@ -695,6 +713,7 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
                 p.wait(limit)
             except subprocess.TimeoutExpired:
                 raise BenchError(f"evsim-pile still running {limit} s after its load began")
+        machine = machine_cpu_pct(cpu0, machine_cpu())
         summaries = []
         for p, path in sims:
             if not os.path.exists(path):
@@ -739,6 +758,7 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
             "callerrors": load["callerrors"],
             "timeouts": load["timeouts"],
             "late": load["late"],
+            "machine": machine,
             "persisted": persisted,
         }
     finally:
