@@ -35,6 +35,10 @@
 static const double http_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};
 #define HTTP_BUCKETS (sizeof http_le / sizeof http_le[0])
+/* Upper bounds of the buckets of a stored CALL's time to its answer, in seconds: the writer's
+ * gather (writer_batch_ms) and commit, and whatever the event loop had queued before it. */
+static const double call_le[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5};
+#define CALL_BUCKETS (sizeof call_le / sizeof call_le[0])
 /* End states of conformance runs (db/runs.c), and "other" last. */
 static const char *const conform_states[] = {"passed", "failed", "error", "cancelled", "other"};
 #define CONFORM_STATES (sizeof conform_states / sizeof conform_states[0])
@@ -81,6 +85,8 @@ struct gw_metrics {
     } ocpp_errors[GW_METRICS_OCPP_CODES];
     size_t nocpp_errors;
     uint64_t ocpp_dropped;
+    uint64_t call_bucket[CALL_BUCKETS + 1]; /* not cumulative; the last one is above them all */
+    double call_sum;
     uint64_t ocpp_commands_sent;
     struct {
         const char *state, *error; /* error may be NULL */
@@ -230,6 +236,15 @@ void gw_metrics_ocpp_dropped(struct gw_metrics *m)
     m->ocpp_dropped++;
 }
 
+void gw_metrics_ocpp_call_answered(struct gw_metrics *m, double seconds)
+{
+    size_t b = 0;
+    while (b < CALL_BUCKETS && seconds > call_le[b])
+        b++;
+    m->call_bucket[b]++;
+    m->call_sum += seconds;
+}
+
 void gw_metrics_ocpp_command_sent(struct gw_metrics *m)
 {
     m->ocpp_commands_sent++;
@@ -285,6 +300,23 @@ void gw_metrics_set_tcec(struct gw_metrics *m, size_t polled, size_t reachable)
 void gw_metrics_set_piles(struct gw_metrics *m, const struct gw_piles_stats *ps)
 {
     m->piles = *ps;
+}
+
+/* An unlabelled histogram: `bucket` holds n + 1 counts, not cumulative, bucket[b] those up to
+ * le[b] and above le[b - 1], bucket[n] those above le[n - 1]. */
+static void prom_histogram(FILE *f, const char *name, const char *help, const double *le, size_t n,
+                           const uint64_t *bucket, double sum)
+{
+    prom_head(f, name, "histogram", help);
+    uint64_t cum = 0;
+    for (size_t b = 0; b < n; b++) {
+        cum += bucket[b];
+        fprintf(f, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name, le[b], cum);
+    }
+    cum += bucket[n];
+    fprintf(f, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n", name, cum);
+    fprintf(f, "%s_sum %.6f\n", name, sum);
+    fprintf(f, "%s_count %" PRIu64 "\n", name, cum);
 }
 
 char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats *ws, size_t *len)
@@ -372,6 +404,10 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
         f, "evgate_gateway_ocpp_messages_dropped_total", "counter",
         "OCPP-J messages dropped unanswered because the pile exceeded ocpp_max_msgs_per_min.",
         m->ocpp_dropped);
+    prom_histogram(
+        f, "evgate_gateway_ocpp_call_seconds",
+        "Time in the gateway from a pile's CALL to its answer (CALLs stored by the writer).",
+        call_le, CALL_BUCKETS, m->call_bucket, m->call_sum);
     prom_single(f, "evgate_gateway_ocpp_commands_sent_total", "counter",
                 "Remote operations (CS->CP CALLs) sent to piles.", m->ocpp_commands_sent);
     prom_head(f, "evgate_gateway_ocpp_commands_total", "counter",
@@ -431,18 +467,10 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     prom_single(f, "evgate_gateway_writer_rollbacks_total", "counter",
                 "Transactions the database writer rolled back.", ws->rollbacks_total);
 
-    prom_head(f, "evgate_gateway_writer_commit_seconds", "histogram",
-              "Time from BEGIN to COMMIT of the writer's committed transactions.");
-    uint64_t cum = 0;
-    for (size_t b = 0; b < GW_WRITER_COMMIT_BUCKETS; b++) {
-        cum += ws->commit_buckets[b];
-        fprintf(f, "evgate_gateway_writer_commit_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-                gw_writer_commit_le[b], cum);
-    }
-    cum += ws->commit_buckets[GW_WRITER_COMMIT_BUCKETS];
-    fprintf(f, "evgate_gateway_writer_commit_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", cum);
-    fprintf(f, "evgate_gateway_writer_commit_seconds_sum %.6f\n", ws->commit_seconds_sum);
-    fprintf(f, "evgate_gateway_writer_commit_seconds_count %" PRIu64 "\n", cum);
+    prom_histogram(f, "evgate_gateway_writer_commit_seconds",
+                   "Time from BEGIN to COMMIT of the writer's committed transactions.",
+                   gw_writer_commit_le, GW_WRITER_COMMIT_BUCKETS, ws->commit_buckets,
+                   ws->commit_seconds_sum);
 
     const struct gw_ckpt_stats *ck = &ws->ckpt;
     prom_single(f, "evgate_gateway_wal_frames", "gauge",

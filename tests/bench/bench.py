@@ -103,6 +103,8 @@ def run_throughput(args):
                 "rate_per_s": median_of(rs, "rate_per_s"),
                 "rtt_us": {q: median_of(rs, "rtt_us", q) for q in ("p50", "p99", "p99.9")},
                 "machine": {k: median_of(rs, "machine", k) for k in ("busy_pct", "steal_pct")},
+                "gateway": {k: median_of(rs, "persisted", "gateway_calls", k)
+                            for k in ("p99_ms", "within_pct")},
                 "runs": rs,
             }
     for peer in ("bare", "rpc"):
@@ -217,6 +219,11 @@ def table(res):
         if h:
             rows.append((f"latency at {fmt(h['msg_rate'])} msg/s: p50/p99/p99.9", latency(h),
                          "p99 < 20 ms", verdict(h["rtt_us"]["p99"], lambda v: v < 20000)))
+        if h and h["gateway"]["p99_ms"] is not None:
+            g = h["gateway"]
+            rows.append(("  of it in the gateway, frame to answer: p99, share within 20 ms",
+                         f"{fmt(g['p99_ms'], '.1f', ' ms')}, {fmt(g['within_pct'], '.1f', ' %')}",
+                         "", ""))
         if hb:
             rows.append(("  the bare floor at that rate, run after each", latency(hb), "", ""))
             rows.append(("  machine busy/stolen CPU in those runs: evgate, floor",

@@ -75,6 +75,27 @@ def machine_cpu_pct(before, after):
             "steal_pct": round(100 * (after[1] - before[1]) / total, 1)}
 
 
+def gateway_part(before, after, within_s=0.02):
+    """From two Gateway.call_buckets() readings: the CALLs answered in between, the share the
+    gateway answered within `within_s` (a bucket bound), and its p99 interpolated within its
+    bucket, in ms (the gateway's own part of the latency a pile sees)."""
+    b0 = dict(before)
+    d = [(le, n - b0.get(le, 0)) for le, n in after]
+    total = d[-1][1] if d else 0
+    if not total:
+        return {"calls": 0, "within_pct": None, "p99_ms": None}
+    within = next((n for le, n in d if le == within_s), None)
+    p99, lo, below = None, 0.0, 0
+    for le, n in d:
+        if n >= 0.99 * total:
+            frac = (0.99 * total - below) / max(1, n - below)
+            p99 = (lo + frac * (le - lo)) * 1000 if le != float("inf") else lo * 1000
+            break
+        lo, below = le, n
+    return {"calls": int(total), "within_pct": round(100 * within / total, 2)
+            if within is not None else None, "p99_ms": round(p99, 1) if p99 is not None else None}
+
+
 def wait_for(pred, timeout_s, what, step_s=0.2):
     """Polls pred() until it returns a true value (returned) or timeout_s passes (BenchError)."""
     end = time.monotonic() + timeout_s
@@ -186,6 +207,16 @@ class Gateway:
             if m and m.group(1) == name and (not label_filter or label_filter in (m.group(2) or "")):
                 total += float(m.group(3))
         return total
+
+    def call_buckets(self):
+        """The cumulative buckets of evgate_gateway_ocpp_call_seconds: [(le, count)], +Inf
+        last as float("inf")."""
+        out = []
+        for line in self.metrics().splitlines():
+            m = re.match(r'^evgate_gateway_ocpp_call_seconds_bucket\{le="([^"]+)"\}\s+(\S+)', line)
+            if m:
+                out.append((float(m.group(1)), float(m.group(2))))
+        return out
 
     def connected(self, default=-1):
         """Piles connected (the gauge), or `default` when /metrics does not answer in time (a
@@ -704,6 +735,7 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
             return all("evsim-pile: load ready" in sim_log(path) for _, path in sims)
 
         wait_for(all_ready, boot_s + 120, "every evsim-pile process to boot its piles")
+        calls0 = gw.call_buckets() if gw else None
         cpu0 = machine_cpu()
         for p, _ in sims:
             p.send_signal(signal.SIGUSR1)
@@ -734,6 +766,8 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
             stats["cpu_us_per_call"] = round(
                 cpu_s(gw.proc.pid) * 1e6 / max(1, stats["calls_received"]), 1)
             persisted = dict(db_counts(gw.db), **stats)
+            # the gateway's own part of each answer's time, over the load (boots apart)
+            persisted["gateway_calls"] = gateway_part(calls0, gw.call_buckets())
             problems = []
             if persisted["writer_jobs_failed"]:
                 problems.append(f"{persisted['writer_jobs_failed']} writer jobs failed")

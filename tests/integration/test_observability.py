@@ -307,6 +307,7 @@ class ObservabilityTest(unittest.TestCase):
             "evgate_gateway_http_request_duration_seconds": "histogram",
             "evgate_gateway_writer_queue_depth": "gauge",
             "evgate_gateway_writer_commit_seconds": "histogram",
+            "evgate_gateway_ocpp_call_seconds": "histogram",
             "evgate_gateway_conform_runs_total": "counter",
             "evgate_gateway_tcec_requests_total": "counter",
             "evgate_gateway_tcec_platforms": "gauge",
@@ -314,7 +315,7 @@ class ObservabilityTest(unittest.TestCase):
         }
         for name, t in types.items():
             self.assertEqual(fams.get(name, {}).get("type"), t, name)
-        self.assertGreaterEqual(check_histograms(self, fams), 2)
+        self.assertGreaterEqual(check_histograms(self, fams), 3)
 
         # connected piles by protocol: A was connected at the first scrape, nobody is now
         during = self.gw_while_connected
@@ -346,8 +347,13 @@ class ObservabilityTest(unittest.TestCase):
         # latency histogram of /metrics: this scrape's predecessors were observed
         self.assertGreaterEqual(value(fams, "evgate_gateway_http_request_duration_seconds_count",
                                       route="/metrics"), 1)
-        # the writer committed the scenario's messages
+        # the writer committed the scenario's messages, and each stored CALL's time to its
+        # answer was observed: at least the two BootNotifications
         self.assertGreaterEqual(value(fams, "evgate_gateway_writer_commit_seconds_count"), 1)
+        calls = value(fams, "evgate_gateway_ocpp_call_seconds_count")
+        self.assertGreaterEqual(calls, 2)
+        self.assertLessEqual(calls, sum(v for _, _, v in fams[msgs]["samples"]))
+        self.assertGreater(value(fams, "evgate_gateway_ocpp_call_seconds_sum"), 0)
         # a gauge of the jobs waiting now: the scenario's are done, but the dashboard's sampler
         # and the once-a-second last-contact writes may be queued at the moment of the scrape
         depth = value(fams, "evgate_gateway_writer_queue_depth")
