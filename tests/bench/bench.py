@@ -85,7 +85,9 @@ def run_throughput(args):
                 bench_gateway.throughput(args.build, target, piles=args.piles,
                                          duration_s=args.duration))
         out[target] = {"rate_per_s": median_of(runs, "rate_per_s"),
-                       "piles_connected": median_of(runs, "piles_connected"), "runs": runs}
+                       "piles_connected": median_of(runs, "piles_connected"),
+                       "cpu_us_per_call": median_of(runs, "persisted", "cpu_us_per_call_load"),
+                       "runs": runs}
     half = out["evgate"]["rate_per_s"]
     if half:
         half = int(half / 2)
@@ -105,6 +107,7 @@ def run_throughput(args):
                 "machine": {k: median_of(rs, "machine", k) for k in ("busy_pct", "steal_pct")},
                 "gateway": {k: median_of(rs, "persisted", "gateway_calls", k)
                             for k in ("p99_ms", "within_pct")},
+                "cpu_us_per_call": median_of(rs, "persisted", "cpu_us_per_call_load"),
                 "runs": rs,
             }
     for peer in ("bare", "rpc"):
@@ -216,6 +219,10 @@ def table(res):
         rows.append(("throughput: evgate" + conn("evgate"), fmt(e, unit=" msg/s"),
                      ">= 50 000 msg/s", verdict(e, lambda v: v >= 50000)))
         h, hb = t.get("evgate_half"), t.get("bare_half")
+        if t["evgate"].get("cpu_us_per_call") is not None:
+            rows.append(("  gateway CPU a CALL in the load: at the maximum, at half rate",
+                         f"{fmt(t['evgate']['cpu_us_per_call'], '.1f')}, "
+                         f"{fmt(h.get('cpu_us_per_call') if h else None, '.1f', ' µs')}", "", ""))
         if h:
             rows.append((f"latency at {fmt(h['msg_rate'])} msg/s: p50/p99/p99.9", latency(h),
                          "p99 < 20 ms", verdict(h["rtt_us"]["p99"], lambda v: v < 20000)))

@@ -736,6 +736,8 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
 
         wait_for(all_ready, boot_s + 120, "every evsim-pile process to boot its piles")
         calls0 = gw.call_buckets() if gw else None
+        gw_cpu0 = (cpu_s(gw.proc.pid),
+                   gw.metric_sum("evgate_gateway_ocpp_messages_total")) if gw else None
         cpu0 = machine_cpu()
         for p, _ in sims:
             p.send_signal(signal.SIGUSR1)
@@ -762,9 +764,13 @@ def throughput(build_dir, target, piles=10000, duration_s=10, msg_rate=None, war
                                                             'action="MeterValues"')),
                 "calls_received": int(gw.metric_sum("evgate_gateway_ocpp_messages_total")),
             }
-            # the gateway's CPU (all threads) per CALL over the whole run, boots included
+            # the gateway's CPU (all threads) per CALL over the whole run, boots included, and
+            # over the load alone (warmup and window): the boots weigh more at low rates
             stats["cpu_us_per_call"] = round(
                 cpu_s(gw.proc.pid) * 1e6 / max(1, stats["calls_received"]), 1)
+            stats["cpu_us_per_call_load"] = round(
+                (cpu_s(gw.proc.pid) - gw_cpu0[0]) * 1e6
+                / max(1, stats["calls_received"] - gw_cpu0[1]), 1)
             persisted = dict(db_counts(gw.db), **stats)
             # the gateway's own part of each answer's time, over the load (boots apart)
             persisted["gateway_calls"] = gateway_part(calls0, gw.call_buckets())
