@@ -44,8 +44,8 @@ void gw_metrics_ocpp_message(struct gw_metrics *m, int version, const char *acti
 /* Counts one CALLERROR sent to a pile; `code` a static string (the version's codes). */
 void gw_metrics_ocpp_error(struct gw_metrics *m, const char *code);
 void gw_metrics_ocpp_dropped(struct gw_metrics *m);
-/* Observes one CALL answered after the writer stored it (or failed to): `seconds` from its
- * frame's arrival to its answer queued for the pile. */
+/* Observes one CALL answered after the writer stored it (or failed to): `seconds` from the
+ * event loop reading its frame to its answer queued for the pile. */
 void gw_metrics_ocpp_call_answered(struct gw_metrics *m, double seconds);
 /* Remote operations (commands.c): one CALL sent to a pile, and one command finished in the
  * database with `state` (answered, error, timeout, failed) and `error` (NULL, or a code of the
