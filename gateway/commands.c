@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* The deadline timer's period: a timeout is seen within this much after it passed. */
 #define GW_CMD_TICK_US 1000000
@@ -81,13 +80,6 @@ struct gw_commands {
     bool ticking, stopped;
     unsigned long long raw_seq; /* engine CALLs' uniqueIds */
 };
-
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static enum ocpp_version proto_version(enum gw_ocpp_version v)
 {
@@ -296,7 +288,7 @@ static void transmit(struct gw_cmd_conn *st, struct cmd *k)
     st->out = k;
     st->out_sent = true;
     relist(st);
-    k->deadline_us = mono_us() + cm->gw->cfg->ocpp_call_timeout_s * 1000000LL;
+    k->deadline_us = gw_ocpp_mono_us() + cm->gw->cfg->ocpp_call_timeout_s * 1000000LL;
     if (cm->gw->metrics && !k->raw_done)
         gw_metrics_ocpp_command_sent(cm->gw->metrics);
     /* the pile may send what a TriggerMessage asks for before it answers */
@@ -579,7 +571,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
     struct gw_commands *cm = lws_container_of(sul, struct gw_commands, sul);
     cm->ticking = false;
-    int64_t now = mono_us();
+    int64_t now = gw_ocpp_mono_us();
     for (struct gw_cmd_conn *st = cm->active, *next; st; st = next) {
         next = st->next;
         if (!st->out || !st->out_sent || now < st->out->deadline_us)

@@ -133,6 +133,9 @@ void gw_ocpp_admitted(struct gw_ocpp *o, struct lws *wsi, const struct gw_pile_a
  * GW_PILE_ID_MAX bytes without ':' or control characters, into out. Returns 0 or -1. */
 int gw_ocpp_path_id(const char *path, char *out, size_t outlen);
 
+/* Monotonic microseconds: the clock of the connections' times. */
+int64_t gw_ocpp_mono_us(void);
+
 /* --- one connection --------------------------------------------------------------------- */
 
 /* The pile's EquipmentID; valid while the caller holds the connection. */
@@ -181,6 +184,10 @@ void gw_ocpp_conn_set_triggered(struct gw_ocpp_conn *c, const char *action);
  * retention pruning's cadence). */
 uint64_t gw_ocpp_conn_add_violation(struct gw_ocpp_conn *c);
 uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c);
+
+/* When the connection's latest message was read, gw_ocpp_mono_us(): during
+ * gw_ocpp_on_frame(), the frame at hand. */
+int64_t gw_ocpp_conn_rx_us(const struct gw_ocpp_conn *c);
 
 /* The second (epoch) whose last contact a CALL of this connection already carries to the writer
  * (ocpp_dispatch.c: only the first CALL of each second writes ocpp_piles.last_seen_at), 0 for

@@ -82,6 +82,11 @@ uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c)
     return ++c->samples;
 }
 
+int64_t gw_ocpp_conn_rx_us(const struct gw_ocpp_conn *c)
+{
+    return c->last_rx_us;
+}
+
 int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c)
 {
     return c->seen_at;
@@ -194,7 +199,7 @@ static int close_now(struct gw_ocpp_conn *c, enum lws_close_status code, const c
 
 static void deliver(struct gw_ocpp_conn *c, const char *text, size_t len)
 {
-    int64_t now = ocpp_mono_us();
+    int64_t now = gw_ocpp_mono_us();
     c->last_rx_us = now;
     if (!gw_rate_take(c->o->rate, &c->rate, now)) {
         c->dropped++;
@@ -324,7 +329,7 @@ static int on_established(struct gw_ocpp *o, struct lws *wsi, struct pss_ocpp *p
     c->version = (enum gw_ocpp_version)version;
     memcpy(c->id, id, sizeof c->id);
     lws_get_peer_simple(wsi, c->peer, sizeof c->peer);
-    c->connected_us = c->last_rx_us = ocpp_mono_us();
+    c->connected_us = c->last_rx_us = gw_ocpp_mono_us();
     c->admission = o->admitted;
     pss->conn = c;
 
@@ -356,7 +361,7 @@ static void on_closed(struct gw_ocpp *o, struct pss_ocpp *pss)
     pss->conn = NULL;
     const char *reason = c->close_reason ? c->close_reason : "disconnected";
     if (c->registered) /* not replaced: the pile's bucket waits for its next connection */
-        gw_rate_remember(o->rate, c->id, c->rate, ocpp_mono_us());
+        gw_rate_remember(o->rate, c->id, c->rate, gw_ocpp_mono_us());
     ocpp_registry_remove(o, c);
     gw_commands_conn_closed(c);
     gw_conform_conn_event(o->gw->conform, c, false);
@@ -364,7 +369,7 @@ static void on_closed(struct gw_ocpp *o, struct pss_ocpp *pss)
     c->session = NULL;
     log_info("gateway", "ocpp_disconnected",
              "equipment_id=%s reason=%s duration_s=%lld dropped=%llu violations=%llu", log_q(c->id),
-             log_q(reason), (long long)((ocpp_mono_us() - c->connected_us) / 1000000),
+             log_q(reason), (long long)((gw_ocpp_mono_us() - c->connected_us) / 1000000),
              (unsigned long long)c->dropped, (unsigned long long)c->violations);
     c->wsi = NULL;
     drop_queue(c);
@@ -390,7 +395,7 @@ static int ocpp_callback(struct lws *wsi, enum lws_callback_reasons reason, void
         return c ? on_writeable(c, wsi) : 0;
     case LWS_CALLBACK_RECEIVE_PONG:
         if (c) /* alive, for the keep-alive; not a message, for the idle timeout */
-            c->pong_us = ocpp_mono_us();
+            c->pong_us = gw_ocpp_mono_us();
         return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         if (c && !c->close_reason)

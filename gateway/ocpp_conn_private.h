@@ -104,8 +104,6 @@ struct gw_ocpp {
     int64_t idle_us, sweep_us, ping_us, pong_wait_us;
 };
 
-/* Monotonic microseconds. */
-int64_t ocpp_mono_us(void);
 /* The registry: find the connection of an EquipmentID (open or closing), add, remove. */
 struct gw_ocpp_conn *ocpp_registry_find(struct gw_ocpp *o, const char *id);
 void ocpp_registry_add(struct gw_ocpp *o, struct gw_ocpp_conn *c);

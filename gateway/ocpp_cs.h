@@ -32,7 +32,7 @@ struct gw_call {
     const char *action;      /* static (the handler table's name) */
     json_t *req;             /* owned; read-only on the writer thread */
     int64_t at;              /* received, epoch seconds */
-    int64_t rx_us;           /* the frame read by the loop, CLOCK_MONOTONIC microseconds */
+    int64_t rx_us;           /* read by the loop: gw_ocpp_conn_rx_us(), gw_ocpp_mono_us() */
     long long meter_keep;    /* > 0: prune the pile's meter values to this many in the job */
     char *frame;             /* the CALL's text, cut; recorded when it turns out a violation */
     const char *boot_status; /* BootNotification: the pile's configured answer (static) */

@@ -64,7 +64,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static enum ocpp_version proto_version(enum gw_ocpp_version v)
 {
@@ -173,13 +172,6 @@ static void refuse(struct gw_ocpp_conn *c, const char *id, const char *code,
 
 /* --- CALLs through the writer --------------------------------------------------------------- */
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void call_free(struct gw_call *k)
 {
     json_decref(k->req);
@@ -257,7 +249,7 @@ static void call_done(void *arg, int rc)
         json_decref(answer);
     }
     gw_metrics_ocpp_call_answered(gw_ocpp_conn_server(c)->metrics,
-                                  (double)(mono_us() - k->rx_us) / 1e6);
+                                  (double)(gw_ocpp_mono_us() - k->rx_us) / 1e6);
     call_free(k);
 }
 
@@ -276,8 +268,7 @@ static const char *configured_boot_status(struct gw_server *gw, const char *equi
     return "Accepted";
 }
 
-static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *text, size_t len,
-                    int64_t rx_us)
+static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *text, size_t len)
 {
     struct gw_server *gw = gw_ocpp_conn_server(c);
     enum gw_ocpp_version gv = gw_ocpp_conn_version(c);
@@ -349,7 +340,7 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     k->triggered = triggered;
     k->req = json_incref(f->payload);
     k->at = db_now();
-    k->rx_us = rx_us;
+    k->rx_us = gw_ocpp_conn_rx_us(c);
     k->seen = boot_status || gw_ocpp_conn_seen_at(c) != k->at;
     if (k->seen)
         gw_ocpp_conn_set_seen_at(c, k->at);
@@ -371,7 +362,6 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
 
 void gw_ocpp_on_frame(struct gw_ocpp_conn *c, const char *text, size_t len)
 {
-    int64_t rx_us = mono_us();
     struct gw_server *gw = gw_ocpp_conn_server(c);
     enum gw_ocpp_version gv = gw_ocpp_conn_version(c);
     gw_conform_frame(gw->conform, c, true, text, len); /* a run watching the pile sees it first */
@@ -387,7 +377,7 @@ void gw_ocpp_on_frame(struct gw_ocpp_conn *c, const char *text, size_t len)
     }
     switch (f.type) {
     case OCPP_CALL:
-        on_call(c, &f, text, len, rx_us);
+        on_call(c, &f, text, len);
         break;
     case OCPP_CALLRESULT:
         gw_metrics_ocpp_message(gw->metrics, (int)gv, "CALLRESULT");

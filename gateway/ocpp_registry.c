@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-int64_t ocpp_mono_us(void)
+int64_t gw_ocpp_mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -186,7 +186,7 @@ static void sweep_conn(struct gw_ocpp *o, struct gw_ocpp_conn *c, int64_t now)
 static void sweep(lws_sorted_usec_list_t *sul)
 {
     struct gw_ocpp *o = lws_container_of(sul, struct gw_ocpp, sul_sweep);
-    int64_t now = ocpp_mono_us();
+    int64_t now = gw_ocpp_mono_us();
     for (size_t i = 0; i < o->nbuckets; i++)
         for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext)
             sweep_conn(o, c, now);
