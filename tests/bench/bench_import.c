@@ -12,6 +12,7 @@
 #include "mgmt/http.h"
 #include "mgmt/import.h"
 #include "mgmt/xlsx_write.h"
+#include "tests/bench/bench_median.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,12 +36,6 @@ static double cpu_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* The piles file, written with the export writer (same columns as the template). */
@@ -80,16 +75,6 @@ static int write_file(long piles, const char *path)
     return 0;
 }
 
-static double median(const double *v, int n)
-{
-    double *c = malloc((size_t)n * sizeof *c);
-    memcpy(c, v, (size_t)n * sizeof *c);
-    qsort(c, (size_t)n, sizeof *c, cmp_double);
-    double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-    free(c);
-    return m;
-}
-
 static int write_json(const char *file, long piles, int runs, const double *secs, const double *cpu,
                       double med, long cores)
 {
@@ -98,10 +83,11 @@ static int write_json(const char *file, long piles, int runs, const double *secs
         json_array_append_new(r, json_real(secs[i]));
         json_array_append_new(c, json_real(cpu[i]));
     }
-    json_t *o = json_pack("{s:I, s:I, s:f, s:f, s:o, s:o, s:f, s:I}", "piles", (json_int_t)piles,
-                          "rows", (json_int_t)(2 * piles), "seconds_median", med, "rows_per_s",
-                          2.0 * (double)piles / med, "runs", r, "cpu_seconds", c,
-                          "cpu_seconds_median", median(cpu, runs), "cores", (json_int_t)cores);
+    json_t *o =
+        json_pack("{s:I, s:I, s:f, s:f, s:o, s:o, s:f, s:I}", "piles", (json_int_t)piles, "rows",
+                  (json_int_t)(2 * piles), "seconds_median", med, "rows_per_s",
+                  2.0 * (double)piles / med, "runs", r, "cpu_seconds", c, "cpu_seconds_median",
+                  bench_median(cpu, runs), "cores", (json_int_t)cores);
     int rc = json_dump_file(o, file, JSON_INDENT(2)) == 0 ? 0 : -1;
     json_decref(o);
     return rc;
@@ -182,11 +168,11 @@ int main(int argc, char **argv)
         snprintf(side, sizeof side, "%s-shm", dbpath);
         unlink(side);
     }
-    double med = median(secs, runs);
+    double med = bench_median(secs, runs);
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     printf("import: %ld piles = %ld rows (two sheets), median of %d runs %.2f s (CPU %.2f s), "
            "%.0f rows/s, cores %ld\n",
-           piles, 2 * piles, runs, med, median(cpu, runs), 2.0 * (double)piles / med, cores);
+           piles, 2 * piles, runs, med, bench_median(cpu, runs), 2.0 * (double)piles / med, cores);
     int rc = 0;
     if (json_file && write_json(json_file, piles, runs, secs, cpu, med, cores) < 0) {
         fprintf(stderr, "cannot write %s\n", json_file);

@@ -5,6 +5,7 @@
  * writes {jansson_us, jsonfast_us, ratio, frames: {name: {jansson_us, jsonfast_us}}} for the bench
  * table. Asserts only that both build the same tree. Usage: bench_parse [RUNS] [--json FILE] */
 #include "protocol/jsonfast.h"
+#include "tests/bench/bench_median.h"
 
 #ifdef EVGATE_MIMALLOC
 #include <mimalloc.h>
@@ -60,18 +61,6 @@ static double time_one(loader load, const char *text)
     return (cpu_s() - t0) / ROUNDS * 1e6;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 int main(int argc, char **argv)
 {
     int runs = 5;
@@ -101,7 +90,7 @@ int main(int argc, char **argv)
             double r[100];
             for (int i = 0; i < runs; i++)
                 r[i] = time_one(loaders[l], frames[f].text);
-            us[l][f] = median(r, runs);
+            us[l][f] = bench_median(r, runs);
             mix[l] += us[l][f] * frames[f].per_mix / 4;
         }
     }
