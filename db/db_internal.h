@@ -49,8 +49,12 @@ json_t *db_col_json_str(sqlite3_stmt *st, int col);
 /* Column `col` as a new JSON integer, or JSON null for SQL NULL (times, optional ids). */
 json_t *db_col_json_int(sqlite3_stmt *st, int col);
 
-/* Binds a text that may be NULL. */
+/* Binds a text that may be NULL (SQLite copies it). */
 void db_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* Binds a text that may be NULL without a copy: s must stay as it is until the statement's
+ * step is over (the gateway's hot statements, whose texts live in the writer's job). */
+void db_bind_text_static(sqlite3_stmt *st, int idx, const char *s);
 
 /* Duplicates column `col` as a heap string ("" for NULL); caller frees. */
 char *db_col_strdup(sqlite3_stmt *st, int col);

@@ -21,8 +21,8 @@ int db_ocpp_seen(struct db *db, const char *equipment_id, const char *protocol, 
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
-    db_bind_text(st, 1, equipment_id);
-    db_bind_text(st, 2, protocol);
+    db_bind_text_static(st, 1, equipment_id);
+    db_bind_text_static(st, 2, protocol);
     sqlite3_bind_int64(st, 3, at);
     return db_step_done(db, st, "ocpp_seen");
 }
@@ -78,12 +78,12 @@ int db_ocpp_connector_status(struct db *db, const char *equipment_id, int64_t co
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
-    db_bind_text(st, 1, equipment_id);
+    db_bind_text_static(st, 1, equipment_id);
     sqlite3_bind_int64(st, 2, connector_id);
     sqlite3_bind_int64(st, 3, evse_connector_id);
-    db_bind_text(st, 4, status);
+    db_bind_text_static(st, 4, status);
     sqlite3_bind_int(st, 5, tcec_status);
-    db_bind_text(st, 6, error_code);
+    db_bind_text_static(st, 6, error_code);
     sqlite3_bind_int64(st, 7, at);
     return db_step_done(db, st, "ocpp_connector_status");
 }
@@ -228,14 +228,14 @@ int db_ocpp_meter_add(struct db *db, const char *equipment_id, const struct db_o
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
-    db_bind_text(st, 1, equipment_id);
+    db_bind_text_static(st, 1, equipment_id);
     sqlite3_bind_int64(st, 2, s->connector_id);
     db_bind_id(st, 3, s->transaction_row);
     sqlite3_bind_int64(st, 4, s->sampled_at);
-    db_bind_text(st, 5, s->measurand);
-    db_bind_text(st, 6, s->phase);
-    db_bind_text(st, 7, s->unit);
-    db_bind_text(st, 8, s->context);
+    db_bind_text_static(st, 5, s->measurand);
+    db_bind_text_static(st, 6, s->phase);
+    db_bind_text_static(st, 7, s->unit);
+    db_bind_text_static(st, 8, s->context);
     sqlite3_bind_double(st, 9, s->value);
     return db_step_done(db, st, "ocpp_meter_add");
 }

@@ -56,13 +56,12 @@ static int place(struct build *b, json_t *v)
     json_t *in = b->open[b->depth - 1];
     if (json_is_array(in))
         return json_array_append_new(in, v) == 0;
-    if ((b->flags & JSON_REJECT_DUPLICATES) && json_object_getn(in, b->key, b->key_len)) {
-        json_decref(v);
-        return 0;
-    }
-    if (b->ascii)
-        return json_object_setn_new_nocheck(in, b->key, b->key_len, v) == 0;
-    return json_object_setn_new(in, b->key, b->key_len, v) == 0;
+    /* a key already there is replaced and the object keeps its size: a duplicate, which
+     * stops the parse (the tree is thrown away), found without a second lookup */
+    size_t size = json_object_size(in);
+    int rc = b->ascii ? json_object_setn_new_nocheck(in, b->key, b->key_len, v)
+                      : json_object_setn_new(in, b->key, b->key_len, v);
+    return rc == 0 && (!(b->flags & JSON_REJECT_DUPLICATES) || json_object_size(in) > size);
 }
 
 static int open_value(struct build *b, json_t *v)

@@ -1,6 +1,7 @@
 /* libFuzzer target: arbitrary bytes as an OCPP-J text frame in both versions. Checks that a
  * parsed frame is well-formed, that a CALL's payload validates or fails with a code and path,
- * and that every answer built (CALLRESULT echo, CALLERROR for a failure) parses back. */
+ * that every answer built (CALLRESULT echo, CALLERROR for a failure) parses back, and that
+ * a CALLRESULT is byte for byte what jansson writes. */
 #include "protocol/ocpp.h"
 
 #include <stdint.h>
@@ -18,6 +19,19 @@ static void parses_back(enum ocpp_version v, char *text, enum ocpp_msg_type type
         abort();
     ocpp_frame_clear(&f);
     free(text);
+}
+
+/* ocpp_build_result writes some answers itself: the bytes must be jansson's. */
+static void same_as_jansson(const char *id, const json_t *payload)
+{
+    json_t *frame = json_pack("[i,s,O]", OCPP_CALLRESULT, id, (json_t *)payload);
+    char *want = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
+    char *got = ocpp_build_result(id, payload);
+    if (!want || !got || strcmp(want, got))
+        abort();
+    json_decref(frame);
+    free(want);
+    free(got);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -43,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     abort();
                 parses_back(v, ocpp_build_error_for(v, &err), OCPP_CALLERROR, f.id);
             } else {
+                same_as_jansson(f.id, f.payload);
                 parses_back(v, ocpp_build_result(f.id, f.payload), OCPP_CALLRESULT, f.id);
                 parses_back(v, ocpp_build_call(f.id, f.action, f.payload), OCPP_CALL, f.id);
             }

@@ -237,6 +237,59 @@ static void test_builders(void **state)
     assert_null(ocpp_build_error_for(OCPP_V16, &err));
 }
 
+/* A CALLRESULT as jansson writes the whole array: what ocpp_build_result must give. */
+static char *result_by_jansson(const char *id, const json_t *payload)
+{
+    json_t *frame = json_pack("[i,s,O]", OCPP_CALLRESULT, id, (json_t *)payload);
+    char *text = frame ? json_dumps(frame, JSON_COMPACT) : NULL;
+    json_decref(frame);
+    return text;
+}
+
+/* ocpp_build_result writes a plain id and the payload itself and leaves the rest to jansson:
+ * the same bytes either way, for ids that need escapes, payloads empty, small and too big for
+ * its buffer. */
+static void test_build_result_as_jansson(void **state)
+{
+    (void)state;
+    const char *ids[] = {"m1",
+                         "0",
+                         "a b/c",
+                         "~!@#$%^&*()_+`-={}|[]:;'<>?,.",
+                         "q\"uote",
+                         "back\\slash",
+                         "tab\tid",
+                         "del\x7f",
+                         "\xe4\xb8\xad\xe6\x96\x87",
+                         "123456789012345678901234567890123456"};
+    char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    json_t *payloads[] = {
+        json_object(),
+        json_pack("{s:s}", "currentTime", "2026-11-26T21:00:00.000Z"),
+        json_pack("{s:s,s:i,s:f,s:[i,b,n],s:{}}", "status", "Accepted", "interval", 300, "r", 0.5,
+                  "a", 1, 1, "o"),
+        json_pack("{s:s}", "data", "\"\\\n\xe4\xb8\xad"),
+        json_pack("{s:s}", "data", big),
+    };
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
+        for (size_t j = 0; j < sizeof payloads / sizeof payloads[0]; j++) {
+            assert_non_null(payloads[j]);
+            char *want = result_by_jansson(ids[i], payloads[j]);
+            char *got = ocpp_build_result(ids[i], payloads[j]);
+            assert_non_null(want);
+            assert_non_null(got);
+            assert_string_equal(got, want);
+            free(want);
+            free(got);
+        }
+    /* an id that is not UTF-8 is refused as jansson refuses it */
+    assert_null(ocpp_build_result("\xff\xfe", payloads[0]));
+    for (size_t j = 0; j < sizeof payloads / sizeof payloads[0]; j++)
+        json_decref(payloads[j]);
+}
+
 /* Validates the JSON text `payload`; expects `code` (NULL: valid) and `path`. */
 static void check(enum ocpp_version v, const char *action, enum ocpp_kind kind, const char *payload,
                   const char *code, const char *path)
@@ -557,6 +610,7 @@ int main(void)
         cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_nesting_bombs),
         cmocka_unit_test(test_builders),
+        cmocka_unit_test(test_build_result_as_jansson),
         cmocka_unit_test(test_validate_16),
         cmocka_unit_test(test_validate_201),
         cmocka_unit_test(test_formats),
