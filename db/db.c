@@ -51,7 +51,7 @@ bool db_take_full(struct db *db)
 
 /* SQLite's memory statistics (sqlite3_memory_used, which nothing here reads) take a global
  * mutex around every allocation and free: about 20 lock and unlock pairs a statement, 3 % of
- * the gateway writer's instructions. Off before the library starts; a process that started it
+ * the gateway's instructions under load. Off before the library starts; a process that started it
  * already (a caller's own sqlite3_open) keeps them, which only costs time. */
 static void sqlite_global_config(void)
 {
