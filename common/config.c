@@ -80,9 +80,6 @@ static const struct cfg_entry table[] = {
     {"page_size_max", T_INT, "200", CFG_MGMT, S(page_size_max), 1, 10000, "largest page of a list"},
     {"gw_max_connections", T_INT, "120000", CFG_GATEWAY, S(gw_max_connections), 16, 2000000,
      "file descriptors the gateway sizes its tables for"},
-    {"gw_max_handshakes", T_INT, "1024", CFG_GATEWAY, S(gw_max_handshakes), 1, 1000000,
-     "connections the gateway lets wait at once for their HTTP request or WebSocket upgrade; a "
-     "connection accepted beyond is closed at once and its pile tries again later"},
     {"gw_rx_buffer", T_INT, "8192", CFG_GATEWAY, S(gw_rx_buffer), 512, 1048576,
      "WebSocket receive buffer per connection (largest frame)"},
     {"writer_batch_ms", T_INT, "2", CFG_GATEWAY, S(writer_batch_ms), 0, 1000,

@@ -47,7 +47,6 @@ struct evg_config {
     long long login_lock_s;
     long long page_size_max;
     long long gw_max_connections;
-    long long gw_max_handshakes;
     long long gw_rx_buffer;
     long long writer_batch_ms;
     long long writer_batch_max;

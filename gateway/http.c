@@ -10,7 +10,6 @@
 #include "gateway/tcec_client.h"
 #include "gateway/tls.h"
 #include "gateway/writer.h"
-#include "common/config.h"
 #include "common/log.h"
 
 #include <stdbool.h>
@@ -197,28 +196,6 @@ static int refuse_if_out_of_fds(struct gw_server *gw, int fd)
     return 1;
 }
 
-/* A connection just accepted: nonzero (lws closes it) when gw_max_handshakes connections are
- * waiting already for their request or upgrade. lws 4.1 gives each of them a timeout in one
- * sorted list of the loop that every insertion walks from its head, and a new timeout, the
- * latest, walks it whole. In a reconnect storm of 19 500 piles (make bench's storm) the list
- * held thousands: lws_dll2_add_sorted took 77 % of the loop, the listen backlog stayed full,
- * piles gave up on their handshakes and reconnected, which added more, and in some runs hardly
- * any pile was back after four minutes. Closed at once, a connection costs an accept() and a
- * close(), and its pile retries after its back-off while those admitted finish quickly. */
-static int refuse_if_busy(struct gw_server *gw)
-{
-    if (gw_metrics_conns_waiting(gw->metrics) < gw->cfg->gw_max_handshakes)
-        return 0;
-    gw_metrics_conn_refused_busy(gw->metrics);
-    static struct log_budget budget = {.per_minute = 6};
-    unsigned long long left_out;
-    if (log_budget_take(&budget, &left_out))
-        log_warn("gateway", "connection_refused_busy",
-                 "waiting=%ld gw_max_handshakes=%lld suppressed=%llu",
-                 gw_metrics_conns_waiting(gw->metrics), gw->cfg->gw_max_handshakes, left_out);
-    return 1;
-}
-
 int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len)
 {
@@ -231,7 +208,7 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
 
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        return refuse_if_out_of_fds(gw, (int)(intptr_t)in) || refuse_if_busy(gw);
+        return refuse_if_out_of_fds(gw, (int)(intptr_t)in);
 
     case LWS_CALLBACK_WSI_CREATE:
         gw_metrics_conn_open(gw->metrics);

@@ -55,7 +55,6 @@ struct gw_metrics {
     double start_time; /* seconds since the epoch */
     long connections;
     uint64_t conn_refused_fds;
-    uint64_t conn_refused_busy;
     struct http_series http[GW_METRICS_HTTP_SERIES];
     size_t nhttp;
     uint64_t http_dropped; /* requests whose series did not fit */
@@ -137,19 +136,6 @@ void gw_metrics_conn_close(struct gw_metrics *m)
 void gw_metrics_conn_refused_fds(struct gw_metrics *m)
 {
     m->conn_refused_fds++;
-}
-
-void gw_metrics_conn_refused_busy(struct gw_metrics *m)
-{
-    m->conn_refused_busy++;
-}
-
-long gw_metrics_conns_waiting(const struct gw_metrics *m)
-{
-    long n = (long)m->connections;
-    for (int v = 0; v < GW_OCPP_VERSIONS; v++)
-        n -= m->ocpp_conns[v];
-    return n > 0 ? n : 0;
 }
 
 static void http_observe(struct gw_metrics *m, const char *route, double seconds)
@@ -358,10 +344,6 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     prom_single(f, "evgate_gateway_connections_refused_fds_total", "counter",
                 "Connections closed right after accept because file descriptors ran short.",
                 m->conn_refused_fds);
-    prom_single(f, "evgate_gateway_connections_refused_busy_total", "counter",
-                "Connections closed right after accept because gw_max_handshakes connections were "
-                "waiting for their request or upgrade.",
-                m->conn_refused_busy);
 
     prom_head(f, "evgate_gateway_http_requests_total", "counter",
               "HTTP requests answered, by route and status.");

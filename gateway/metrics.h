@@ -25,12 +25,6 @@ void gw_metrics_conn_close(struct gw_metrics *m);
 /* Counts a connection closed right after accept() because descriptors ran short (main.c's
  * accept_fd_max). */
 void gw_metrics_conn_refused_fds(struct gw_metrics *m);
-/* Counts a connection closed right after accept() because gw_max_handshakes connections were
- * waiting already (http.c). */
-void gw_metrics_conn_refused_busy(struct gw_metrics *m);
-/* Connections open that are not OCPP-J sessions: those waiting for their HTTP request or
- * upgrade, and HTTP ones (T/CEC, /metrics) being answered. */
-long gw_metrics_conns_waiting(const struct gw_metrics *m);
 
 /* Counts one answered HTTP request. `route` labels it and must be a string with static lifetime
  * naming a route ("/healthz", "other"), never request data: the label set stays bounded.

@@ -287,56 +287,6 @@ class GatewayLifecycleTest(unittest.TestCase):
                                       % p.gateway_port, l) for l in d.log), d.log)
         self.assertFalse([l for l in d.log if " error " in l], d.log)
 
-    def test_connections_beyond_gw_max_handshakes_are_closed_at_once(self):
-        """With gw_max_handshakes connections waiting for their request or upgrade, the next one
-        is closed right after accept, counted and logged; once one of them goes, connections
-        are admitted again."""
-        p = self.platform({"EVGATE_GW_MAX_HANDSHAKES": "10"}).start(which=("gateway",))
-        d = p.daemons["gateway"]
-        addr = ("127.0.0.1", p.gateway_port)
-        idle = [socket.create_connection(addr, timeout=10) for _ in range(9)]
-        # the tenth asks for /healthz and stays open (keep-alive): once it is answered the nine
-        # before it were accepted (lws accepts in order) and ten connections are waiting
-        tenth = http.client.HTTPConnection(*addr, timeout=10)
-        try:
-            tenth.request("GET", "/healthz")
-            r = tenth.getresponse()
-            self.assertEqual((r.status, json.loads(r.read())["status"]), (200, "ok"))
-            extra = socket.create_connection(addr, timeout=10)
-            try:
-                extra.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-                try:
-                    data = extra.recv(4096)
-                except ConnectionResetError:
-                    data = b""
-                self.assertEqual(data, b"", "an eleventh connection was served")
-            finally:
-                extra.close()
-            idle.pop().close()
-            # the close is noticed asynchronously: a connection is admitted again once it is
-            deadline = time.monotonic() + 10
-            while True:
-                c = http.client.HTTPConnection(*addr, timeout=10)
-                try:
-                    c.request("GET", "/metrics")
-                    r = c.getresponse()
-                    body = r.read().decode()
-                    break
-                except (ConnectionError, http.client.RemoteDisconnected):
-                    self.assertLess(time.monotonic(), deadline, "never admitted again")
-                finally:
-                    c.close()
-            self.assertEqual(r.status, 200)
-            _, samples = parse_prometheus(self, body)
-            self.assertGreaterEqual(
-                value_of(samples, "evgate_gateway_connections_refused_busy_total"), 1)
-        finally:
-            tenth.close()
-            for sock in idle:
-                sock.close()
-        self.assertTrue(any(re.search(r" warn gateway connection_refused_busy waiting=10 "
-                                      r"gw_max_handshakes=10\b", l) for l in d.log), d.log)
-
     def test_sigterm_stops_with_0(self):
         self.assertStopsCleanly(signal.SIGTERM)
 
@@ -357,7 +307,7 @@ class GatewayLifecycleTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         for name in ("EVGATE_GATEWAY_LISTEN", "EVGATE_DB", "--gateway-listen",
                      "EVGATE_GW_MAX_CONNECTIONS", "EVGATE_GW_RX_BUFFER", "EVGATE_WRITER_BATCH_MS",
-                     "EVGATE_WRITER_QUEUE_MAX", "EVGATE_GW_MAX_HANDSHAKES"):
+                     "EVGATE_WRITER_QUEUE_MAX"):
             self.assertIn(name, out, "--help does not list %s" % name)
         self.assertNotIn("EVGATE_MGMT_LISTEN", out)  # mgmt's settings are not the gateway's
         self.assertNotIn(" listening ", out)
