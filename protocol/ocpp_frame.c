@@ -299,13 +299,15 @@ char *ocpp_build_result(const char *id, const json_t *payload)
     _Static_assert(OCPP_CALLRESULT >= 0 && OCPP_CALLRESULT <= 9, "one digit");
     if (!id_ok(id) || !json_is_object(payload))
         return NULL;
-    if (!plain_string(id))
-        return dump(json_pack("[i,s,O]", OCPP_CALLRESULT, id, (json_t *)payload));
     char body[1024];
-    size_t n = 2;
-    if (json_object_size(payload) == 0)
-        memcpy(body, "{}", n);
-    else if ((n = json_dumpb(payload, body, sizeof body, JSON_COMPACT)) == 0 || n >= sizeof body)
+    size_t n = 0; /* the payload's text in body; 0: jansson writes the whole answer */
+    if (plain_string(id)) {
+        if (json_object_size(payload) == 0)
+            memcpy(body, "{}", n = 2);
+        else
+            n = json_dumpb(payload, body, sizeof body, JSON_COMPACT);
+    }
+    if (n == 0 || n >= sizeof body)
         return dump(json_pack("[i,s,O]", OCPP_CALLRESULT, id, (json_t *)payload));
     size_t id_len = strlen(id);
     char *text = malloc(id_len + n + 8); /* [3," id ", body ] NUL */
