@@ -2,6 +2,7 @@
  * tcec_http.c), JSON 404/405 for the rest, and the context-wide reasons lws delivers to
  * protocols[0]. See http.h. */
 #include "gateway/http.h"
+#include "gateway/accept.h"
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "gateway/ocpp.h"
@@ -179,23 +180,6 @@ static int send_body(struct lws *wsi, struct pss_http *pss)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-/* A connection just accepted on socket `fd`: nonzero (lws closes it) when `fd` is at or above
- * gw->accept_fd_max, i.e. the descriptors kept for the rest are being used up. */
-static int refuse_if_out_of_fds(struct gw_server *gw, int fd)
-{
-    if (!gw->accept_fd_max || fd < gw->accept_fd_max)
-        return 0;
-    gw_metrics_conn_refused_fds(gw->metrics);
-    static struct log_budget budget = {.per_minute = 6};
-    unsigned long long left_out;
-    if (log_budget_take(&budget, &left_out))
-        log_warn("gateway", "connection_refused_fds",
-                 "fd=%d accept_fd_max=%d suppressed=%llu hint=\"raise the hard limit (ulimit -Hn, "
-                 "LimitNOFILE) or gw_max_connections\"",
-                 fd, gw->accept_fd_max, left_out);
-    return 1;
-}
-
 int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                      size_t len)
 {
@@ -207,15 +191,18 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
         gw_server_on_wakeup(gw);
         return 0;
 
-    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
-        return refuse_if_out_of_fds(gw, (int)(intptr_t)in);
-
     case LWS_CALLBACK_WSI_CREATE:
         gw_metrics_conn_open(gw->metrics);
         return 0;
     case LWS_CALLBACK_WSI_DESTROY:
-        gw_metrics_conn_close(gw->metrics);
+        if (!gw_accept_is_listener(wsi))
+            gw_metrics_conn_close(gw->metrics);
         return 0;
+
+    /* The listening sockets (accept.h). */
+    case LWS_CALLBACK_RAW_ADOPT_FILE:
+    case LWS_CALLBACK_RAW_RX_FILE:
+        return gw_accept_callback(gw, wsi, reason);
 
     /* The TLS vhost's (tls.h): its SSL_CTX once, and each client certificate's verdict. */
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS:

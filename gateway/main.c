@@ -1,5 +1,6 @@
 /* evgate-gateway: the libwebsockets daemon that charging piles (OCPP) and operator platforms
  * (T/CEC) connect to. This file is startup, the event loop, signals and an orderly shutdown. */
+#include "gateway/accept.h"
 #include "gateway/commands.h"
 #include "gateway/conform.h"
 #include "gateway/dashboard.h"
@@ -165,7 +166,7 @@ static unsigned size_fd_limit(long long max_connections)
      * descriptors too. With every descriptor open to accept(), it met EMFILE first: the
      * listener stayed readable and the loop spun at 100 % CPU logging "accept: errno 24" (43
      * million lines in 2 min, storm of 20 300 piles against 20 000 descriptors), /metrics
-     * unanswered. gw_http_callback therefore closes an accepted socket numbered at or above
+     * unanswered. accept.c therefore closes an accepted socket numbered at or above
      * gw_server.accept_fd_max at once (accept() hands out the lowest free number, so such a
      * number means the slack is in use): the pending connection is used up, the pile retries
      * later. Not lws's own cap (info.fd_limit_per_thread below the limit): lws 4.1 then finds
@@ -269,6 +270,42 @@ static struct lws_context *create_context(struct gw_server *gw,
     }
     gw->event_loop = "poll"; /* lws_service() returns after each wake-up: nothing to break */
     return lws_create_context(info);
+}
+
+/* Creates the vhost of `info` without lws' listener and gives it the gateway's own listening
+ * socket on info->iface (an address literal or NULL, resolve_listen) and info->port
+ * (accept.h). `setting` names the setting in the log when it is not gateway_listen, `addr` is
+ * its value. */
+static int serve(struct lws_context *ctx, struct lws_context_creation_info *info,
+                 const char *setting, const char *addr)
+{
+    char err[256];
+    char where[64] = "";
+    if (setting)
+        snprintf(where, sizeof where, "setting=%s ", setting);
+    int fd = gw_accept_listen(info->iface, info->port,
+                              info->options & LWS_SERVER_OPTION_DISABLE_IPV6, err, sizeof err);
+    if (fd < 0) {
+        log_error("gateway", "listen_failed", "%saddr=%s error=%s", where, log_q(addr), log_q(err));
+        return -1;
+    }
+    struct lws_context_creation_info vi = *info;
+    vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* serves the sockets handed to it */
+    vi.iface = NULL;
+    struct lws_vhost *vh = lws_create_vhost(ctx, &vi);
+    if (!vh) {
+        close(fd);
+        log_error("gateway", "listen_failed", "%saddr=%s error=%s", where, log_q(addr),
+                  log_q(vi.ssl_cert_filepath ? "cannot load gw_tls_cert/gw_tls_key"
+                                             : "cannot create the vhost"));
+        return -1;
+    }
+    if (gw_accept_attach(vh, fd) < 0) {
+        log_error("gateway", "listen_failed", "%saddr=%s error=%s", where, log_q(addr),
+                  log_q("cannot add the listening socket to the event loop"));
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -458,18 +495,9 @@ int main(int argc, char **argv)
         goto out;
     }
     atomic_store(&gw.ctx, ctx);
-    if (!lws_create_vhost(ctx, &info)) {
-        log_error("gateway", "listen_failed", "addr=%s error=\"cannot bind (address in use?)\"",
-                  log_q(cfg.gateway_listen));
+    if (serve(ctx, &info, NULL, cfg.gateway_listen) < 0 ||
+        (tls_on && serve(ctx, &tls_info, "gw_tls_listen", cfg.gw_tls_listen) < 0))
         goto out;
-    }
-    if (tls_on && !lws_create_vhost(ctx, &tls_info)) {
-        log_error("gateway", "listen_failed",
-                  "setting=gw_tls_listen addr=%s error=\"cannot bind (address in use?) or load "
-                  "gw_tls_cert/gw_tls_key\"",
-                  log_q(cfg.gw_tls_listen));
-        goto out;
-    }
     if (tls_on)
         log_info("gateway", "listening_tls", "addr=%s client_certificates=%s",
                  log_q(cfg.gw_tls_listen),

@@ -55,6 +55,7 @@ struct gw_metrics {
     double start_time; /* seconds since the epoch */
     long connections;
     uint64_t conn_refused_fds;
+    uint64_t conn_accepted, accept_full_batches;
     struct http_series http[GW_METRICS_HTTP_SERIES];
     size_t nhttp;
     uint64_t http_dropped; /* requests whose series did not fit */
@@ -136,6 +137,12 @@ void gw_metrics_conn_close(struct gw_metrics *m)
 void gw_metrics_conn_refused_fds(struct gw_metrics *m)
 {
     m->conn_refused_fds++;
+}
+
+void gw_metrics_accept_batch(struct gw_metrics *m, unsigned accepted, bool full)
+{
+    m->conn_accepted += accepted;
+    m->accept_full_batches += full;
 }
 
 static void http_observe(struct gw_metrics *m, const char *route, double seconds)
@@ -344,6 +351,12 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     prom_single(f, "evgate_gateway_connections_refused_fds_total", "counter",
                 "Connections closed right after accept because file descriptors ran short.",
                 m->conn_refused_fds);
+    prom_single(f, "evgate_gateway_connections_accepted_total", "counter",
+                "Connections accepted from the listening sockets.", m->conn_accepted);
+    prom_single(f, "evgate_gateway_accept_full_batches_total", "counter",
+                "Wake-ups of a listening socket that accepted a whole batch and left the rest "
+                "queued for the next (a burst of connections, as in a reconnect storm).",
+                m->accept_full_batches);
 
     prom_head(f, "evgate_gateway_http_requests_total", "counter",
               "HTTP requests answered, by route and status.");

@@ -9,6 +9,7 @@
 #ifndef EVGATE_GW_METRICS_H
 #define EVGATE_GW_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct gw_writer_stats;
@@ -25,6 +26,9 @@ void gw_metrics_conn_close(struct gw_metrics *m);
 /* Counts a connection closed right after accept() because descriptors ran short (main.c's
  * accept_fd_max). */
 void gw_metrics_conn_refused_fds(struct gw_metrics *m);
+/* Counts the connections one wake-up of a listener accepted (refused ones included), and
+ * whether it stopped at a full batch with more queued (accept.h). */
+void gw_metrics_accept_batch(struct gw_metrics *m, unsigned accepted, bool full);
 
 /* Counts one answered HTTP request. `route` labels it and must be a string with static lifetime
  * naming a route ("/healthz", "other"), never request data: the label set stays bounded.

@@ -1,0 +1,157 @@
+/* The gateway's listening sockets; see accept.h. */
+#include "gateway/accept.h"
+#include "gateway/gateway.h"
+#include "gateway/metrics.h"
+#include "common/log.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* The opaque user data of every listener: its address tells them from connections. */
+static const char listener_mark;
+
+static int fail(char *err, size_t errlen, const char *call, int fd)
+{
+    snprintf(err, errlen, "%s: %s", call, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+int gw_accept_listen(const char *addr, int port, bool ipv4_only, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    int family = ipv4_only ? AF_INET : AF_INET6;
+    if (addr && inet_pton(AF_INET, addr, &a4->sin_addr) == 1)
+        family = AF_INET;
+    else if (addr && inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1)
+        family = AF_INET6;
+    else if (addr) {
+        snprintf(err, errlen, "\"%s\" is not an IP address", addr);
+        return -1;
+    }
+    int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && !addr && family == AF_INET6 && errno == EAFNOSUPPORT) {
+        family = AF_INET; /* a host without IPv6: every IPv4 address */
+        fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    }
+    if (fd < 0)
+        return fail(err, errlen, "socket", -1);
+    int one = 1, zero = 0;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+        return fail(err, errlen, "setsockopt(SO_REUSEADDR)", fd);
+    socklen_t len;
+    if (family == AF_INET) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        len = sizeof *a4;
+    } else {
+        /* every address: IPv4 too, whatever net.ipv6.bindv6only says */
+        if (!addr && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0)
+            return fail(err, errlen, "setsockopt(IPV6_V6ONLY)", fd);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        len = sizeof *a6;
+    }
+    if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+        return fail(err, errlen, "bind", fd);
+    if (listen(fd, SOMAXCONN) < 0) /* the kernel caps it at net.core.somaxconn */
+        return fail(err, errlen, "listen", fd);
+    return fd;
+}
+
+int gw_accept_attach(struct lws_vhost *vh, int fd)
+{
+    lws_adopt_desc_t info;
+    memset(&info, 0, sizeof info);
+    info.vh = vh;
+    info.type = LWS_ADOPT_RAW_FILE_DESC; /* polled for input; its callback accepts */
+    info.fd.filefd = fd;
+    info.opaque = (void *)&listener_mark;
+    if (lws_adopt_descriptor_vhost_via_info(&info))
+        return 0;
+    close(fd); /* lws closes only sockets it failed to adopt */
+    return -1;
+}
+
+bool gw_accept_is_listener(struct lws *wsi)
+{
+    return lws_get_opaque_user_data(wsi) == &listener_mark;
+}
+
+/* Accepted socket `fd` numbered at or above gw->accept_fd_max, i.e. the descriptors kept for
+ * the database, logs and pipes are being used up: closed at once, its pile retries later
+ * (main.c, size_fd_limit). */
+static void refuse_out_of_fds(struct gw_server *gw, int fd)
+{
+    close(fd);
+    gw_metrics_conn_refused_fds(gw->metrics);
+    static struct log_budget budget = {.per_minute = 6};
+    unsigned long long left_out;
+    if (log_budget_take(&budget, &left_out))
+        log_warn("gateway", "connection_refused_fds",
+                 "fd=%d accept_fd_max=%d suppressed=%llu hint=\"raise the hard limit (ulimit -Hn, "
+                 "LimitNOFILE) or gw_max_connections\"",
+                 fd, gw->accept_fd_max, left_out);
+}
+
+/* accept() failed with `e`, other than for an empty queue or a connection gone before it. */
+static void log_accept_error(int e)
+{
+    static struct log_budget budget = {.per_minute = 6};
+    unsigned long long left_out;
+    if (log_budget_take(&budget, &left_out))
+        log_warn("gateway", "accept_failed", "error=%s suppressed=%llu", log_q(strerror(e)),
+                 left_out);
+}
+
+/* Up to GW_ACCEPT_BATCH connections from listener `wsi`, each adopted by its vhost; more wait
+ * in the queue for the next wake-up (the socket stays readable). */
+static void accept_batch(struct gw_server *gw, struct lws *wsi)
+{
+    int lfd = lws_get_socket_fd(wsi);
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    unsigned n = 0;
+    while (n < GW_ACCEPT_BATCH) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_accept_error(errno);
+            break;
+        }
+        n++;
+        if (gw->accept_fd_max && fd >= gw->accept_fd_max) {
+            refuse_out_of_fds(gw, fd);
+            continue;
+        }
+        int one = 1; /* OCPP-J answers are small and must not wait (what lws' listener sets) */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        lws_adopt_socket_vhost(vh, fd); /* NULL: lws closed it and logged why */
+    }
+    gw_metrics_accept_batch(gw->metrics, n, n == GW_ACCEPT_BATCH);
+}
+
+int gw_accept_callback(struct gw_server *gw, struct lws *wsi, enum lws_callback_reasons reason)
+{
+    switch (reason) {
+    case LWS_CALLBACK_RAW_ADOPT_FILE:
+        gw_metrics_conn_close(gw->metrics); /* its WSI_CREATE counted it: not a connection */
+        return 0;
+    case LWS_CALLBACK_RAW_RX_FILE:
+        accept_batch(gw, wsi);
+        return 0;
+    default:
+        return 0;
+    }
+}
