@@ -21,15 +21,17 @@
 #define GW_WRITER_DONE_BUDGET 4096
 /* First allocation of a queue ring; rings double up to queue_max. */
 #define GW_WRITER_RING_MIN 256
-/* The WAL's checkpoints (checkpointer.h), by default: background passes once the WAL has 4 000
- * pages (16 MiB); the writer copies a rest of up to 64 pages between batches, and any rest once
- * the WAL has 16 000 (64 MiB). 10 000 piles sending at half the gateway's maximum rate write
- * about 35 MB of WAL a second: the WAL starts over about every half second, and each time costs
- * the writer's next batch 3 to 5 ms (at SQLite's 1 000 pages, four times as often: p99 20-25 ms
- * instead of 15). */
-#define GW_WRITER_CKPT_START  4000
+/* The WAL's checkpoints (checkpointer.h), by default: background passes once the WAL has 20 000
+ * pages (80 MiB); the writer copies a rest of up to 64 pages between batches, and any rest once
+ * the WAL has 80 000 (320 MiB). Each start-over costs the writer: its copy of the rest (and the
+ * database sync that comes with reaching the WAL's end, 3 to 30 ms on the EPYC machine of
+ * issue 8), and the passes chasing the WAL's end beside its commits. 10 000 piles at half the
+ * maximum rate there (23 000 msg/s) write about 15 000 pages a second: at 4 000 pages the WAL
+ * started over four times a second and p99 was 39, 38 and 32 ms; at 20 000, about once a second
+ * and 36, 24 and 25 ms, alternating (at SQLite's own 1 000 pages it had been worse still). */
+#define GW_WRITER_CKPT_START  20000
 #define GW_WRITER_CKPT_FINISH 64
-#define GW_WRITER_CKPT_LIMIT  16000
+#define GW_WRITER_CKPT_LIMIT  80000
 
 const double gw_writer_commit_le[GW_WRITER_COMMIT_BUCKETS] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
