@@ -151,6 +151,12 @@ int gw_accept_callback(struct gw_server *gw, struct lws *wsi, enum lws_callback_
     case LWS_CALLBACK_RAW_RX_FILE:
         accept_batch(gw, wsi);
         return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        /* at the end, with the context; any other time no pile can connect any more */
+        if (!gw->stopping)
+            log_error("gateway", "listener_closed", "fd=%d hint=\"restart the gateway\"",
+                      lws_get_socket_fd(wsi));
+        return 0;
     default:
         return 0;
     }

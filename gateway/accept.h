@@ -39,7 +39,8 @@ bool gw_accept_is_listener(struct lws *wsi);
 
 /* The reasons of a listener, delivered to protocols[0]'s callback: accepts on
  * LWS_CALLBACK_RAW_RX_FILE; a socket numbered at or above gw->accept_fd_max is closed at once
- * (counted in the metrics and logged, six lines a minute at most). Returns what the callback
+ * (counted in the metrics and logged, six lines a minute at most); a listener closed while the
+ * gateway is not stopping is logged as an error (listener_closed). Returns what the callback
  * returns. */
 int gw_accept_callback(struct gw_server *gw, struct lws *wsi, enum lws_callback_reasons reason);
 

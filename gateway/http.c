@@ -202,6 +202,7 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
     /* The listening sockets (accept.h). */
     case LWS_CALLBACK_RAW_ADOPT_FILE:
     case LWS_CALLBACK_RAW_RX_FILE:
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
         return gw_accept_callback(gw, wsi, reason);
 
     /* The TLS vhost's (tls.h): its SSL_CTX once, and each client certificate's verdict. */

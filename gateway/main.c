@@ -534,6 +534,7 @@ out:
     gw_writer_free(gw.writer);
     gw.writer = NULL;
     atomic_store(&gw.ctx, NULL);
+    gw.stopping = 1; /* also after a failed start: the listeners' close is expected (accept.h) */
     if (ctx)
         lws_context_destroy(ctx);
     if (gw.loop)
