@@ -4,12 +4,16 @@
 #include "gateway/metrics.h"
 #include "common/log.h"
 
+#include <ev.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -88,6 +92,116 @@ bool gw_accept_is_listener(struct lws *wsi)
     return lws_get_opaque_user_data(wsi) == &listener_mark;
 }
 
+/* A connection accepted and silent so far, held on the libev loop rather than in lws. */
+struct held {
+    ev_io io; /* first: the watcher is the entry; io.fd is the socket */
+    struct lws_vhost *vh;
+    int64_t since_ms;
+    struct held *prev, *next; /* oldest first */
+};
+
+/* The held connections of the one event loop (the gateway has one): a FIFO, as they all wait
+ * the same GW_ACCEPT_SILENT_S, so the sweep looks at its head only. */
+static struct {
+    struct gw_server *gw;
+    struct held *head, *tail;
+    ev_timer sweep;
+    bool sweeping;
+} held_q;
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void unlink_held(struct held *h)
+{
+    if (h->prev)
+        h->prev->next = h->next;
+    else
+        held_q.head = h->next;
+    if (h->next)
+        h->next->prev = h->prev;
+    else
+        held_q.tail = h->prev;
+}
+
+/* Its first bytes (or its end) arrived: lws takes it from here. */
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    struct held *h = (struct held *)w;
+    ev_io_stop(loop, w);
+    unlink_held(h);
+    gw_metrics_conn_close(held_q.gw->metrics); /* lws' WSI_CREATE counts it again */
+    lws_adopt_socket_vhost(h->vh, w->fd);      /* NULL: lws closed it and logged why */
+    free(h);
+}
+
+/* Closes the connections silent for GW_ACCEPT_SILENT_S, as lws would have timed them out. */
+static void on_sweep(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)t;
+    (void)revents;
+    int64_t cutoff = mono_ms() - GW_ACCEPT_SILENT_S * 1000LL;
+    while (held_q.head && held_q.head->since_ms <= cutoff) {
+        struct held *h = held_q.head;
+        ev_io_stop(loop, &h->io);
+        unlink_held(h);
+        close(h->io.fd);
+        gw_metrics_conn_close(held_q.gw->metrics);
+        free(h);
+    }
+}
+
+/* Holds accepted socket `fd` of `vh` until it is readable (libev loop), or hands it to lws at
+ * once (lws' poll loop: no loop of ours to wait on). */
+static void hold(struct gw_server *gw, struct lws_vhost *vh, int fd)
+{
+    struct ev_loop *loop = gw->loop;
+    struct held *h = loop ? malloc(sizeof *h) : NULL;
+    if (!h) {
+        lws_adopt_socket_vhost(vh, fd);
+        return;
+    }
+    if (!held_q.sweeping) {
+        held_q.gw = gw;
+        ev_timer_init(&held_q.sweep, on_sweep, 1.0, 1.0);
+        ev_timer_start(loop, &held_q.sweep);
+        held_q.sweeping = true;
+    }
+    ev_io_init(&h->io, on_readable, fd, EV_READ);
+    h->vh = vh;
+    h->since_ms = mono_ms();
+    h->next = NULL;
+    h->prev = held_q.tail;
+    if (held_q.tail)
+        held_q.tail->next = h;
+    else
+        held_q.head = h;
+    held_q.tail = h;
+    gw_metrics_conn_open(gw->metrics);
+    ev_io_start(loop, &h->io);
+}
+
+void gw_accept_release(struct gw_server *gw)
+{
+    struct ev_loop *loop = gw->loop;
+    if (!held_q.sweeping || !loop)
+        return;
+    ev_timer_stop(loop, &held_q.sweep);
+    held_q.sweeping = false;
+    while (held_q.head) {
+        struct held *h = held_q.head;
+        ev_io_stop(loop, &h->io);
+        unlink_held(h);
+        close(h->io.fd);
+        free(h);
+    }
+}
+
 /* Accepted socket `fd` numbered at or above gw->accept_fd_max, i.e. the descriptors kept for
  * the database, logs and pipes are being used up: closed at once, its pile retries later
  * (main.c, size_fd_limit). */
@@ -137,7 +251,7 @@ static void accept_batch(struct gw_server *gw, struct lws *wsi)
         }
         int one = 1; /* OCPP-J answers are small and must not wait (what lws' listener sets) */
         (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        lws_adopt_socket_vhost(vh, fd); /* NULL: lws closed it and logged why */
+        hold(gw, vh, fd);
     }
     gw_metrics_accept_batch(gw->metrics, n, n == GW_ACCEPT_BATCH);
 }

@@ -10,6 +10,12 @@
  * read, and their timeouts cleared by the upgrade, before the next batch comes in: the list
  * stays about a batch long, and nobody is refused or closed for it.
  *
+ * An accepted connection goes to lws only once its first bytes (or its end) arrive; until then
+ * it waits on the libev loop in a FIFO of this module, and is closed after GW_ACCEPT_SILENT_S,
+ * as lws would have. Every connection lws holds has such a timer, so 10 000 idle connections
+ * (test_floods) made each new one walk 10 000 of them: a pile's handshake waited seconds. On
+ * lws' poll loop (the fallback without libev) connections go to lws at once.
+ *
  * A listener is a raw-file wsi of the vhost's protocols[0] (http.c passes its reasons here);
  * it is not a connection and is not counted as one. */
 #ifndef EVGATE_GW_ACCEPT_H
@@ -23,6 +29,8 @@ struct gw_server;
 
 /* Connections accepted per wake-up of one listener at most. */
 #define GW_ACCEPT_BATCH 64
+/* A connection that sends nothing for this long after it was accepted is closed. */
+#define GW_ACCEPT_SILENT_S 10
 
 /* Opens a nonblocking TCP socket listening on `addr`:`port`. `addr` is an IP literal (IPv4 or
  * IPv6), or NULL for every address: IPv6 and IPv4 both where the host has IPv6
@@ -33,6 +41,9 @@ int gw_accept_listen(const char *addr, int port, bool ipv4_only, char *err, size
 /* Hands listening socket `fd` to the event loop of `vh`, whose connections it will carry.
  * Returns 0, or -1 (`fd` closed). */
 int gw_accept_attach(struct lws_vhost *vh, int fd);
+
+/* Closes the connections still held silent; call before the event loop is destroyed. */
+void gw_accept_release(struct gw_server *gw);
 
 /* Whether `wsi` is a listener (gw_accept_attach's), not a connection. */
 bool gw_accept_is_listener(struct lws *wsi);

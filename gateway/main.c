@@ -535,6 +535,7 @@ out:
     gw.writer = NULL;
     atomic_store(&gw.ctx, NULL);
     gw.stopping = 1; /* also after a failed start: the listeners' close is expected (accept.h) */
+    gw_accept_release(&gw);
     if (ctx)
         lws_context_destroy(ctx);
     if (gw.loop)

@@ -289,6 +289,20 @@ class GatewayHttpTest(unittest.TestCase):
             value_of(samples, "evgate_gateway_accept_full_batches_total") - full0, burst // batch)
         self.assertEqual(value_of(samples, "evgate_gateway_connections_refused_fds_total"), 0)
 
+    def test_a_silent_connection_is_counted_then_closed(self):
+        """A connection that never sends waits outside lws (gateway/accept.h): it counts as a
+        connection, and is closed after GW_ACCEPT_SILENT_S (10 s) as lws would have."""
+        _, samples = self.metrics()
+        base = value_of(samples, "evgate_gateway_connections")
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", self.p.gateway_port), timeout=30) as s:
+            _, samples = self.metrics()  # accepted in order: the silent one is held by now
+            self.assertGreaterEqual(value_of(samples, "evgate_gateway_connections"), base + 1)
+            self.assertEqual(s.recv(1), b"")  # the gateway's close, not our timeout
+        waited = time.monotonic() - t0
+        self.assertGreaterEqual(waited, 9.0)
+        self.assertLess(waited, 25.0)
+
 
 @unittest.skipUnless(os.path.exists(GATEWAY), "gateway not built (%s)" % GATEWAY)
 class GatewayLifecycleTest(unittest.TestCase):
