@@ -3,6 +3,7 @@
 #include "gateway/gateway.h"
 #include "gateway/metrics.h"
 #include "common/log.h"
+#include "common/thread.h"
 
 #include <ev.h>
 
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -96,7 +96,7 @@ bool gw_accept_is_listener(struct lws *wsi)
 struct held {
     ev_io io; /* first: the watcher is the entry; io.fd is the socket */
     struct lws_vhost *vh;
-    int64_t since_ms;
+    struct timespec deadline; /* closed at it if still silent (CLOCK_MONOTONIC) */
     struct held *prev, *next; /* oldest first */
 };
 
@@ -105,16 +105,8 @@ struct held {
 static struct {
     struct gw_server *gw;
     struct held *head, *tail;
-    ev_timer sweep;
-    bool sweeping;
+    ev_timer sweep; /* started with the first held connection */
 } held_q;
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void unlink_held(struct held *h)
 {
@@ -126,6 +118,15 @@ static void unlink_held(struct held *h)
         h->next->prev = h->prev;
     else
         held_q.tail = h->prev;
+}
+
+/* Closes held connection `h` and forgets it. */
+static void drop_held(struct ev_loop *loop, struct held *h)
+{
+    ev_io_stop(loop, &h->io);
+    unlink_held(h);
+    close(h->io.fd);
+    free(h);
 }
 
 /* Its first bytes (or its end) arrived: lws takes it from here. */
@@ -145,14 +146,10 @@ static void on_sweep(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)t;
     (void)revents;
-    int64_t cutoff = mono_ms() - GW_ACCEPT_SILENT_S * 1000LL;
-    while (held_q.head && held_q.head->since_ms <= cutoff) {
-        struct held *h = held_q.head;
-        ev_io_stop(loop, &h->io);
-        unlink_held(h);
-        close(h->io.fd);
+    struct timespec now = thread_now();
+    while (held_q.head && !thread_before(now, held_q.head->deadline)) {
+        drop_held(loop, held_q.head);
         gw_metrics_conn_close(held_q.gw->metrics);
-        free(h);
     }
 }
 
@@ -166,15 +163,14 @@ static void hold(struct gw_server *gw, struct lws_vhost *vh, int fd)
         lws_adopt_socket_vhost(vh, fd);
         return;
     }
-    if (!held_q.sweeping) {
+    if (!ev_is_active(&held_q.sweep)) {
         held_q.gw = gw;
         ev_timer_init(&held_q.sweep, on_sweep, 1.0, 1.0);
         ev_timer_start(loop, &held_q.sweep);
-        held_q.sweeping = true;
     }
     ev_io_init(&h->io, on_readable, fd, EV_READ);
     h->vh = vh;
-    h->since_ms = mono_ms();
+    h->deadline = thread_after_ms(thread_now(), GW_ACCEPT_SILENT_S * 1000LL);
     h->next = NULL;
     h->prev = held_q.tail;
     if (held_q.tail)
@@ -189,17 +185,11 @@ static void hold(struct gw_server *gw, struct lws_vhost *vh, int fd)
 void gw_accept_release(struct gw_server *gw)
 {
     struct ev_loop *loop = gw->loop;
-    if (!held_q.sweeping || !loop)
+    if (!loop)
         return;
     ev_timer_stop(loop, &held_q.sweep);
-    held_q.sweeping = false;
-    while (held_q.head) {
-        struct held *h = held_q.head;
-        ev_io_stop(loop, &h->io);
-        unlink_held(h);
-        close(h->io.fd);
-        free(h);
-    }
+    while (held_q.head)
+        drop_held(loop, held_q.head);
 }
 
 /* Accepted socket `fd` numbered at or above gw->accept_fd_max, i.e. the descriptors kept for

@@ -280,32 +280,29 @@ static int serve(struct lws_context *ctx, struct lws_context_creation_info *info
                  const char *setting, const char *addr)
 {
     char err[256];
+    const char *why = err;
+    int fd = gw_accept_listen(info->iface, info->port,
+                              info->options & LWS_SERVER_OPTION_DISABLE_IPV6, err, sizeof err);
+    if (fd >= 0) {
+        struct lws_context_creation_info vi = *info;
+        vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* serves the sockets handed to it */
+        vi.iface = NULL;
+        struct lws_vhost *vh = lws_create_vhost(ctx, &vi);
+        if (!vh) {
+            close(fd);
+            why = vi.ssl_cert_filepath ? "cannot load gw_tls_cert/gw_tls_key"
+                                       : "cannot create the vhost";
+        } else if (gw_accept_attach(vh, fd) < 0) {
+            why = "cannot add the listening socket to the event loop";
+        } else {
+            return 0;
+        }
+    }
     char where[64] = "";
     if (setting)
         snprintf(where, sizeof where, "setting=%s ", setting);
-    int fd = gw_accept_listen(info->iface, info->port,
-                              info->options & LWS_SERVER_OPTION_DISABLE_IPV6, err, sizeof err);
-    if (fd < 0) {
-        log_error("gateway", "listen_failed", "%saddr=%s error=%s", where, log_q(addr), log_q(err));
-        return -1;
-    }
-    struct lws_context_creation_info vi = *info;
-    vi.port = CONTEXT_PORT_NO_LISTEN_SERVER; /* serves the sockets handed to it */
-    vi.iface = NULL;
-    struct lws_vhost *vh = lws_create_vhost(ctx, &vi);
-    if (!vh) {
-        close(fd);
-        log_error("gateway", "listen_failed", "%saddr=%s error=%s", where, log_q(addr),
-                  log_q(vi.ssl_cert_filepath ? "cannot load gw_tls_cert/gw_tls_key"
-                                             : "cannot create the vhost"));
-        return -1;
-    }
-    if (gw_accept_attach(vh, fd) < 0) {
-        log_error("gateway", "listen_failed", "%saddr=%s error=%s", where, log_q(addr),
-                  log_q("cannot add the listening socket to the event loop"));
-        return -1;
-    }
-    return 0;
+    log_error("gateway", "listen_failed", "%saddr=%s error=%s", where, log_q(addr), log_q(why));
+    return -1;
 }
 
 int main(int argc, char **argv)
