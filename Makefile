@@ -30,9 +30,10 @@ build:
 
 # The same tree built with AddressSanitizer and UndefinedBehaviorSanitizer, for the sanitizer
 # stage of `make test` (scripts/test.sh). Never used by `make run`.
+# Frame pointers: the sanitizer stage records allocation stacks with ASan's fast unwinder.
 build-asan:
 	@bash scripts/build.sh build-asan -Db_sanitize=address,undefined \
-		-Dc_args=-fno-sanitize-recover=undefined
+		"-Dc_args=-fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 
 clean:
 	rm -rf build build-asan
