@@ -51,6 +51,16 @@ int db_wal_frames(const struct db *db);
  * is running, or DB_ERROR (logged). */
 int db_checkpoint(struct db *db, int *wal_frames, int *copied);
 
+/* Makes the WAL file at least `frames` frames long, writing zeros past its end (never over a
+ * frame: the caller holds the write lock, inside db_begin() on this connection). Commits that
+ * append within it then only overwrite blocks: on ext4 a write that extends a file waits for any
+ * fdatasync of that file under way, and the checkpoint's sync of the WAL takes 100 ms and more
+ * under load (issue 8). Zeros are no valid frame, so recovery stops at them as at any stale
+ * frame. *have gets the file's length in whole frames afterwards (also when it was long
+ * enough). DB_OK, or DB_ERROR (logged: a full disk, say) after which part of the zeros may be
+ * written, which is harmless. */
+int db_wal_reserve(struct db *db, int frames, int *have);
+
 /* Syncs the database file to disk as SQLite does (fdatasync). A checkpoint that stops short of
  * the WAL's end leaves its copied pages unsynced for the one that reaches it; syncing them on
  * the way spares that one the wait. DB_OK or DB_ERROR (logged). */

@@ -14,6 +14,12 @@
 
 /* After a pass that a reader kept from copying everything, the next waits this long. */
 #define GW_CKPT_RETRY_MS 100
+/* The WAL file is kept at least GW_CKPT_AHEAD frames longer than the WAL, in steps of about as
+ * many (8 MiB of zeros with 4 KiB pages, a few ms of the writer's time), once the WAL has a
+ * quarter of start_frames: a shorter WAL (a test's, an idle city's) grows the file as SQLite
+ * does. Since the WAL starts over from its beginning, the file stops growing after the first
+ * cycles of a load, at about limit_frames at most. */
+#define GW_CKPT_AHEAD 2048
 
 struct gw_ckpt {
     pthread_mutex_t mu;
@@ -23,6 +29,7 @@ struct gw_ckpt {
     struct db *db;        /* the thread's own connection */
     struct db *writer_db; /* the writer's, used on the writer's thread only */
     int start_frames, finish_frames, limit_frames;
+    int reserved; /* the writer's only: the WAL file's length in frames, as last seen */
 
     /* Guarded by mu. */
     bool running;       /* a pass is asked for or under way */
@@ -126,9 +133,36 @@ static void finish_on_writer(struct gw_ckpt *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+/* On the writer's thread, between batches: lengthens the WAL file ahead of the WAL, under the
+ * write lock (db_wal_reserve). Commits then append without extending the file: on ext4 a write
+ * that extends a file waits for an fdatasync of it under way, and every pass begins with one of
+ * the WAL (SQLite's), 100 ms and more under load, during which the writer's batches stood. */
+static void reserve_on_writer(struct gw_ckpt *c, int frames)
+{
+    if (frames < c->start_frames / 4 || frames + GW_CKPT_AHEAD <= c->reserved ||
+        c->reserved >= c->limit_frames + 2 * GW_CKPT_AHEAD)
+        return;
+    if (db_begin(c->writer_db) != DB_OK)
+        return; /* busy: after the next batch */
+    int have = 0, rc = db_wal_reserve(c->writer_db, frames + 2 * GW_CKPT_AHEAD, &have);
+    if (db_commit(c->writer_db) != DB_OK) {
+        db_rollback(c->writer_db);
+        rc = DB_ERROR;
+    }
+    pthread_mutex_lock(&c->mu);
+    if (rc == DB_OK) {
+        c->reserved = have;
+        c->st.reserved_frames = have;
+    } else {
+        c->reserved = c->limit_frames + 2 * GW_CKPT_AHEAD; /* not again (logged) */
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
 void gw_ckpt_after_batch(struct gw_ckpt *c)
 {
     int frames = db_wal_frames(c->writer_db);
+    reserve_on_writer(c, frames);
     pthread_mutex_lock(&c->mu);
     if (frames < c->st.wal_frames)
         c->st.restarts_total++;

@@ -11,7 +11,9 @@
  * between two batches the writer copies that rest itself: up to `finish_frames` pages, or
  * whatever is left once the WAL has `limit_frames`; otherwise another pass runs first. The long
  * copy and its syncs thus happen off the writer's path, and the WAL stays between `start_frames`
- * and a little over `limit_frames` pages.
+ * and a little over `limit_frames` pages. Under load the writer also keeps the WAL file a few
+ * thousand frames longer than the WAL, with zeros (db_wal_reserve()), so that its commits do not
+ * extend the file while a pass syncs it: on ext4 they would wait for that sync.
  *
  * A reader that still needs old pages (mgmt in a long read) holds the WAL back as it would
  * without this module; the passes then back off for GW_CKPT_RETRY_MS. The other connections
@@ -39,6 +41,7 @@ struct gw_ckpt_opts {
 
 struct gw_ckpt_stats {
     int64_t wal_frames;        /* the WAL's length after the writer's last commit */
+    int64_t reserved_frames;   /* the WAL file's length in frames, once lengthened ahead */
     uint64_t passes_total;     /* background passes run */
     uint64_t finishes_total;   /* copies of the rest by the writer */
     double finish_seconds_sum; /* their time: what they cost the writer's batches */

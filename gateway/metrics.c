@@ -489,6 +489,9 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
     prom_single(f, "evgate_gateway_wal_frames", "gauge",
                 "Pages in the database's WAL after the writer's last commit.",
                 (uint64_t)(ck->wal_frames > 0 ? ck->wal_frames : 0));
+    prom_single(f, "evgate_gateway_wal_file_frames", "gauge",
+                "Frames the WAL file holds once lengthened ahead of the WAL (0 before).",
+                (uint64_t)(ck->reserved_frames > 0 ? ck->reserved_frames : 0));
     prom_head(f, "evgate_gateway_wal_checkpoints_total", "counter",
               "WAL checkpoints: long passes in the background, the rest by the writer.");
     fprintf(f, "evgate_gateway_wal_checkpoints_total{by=\"background\"} %" PRIu64 "\n",

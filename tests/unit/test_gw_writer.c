@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/stat.h>
+
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdarg.h>
@@ -268,6 +270,13 @@ static void test_wal_checkpointed_beside_the_writer(void **state)
     commit_until(f, w, jobs, &n, ckpt_worked, 0, &st);
     assert_true(ckpt_worked(&st, 0));
     assert_int_equal(st.ckpt.failures_total, 0);
+    /* the writer lengthened the WAL file ahead of the WAL (db_wal_reserve) */
+    char wal[sizeof f->path + 8];
+    snprintf(wal, sizeof wal, "%s-wal", f->path);
+    struct stat sb;
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_true(st.ckpt.reserved_frames > WAL_LIMIT);
+    assert_true(sb.st_size >= 32 + st.ckpt.reserved_frames * (4096 + 24));
 
     /* a reader's snapshot: the WAL cannot start over beneath it (once at most: a snapshot taken
      * when the WAL was copied whole reads the database file alone, and keeps checkpoints from
