@@ -20,6 +20,18 @@ struct timespec thread_now(void)
     return ts;
 }
 
+int64_t thread_now_ms(void)
+{
+    struct timespec ts = thread_now();
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+double thread_seconds_since(struct timespec t0)
+{
+    struct timespec t1 = thread_now();
+    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
 struct timespec thread_after_ms(struct timespec t, long long ms)
 {
     t.tv_sec += (time_t)(ms / 1000);

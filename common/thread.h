@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 
 /* pthread_cond_init() with CLOCK_MONOTONIC for pthread_cond_timedwait(); its result. */
@@ -13,6 +14,12 @@ int thread_cond_init_monotonic(pthread_cond_t *cond);
 
 /* Now on CLOCK_MONOTONIC. */
 struct timespec thread_now(void);
+
+/* Now on CLOCK_MONOTONIC in whole milliseconds, for deadlines and ages kept as integers. */
+int64_t thread_now_ms(void);
+
+/* Seconds from `t0` (a thread_now()) to now. */
+double thread_seconds_since(struct timespec t0);
 
 /* `t` plus `ms` milliseconds (ms >= 0). */
 struct timespec thread_after_ms(struct timespec t, long long ms);

@@ -40,12 +40,6 @@ struct gw_ckpt {
     struct gw_ckpt_stats st;
 };
 
-static double elapsed_s(struct timespec t0)
-{
-    struct timespec t1 = thread_now();
-    return (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-}
-
 static void *ckpt_main(void *p)
 {
     struct gw_ckpt *c = p;
@@ -122,7 +116,7 @@ static void finish_on_writer(struct gw_ckpt *c)
     struct timespec t0 = thread_now();
     int wal = 0, copied = 0;
     int rc = db_checkpoint(c->writer_db, &wal, &copied);
-    double s = elapsed_s(t0);
+    double s = thread_seconds_since(t0);
     pthread_mutex_lock(&c->mu);
     c->st.finishes_total++;
     c->st.finish_seconds_sum += s;

@@ -92,7 +92,7 @@ static struct cf_event *event_new(enum cf_ev_kind kind, const char *text, size_t
     if (!e)
         return NULL;
     e->kind = kind;
-    e->at_ms = cf_now_ms();
+    e->at_ms = thread_now_ms();
     if (text)
         memcpy(e->text, text, len);
     e->len = len;

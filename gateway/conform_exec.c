@@ -64,8 +64,8 @@ static bool start_watch(struct cf_run *r)
     cf_mailbox_ref(r->mb);
     q->mb = r->mb;
     cf_request(r->cf, q);
-    int64_t until = cf_now_ms() + CF_WATCH_WAIT_MS;
-    while (!r->heard && cf_now_ms() < until)
+    int64_t until = thread_now_ms() + CF_WATCH_WAIT_MS;
+    while (!r->heard && thread_now_ms() < until)
         if (!cf_pump(r, until))
             return false;
     return true;
@@ -123,13 +123,13 @@ static const char *run_checks(struct cf_run *r, char *why, size_t whylen)
             snprintf(why, whylen, "the run was ended elsewhere");
             return "error";
         }
-        r->check_start_ms = cf_now_ms();
+        r->check_start_ms = thread_now_ms();
         int64_t wait_s = pc->timeout_s;
         if (r->cfg->conform_wait_cap_s > 0 && r->cfg->conform_wait_cap_s < wait_s)
             wait_s = r->cfg->conform_wait_cap_s;
         r->deadline_ms = r->check_start_ms + wait_s * 1000;
         if (pile && !r->connected) { /* a reset check's reconnection may still be under way */
-            while (!r->connected && cf_now_ms() < r->deadline_ms)
+            while (!r->connected && thread_now_ms() < r->deadline_ms)
                 if (!cf_pump(r, r->deadline_ms))
                     goto aborted;
             if (!r->connected) {

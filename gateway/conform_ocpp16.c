@@ -4,6 +4,7 @@
  * the configuration checks are in conform_ocpp16_config.c, boots and resets in
  * conform_ocpp16_boot.c, transactions in conform_ocpp16_tx.c. */
 #include "gateway/conform_ocpp16_private.h"
+#include "common/thread.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ bool cf16_in(const char *s, const char *list)
 
 long long cf16_secs(int64_t t0_ms)
 {
-    return (long long)((cf_now_ms() - t0_ms + 999) / 1000);
+    return (long long)((thread_now_ms() - t0_ms + 999) / 1000);
 }
 
 /* "A|B|C" as "A, B or C" (a reason's "expected ..."). */
@@ -122,7 +123,7 @@ static enum cf_verdict trigger(struct cf_run *r, const char *msg, int connector)
 /* TriggerMessage `msg` without a connector, then that message. */
 static enum cf_verdict trigger_plain(struct cf_run *r, const char *msg, struct cf_msg *m)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = trigger(r, msg, -1);
     if (v != CF_PASS)
         return v;
@@ -171,7 +172,7 @@ static enum cf_verdict trigger_firmware(struct cf_run *r)
 
 static enum cf_verdict trigger_status(struct cf_run *r)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = trigger(r, "StatusNotification", 1);
     if (v != CF_PASS)
         return v;
@@ -211,7 +212,7 @@ static size_t sampled_values(const json_t *payload)
 
 static enum cf_verdict trigger_meter_values(struct cf_run *r)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = trigger(r, "MeterValues", 1);
     if (v != CF_PASS)
         return v;
@@ -234,7 +235,7 @@ static enum cf_verdict trigger_unknown_connector(struct cf_run *r)
     char what[96];
     snprintf(what, sizeof what, "TriggerMessage MeterValues for connector %d (the pile has %d)", n1,
              n1 - 1);
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = cf16_call_status(
         r, what, "TriggerMessage",
         json_pack("{s:s, s:i}", "requestedMessage", "MeterValues", "connectorId", n1), "Rejected",
@@ -255,7 +256,7 @@ static enum cf_verdict trigger_unknown_connector(struct cf_run *r)
  * `status` for connector 1. */
 static enum cf_verdict availability(struct cf_run *r, const char *type, const char *status)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     char what[64];
     snprintf(what, sizeof what, "ChangeAvailability connector 1 %s", type);
     enum cf_verdict v =

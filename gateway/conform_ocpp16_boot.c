@@ -2,6 +2,7 @@
  * and coming back, the BootNotification answered Accepted, then a StatusNotification for
  * connector 0 and each connector. Each follows its check's `what` there. */
 #include "gateway/conform_ocpp16_private.h"
+#include "common/thread.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -163,7 +164,7 @@ enum cf_verdict cf16_boot_first_message(struct cf_run *r)
         return cf_error(r, "out of memory");
     if (n < 0)
         return cf_error(r, "more than %d connectors", CF16_CONNECTORS_MAX);
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     int conn = cf_conn(r);
     bool accepted;
     char said[600];
@@ -202,7 +203,7 @@ enum cf_verdict cf16_boot_status_all(struct cf_run *r)
     if (!cf_passed(r, "boot.first-message"))
         return cf_skip(r, "needs boot.first-message, which did not pass");
     int n = connectors(r);
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = CF_FAIL;
     if (!s->boot_bad)
         v = collect_statuses(r, n, s->boot_at_ms, cf_deadline_ms(r), &s->boot_seen, &s->boot_bad);
@@ -219,7 +220,7 @@ static enum cf_verdict reset(struct cf_run *r, const char *type)
     if (n < 0)
         return cf_error(r, "more than %d connectors", CF16_CONNECTORS_MAX);
     bool hard = strcmp(type, "Hard") == 0;
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     int conn = cf_conn(r);
     bool accepted;
     char said[600], why[64];

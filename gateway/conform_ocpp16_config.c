@@ -3,6 +3,7 @@
  * Heartbeats. A key a check changes is put back whatever the verdict. */
 #include "gateway/conform_ocpp16_private.h"
 #include "common/config.h"
+#include "common/thread.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,10 +254,10 @@ enum cf_verdict cf16_heartbeat_interval(struct cf_run *r)
         return v;
     /* a pile may beat at once while it applies the change, before its answer: count from the
      * request, time from the answer */
-    int64_t sent = cf_now_ms();
+    int64_t sent = thread_now_ms();
     if ((v = config_change(r, key, hs)) != CF_PASS)
         goto out; /* refused: nothing to put back */
-    int64_t changed = cf_now_ms(), deadline = cf_deadline_ms(r);
+    int64_t changed = thread_now_ms(), deadline = cf_deadline_ms(r);
     struct cf16_want w = {.since_ms = sent, .connector = -1};
     struct cf_msg m;
     v = cf_expect(r, "Heartbeat", cf16_match, &w, changed + hi < deadline ? changed + hi : deadline,

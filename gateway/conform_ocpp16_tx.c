@@ -2,6 +2,7 @@
  * with a card or a cable and those evgate starts and stops remotely. Each follows its check's
  * `what` there. The transactionId evgate gives a StartTransaction is its answer (cf_reply). */
 #include "gateway/conform_ocpp16_private.h"
+#include "common/thread.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,7 +156,7 @@ static enum cf_verdict authorize_card(struct cf_run *r)
     struct cf16_state *s = cf16_state(r);
     if (!s)
         return cf_error(r, "out of memory");
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct cf_msg m;
     enum cf_verdict v = cf_expect(r, NULL, authorize_or_start, NULL, cf_deadline_ms(r), &m);
     if (v == CF_FAIL)
@@ -196,7 +197,7 @@ static enum cf_verdict tx_local_start(struct cf_run *r)
     if (!cf_passed(r, "authorize.card"))
         return cf_skip(r, "needs authorize.card, which did not pass");
     memset(&s->local, 0, sizeof s->local);
-    struct start_seen w = {.since_ms = cf_now_ms()};
+    struct start_seen w = {.since_ms = thread_now_ms()};
     bool started;
     enum cf_verdict v = start_tx(r, &w, judge_local_start, &s->local, &started);
     if (v == CF_FAIL && !started)
@@ -259,7 +260,7 @@ static enum cf_verdict tx_meter_values(struct cf_run *r)
     }
     if (interval <= 0)
         interval = 60;
-    int64_t t0 = cf_now_ms(), until = cf_within_ms(r, 2 * interval * 1000);
+    int64_t t0 = thread_now_ms(), until = cf_within_ms(r, 2 * interval * 1000);
     struct cf16_want w = {.connector = s->local.connector};
     struct cf_msg m;
     v = cf_expect(r, "MeterValues", cf16_match, &w, until, &m);
@@ -356,7 +357,7 @@ static enum cf_verdict tx_local_stop(struct cf_run *r)
         return cf_error(r, "out of memory");
     if (!cf_passed(r, "tx.local-start"))
         return cf_skip(r, "needs tx.local-start, which did not pass");
-    struct stop_seen w = {.since_ms = cf_now_ms(), .statuses = "Finishing|Available"};
+    struct stop_seen w = {.since_ms = thread_now_ms(), .statuses = "Finishing|Available"};
     enum cf_verdict v = stop_tx(r, &s->local, &w, NULL);
     if (v == CF_FAIL && !w.stopped)
         return cf_missing(r, "no StopTransaction of transaction %lld within %lld s",
@@ -396,7 +397,7 @@ static bool connector1_free(const struct cf16_seen *w)
  * pile may rightly reject a remote start while its last transaction is still ending. */
 static enum cf_verdict wait_connector1_free(struct cf_run *r, struct cf16_seen *w)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = wait_seen(r, w, no_tx_open, cf_deadline_ms(r));
     if (v == CF_FAIL)
         return cf_skip(r, "a transaction of the pile is still running; connector 1 must be free");
@@ -408,7 +409,7 @@ static enum cf_verdict wait_connector1_free(struct cf_run *r, struct cf16_seen *
     v = cf_reply(r, &stop, cf_deadline_ms(r), &answer);
     if (v == CF_ABORT)
         return v;
-    if (v != CF_PASS && cf_now_ms() >= cf_deadline_ms(r)) /* a CALLERROR is an answer too */
+    if (v != CF_PASS && thread_now_ms() >= cf_deadline_ms(r)) /* a CALLERROR is an answer too */
         return cf_error(r, "evgate did not answer the last StopTransaction within %lld s",
                         cf16_secs(t0));
     v = wait_seen(r, w, connector1_free, cf_deadline_ms(r));
@@ -429,7 +430,7 @@ enum cf_verdict cf16_remote_start(struct cf_run *r)
     enum cf_verdict v = wait_connector1_free(r, &s->seen);
     if (v != CF_PASS)
         return v;
-    struct start_seen w = {.since_ms = cf_now_ms()};
+    struct start_seen w = {.since_ms = thread_now_ms()};
     v = cf16_call_status(r, "RemoteStartTransaction on connector 1", "RemoteStartTransaction",
                          json_pack("{s:i, s:s}", "connectorId", 1, "idTag", CF16_ID_TAG),
                          "Accepted", NULL);
@@ -465,7 +466,7 @@ enum cf_verdict cf16_remote_start_rejected(struct cf_run *r, const char *what, i
                                            bool *started, struct cf_msg *m)
 {
     *started = false;
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = cf16_call_status(
         r, what, "RemoteStartTransaction",
         json_pack("{s:i, s:s}", "connectorId", connector, "idTag", CF16_ID_TAG), "Rejected", NULL);
@@ -487,7 +488,7 @@ enum cf_verdict cf16_remote_stop(struct cf_run *r)
     char what[96];
     snprintf(what, sizeof what, "RemoteStopTransaction of transaction %lld",
              (long long)s->remote.id);
-    struct stop_seen w = {.since_ms = cf_now_ms(), .statuses = "Finishing"};
+    struct stop_seen w = {.since_ms = thread_now_ms(), .statuses = "Finishing"};
     enum cf_verdict v = cf16_call_status(
         r, what, "RemoteStopTransaction",
         json_pack("{s:I}", "transactionId", (json_int_t)s->remote.id), "Accepted", NULL);

@@ -2,6 +2,7 @@
  * a new connection, answered Accepted by evgate, then every EVSE's state reported (a
  * StatusNotification for it, or a NotifyEvent of its AvailabilityState). */
 #include "gateway/conform_ocpp201_private.h"
+#include "common/thread.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +82,7 @@ enum cf_verdict cf201_boot_first_message(struct cf_run *r)
     struct cf201 *st = cf201_state(r);
     if (!st)
         return cf_error(r, "out of memory");
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct after_conn after = {cf_conn(r)};
     char status[CF201_WORD_MAX] = "", reset[256] = "";
     if (cf_connected(r)) {
@@ -128,7 +129,7 @@ enum cf_verdict cf201_boot_status_all(struct cf_run *r)
         return cf_skip(r, "needs boot.first-message, which did not pass");
     if (cf_connectors(r) > CF201_EVSE_MAX)
         return too_many(r);
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = cf201_wait(r, st, all_reported, NULL, cf_deadline_ms(r));
     if (v == CF_ABORT)
         return v;
@@ -234,7 +235,7 @@ enum cf_verdict cf201_reset_on_idle(struct cf_run *r)
     json_t *answer;
     if (st->ended.set && cf201_reply(r, &st->ended, cf_deadline_ms(r), &answer) == CF_ABORT)
         return CF_ABORT;
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct reboot b = {st->boots, -1};
     if ((v = reset_accepted(r, "OnIdle")) != CF_PASS)
         return v;
@@ -247,7 +248,7 @@ enum cf_verdict cf201_reset_immediate(struct cf_run *r)
     enum cf_verdict v = reset_start(r, &st);
     if (v != CF_PASS)
         return v;
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     int conn = cf_conn(r);
     struct reboot b = {st->boots, conn};
     if ((v = reset_accepted(r, "Immediate")) != CF_PASS)

@@ -2,6 +2,7 @@
  * ChangeAvailability, UnlockConnector, ClearCache, DataTransfer, an unknown action, the remote
  * start and stop that must be rejected). */
 #include "gateway/conform_ocpp201_private.h"
+#include "common/thread.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -81,7 +82,7 @@ enum cf_verdict cf201_trigger_boot(struct cf_run *r)
     if (!boot || strcmp(boot, "Accepted"))
         return cf_skip(r, "the pile's last BootNotificationRequest was not answered Accepted; "
                           "F06.FR.17 is about an accepted station");
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     char status[CF201_WORD_MAX];
     v = cf201_call(r, "TriggerMessage", json_pack("{s:s}", "requestedMessage", "BootNotification"),
                    status, NULL);
@@ -106,13 +107,13 @@ enum cf_verdict cf201_trigger_boot(struct cf_run *r)
                        "TriggerMessage{requestedMessage:BootNotification} was Rejected, yet a "
                        "BootNotificationRequest (reason %s) followed within %d s; F06.FR.17: an "
                        "accepted station sends none",
-                       reason ? reason : "(none)", cf201_secs(t0, cf_now_ms()));
+                       reason ? reason : "(none)", cf201_secs(t0, thread_now_ms()));
     return CF_PASS;
 }
 
 enum cf_verdict cf201_trigger_heartbeat(struct cf_run *r)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct cf_msg m;
     enum cf_verdict v = trigger(r, "Heartbeat", NULL);
     return v == CF_PASS ? triggered(r, "Heartbeat", t0, &m) : v;
@@ -120,7 +121,7 @@ enum cf_verdict cf201_trigger_heartbeat(struct cf_run *r)
 
 enum cf_verdict cf201_trigger_status(struct cf_run *r)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct cf_msg m;
     enum cf_verdict v =
         trigger(r, "StatusNotification", json_pack("{s:i, s:i}", "id", 1, "connectorId", 1));
@@ -140,7 +141,7 @@ enum cf_verdict cf201_trigger_status(struct cf_run *r)
 
 enum cf_verdict cf201_trigger_meter(struct cf_run *r)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct cf_msg m;
     enum cf_verdict v = trigger(r, "MeterValues", json_pack("{s:i}", "id", 1));
     if (v == CF_PASS)
@@ -197,7 +198,7 @@ static enum cf_verdict availability(struct cf_run *r, const char *operational, c
     struct cf201 *st = cf201_state(r);
     if (!st)
         return no_state(r);
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     char what[96];
     snprintf(what, sizeof what, "ChangeAvailability{operationalStatus:%s, evse:{id:1}}",
              operational);

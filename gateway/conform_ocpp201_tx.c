@@ -3,6 +3,7 @@
  * (conform_ocpp201_private.h), since an event a check needs may have come during the one before
  * (the Started right after the Authorize). */
 #include "gateway/conform_ocpp201_private.h"
+#include "common/thread.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -92,7 +93,7 @@ enum cf_verdict cf201_authorize_card(struct cf_run *r)
     struct cf201 *st = cf201_state(r);
     if (!st)
         return no_state(r);
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = cf201_wait(r, st, authorized, NULL, cf_deadline_ms(r));
     if (v == CF_ABORT)
         return v;
@@ -158,7 +159,7 @@ enum cf_verdict cf201_tx_local_start(struct cf_run *r)
         return no_state(r);
     if (!cf_passed(r, "authorize.card"))
         return cf_skip(r, "needs authorize.card, which did not pass");
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct local l;
     enum cf_verdict v = cf201_wait(r, st, local_done, &l, cf_deadline_ms(r));
     if (v == CF_ABORT)
@@ -230,7 +231,7 @@ enum cf_verdict cf201_tx_meter_values(struct cf_run *r)
     if (!cf_passed(r, "tx.local-start"))
         return cf_skip(r, "needs tx.local-start, which did not pass");
     long long interval = st->tx_updated_known && st->tx_updated_s > 0 ? st->tx_updated_s : 60;
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     struct meter m;
     enum cf_verdict v = cf201_wait(r, st, meter_done, &m, cf_within_ms(r, 2 * interval * 1000));
     if (v == CF_ABORT)
@@ -252,7 +253,7 @@ enum cf_verdict cf201_tx_meter_values(struct cf_run *r)
     return cf_fail(r,
                    "no TransactionEventRequest Updated with a meterValue for transaction %s "
                    "within %d s (2 x TxUpdatedInterval, %lld s)",
-                   st->local_tx, cf201_secs(t0, cf_now_ms()), interval);
+                   st->local_tx, cf201_secs(t0, thread_now_ms()), interval);
 }
 
 /* --- trigger.transaction-event ---------------------------------------------------------------- */
@@ -277,7 +278,7 @@ enum cf_verdict cf201_trigger_tx_event(struct cf_run *r)
         return cf_skip(r, "transaction %s had already ended", st->local_tx);
     int evse = st->local_evse > 0 ? st->local_evse : 1;
     size_t from = st->n_events;
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     char status[CF201_WORD_MAX];
     enum cf_verdict v = cf201_call(
         r, "TriggerMessage",
@@ -319,7 +320,7 @@ enum cf_verdict cf201_tx_local_stop(struct cf_run *r)
         return no_state(r);
     if (!cf_passed(r, "tx.local-start"))
         return cf_skip(r, "needs tx.local-start, which did not pass");
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = cf201_wait(r, st, any_ended, NULL, cf_deadline_ms(r));
     if (v == CF_ABORT)
         return v;
@@ -388,7 +389,7 @@ static bool evse1_free(struct cf_run *r, struct cf201 *st, void *arg)
  * A pile may rightly reject a start while its last transaction is still ending. */
 static enum cf_verdict wait_evse1_free(struct cf_run *r, struct cf201 *st)
 {
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     enum cf_verdict v = cf201_wait(r, st, none_running, NULL, cf_deadline_ms(r));
     if (v == CF_ABORT)
         return v;
@@ -401,7 +402,7 @@ static enum cf_verdict wait_evse1_free(struct cf_run *r, struct cf201 *st)
     v = cf201_reply(r, &st->ended, cf_deadline_ms(r), &answer);
     if (v == CF_ABORT)
         return v;
-    if (v != CF_PASS && cf_now_ms() >= cf_deadline_ms(r)) /* a CALLERROR is an answer too */
+    if (v != CF_PASS && thread_now_ms() >= cf_deadline_ms(r)) /* a CALLERROR is an answer too */
         return cf_error(r, "evgate did not answer the last TransactionEvent Ended within %d s",
                         cf201_secs(t0, cf_deadline_ms(r)));
     v = cf201_wait(r, st, evse1_free, NULL, cf_deadline_ms(r));
@@ -423,7 +424,7 @@ enum cf_verdict cf201_remote_start(struct cf_run *r)
     if (v != CF_PASS)
         return v;
     struct remote x = {st->n_events, -1, -1, -1};
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     char status[CF201_WORD_MAX];
     v = cf201_call(r, "RequestStartTransaction",
                    json_pack("{s:i, s:i, s:{s:s, s:s}}", "evseId", 1, "remoteStartId",
@@ -481,7 +482,7 @@ enum cf_verdict cf201_remote_stop(struct cf_run *r)
     if (find(st, st->remote_tx, "Ended", 0) >= 0)
         return cf_skip(r, "transaction %s had already ended", st->remote_tx);
     size_t from = st->n_events;
-    int64_t t0 = cf_now_ms();
+    int64_t t0 = thread_now_ms();
     char status[CF201_WORD_MAX], what[128];
     snprintf(what, sizeof what, "RequestStopTransaction{transactionId:\"%s\"}", st->remote_tx);
     enum cf_verdict v =
@@ -560,7 +561,7 @@ enum cf_verdict cf201_tx_event_sequence(struct cf_run *r)
     if (!st)
         return no_state(r);
     /* what came with the last check's end */
-    if (cf_sleep_until(r, cf_now_ms() + 100) == CF_ABORT)
+    if (cf_sleep_until(r, thread_now_ms() + 100) == CF_ABORT)
         return CF_ABORT;
     cf201_observe(r, st);
     if (!st->n_events)

@@ -2,6 +2,7 @@
  * OCPPCommCtrlr.HeartbeatInterval and puts it back. */
 #include "gateway/conform_ocpp201_private.h"
 #include "common/config.h"
+#include "common/thread.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -361,9 +362,9 @@ enum cf_verdict cf201_heartbeat_interval(struct cf_run *r)
         return v;
     char want[32], status[CF201_WORD_MAX], why[WHY_MAX] = "", back[WHY_MAX] = "";
     snprintf(want, sizeof want, "%lld", h);
-    int64_t sent = cf_now_ms();
+    int64_t sent = thread_now_ms();
     v = set_one(r, COMM, HEARTBEAT, want, status, why);
-    int64_t answered = cf_now_ms();
+    int64_t answered = thread_now_ms();
     if (v == CF_PASS && strcmp(status, "Accepted")) {
         snprintf(why, WHY_MAX, "SetVariables %s.%s = %s: attributeStatus %s, expected Accepted",
                  COMM, HEARTBEAT, want, status);

@@ -13,13 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-int64_t cf_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int64_t cf_run_id(const struct cf_run *r)
 {
     return r->id;
@@ -75,7 +68,7 @@ int cf_conn(const struct cf_run *r)
 
 int64_t cf_within_ms(const struct cf_run *r, int64_t ms)
 {
-    int64_t t = cf_now_ms() + ms;
+    int64_t t = thread_now_ms() + ms;
     return t < r->deadline_ms ? t : r->deadline_ms;
 }
 
@@ -181,7 +174,7 @@ static void frame_at(struct cf_run *r, const char *dir, const char *text, size_t
 
 void cf_frame(struct cf_run *r, const char *dir, const char *text, size_t len)
 {
-    frame_at(r, dir, text, len, cf_now_ms());
+    frame_at(r, dir, text, len, thread_now_ms());
 }
 
 char *cf_take_frames(struct cf_run *r)
@@ -313,7 +306,7 @@ bool cf_aborted(struct cf_run *r)
         r->stopping = true;
         return true;
     }
-    int64_t now = cf_now_ms();
+    int64_t now = thread_now_ms();
     if (now - r->cancel_checked_ms >= CF_CANCEL_POLL_MS) {
         r->cancel_checked_ms = now;
         int req = 0;
@@ -332,7 +325,7 @@ bool cf_pump(struct cf_run *r, int64_t deadline_ms)
         struct cf_event *list = r->mb->head;
         r->mb->head = r->mb->tail = NULL;
         r->mb->n = 0;
-        int64_t now = cf_now_ms();
+        int64_t now = thread_now_ms();
         if (!list && now < deadline_ms && !r->mb->stop) {
             int64_t wait = deadline_ms - now;
             if (wait > CF_CANCEL_POLL_MS)
@@ -352,14 +345,14 @@ bool cf_pump(struct cf_run *r, int64_t deadline_ms)
             }
             return !cf_aborted(r);
         }
-        if (cf_now_ms() >= deadline_ms)
+        if (thread_now_ms() >= deadline_ms)
             return !cf_aborted(r);
     }
 }
 
 enum cf_verdict cf_sleep_until(struct cf_run *r, int64_t deadline_ms)
 {
-    while (cf_now_ms() < deadline_ms)
+    while (thread_now_ms() < deadline_ms)
         if (!cf_pump(r, deadline_ms))
             return CF_ABORT;
     return cf_aborted(r) ? CF_ABORT : CF_PASS;
@@ -391,8 +384,8 @@ enum cf_verdict cf_call(struct cf_run *r, const char *action, json_t *payload, s
     q->mb = r->mb;
     cf_request(r->cf, q);
     /* the commands layer always answers (its own timeout); this bound is only a safety net */
-    int64_t until = cf_now_ms() + (r->cfg->ocpp_call_timeout_s + 10) * 1000;
-    while (!r->answered && cf_now_ms() < until)
+    int64_t until = thread_now_ms() + (r->cfg->ocpp_call_timeout_s + 10) * 1000;
+    while (!r->answered && thread_now_ms() < until)
         if (!cf_pump(r, until))
             return CF_ABORT;
     if (!r->answered) {
@@ -467,7 +460,7 @@ enum cf_verdict cf_expect(struct cf_run *r, const char *action,
             *m = s->m;
             return CF_PASS;
         }
-        if (cf_now_ms() >= deadline_ms)
+        if (thread_now_ms() >= deadline_ms)
             return CF_FAIL;
         if (!cf_pump(r, deadline_ms))
             return CF_ABORT;
@@ -493,7 +486,7 @@ enum cf_verdict cf_reply(struct cf_run *r, const struct cf_msg *m, int64_t deadl
     if (!s)
         return CF_FAIL;
     while (!s->replied) {
-        if (cf_now_ms() >= deadline_ms)
+        if (thread_now_ms() >= deadline_ms)
             return CF_FAIL;
         if (!cf_pump(r, deadline_ms))
             return CF_ABORT;
@@ -509,7 +502,7 @@ enum cf_verdict cf_expect_close(struct cf_run *r, int64_t deadline_ms)
 {
     int conn = r->conn;
     while (r->connected && r->conn == conn) {
-        if (cf_now_ms() >= deadline_ms)
+        if (thread_now_ms() >= deadline_ms)
             return CF_FAIL;
         if (!cf_pump(r, deadline_ms))
             return CF_ABORT;

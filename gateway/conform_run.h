@@ -57,8 +57,7 @@ int64_t cf_started_at(const struct cf_run *r);
 const struct plan_check *cf_check(const struct cf_run *r);
 int cf_seq(const struct cf_run *r);
 
-/* Monotonic milliseconds; when the current check must end. */
-int64_t cf_now_ms(void);
+/* When the current check must end, on thread_now_ms()'s clock (common/thread.h). */
 int64_t cf_deadline_ms(const struct cf_run *r);
 /* A deadline `ms` from now, but never past the check's. */
 int64_t cf_within_ms(const struct cf_run *r, int64_t ms);
@@ -122,7 +121,7 @@ struct cf_msg {
     const char *action;
     const char *unique_id;
     json_t *payload;
-    int64_t at_ms;      /* cf_now_ms() clock */
+    int64_t at_ms;      /* thread_now_ms() clock */
     int conn;           /* the pile's connection it came on: 1, 2, ... in the run */
     bool first_on_conn; /* the first CALL on that connection */
 };

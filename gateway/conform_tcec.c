@@ -7,6 +7,7 @@
  * that judge what the platform sends evgate are conform_tcec_in.c's. */
 #include "gateway/conform_tcec_private.h"
 #include "common/config.h"
+#include "common/thread.h"
 
 #include <openssl/rand.h>
 
@@ -191,7 +192,7 @@ static enum cf_verdict call(struct cf_run *r, struct cf_tcec *s, struct gw_tcec_
                             const char *what)
 {
     const struct evg_config *cfg = cf_config(r);
-    long left_s = (long)((cf_deadline_ms(r) - cf_now_ms()) / 1000);
+    long left_s = (long)((cf_deadline_ms(r) - thread_now_ms()) / 1000);
     c->url = s->url;
     c->operator_id = cfg->tcec_operator_id;
     c->keys = (struct tcec_keys){s->cred.data_secret, s->cred.data_secret_iv, s->cred.sig_secret};
@@ -237,7 +238,7 @@ static bool take_token(struct cf_tcec *s, const struct gw_tcec_call *c)
         strlen(tok) > GW_TCEC_CALL_TOKEN_MAX)
         return false;
     snprintf(s->token, sizeof s->token, "%s", tok);
-    s->token_ms = cf_now_ms();
+    s->token_ms = thread_now_ms();
     s->token_ttl_s = (long long)json_integer_value(json_object_get(a, "TokenAvailableTime"));
     return true;
 }
@@ -256,7 +257,7 @@ enum cf_verdict cf_tcec_call_authed(struct cf_run *r, struct cf_tcec *s, struct 
     snprintf(note, sizeof note,
              "%s refused with 4002 the AccessToken obtained %lld s before (TokenAvailableTime "
              "%lld s); evgate obtained a new one",
-             c->interface, (long long)((cf_now_ms() - s->token_ms) / 1000), s->token_ttl_s);
+             c->interface, (long long)((thread_now_ms() - s->token_ms) / 1000), s->token_ttl_s);
     cf_tcec_add_note(s, note);
     struct gw_tcec_call t = {0};
     v = ask_token(r, s, s->cred.operator_secret, &t);

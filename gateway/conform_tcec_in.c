@@ -7,6 +7,7 @@
  * address, a disputed order) by the push checks. */
 #include "gateway/conform_tcec_private.h"
 #include "common/config.h"
+#include "common/thread.h"
 #include "db/tcec_runs.h"
 
 #include <stdio.h>
@@ -92,16 +93,17 @@ typedef int (*judge_fn)(struct cf_run *r, const json_t *rows, bool last, long lo
 
 static enum cf_verdict watch(struct cf_run *r, judge_fn judge, void *arg)
 {
-    int64_t start = cf_now_ms();
+    int64_t start = thread_now_ms();
     for (;;) {
-        bool last = cf_now_ms() >= cf_deadline_ms(r);
+        bool last = thread_now_ms() >= cf_deadline_ms(r);
         json_t *rows = NULL;
         int rc = db_tcec_run_inbound(cf_db(r), cf_target(r), cf_queued_at(r), 0,
                                      CF_TCEC_INBOUND_MAX, &rows);
         if (rc != DB_OK)
             return cf_error(r, "the exchange log could not be read (database error %d)", rc);
         enum cf_verdict v = CF_PASS;
-        int done = judge(r, rows, last, (long long)((cf_now_ms() - start + 500) / 1000), &v, arg);
+        int done =
+            judge(r, rows, last, (long long)((thread_now_ms() - start + 500) / 1000), &v, arg);
         json_decref(rows);
         if (done)
             return v;

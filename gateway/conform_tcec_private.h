@@ -37,7 +37,7 @@ struct cf_tcec {
     unsigned seq; /* the last Seq sent */
 
     char token[GW_TCEC_CALL_TOKEN_MAX + 1]; /* "" when none */
-    int64_t token_ms;                       /* obtained at (cf_now_ms) */
+    int64_t token_ms;                       /* obtained at (thread_now_ms) */
     long long token_ttl_s;                  /* as announced */
 
     char note[512]; /* a warning for the current check's verdict (cf_pass_note) */

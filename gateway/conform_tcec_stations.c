@@ -3,6 +3,7 @@
  * stations against what is registered in evgate (db/tcec_runs.h), query_station_status and
  * query_station_stats for those registered stations. The calls are conform_tcec.c's. */
 #include "gateway/conform_tcec_private.h"
+#include "common/thread.h"
 #include "db/tcec_runs.h"
 
 #include <math.h>
@@ -51,7 +52,7 @@ enum cf_verdict cf_tcec_paging(struct cf_run *r, struct cf_tcec *s)
                         (long long)count, CF_TCEC_PAGES_MAX);
             goto out;
         }
-        if (cf_now_ms() >= cf_deadline_ms(r)) {
+        if (thread_now_ms() >= cf_deadline_ms(r)) {
             v = cf_fail(r,
                         "only %lld of %lld pages of query_stations_info were read within the "
                         "check's time",
@@ -397,11 +398,13 @@ static json_t *own_stations(const json_t *stations)
         {
             json_t *cons = json_array();
             json_array_foreach(json_object_get(eq, "ConnectorInfos"), m, con)
-                json_array_append_new(cons, json_pack("{s:O?}", "connector_id",
-                                                      json_object_get(con, "ConnectorID")));
+            {
+                json_array_append_new(
+                    cons, json_pack("{s:O?}", "connector_id", json_object_get(con, "ConnectorID")));
+            }
             json_array_append_new(piles, json_pack("{s:O?, s:o}", "equipment_id",
-                                                   json_object_get(eq, "EquipmentID"),
-                                                   "connectors", cons));
+                                                   json_object_get(eq, "EquipmentID"), "connectors",
+                                                   cons));
         }
         json_array_append_new(out, json_pack("{s:O?, s:o}", "station_id",
                                              json_object_get(st, "StationID"), "piles", piles));
@@ -433,7 +436,7 @@ enum cf_verdict cf_tcec_registered(struct cf_run *r, struct cf_tcec *s)
                          "ones status.query and stats.query ask for",
                          cf_target(r), n);
     } else if (ids_differ(s->stations, "StationID", reg, "station_id", "station",
-                        " by query_stations_info", why, sizeof why))
+                          " by query_stations_info", why, sizeof why))
         v = cf_fail(r, "%s", why);
     else {
         json_t *idx = index_by(s->stations, "StationID");
@@ -568,7 +571,7 @@ enum cf_verdict cf_tcec_stats(struct cf_run *r, struct cf_tcec *s)
     {
         const char *sid = json_string_value(json_object_get(st, "station_id"));
         char where[64], why[TCEC_MSG_MAX];
-        if (cf_now_ms() >= cf_deadline_ms(r)) {
+        if (thread_now_ms() >= cf_deadline_ms(r)) {
             v = cf_fail(r, "only %zu of %zu stations were asked within the check's time", i,
                         json_array_size(reg));
             break;

@@ -12,6 +12,7 @@
 #include "gateway/tls.h"
 #include "gateway/writer.h"
 #include "common/log.h"
+#include "common/thread.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -77,19 +78,12 @@ static void healthz(struct gw_server *gw, struct response *r)
     set_body(r, b ? (db_ok ? 200 : 503) : 500, JSON, b);
 }
 
-static double since(const struct timespec *start)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
-
 static void metrics(struct gw_server *gw, struct response *r, const struct timespec *start)
 {
     struct gw_writer_stats st;
     gw_writer_stats(gw->writer, &st);
     /* Counted before rendering so that a scrape sees itself: the counter moves on every call. */
-    gw_metrics_http_request(gw->metrics, r->route, 200, since(start));
+    gw_metrics_http_request(gw->metrics, r->route, 200, thread_seconds_since(*start));
     if (gw->piles) {
         struct gw_piles_stats ps;
         gw_piles_stats(gw->piles, &ps);
@@ -114,8 +108,8 @@ static void metrics(struct gw_server *gw, struct response *r, const struct times
  * of `path` (lws keeps it apart). */
 static void route(struct gw_server *gw, int method, const char *path, struct response *r)
 {
-    struct timespec start; /* answers here are synchronous: the time is the handler's */
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    /* answers here are synchronous: the time is the handler's */
+    struct timespec start = thread_now();
     memset(r, 0, sizeof *r);
     bool is_healthz = strcmp(path, "/healthz") == 0, is_metrics = strcmp(path, "/metrics") == 0;
     r->route = is_healthz ? "/healthz" : is_metrics ? "/metrics" : "other";
@@ -134,7 +128,7 @@ static void route(struct gw_server *gw, int method, const char *path, struct res
         metrics(gw, r, &start);
         return; /* counted by metrics() */
     }
-    gw_metrics_http_request(gw->metrics, r->route, r->status, since(&start));
+    gw_metrics_http_request(gw->metrics, r->route, r->status, thread_seconds_since(start));
 }
 
 static int send_headers(struct lws *wsi, const struct response *r)

@@ -1,5 +1,6 @@
 /* One T/CEC call to an operator platform; see tcec_call.h. */
 #include "gateway/tcec_call.h"
+#include "common/thread.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,13 +53,6 @@ __attribute__((format(printf, 3, 4))) static void problem(struct gw_tcec_call *c
     va_start(ap, fmt);
     vsnprintf(c->problem, sizeof c->problem, fmt, ap);
     va_end(ap);
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* POSTs `body`; the answer into c->text. 0, or -1 with c->reason set. */
@@ -177,7 +171,7 @@ static void open_answer(struct gw_tcec_call *c)
 int gw_tcec_call(CURL *h, struct gw_tcec_call *c, unsigned *seq_counter)
 {
     gw_tcec_call_clear(c);
-    int64_t t0 = now_ms();
+    int64_t t0 = thread_now_ms();
     c->at = (int64_t)time(NULL);
     char *built = NULL;
     const char *body = c->body;
@@ -195,7 +189,7 @@ int gw_tcec_call(CURL *h, struct gw_tcec_call *c, unsigned *seq_counter)
     if (body && post(h, c, body) == 0)
         open_answer(c);
     free(built);
-    c->duration_ms = now_ms() - t0;
+    c->duration_ms = thread_now_ms() - t0;
     return c->has_ret ? 0 : -1;
 }
 

@@ -13,6 +13,7 @@
 #include "gateway/writer.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/thread.h"
 #include "db/db.h"
 
 #include <openssl/crypto.h>
@@ -96,7 +97,7 @@ static void finish(struct gw_tcec_req *r)
     if (gw->metrics) {
         gw_metrics_tcec_request(gw->metrics, r->interface ? r->interface : "unknown", r->ret);
         gw_metrics_http_request(gw->metrics, "/evcs/v1", r->http_status,
-                                (double)(gw_tcec_now_ms() - r->start_ms) / 1000.0);
+                                (double)(thread_now_ms() - r->start_ms) / 1000.0);
     }
     log_info("gateway", "tcec_request",
              "operator_id=%s interface=%s peer=%s http=%d ret=%d reason=%s",
@@ -152,7 +153,7 @@ int gw_tcec_on_http(struct gw_server *gw, struct lws *wsi, const char *path,
     r->gw = gw;
     r->wsi = wsi;
     r->at = db_now();
-    r->start_ms = gw_tcec_now_ms();
+    r->start_ms = thread_now_ms();
     r->token_ttl_s = gw->cfg->tcec_token_ttl_s;
     r->clock_skew_s = gw->cfg->tcec_clock_skew_s;
     lws_get_peer_simple(wsi, r->peer, sizeof r->peer);

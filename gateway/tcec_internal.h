@@ -59,7 +59,4 @@ struct gw_tcec_req {
  * database failed. */
 int gw_tcec_job(struct db *db, void *arg);
 
-/* Milliseconds of a monotonic clock. */
-int64_t gw_tcec_now_ms(void);
-
 #endif

@@ -12,6 +12,7 @@
  * Every attributed request, refused or not, is logged in tcec_exchanges in the same
  * transaction. docs/tcec.md "Serving platforms" gives the reasons for each Ret. */
 #include "gateway/tcec_internal.h"
+#include "common/thread.h"
 #include "db/tcec.h"
 #include "protocol/ipnet.h"
 
@@ -29,13 +30,6 @@
 
 /* Random bytes of an AccessToken (sent as upper-case hex: 64 characters). */
 #define GW_TCEC_TOKEN_BYTES 32
-
-int64_t gw_tcec_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 __attribute__((format(printf, 5, 6))) static void
 refuse(struct gw_tcec_req *r, int http_status, int ret, const char *reason, const char *fmt, ...)
@@ -389,7 +383,7 @@ int gw_tcec_job(struct db *db, void *arg)
         .reason = r->reason,
         .request = req,
         .response = resp,
-        .duration_ms = gw_tcec_now_ms() - r->start_ms,
+        .duration_ms = thread_now_ms() - r->start_ms,
     };
     long long sent = r->req.timestamp[0] ? tcec_timestamp_epoch(r->req.timestamp) : -1;
     x.sent_at = sent > 0 ? (int64_t)sent : 0;

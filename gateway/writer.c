@@ -72,20 +72,6 @@ struct gw_writer {
     int64_t last_ok_ms; /* monotonic */
 };
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int ring_push(struct ring *r, const struct gw_job *j, size_t max)
 {
     if (r->len == r->cap) {
@@ -122,7 +108,7 @@ static void note_db_state(struct gw_writer *w, int ok)
 {
     w->st.db_ok = ok;
     if (ok)
-        w->last_ok_ms = mono_ms();
+        w->last_ok_ms = thread_now_ms();
 }
 
 static void observe_commit(struct gw_writer_stats *st, double seconds)
@@ -157,7 +143,7 @@ static bool run_batch(struct gw_writer *w, struct gw_job *b, size_t n, struct gw
         }
         if (hi <= lo)
             hi = n;
-        double t0 = mono_s();
+        struct timespec t0 = thread_now();
         int rc = db_begin(w->db);
         if (rc != DB_OK) {
             log_error("gateway", "writer_begin_failed", "rc=%d jobs=%zu", rc, n - lo);
@@ -179,7 +165,7 @@ static bool run_batch(struct gw_writer *w, struct gw_job *b, size_t n, struct gw
         if (failed == n) {
             rc = db_commit(w->db);
             if (rc == DB_OK) {
-                observe_commit(st, mono_s() - t0);
+                observe_commit(st, thread_seconds_since(t0));
             } else {
                 db_rollback(w->db);
                 st->rollbacks_total++;
@@ -212,7 +198,7 @@ static void *writer_main(void *p)
             struct timespec until = thread_deadline_ms(GW_WRITER_PING_MS);
             if (pthread_cond_timedwait(&w->work_cv, &w->mu, &until) == ETIMEDOUT &&
                 w->pending.len == 0 && !w->stopping &&
-                mono_ms() - w->last_ok_ms >= GW_WRITER_PING_MS) {
+                thread_now_ms() - w->last_ok_ms >= GW_WRITER_PING_MS) {
                 pthread_mutex_unlock(&w->mu);
                 int ok = db_schema_version(w->db) >= 0;
                 pthread_mutex_lock(&w->mu);
@@ -416,7 +402,7 @@ void gw_writer_stats(struct gw_writer *w, struct gw_writer_stats *out)
     *out = w->st;
     out->queue_depth = w->pending.len;
     out->inflight = w->inflight;
-    out->db_ok_age_s = (double)(mono_ms() - w->last_ok_ms) / 1000.0;
+    out->db_ok_age_s = (double)(thread_now_ms() - w->last_ok_ms) / 1000.0;
     pthread_mutex_unlock(&w->mu);
     gw_ckpt_stats(w->ckpt, &out->ckpt); /* exists from gw_writer_create() on */
 }

@@ -39,13 +39,6 @@ struct cmd_wait {
     struct waiter w[CMD_WAIT_MAX];
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 struct finished {
     int64_t ids[CMD_WAIT_MAX];
     int n;
@@ -116,7 +109,7 @@ static void poll_once(struct cmd_wait *w, int stopping)
     struct finished fin = {.n = 0};
     if (db_commands_finished_among(w->db, ids, on_finished, &fin) != DB_OK)
         log_warn("mgmt", "command_poll_failed", "waiting=%d", n);
-    int64_t now = now_ms();
+    int64_t now = thread_now_ms();
     for (int i = 0; i < n; i++) {
         int finished = is_finished(&fin, snap[i].id);
         if (!finished && !stopping && now < snap[i].deadline_ms)
@@ -230,7 +223,8 @@ void cmd_wait_add(struct cmd_wait *w, struct MHD_Connection *conn, int64_t id,
         if (!w->w[i].id) {
             w->w[i] = (struct waiter){
                 .id = id,
-                .deadline_ms = now_ms() + (w->cfg->ocpp_call_timeout_s + CMD_WAIT_EXTRA_S) * 1000,
+                .deadline_ms =
+                    thread_now_ms() + (w->cfg->ocpp_call_timeout_s + CMD_WAIT_EXTRA_S) * 1000,
                 .conn = conn,
                 .out = out,
             };
