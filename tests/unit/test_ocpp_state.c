@@ -35,6 +35,41 @@ static void test_boot_and_seen(void **state)
     assert_int_equal(db_fixture_int(db, "SELECT last_seen_at FROM ocpp_piles"), 100);
 }
 
+/* db_ocpp_seen: the row created; the last contact moved on; a new protocol; a time that is not
+ * later (kept, the protocol still follows); a row a violation created without either. */
+static void test_seen_paths(void **state)
+{
+    struct db *db = db_fixture_db(state);
+    static const char q[] = "SELECT protocol || '@' || last_seen_at FROM ocpp_piles"
+                            " WHERE equipment_id = 'P1'";
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db->h, q, -1, &st, NULL), SQLITE_OK);
+    const struct {
+        const char *protocol;
+        int64_t at;
+        const char *want;
+    } steps[] = {
+        {"ocpp1.6", 100, "ocpp1.6@100"},    {"ocpp1.6", 101, "ocpp1.6@101"},
+        {"ocpp1.6", 101, "ocpp1.6@101"},    {"ocpp2.0.1", 102, "ocpp2.0.1@102"},
+        {"ocpp2.0.1", 50, "ocpp2.0.1@102"}, {"ocpp1.6", 50, "ocpp1.6@102"},
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        assert_int_equal(db_ocpp_seen(db, "P1", steps[i].protocol, steps[i].at), DB_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), steps[i].want);
+        sqlite3_reset(st);
+    }
+    /* a row without protocol nor last contact (a violation came first) */
+    assert_int_equal(db_ocpp_violation_add(db, "P2", 10, "FormationViolation", NULL, NULL, "x", 5),
+                     DB_OK);
+    assert_int_equal(db_ocpp_seen(db, "P2", "ocpp1.6", 200), DB_OK);
+    assert_int_equal(db_fixture_int(db, "SELECT last_seen_at FROM ocpp_piles"
+                                        " WHERE equipment_id = 'P2' AND protocol = 'ocpp1.6'"
+                                        " AND violations = 1"),
+                     200);
+    sqlite3_finalize(st);
+}
+
 /* A BootNotification answered Pending keeps the boot information but does not mark the pile
  * booted, and does not undo an earlier accepted boot either. */
 static void test_boot_info_pending(void **state)
@@ -140,8 +175,8 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, db_fixture_setup, db_fixture_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_boot_and_seen), T(test_boot_info_pending), T(test_connector_status),
-        T(test_transactions),  T(test_retention),
+        T(test_boot_and_seen),    T(test_seen_paths),   T(test_boot_info_pending),
+        T(test_connector_status), T(test_transactions), T(test_retention),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
