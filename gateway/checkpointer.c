@@ -28,13 +28,14 @@ struct gw_ckpt {
     bool started, stopping;
     struct db *db;        /* the thread's own connection */
     struct db *writer_db; /* the writer's, used on the writer's thread only */
-    int start_frames, finish_frames, limit_frames;
+    int start_frames, finish_frames, limit_frames, pass_frames;
     int reserved; /* the writer's only: the WAL file's length in frames, as last seen */
 
     /* Guarded by mu. */
     bool running;       /* a pass is asked for or under way */
     bool pass_finished; /* a pass ended since the writer last looked */
-    int pass_copied;    /* how far it copied: the WAL's frames up to there are in the database */
+    int pass_copied;    /* how far it copied: the WAL's frames up to there are in the database
+                         * (0 again once the WAL started over) */
     bool pass_whole;    /* it copied the whole WAL as it was when it began */
     struct timespec retry_at;
     struct gw_ckpt_stats st;
@@ -79,7 +80,7 @@ static void *ckpt_main(void *p)
 struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t errlen)
 {
     if (!opts->writer_db || !opts->db_path || opts->start_frames < 1 || opts->finish_frames < 0 ||
-        opts->limit_frames < opts->start_frames) {
+        opts->limit_frames < opts->start_frames || opts->pass_frames < 0) {
         snprintf(err, errlen, "checkpointer: bad options");
         return NULL;
     }
@@ -92,6 +93,7 @@ struct gw_ckpt *gw_ckpt_start(const struct gw_ckpt_opts *opts, char *err, size_t
     c->start_frames = opts->start_frames;
     c->finish_frames = opts->finish_frames;
     c->limit_frames = opts->limit_frames;
+    c->pass_frames = opts->pass_frames;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     c->db = db_open(opts->db_path, opts->busy_ms, opts->synchronous, err, errlen);
@@ -158,8 +160,10 @@ void gw_ckpt_after_batch(struct gw_ckpt *c)
     int frames = db_wal_frames(c->writer_db);
     reserve_on_writer(c, frames);
     pthread_mutex_lock(&c->mu);
-    if (frames < c->st.wal_frames)
+    if (frames < c->st.wal_frames) {
         c->st.restarts_total++;
+        c->pass_copied = 0;
+    }
     c->st.wal_frames = frames;
     if (c->running || c->stopping) {
         pthread_mutex_unlock(&c->mu);
@@ -168,13 +172,16 @@ void gw_ckpt_after_batch(struct gw_ckpt *c)
     if (c->pass_finished) {
         c->pass_finished = false;
         int rest = frames - c->pass_copied; /* appended while the pass ran */
-        if (c->pass_whole && rest > 0 && (rest <= c->finish_frames || frames >= c->limit_frames)) {
+        if (c->pass_whole && rest > 0 && frames >= c->start_frames &&
+            (rest <= c->finish_frames || frames >= c->limit_frames)) {
             pthread_mutex_unlock(&c->mu);
             finish_on_writer(c);
             return;
         }
     }
-    if (frames >= c->start_frames && !thread_before(thread_now(), c->retry_at)) {
+    bool due = frames >= c->start_frames ||
+               (c->pass_frames > 0 && frames - c->pass_copied >= c->pass_frames);
+    if (due && !thread_before(thread_now(), c->retry_at)) {
         c->running = true;
         pthread_cond_signal(&c->cv);
     }

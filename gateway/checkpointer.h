@@ -4,16 +4,19 @@
  * syncs the WAL, copies its pages into the database and syncs that, some 30 ms under load on
  * this project's machine, while every CALL of the batch and of the batches queued behind it
  * waits for its answer (issue 8: p99 of 100 ms and more at half the maximum rate). Here the
- * writer's connection checkpoints no more by itself (db_wal_manual()); once the WAL has grown
- * past `start_frames`, a thread of this module copies it on a connection of its own, beside the
- * writer's commits. What the writer appended meanwhile is left: the WAL can only start over
- * from its beginning when it has been copied whole at the moment a write transaction begins, so
- * between two batches the writer copies that rest itself: up to `finish_frames` pages, or
- * whatever is left once the WAL has `limit_frames`; otherwise another pass runs first. The long
- * copy and its syncs thus happen off the writer's path, and the WAL stays between `start_frames`
- * and a little over `limit_frames` pages. Under load the writer also keeps the WAL file a few
- * thousand frames longer than the WAL, with zeros (db_wal_reserve()), so that its commits do not
- * extend the file while a pass syncs it: on ext4 they would wait for that sync.
+ * writer's connection checkpoints no more by itself (db_wal_manual()): a thread of this module
+ * copies the WAL on a connection of its own, beside the writer's commits, once every
+ * `pass_frames` new pages (one pass of a whole `start_frames`, 80 MiB at once, held up the
+ * writer's and the loop's work for 100 ms and more), and from `start_frames` on it chases the
+ * WAL's end. The WAL can only start over from its beginning when it has been copied whole at the
+ * moment a write transaction begins: a pass that catches up lets it do so at no cost to the
+ * writer; from `start_frames` on, the writer copies what it appended during a pass itself,
+ * between two batches: up to `finish_frames` pages, or whatever is left once the WAL has
+ * `limit_frames`; otherwise another pass runs first. The long copies and their syncs thus happen
+ * off the writer's path, and the WAL stays below a little over `limit_frames` pages. Under load
+ * the writer also keeps the WAL file a few thousand frames longer than the WAL, with zeros
+ * (db_wal_reserve()), so that its commits do not extend the file while a pass syncs it: on ext4
+ * they would wait for that sync.
  *
  * A reader that still needs old pages (mgmt in a long read) holds the WAL back as it would
  * without this module; the passes then back off for GW_CKPT_RETRY_MS. The other connections
@@ -34,9 +37,10 @@ struct gw_ckpt_opts {
     const char *db_path;     /* opened by the checkpointer: its own connection */
     int busy_ms;             /* SQLite busy timeout */
     const char *synchronous; /* "NORMAL" or "FULL": how the copy is synced */
-    int start_frames;        /* a background pass starts once the WAL has this many (>= 1) */
+    int start_frames;        /* from this length on passes chase the WAL's end (>= 1), and ... */
     int finish_frames;       /* the writer copies a rest this short itself between batches */
     int limit_frames;        /* ... and any rest once the WAL is this long (>= start_frames) */
+    int pass_frames;         /* shorter, a pass once this many are not copied yet (0: none) */
 };
 
 struct gw_ckpt_stats {

@@ -51,7 +51,8 @@ struct gw_writer_opts {
     int64_t cache_kib;       /* the connection's page cache (0 = SQLite's default) */
     int64_t mmap_bytes;      /* its memory map for reads (0 = none) */
     int wal_start_frames;    /* checkpointer.h's start_frames (0 = 20 000) */
-    int wal_limit_frames;    /* ... and limit_frames (0 = 80 000) */
+    int wal_limit_frames;    /* ... limit_frames (0 = 80 000) */
+    int wal_pass_frames;     /* ... and pass_frames (0 = 4 000) */
     gw_wake_fn wake;         /* may be NULL: then the caller polls gw_writer_run_done() */
     void *wake_arg;
 };

@@ -105,11 +105,13 @@ static int teardown(void **state)
 }
 
 static struct gw_writer *make_writer_wal(struct fixture *f, int batch_ms, size_t batch_max,
-                                         size_t queue_max, int wal_start, int wal_limit)
+                                         size_t queue_max, int wal_start, int wal_limit,
+                                         int wal_pass)
 {
     struct gw_writer_opts o = {
         .wal_start_frames = wal_start,
         .wal_limit_frames = wal_limit,
+        .wal_pass_frames = wal_pass,
         .db_path = f->path,
         .busy_ms = 5000,
         .synchronous = "NORMAL",
@@ -129,7 +131,7 @@ static struct gw_writer *make_writer_wal(struct fixture *f, int batch_ms, size_t
 static struct gw_writer *make_writer(struct fixture *f, int batch_ms, size_t batch_max,
                                      size_t queue_max)
 {
-    return make_writer_wal(f, batch_ms, batch_max, queue_max, 0, 0);
+    return make_writer_wal(f, batch_ms, batch_max, queue_max, 0, 0, 0);
 }
 
 /* One job: an audit row identified by (action, id); `fail` makes it misbehave. */
@@ -262,7 +264,7 @@ static void commit_until(struct fixture *f, struct gw_writer *w, struct job *job
 static void test_wal_checkpointed_beside_the_writer(void **state)
 {
     struct fixture *f = *state;
-    struct gw_writer *w = make_writer_wal(f, 0, 10, 100, WAL_START, WAL_LIMIT);
+    struct gw_writer *w = make_writer_wal(f, 0, 10, 100, WAL_START, WAL_LIMIT, 0);
     struct job *jobs = calloc(WAL_JOBS_MAX, sizeof *jobs);
     struct gw_writer_stats st;
     int n = 0;
@@ -307,6 +309,47 @@ static void test_wal_checkpointed_beside_the_writer(void **state)
     assert_int_equal(count, n);
     gw_writer_free(w);
     assert_int_equal(db_integrity_check(f->db), DB_OK);
+    free(jobs);
+}
+
+/* Below start_frames a pass runs once every pass_frames new pages, so that none copies a whole
+ * start_frames at once; the writer never copies a rest itself there, and a pass that catches up
+ * lets the WAL start over without it. */
+#define WAL_CHUNK_START 4000
+#define WAL_CHUNK_PASS  100
+
+static bool chunked(const struct gw_writer_stats *st, uint64_t unused)
+{
+    (void)unused;
+    return st->ckpt.passes_total >= 3;
+}
+
+static void test_wal_passes_in_chunks(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_writer *w =
+        make_writer_wal(f, 0, 10, 100, WAL_CHUNK_START, 4 * WAL_CHUNK_START, WAL_CHUNK_PASS);
+    struct job *jobs = calloc(WAL_JOBS_MAX, sizeof *jobs);
+    struct gw_writer_stats st;
+    int n = 0;
+    int64_t longest = 0;
+    time_t until = time(NULL) + WAIT_LIMIT_S;
+    gw_writer_stats(w, &st);
+    while (!chunked(&st, 0) && st.ckpt.wal_frames < WAL_CHUNK_START && time(NULL) < until) {
+        commit_one_by_one(f, w, jobs, n, 1);
+        n++;
+        gw_writer_stats(w, &st);
+        if (st.ckpt.wal_frames > longest)
+            longest = st.ckpt.wal_frames;
+    }
+    assert_true(chunked(&st, 0));
+    assert_true(longest < WAL_CHUNK_START);
+    assert_int_equal(st.ckpt.finishes_total, 0);
+    assert_int_equal(st.ckpt.failures_total, 0);
+    gw_writer_free(w);
+    int64_t count = -1;
+    assert_int_equal(db_audit_count(f->db, "test.wal", &count), DB_OK);
+    assert_int_equal(count, n);
     free(jobs);
 }
 
@@ -511,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failing_job_keeps_neighbours, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpointed_beside_the_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wal_passes_in_chunks, setup, teardown),
         cmocka_unit_test(test_bad_database_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
