@@ -170,7 +170,7 @@ static void hold(struct gw_server *gw, struct lws_vhost *vh, int fd)
     }
     ev_io_init(&h->io, on_readable, fd, EV_READ);
     h->vh = vh;
-    h->deadline = thread_after_ms(thread_now(), GW_ACCEPT_SILENT_S * 1000LL);
+    h->deadline = thread_deadline_ms(GW_ACCEPT_SILENT_S * 1000LL);
     h->next = NULL;
     h->prev = held_q.tail;
     if (held_q.tail)
