@@ -180,6 +180,11 @@ static void call_free(struct gw_call *k)
     free(k);
 }
 
+static gw_store_fn store_fn(enum gw_ocpp_version v, const char *action)
+{
+    return v == GW_OCPP201 ? gw_ocpp201_store(action) : gw_ocpp16_store(action);
+}
+
 static int call_job(struct db *db, void *arg)
 {
     struct gw_call *k = arg;
@@ -198,8 +203,7 @@ static int call_job(struct db *db, void *arg)
             return 0;
         }
     }
-    gw_store_fn store =
-        k->version == GW_OCPP201 ? gw_ocpp201_store(k->action) : gw_ocpp16_store(k->action);
+    gw_store_fn store = store_fn(k->version, k->action);
     return store ? store(db, k) : 0;
 }
 
@@ -348,6 +352,14 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
         k->meter_keep = gw_ocpp_conn_add_samples(c) % GW_METER_PRUNE_EVERY == 0
                             ? gw->cfg->ocpp_meter_values_keep
                             : 0;
+    /* Nothing for the writer to do (no last contact due this second, an action that stores
+     * nothing, no boot to look up): answered at once rather than after an empty commit. A
+     * Heartbeat of a pile sending several CALLs a second is one; the pile waited for the
+     * answer of its CALL before, so what that stored is committed already. */
+    if (!k->seen && !boot_check && !store_fn(gv, action)) {
+        call_done(k, 0);
+        return;
+    }
     int rc = gw->writer ? gw_writer_submit(gw->writer, call_job, call_done, k) : -ESHUTDOWN;
     if (rc != 0) {
         log_warn("gateway", "ocpp_call_refused_by_writer", "equipment_id=%s action=%s rc=%d",
