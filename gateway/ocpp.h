@@ -189,11 +189,14 @@ uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c);
  * gw_ocpp_on_frame(), the frame at hand. */
 int64_t gw_ocpp_conn_rx_us(const struct gw_ocpp_conn *c);
 
-/* The second (epoch) whose last contact a CALL of this connection already carries to the writer
- * (ocpp_dispatch.c: only the first CALL of each second writes ocpp_piles.last_seen_at), 0 for
- * none; a job that failed sets it back so that the next CALL carries it again. */
+/* The second (epoch) whose last contact is on its way to ocpp_piles.last_seen_at, 0 for none:
+ * noted for the next flush of last contacts (ocpp_seen.h), or carried by a BootNotification's
+ * own job, which sets it back when it fails so that the next CALL brings it again. */
 int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c);
 void gw_ocpp_conn_set_seen_at(struct gw_ocpp_conn *c, int64_t at);
+/* A CALL heard at `at`: the pile's last contact, noted for the next flush unless this second's
+ * is on its way already. */
+void gw_ocpp_conn_note_seen(struct gw_ocpp_conn *c, int64_t at);
 
 /* --- ocpp_dispatch.c -------------------------------------------------------------------- */
 

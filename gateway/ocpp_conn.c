@@ -4,6 +4,7 @@
 #include "gateway/ocpp.h"
 #include "gateway/ocpp_conn_private.h"
 #include "gateway/ocpp_rate.h"
+#include "gateway/ocpp_seen.h"
 #include "gateway/commands.h"
 #include "gateway/conform.h"
 #include "gateway/gateway.h"
@@ -95,6 +96,14 @@ int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c)
 void gw_ocpp_conn_set_seen_at(struct gw_ocpp_conn *c, int64_t at)
 {
     c->seen_at = at;
+}
+
+void gw_ocpp_conn_note_seen(struct gw_ocpp_conn *c, int64_t at)
+{
+    if (c->seen_at == at)
+        return;
+    c->seen_at = at;
+    gw_seen_note(c->o->seen, c->id, gw_ocpp_version_name(c->version), at);
 }
 
 void gw_ocpp_conn_ref(struct gw_ocpp_conn *c)

@@ -93,8 +93,9 @@ struct gw_ocpp {
     struct lws_context *ctx;
     struct gw_ocpp_conn **buckets;
     size_t nbuckets, count;
-    lws_sorted_usec_list_t sul_sweep, sul_admit;
+    lws_sorted_usec_list_t sul_sweep, sul_admit, sul_seen;
     bool sweeping;
+    struct gw_seen *seen; /* the piles' last contacts until their next flush (ocpp_seen.h) */
     /* the admission of the upgrade let through last, until its ESTABLISHED takes it */
     struct lws *admitted_wsi;
     struct gw_pile_admission admitted;

@@ -37,9 +37,8 @@ struct gw_call {
     char *frame;             /* the CALL's text, cut; recorded when it turns out a violation */
     const char *boot_status; /* BootNotification: the pile's configured answer (static) */
     bool triggered;          /* let through for a TriggerMessage: no 2.0.1 boot check */
-    /* the job writes the pile's last contact: the connection's first CALL of second `at`, and
-     * every BootNotification (its row must exist); the others of that second need not, which
-     * saves an UPSERT per CALL of a busy pile (gw_ocpp_conn_seen_at) */
+    /* the job writes the pile's last contact: a BootNotification's (its row must exist); the
+     * other CALLs' go with the flushes of ocpp_seen.h */
     bool seen;
     /* results of the job */
     bool not_booted; /* 2.0.1: no accepted BootNotification yet -> SecurityError */

@@ -345,17 +345,19 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     k->req = json_incref(f->payload);
     k->at = db_now();
     k->rx_us = gw_ocpp_conn_rx_us(c);
-    k->seen = boot_status || gw_ocpp_conn_seen_at(c) != k->at;
+    /* the last contact: a boot's job writes it (db_ocpp_boot updates the row it makes), any
+     * other CALL's goes with the next flush of last contacts (ocpp_seen.h) */
+    k->seen = boot_status != NULL;
     if (k->seen)
         gw_ocpp_conn_set_seen_at(c, k->at);
+    else
+        gw_ocpp_conn_note_seen(c, k->at);
     if (json_object_get(f->payload, "meterValue") || json_object_get(f->payload, "transactionData"))
         k->meter_keep = gw_ocpp_conn_add_samples(c) % GW_METER_PRUNE_EVERY == 0
                             ? gw->cfg->ocpp_meter_values_keep
                             : 0;
-    /* Nothing for the writer to do (no last contact due this second, an action that stores
-     * nothing, no boot to look up): answered at once rather than after an empty commit. A
-     * Heartbeat of a pile sending several CALLs a second is one; the pile waited for the
-     * answer of its CALL before, so what that stored is committed already. */
+    /* Nothing for the writer to do (not a boot, an action that stores nothing, no boot to
+     * look up): answered at once rather than after an empty commit. A 1.6 Heartbeat is one. */
     if (!k->seen && !boot_check && !store_fn(gv, action)) {
         call_done(k, 0);
         return;

@@ -2,6 +2,7 @@
  * check of open connections against changed pile entries, start, stop and free. See ocpp.h. */
 #include "gateway/ocpp.h"
 #include "gateway/ocpp_conn_private.h"
+#include "gateway/ocpp_seen.h"
 #include "gateway/ocpp_rate.h"
 #include "gateway/ocpp_session.h"
 #include "gateway/gateway.h"
@@ -134,7 +135,11 @@ struct gw_ocpp *gw_ocpp_new(struct gw_server *gw)
     o->max_frame = (size_t)gw->cfg->ocpp_max_frame_bytes;
     o->rate = gw_rate_new(gw->cfg->ocpp_max_msgs_per_min);
     o->txbuf = malloc(LWS_PRE + o->max_frame);
-    if (!o->rate || !o->txbuf) {
+    /* a connection notes at most one contact a second, and a flush comes ten times as often */
+    o->seen =
+        gw_seen_new(gw->cfg->gw_max_connections > 0 ? (size_t)gw->cfg->gw_max_connections : 1);
+    if (!o->rate || !o->txbuf || !o->seen) {
+        gw_seen_free(o->seen);
         gw_rate_free(o->rate);
         free(o->txbuf);
         free(o->buckets);
@@ -217,12 +222,20 @@ static void check_changes(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(o->ctx, 0, &o->sul_admit, check_changes, GW_OCPP_ADMIT_CHECK_MS * 1000LL);
 }
 
+static void flush_seen(lws_sorted_usec_list_t *sul)
+{
+    struct gw_ocpp *o = lws_container_of(sul, struct gw_ocpp, sul_seen);
+    gw_seen_flush(o->seen, o->gw->writer);
+    lws_sul_schedule(o->ctx, 0, &o->sul_seen, flush_seen, GW_SEEN_FLUSH_MS * 1000LL);
+}
+
 void gw_ocpp_start(struct gw_ocpp *o, struct lws_context *ctx)
 {
     o->ctx = ctx;
     o->sweeping = true;
     lws_sul_schedule(ctx, 0, &o->sul_sweep, sweep, o->sweep_us);
     lws_sul_schedule(ctx, 0, &o->sul_admit, check_changes, GW_OCPP_ADMIT_CHECK_MS * 1000LL);
+    lws_sul_schedule(ctx, 0, &o->sul_seen, flush_seen, GW_SEEN_FLUSH_MS * 1000LL);
 }
 
 void gw_ocpp_stop(struct gw_ocpp *o)
@@ -232,8 +245,10 @@ void gw_ocpp_stop(struct gw_ocpp *o)
     if (o->sweeping) {
         lws_sul_cancel(&o->sul_sweep);
         lws_sul_cancel(&o->sul_admit);
+        lws_sul_cancel(&o->sul_seen);
         o->sweeping = false;
     }
+    gw_seen_flush(o->seen, o->gw->writer); /* the writer stops after this and commits it */
     for (size_t i = 0; i < o->nbuckets; i++)
         for (struct gw_ocpp_conn *c = o->buckets[i]; c; c = c->hnext) {
             gw_pile_session_close(o->gw, c->session, "stopping");
@@ -245,6 +260,7 @@ void gw_ocpp_free(struct gw_ocpp *o)
 {
     if (!o)
         return;
+    gw_seen_free(o->seen);
     gw_rate_free(o->rate);
     free(o->txbuf);
     free(o->buckets);

@@ -1,6 +1,8 @@
-/* Unit tests of the gateway's batched database writer (gateway/writer.c), on a temporary
- * database, with the test thread standing in for the lws thread: it waits on a condition
- * variable that the writer's wake-up hook signals, then runs the completions. No sleeps. */
+/* Unit tests of the gateway's batched database writer (gateway/writer.c) and of the last
+ * contacts written through it (gateway/ocpp_seen.c), on a temporary database, with the test
+ * thread standing in for the lws thread: it waits on a condition variable that the writer's
+ * wake-up hook signals, then runs the completions. No sleeps. */
+#include "gateway/ocpp_seen.h"
 #include "gateway/writer.h"
 #include "db/audit.h"
 #include "db/db.h"
@@ -524,6 +526,67 @@ static void test_stop_drains_queue(void **state)
     free(jobs);
 }
 
+/* A pile's ocpp_piles.last_seen_at and protocol through a connection of the test's own (-1 and
+ * "" when there is no row). */
+static int64_t seen_of(struct fixture *f, const char *id, char *protocol, size_t protocol_len)
+{
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(f->path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h,
+                                        "SELECT last_seen_at, protocol FROM ocpp_piles"
+                                        " WHERE equipment_id = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int64_t at = -1;
+    protocol[0] = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        at = sqlite3_column_int64(st, 0);
+        snprintf(protocol, protocol_len, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return at;
+}
+
+static void test_last_contacts_gathered(void **state)
+{
+    struct fixture *f = *state;
+    struct gw_writer *w = make_writer(f, 0, 100, 100);
+    struct gw_seen *s = gw_seen_new(3);
+    assert_non_null(s);
+    assert_int_equal(gw_seen_flush(s, w), 0); /* nothing noted: no job */
+    assert_int_equal(gw_seen_note(s, "CP-A", "ocpp1.6", 1000), 0);
+    assert_int_equal(gw_seen_note(s, "CP-B", "ocpp2.0.1", 1001), 0);
+    assert_int_equal(gw_seen_note(s, "CP-A", "ocpp1.6", 1005), 0);
+    assert_int_equal(gw_seen_note(s, "CP-C", "ocpp1.6", 1006), -ENOSPC); /* at most 3 */
+    assert_int_equal(gw_seen_flush(s, w), 3);
+    /* the next gathering starts empty; an older contact than the one stored does not win */
+    assert_int_equal(gw_seen_note(s, "CP-A", "ocpp1.6", 1003), 0);
+    assert_int_equal(gw_seen_note(s, "CP-C", "ocpp1.6", 1007), 0);
+    assert_int_equal(gw_seen_flush(s, w), 2);
+    gw_writer_free(w); /* commits both jobs and runs their completions */
+
+    char protocol[16];
+    assert_int_equal(seen_of(f, "CP-A", protocol, sizeof protocol), 1005);
+    assert_string_equal(protocol, "ocpp1.6");
+    assert_int_equal(seen_of(f, "CP-B", protocol, sizeof protocol), 1001);
+    assert_string_equal(protocol, "ocpp2.0.1");
+    assert_int_equal(seen_of(f, "CP-C", protocol, sizeof protocol), 1007);
+
+    /* no writer: what was noted is dropped and counted */
+    assert_int_equal(gw_seen_note(s, "CP-D", "ocpp1.6", 1010), 0);
+    assert_int_equal(gw_seen_flush(s, NULL), -ESHUTDOWN);
+    struct gw_seen_stats st;
+    gw_seen_stats(s, &st);
+    assert_int_equal(st.noted, 7);
+    assert_int_equal(st.dropped, 2);
+    assert_int_equal(st.flushes, 2);
+    assert_int_equal(seen_of(f, "CP-D", protocol, sizeof protocol), -1);
+    gw_seen_free(s);
+}
+
 static void test_bad_database_path(void **state)
 {
     (void)state;
@@ -548,6 +611,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_drains_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_checkpointed_beside_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wal_passes_in_chunks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_contacts_gathered, setup, teardown),
         cmocka_unit_test(test_bad_database_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
