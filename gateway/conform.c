@@ -273,6 +273,11 @@ void gw_conform_frame(struct gw_conform *cf, struct gw_ocpp_conn *c, bool in, co
         post(mb, e);
 }
 
+bool gw_conform_watching(struct gw_conform *cf, const struct gw_ocpp_conn *c)
+{
+    return cf && atomic_load(&cf->nwatch) > 0 && watcher(cf, gw_ocpp_conn_id(c)) != NULL;
+}
+
 void gw_conform_conn_event(struct gw_conform *cf, struct gw_ocpp_conn *c, bool open)
 {
     if (!cf || atomic_load(&cf->nwatch) == 0)

@@ -58,4 +58,7 @@ void gw_conform_frame(struct gw_conform *cf, struct gw_ocpp_conn *c, bool in, co
 /* `c` was established (open) or ended (closed or replaced). */
 void gw_conform_conn_event(struct gw_conform *cf, struct gw_ocpp_conn *c, bool open);
 
+/* Whether a run watches `c`'s pile now. */
+bool gw_conform_watching(struct gw_conform *cf, const struct gw_ocpp_conn *c);
+
 #endif

@@ -209,7 +209,8 @@ test('every answered record survives SIGKILL of the gateway under load; the data
     const { sig } = await env.gw.kill();
     assert.equal(sig, 'SIGKILL');
     const ends = await Promise.all(lives);
-    for (const e of ends) assert.match(String(e?.message), /connection ended|CALLERROR|not open|CLOSED|closed|fetch failed/i, String(e?.stack));
+    // (undici says "terminated" when the connection drops in the middle of an answer's body)
+    for (const e of ends) assert.match(String(e?.message), /connection ended|CALLERROR|not open|CLOSED|closed|fetch failed|terminated/i, String(e?.stack));
 
     const [{ integrity_check: ic }] = sql('PRAGMA integrity_check');
     assert.equal(ic, 'ok', `round ${round}: integrity_check`);
