@@ -21,6 +21,14 @@ struct db;
  * values per connection: the bound is exact after each pruning, the cost amortised. */
 #define GW_METER_PRUNE_EVERY 32
 
+struct gw_call;
+
+/* Stores what a CALL of the version says (inside the writer's transaction); 0 or a DB_* code.
+ * NULL when the action stores nothing beyond the pile's last contact. */
+typedef int (*gw_store_fn)(struct db *db, struct gw_call *call);
+gw_store_fn gw_ocpp16_store(const char *action);
+gw_store_fn gw_ocpp201_store(const char *action);
+
 /* One CALL. The lws thread fills it and submits the job; the writer thread runs the job (and
  * may run it again: results are written afresh each run); the completion answers on the lws
  * thread and frees it. */
@@ -30,6 +38,7 @@ struct gw_call {
     char equipment_id[GW_PILE_ID_MAX + 1];
     char id[OCPP_ID_BYTES];
     const char *action;      /* static (the handler table's name) */
+    gw_store_fn store;       /* what the job stores of it (NULL: nothing) */
     json_t *req;             /* owned; read-only on the writer thread */
     int64_t at;              /* received, epoch seconds */
     int64_t rx_us;           /* read by the loop: gw_ocpp_conn_rx_us(), gw_ocpp_mono_us() */
@@ -50,12 +59,6 @@ struct gw_call {
  * best effort (ocpp_dispatch.c). */
 void gw_ocpp_violation(struct gw_ocpp_conn *c, const char *code, const char *path,
                        const char *reason, const char *text, size_t len);
-
-/* Stores what a CALL of the version says (inside the writer's transaction); 0 or a DB_* code.
- * NULL when the action stores nothing beyond the pile's last contact. */
-typedef int (*gw_store_fn)(struct db *db, struct gw_call *call);
-gw_store_fn gw_ocpp16_store(const char *action);
-gw_store_fn gw_ocpp201_store(const char *action);
 
 /* Stores the sampled values of a meterValue array (1.6 MeterValue[] or 2.0.1
  * MeterValueType[]) of `connector_id` and transaction row `tx_row` (0 = none); each energy

@@ -180,11 +180,6 @@ static void call_free(struct gw_call *k)
     free(k);
 }
 
-static gw_store_fn store_fn(enum gw_ocpp_version v, const char *action)
-{
-    return v == GW_OCPP201 ? gw_ocpp201_store(action) : gw_ocpp16_store(action);
-}
-
 static int call_job(struct db *db, void *arg)
 {
     struct gw_call *k = arg;
@@ -203,8 +198,7 @@ static int call_job(struct db *db, void *arg)
             return 0;
         }
     }
-    gw_store_fn store = store_fn(k->version, k->action);
-    return store ? store(db, k) : 0;
+    return k->store ? k->store(db, k) : 0;
 }
 
 static void call_done(void *arg, int rc)
@@ -340,6 +334,7 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     memcpy(k->equipment_id, eid, eid_len); /* calloc'd: terminated */
     memcpy(k->id, f->id, sizeof k->id);
     k->action = action;
+    k->store = gv == GW_OCPP201 ? gw_ocpp201_store(action) : gw_ocpp16_store(action);
     k->boot_status = boot_status;
     k->triggered = triggered;
     k->req = json_incref(f->payload);
@@ -361,7 +356,7 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
      * Not while a conformance run watches the pile: it judges the order of the frames, and a
      * CALL sent right behind one answered at once would reach it after that answer, hiding
      * the overlap that frames.one-call-outstanding is there to find. */
-    if (!k->seen && !boot_check && !store_fn(gv, action) && !gw_conform_watching(gw->conform, c)) {
+    if (!k->seen && !boot_check && !k->store && !gw_conform_watching(gw->conform, c)) {
         call_done(k, 0);
         return;
     }
