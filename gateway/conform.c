@@ -260,12 +260,19 @@ void gw_conform_run(struct gw_conform *cf)
     }
 }
 
+/* The mailbox of the run watching `c`'s pile, NULL for none: the hooks of the connection
+ * layer, cheap when no run watches. */
+static struct cf_mailbox *watcher_of(struct gw_conform *cf, const struct gw_ocpp_conn *c)
+{
+    if (!cf || atomic_load(&cf->nwatch) == 0)
+        return NULL;
+    return watcher(cf, gw_ocpp_conn_id(c));
+}
+
 void gw_conform_frame(struct gw_conform *cf, struct gw_ocpp_conn *c, bool in, const char *text,
                       size_t len)
 {
-    if (!cf || atomic_load(&cf->nwatch) == 0)
-        return;
-    struct cf_mailbox *mb = watcher(cf, gw_ocpp_conn_id(c));
+    struct cf_mailbox *mb = watcher_of(cf, c);
     if (!mb)
         return;
     struct cf_event *e = event_new(in ? CF_EV_IN : CF_EV_OUT, text, len);
@@ -275,14 +282,12 @@ void gw_conform_frame(struct gw_conform *cf, struct gw_ocpp_conn *c, bool in, co
 
 bool gw_conform_watching(struct gw_conform *cf, const struct gw_ocpp_conn *c)
 {
-    return cf && atomic_load(&cf->nwatch) > 0 && watcher(cf, gw_ocpp_conn_id(c)) != NULL;
+    return watcher_of(cf, c) != NULL;
 }
 
 void gw_conform_conn_event(struct gw_conform *cf, struct gw_ocpp_conn *c, bool open)
 {
-    if (!cf || atomic_load(&cf->nwatch) == 0)
-        return;
-    struct cf_mailbox *mb = watcher(cf, gw_ocpp_conn_id(c));
+    struct cf_mailbox *mb = watcher_of(cf, c);
     if (!mb)
         return;
     if (open)
