@@ -53,7 +53,7 @@ int gw_seen_note(struct gw_seen *s, const char *equipment_id, const char *protoc
         s->st.dropped++;
         return -ENOSPC;
     }
-    if (!s->cur || n == s->cap) {
+    if (n == s->cap) { /* full, or nothing allocated since the last flush (cap 0) */
         size_t cap = s->cap ? s->cap * 2 : 64;
         if (cap > s->max)
             cap = s->max;
@@ -62,8 +62,7 @@ int gw_seen_note(struct gw_seen *s, const char *equipment_id, const char *protoc
             s->st.dropped++;
             return -ENOMEM;
         }
-        if (!s->cur)
-            b->n = 0;
+        b->n = n;
         s->cur = b;
         s->cap = cap;
     }

@@ -585,6 +585,24 @@ static void test_last_contacts_gathered(void **state)
     assert_int_equal(st.flushes, 2);
     assert_int_equal(seen_of(f, "CP-D", protocol, sizeof protocol), -1);
     gw_seen_free(s);
+
+    /* a gathering that outgrows its first allocation keeps every contact */
+    w = make_writer(f, 0, 100, 100);
+    s = gw_seen_new(200);
+    assert_non_null(s);
+    char id[16];
+    for (int i = 0; i < 150; i++) {
+        snprintf(id, sizeof id, "CP-G%03d", i);
+        assert_int_equal(gw_seen_note(s, id, "ocpp1.6", 2000 + i), 0);
+    }
+    assert_int_equal(gw_seen_flush(s, w), 150);
+    gw_writer_free(w);
+    for (int i = 0; i < 150; i += 37) {
+        snprintf(id, sizeof id, "CP-G%03d", i);
+        assert_int_equal(seen_of(f, id, protocol, sizeof protocol), 2000 + i);
+    }
+    assert_int_equal(seen_of(f, "CP-G149", protocol, sizeof protocol), 2149);
+    gw_seen_free(s);
 }
 
 static void test_bad_database_path(void **state)
