@@ -487,6 +487,24 @@ const struct db_migration db_migrations[] = {
      "CREATE INDEX pile_sessions_open_protocol ON pile_sessions(protocol, equipment_id)"
      "  WHERE disconnected_at IS NULL;"
      "CREATE INDEX ocpp_transactions_started ON ocpp_transactions(started_at);"},
+    /* The gateway's pile table (gateway/piles.h) is a copy of these columns of piles; it
+     * reloads the copy only when this generation moved (before, it read every pile every second:
+     * 7 % of a core with 100 000 piles and nothing changing). Any insert, delete, or update of a
+     * copied column bumps it, whatever the value written. Random start: see record_generation. */
+    {14, "pile_table_generation",
+     "CREATE TABLE pile_table_generation ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  generation INTEGER NOT NULL"
+     ");"
+     "INSERT INTO pile_table_generation (id, generation)"
+     "  VALUES (1, abs(random() % 1000000000000));"
+     "CREATE TRIGGER pile_table_insert AFTER INSERT ON piles BEGIN"
+     "  UPDATE pile_table_generation SET generation = generation + 1; END;"
+     "CREATE TRIGGER pile_table_delete AFTER DELETE ON piles BEGIN"
+     "  UPDATE pile_table_generation SET generation = generation + 1; END;"
+     "CREATE TRIGGER pile_table_update AFTER UPDATE OF equipment_id, status, protocol,"
+     "  password_salt, password_hash, boot_status, security_profile ON piles BEGIN"
+     "  UPDATE pile_table_generation SET generation = generation + 1; END;"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -451,14 +451,18 @@ char *gw_metrics_render(const struct gw_metrics *m, const struct gw_writer_stats
             atomic_load_explicit(&((struct gw_metrics *)m)->conform_runs[i], memory_order_relaxed));
     prom_single(f, "evgate_gateway_pile_table_piles", "gauge",
                 "Piles in the gateway's in-memory table (every status).", m->piles.piles);
+    prom_single(f, "evgate_gateway_pile_table_checks_total", "counter",
+                "Times the pile table was checked against the database (loads included).",
+                m->piles.checks_total);
     prom_single(f, "evgate_gateway_pile_table_loads_total", "counter",
-                "Times the pile table was loaded from the database.", m->piles.loads_total);
+                "Times the pile table was loaded from the database (its piles had changed).",
+                m->piles.loads_total);
     prom_single(f, "evgate_gateway_pile_table_load_failures_total", "counter",
                 "Loads of the pile table that failed (the previous table stayed in use).",
                 m->piles.load_failures);
     prom_head(f, "evgate_gateway_pile_table_age_seconds", "gauge",
-              "Seconds since the pile table in use was loaded.");
-    fprintf(f, "evgate_gateway_pile_table_age_seconds %.3f\n", m->piles.last_load_age_s);
+              "Seconds since the pile table in use was last found current.");
+    fprintf(f, "evgate_gateway_pile_table_age_seconds %.3f\n", m->piles.last_check_age_s);
 
     prom_single(f, "evgate_gateway_db_up", "gauge",
                 "1 when the database writer's last commit or ping succeeded.", ws->db_ok ? 1u : 0u);

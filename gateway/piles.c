@@ -18,10 +18,15 @@
 
 /* On-demand reloads come at most this often (a refused handshake asks for one). */
 #define GW_PILES_MIN_GAP_MS 1000
+/* A table whose generation has not moved is loaded anyway after this long: a database file
+ * put back from a backup under a running gateway can carry the same generation. */
+#define GW_PILES_FULL_LOAD_MS (5 * 60 * 1000)
 
 struct snapshot {
     struct gw_pile *v; /* sorted by equipment_id (strcmp) */
     size_t n, cap;
+    bool has_generation; /* the table's generation was read before the rows */
+    int64_t generation;
 };
 
 struct gw_piles {
@@ -34,8 +39,8 @@ struct gw_piles {
     pthread_cond_t cond;  /* CLOCK_MONOTONIC */
     struct snapshot *cur;
     bool stopping, asked;
-    struct timespec last_load; /* monotonic */
-    uint64_t loads, failures;
+    struct timespec last_check, last_load; /* monotonic */
+    uint64_t checks, loads, failures;
     struct gw_pile_changes changes; /* queued for gw_piles_take_changes() */
 };
 
@@ -116,6 +121,8 @@ static struct snapshot *load(struct gw_piles *t)
     struct snapshot *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    /* Read first: a write between it and the rows makes the next check load once more. */
+    s->has_generation = db_gateway_piles_generation(t->db, &s->generation) == DB_OK;
     int rc = db_gateway_piles(t->db, add_row, s);
     if (rc != DB_OK) {
         log_warn("gateway", "pile_table_load_failed", "rc=%d", rc);
@@ -202,17 +209,38 @@ static void queue_changes(struct gw_piles *t, struct changed *c)
     }
 }
 
-/* Loads and swaps; called with t->lock held, which it drops while querying. */
+/* Whether the table still holds what t->cur was loaded from: its generation has not moved
+ * and the snapshot is younger than GW_PILES_FULL_LOAD_MS. Runs on the thread, off the lock
+ * (t->cur and t->last_load change on this thread only). */
+static bool unchanged(struct gw_piles *t)
+{
+    int64_t generation;
+    return t->cur && t->cur->has_generation &&
+           thread_before(thread_now(), thread_after_ms(t->last_load, GW_PILES_FULL_LOAD_MS)) &&
+           db_gateway_piles_generation(t->db, &generation) == DB_OK &&
+           generation == t->cur->generation;
+}
+
+/* Checks, and loads and swaps when the table changed; called with t->lock held, which it drops
+ * while querying. */
 static void reload_locked(struct gw_piles *t)
 {
     pthread_mutex_unlock(&t->lock);
+    if (unchanged(t)) {
+        pthread_mutex_lock(&t->lock);
+        t->last_check = thread_now();
+        t->checks++;
+        return;
+    }
     struct snapshot *s = load(t), *old = NULL;
     struct changed ch = {0};
     if (s)
         diff(t->cur, s, &ch); /* t->cur is replaced on this thread only: no lock to read it */
     pthread_mutex_lock(&t->lock);
-    t->last_load = thread_now();
+    t->last_check = thread_now();
+    t->checks++;
     if (s) {
+        t->last_load = t->last_check;
         old = t->cur;
         t->cur = s;
         t->loads++;
@@ -231,9 +259,9 @@ static void *run(void *arg)
     struct gw_piles *t = arg;
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
-        struct timespec due = thread_after_ms(t->last_load, t->refresh_ms);
+        struct timespec due = thread_after_ms(t->last_check, t->refresh_ms);
         if (t->asked) {
-            struct timespec soon = thread_after_ms(t->last_load, GW_PILES_MIN_GAP_MS);
+            struct timespec soon = thread_after_ms(t->last_check, GW_PILES_MIN_GAP_MS);
             if (thread_before(soon, due))
                 due = soon;
         }
@@ -268,8 +296,8 @@ struct gw_piles *gw_piles_start(const char *db_path, int busy_ms, const char *sy
         snprintf(err, errlen, "cannot read the piles table (see the log)");
         goto fail;
     }
-    t->loads = 1;
-    t->last_load = thread_now();
+    t->checks = t->loads = 1;
+    t->last_check = t->last_load = thread_now();
 
     /* Signals belong to the main thread. */
     int rc = thread_start_quiet(&t->thread, run, t);
@@ -404,10 +432,11 @@ void gw_piles_stats(struct gw_piles *t, struct gw_piles_stats *out)
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&t->lock);
     out->piles = t->cur ? t->cur->n : 0;
+    out->checks_total = t->checks;
     out->loads_total = t->loads;
     out->load_failures = t->failures;
     struct timespec now = thread_now();
-    out->last_load_age_s = (double)(now.tv_sec - t->last_load.tv_sec) +
-                           (double)(now.tv_nsec - t->last_load.tv_nsec) / 1e9;
+    out->last_check_age_s = (double)(now.tv_sec - t->last_check.tv_sec) +
+                            (double)(now.tv_nsec - t->last_check.tv_nsec) / 1e9;
     pthread_mutex_unlock(&t->lock);
 }

@@ -1,11 +1,12 @@
 /* The gateway's in-memory table of piles, what an OCPP handshake needs to decide without
  * touching SQLite on the lws thread: equipment_id -> status, protocol, password salt and hash.
  *
- * A background thread with its own database connection loads the whole table every
- * `refresh_ms` (and soon after gw_piles_refresh_soon()), builds a new sorted snapshot off any
- * lock and swaps it in under a mutex; a lookup holds that mutex only to binary-search and copy
- * one entry out, so the lws thread never waits for a query. A changed password or status is
- * seen by handshakes within one refresh period.
+ * A background thread with its own database connection checks the table every `refresh_ms`
+ * (and soon after gw_piles_refresh_soon()): when its generation (db_gateway_piles_generation)
+ * moved, or every few minutes anyway, it loads the whole table into a new sorted snapshot off
+ * any lock and swaps it in under a mutex; a lookup holds that mutex only to binary-search and
+ * copy one entry out, so the lws thread never waits for a query. A changed password or status
+ * is seen by handshakes within one refresh period.
  *
  * Each load is compared with the snapshot it replaces (on the thread, off the lock): the piles
  * whose admission changed (accessed or not, password, security profile) or that left the table
@@ -59,15 +60,16 @@ struct gw_pile_changes {
 };
 
 struct gw_piles_stats {
-    size_t piles;           /* entries in the current snapshot */
-    uint64_t loads_total;   /* snapshots loaded (the first one included) */
-    uint64_t load_failures; /* loads that failed (the old snapshot stayed) */
-    double last_load_age_s; /* seconds since the current snapshot was loaded */
+    size_t piles;            /* entries in the current snapshot */
+    uint64_t checks_total;   /* times the table was compared with the database (loads included) */
+    uint64_t loads_total;    /* snapshots loaded (the first one included) */
+    uint64_t load_failures;  /* loads that failed (the old snapshot stayed) */
+    double last_check_age_s; /* seconds since the snapshot was last found current */
 };
 
 /* Opens a connection to `db_path` (migrated already), loads the first snapshot on the calling
  * thread (so that piles accessed before the start can connect at once) and starts the refresh
- * thread, which wakes every `refresh_ms`. Returns NULL with a message in `err` when the database
+ * thread, which checks every `refresh_ms`. Returns NULL with a message in `err` when the database
  * cannot be read. Caller frees with gw_piles_stop(). */
 struct gw_piles *gw_piles_start(const char *db_path, int busy_ms, const char *synchronous,
                                 int refresh_ms, char *err, size_t errlen);

@@ -179,6 +179,7 @@ static const char *const tables[] = {
     "conformance_checks",
     "pile_online_samples",
     "ocpp_refusals",
+    "pile_table_generation",
 };
 
 /* Rows that the schema of `version` accepts, and a query that finds them again after the
@@ -330,6 +331,11 @@ static const struct rows_at rows[] = {
      "SELECT s.online || '/' || r.equipment_id || '/' || r.status || '/' || r.reason"
      "  FROM pile_online_samples s, ocpp_refusals r",
      "42/NOPE/404/unknown_pile"},
+    {14,
+     "UPDATE pile_table_generation SET generation = 40;"
+     "UPDATE piles SET password_hash = 'h2' WHERE equipment_id = 'P001';"
+     "UPDATE piles SET data = '{}' WHERE equipment_id = 'P001';",
+     "SELECT generation FROM pile_table_generation", "41"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
