@@ -6,13 +6,10 @@
  * row of ocpp_piles in nearly every batch: 10 000 piles at 23 000 CALLs a second rewrote the
  * table's pages into the WAL thousands of times a second, and the syncs of that volume cost the
  * gateway stolen CPU and latency on a virtual disk (README "Performance"). Gathered, a page goes
- * to the WAL once per flush. Once a second, because a flush rewrites nearly every page of the
- * table however few piles it names (1 000 random rows of 10 000): every 100 ms, the flushes
- * were a fifth of the bytes the gateway wrote at 23 000 CALLs a second. The price: last_seen_at
- * lags a CALL by up to a flush period and a batch, and a crash loses at most that much of the
- * last contacts; a CALL's own data is still committed before its answer. A BootNotification
- * writes its contact itself (its job updates the row the contact makes). Not thread-safe: one
- * thread notes and flushes. */
+ * to the WAL once per flush. The price: last_seen_at lags a CALL by up to a flush period and a
+ * batch, and a crash loses at most that much of the last contacts; a CALL's own data is still
+ * committed before its answer. A BootNotification writes its contact itself (its job updates
+ * the row the contact makes). Not thread-safe: one thread notes and flushes. */
 #ifndef EVGATE_GW_OCPP_SEEN_H
 #define EVGATE_GW_OCPP_SEEN_H
 
@@ -21,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_SEEN_FLUSH_MS 1000
+#define GW_SEEN_FLUSH_MS 100
 
 struct gw_seen;
 
