@@ -505,6 +505,23 @@ const struct db_migration db_migrations[] = {
      "CREATE TRIGGER pile_table_update AFTER UPDATE OF equipment_id, status, protocol,"
      "  password_salt, password_hash, boot_status, security_profile ON piles BEGIN"
      "  UPDATE pile_table_generation SET generation = generation + 1; END;"},
+    /* The piles' last contacts in a table of their own, narrow and ordered by equipment_id
+     * (WITHOUT ROWID: one b-tree, no index to look up first). The gateway writes every
+     * connected pile's contact about once a second, gathered ten times a second
+     * (gateway/ocpp_seen.h); as columns of ocpp_piles, whose boot information makes its rows
+     * long, a gathering of 1 000 random piles out of 10 000 wrote 163 pages to the WAL, here
+     * 52, and each upsert searched two b-trees. */
+    {15, "ocpp_contacts",
+     "CREATE TABLE ocpp_contacts ("
+     "  equipment_id TEXT PRIMARY KEY,"
+     "  protocol TEXT,"                /* the subprotocol last heard */
+     "  last_seen_at INTEGER NOT NULL" /* the last CALL received */
+     ") WITHOUT ROWID;"
+     "INSERT INTO ocpp_contacts (equipment_id, protocol, last_seen_at)"
+     "  SELECT equipment_id, protocol, last_seen_at FROM ocpp_piles"
+     "  WHERE last_seen_at IS NOT NULL;"
+     "ALTER TABLE ocpp_piles DROP COLUMN last_seen_at;"
+     "ALTER TABLE ocpp_piles DROP COLUMN protocol;"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

@@ -15,9 +15,9 @@ static void bind_wh(sqlite3_stmt *st, int idx, double wh)
 int db_ocpp_seen(struct db *db, const char *equipment_id, const char *protocol, int64_t at)
 {
     static const char sql[] =
-        "INSERT INTO ocpp_piles (equipment_id, protocol, last_seen_at) VALUES (?1, ?2, ?3)"
+        "INSERT INTO ocpp_contacts (equipment_id, protocol, last_seen_at) VALUES (?1, ?2, ?3)"
         " ON CONFLICT (equipment_id) DO UPDATE SET protocol = ?2,"
-        " last_seen_at = max(coalesce(last_seen_at, 0), ?3)";
+        " last_seen_at = max(last_seen_at, ?3)";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
@@ -46,9 +46,11 @@ int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, co
                  const char *serial, const char *firmware, const char *reason, int64_t accepted_at)
 {
     static const char sql[] =
-        "UPDATE ocpp_piles SET vendor = ?2, model = ?3, serial = ?4, firmware = ?5,"
-        " boot_reason = ?6, last_boot_at = CASE WHEN ?7 > 0 THEN ?7 ELSE last_boot_at END"
-        " WHERE equipment_id = ?1";
+        "INSERT INTO ocpp_piles (equipment_id, vendor, model, serial, firmware, boot_reason,"
+        " last_boot_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 > 0 THEN ?7 END)"
+        " ON CONFLICT (equipment_id) DO UPDATE SET vendor = ?2, model = ?3, serial = ?4,"
+        " firmware = ?5, boot_reason = ?6,"
+        " last_boot_at = CASE WHEN ?7 > 0 THEN ?7 ELSE last_boot_at END";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
@@ -59,10 +61,7 @@ int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, co
     db_bind_text(st, 5, firmware);
     db_bind_text(st, 6, reason);
     sqlite3_bind_int64(st, 7, accepted_at);
-    int rc = db_step_done(db, st, "ocpp_boot");
-    if (rc == DB_OK && sqlite3_changes(db->h) == 0)
-        rc = DB_NOTFOUND; /* db_ocpp_seen() comes first */
-    return rc;
+    return db_step_done(db, st, "ocpp_boot");
 }
 
 int db_ocpp_connector_status(struct db *db, const char *equipment_id, int64_t connector_id,
@@ -329,9 +328,10 @@ json_t *db_ocpp_live(struct db *db, const char *equipment_id)
 {
     static const char pile_sql[] =
         "SELECT EXISTS (SELECT 1 FROM pile_sessions WHERE equipment_id = ?1"
-        " AND disconnected_at IS NULL), p.protocol, p.last_seen_at, p.vendor, p.model, p.serial,"
+        " AND disconnected_at IS NULL), c.protocol, c.last_seen_at, p.vendor, p.model, p.serial,"
         " p.firmware, p.boot_reason, p.last_boot_at, coalesce(p.violations, 0)"
-        " FROM (SELECT 1) LEFT JOIN ocpp_piles p ON p.equipment_id = ?1";
+        " FROM (SELECT 1) LEFT JOIN ocpp_piles p ON p.equipment_id = ?1"
+        " LEFT JOIN ocpp_contacts c ON c.equipment_id = ?1";
     static const char tx_sql[] =
         "SELECT id, connector_id, transaction_ref, id_tag, started_at, stopped_at, meter_start_wh,"
         " meter_stop_wh, energy_wh, stop_reason FROM ocpp_transactions WHERE equipment_id = ?"

@@ -1,7 +1,8 @@
-/* The gateway's record of what piles tell it over OCPP-J (migration 6): boot information and last
- * contact per pile, status per connector (with its T/CEC code), transactions, sampled meter
- * values and protocol violations. Called from the gateway's batched writer, inside its
- * transaction; every function is one or two prepared statements. Times are epoch seconds. */
+/* The gateway's record of what piles tell it over OCPP-J (migration 6): boot information and
+ * last contact (ocpp_contacts, migration 15) per pile, status per connector (with its T/CEC
+ * code), transactions, sampled meter values and protocol violations. Called from the gateway's
+ * batched writer, inside its transaction; every function is one or two prepared statements.
+ * Times are epoch seconds. */
 #ifndef EVGATE_DB_OCPP_STATE_H
 #define EVGATE_DB_OCPP_STATE_H
 
@@ -13,8 +14,8 @@
 
 struct db;
 
-/* Records that `equipment_id` (speaking `protocol`) was heard from at `at`: creates its
- * ocpp_piles row when needed and moves last_seen_at forward. */
+/* Records that `equipment_id` (speaking `protocol`) was heard from at `at`: its row of
+ * ocpp_contacts, made when needed, gets the protocol and a last_seen_at moved forward. */
 int db_ocpp_seen(struct db *db, const char *equipment_id, const char *protocol, int64_t at);
 
 /* Whether a BootNotification of the pile was ever accepted (last_boot_at set) into *booted. */
@@ -23,7 +24,7 @@ int db_ocpp_booted(struct db *db, const char *equipment_id, bool *booted);
 /* Stores the boot information of a BootNotification: vendor, model, serial, firmware (NULL = not
  * sent), `reason` (2.0.1's boot reason; NULL for 1.6). An accepted one also sets last_boot_at =
  * `accepted_at`; one answered Pending passes 0 and last_boot_at stays as it was (the pile is not
- * marked booted). DB_NOTFOUND before db_ocpp_seen(). */
+ * marked booted). Makes the pile's ocpp_piles row when needed. */
 int db_ocpp_boot(struct db *db, const char *equipment_id, const char *vendor, const char *model,
                  const char *serial, const char *firmware, const char *reason, int64_t accepted_at);
 

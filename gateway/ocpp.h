@@ -189,7 +189,7 @@ uint64_t gw_ocpp_conn_add_samples(struct gw_ocpp_conn *c);
  * gw_ocpp_on_frame(), the frame at hand. */
 int64_t gw_ocpp_conn_rx_us(const struct gw_ocpp_conn *c);
 
-/* The second (epoch) whose last contact is on its way to ocpp_piles.last_seen_at, 0 for none:
+/* The second (epoch) whose last contact is on its way to ocpp_contacts.last_seen_at, 0 for none:
  * noted for the next flush of last contacts (ocpp_seen.h), or carried by a BootNotification's
  * own job, which sets it back when it fails so that the next CALL brings it again. */
 int64_t gw_ocpp_conn_seen_at(const struct gw_ocpp_conn *c);

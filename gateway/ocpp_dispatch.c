@@ -340,8 +340,8 @@ static void on_call(struct gw_ocpp_conn *c, struct ocpp_frame *f, const char *te
     k->req = json_incref(f->payload);
     k->at = db_now();
     k->rx_us = gw_ocpp_conn_rx_us(c);
-    /* the last contact: a boot's job writes it (db_ocpp_boot updates the row it makes), any
-     * other CALL's goes with the next flush of last contacts (ocpp_seen.h) */
+    /* the last contact: a boot's job writes it, so that a booted pile has one at its answer;
+     * any other CALL's goes with the next flush of last contacts (ocpp_seen.h) */
     k->seen = boot_status != NULL;
     if (k->seen)
         gw_ocpp_conn_set_seen_at(c, k->at);

@@ -646,7 +646,7 @@ def db_counts(db_path):
         return {
             "meter_value_rows": q("SELECT count(*) FROM ocpp_meter_values"),
             "connector_rows": q("SELECT count(*) FROM ocpp_connectors"),
-            "piles_seen": q("SELECT count(*) FROM ocpp_piles WHERE last_seen_at IS NOT NULL"),
+            "piles_seen": q("SELECT count(*) FROM ocpp_contacts"),
         }
     finally:
         con.close()

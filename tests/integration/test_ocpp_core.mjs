@@ -202,7 +202,7 @@ test('1.6: boot, heartbeat, status, authorize, a transaction with meter values, 
   assert.deepEqual(result(await cp.call('FirmwareStatusNotification', { status: 'Installed' }), 'firmware'), {});
   assert.deepEqual(result(await cp.call('DiagnosticsStatusNotification', { status: 'Uploaded' }), 'diagnostics'), {});
   // the answers are sent after the commit: the rows are there already
-  const [pile] = query('SELECT * FROM ocpp_piles WHERE equipment_id = ?', p.id);
+  const [pile] = query('SELECT * FROM ocpp_piles JOIN ocpp_contacts USING (equipment_id) WHERE equipment_id = ?', p.id);
   assert.equal(pile.vendor, 'StarCharge');
   assert.equal(pile.model, 'DC-120');
   assert.equal(pile.serial, 'SN-0001');
@@ -259,7 +259,7 @@ test('1.6: the last contact follows the newest CALL, written once per second of 
   const p = piles.c;
   const cp = await connect(env.gw, p);
   assert.equal(result(await cp.call('BootNotification', { chargePointVendor: 'V', chargePointModel: 'M' }), 'boot').status, 'Accepted');
-  const seenNow = () => query('SELECT last_seen_at FROM ocpp_piles WHERE equipment_id = ?', p.id)[0].last_seen_at;
+  const seenNow = () => query('SELECT last_seen_at FROM ocpp_contacts WHERE equipment_id = ?', p.id)[0].last_seen_at;
   // a burst in (mostly) one second: every CALL answered, the contact stored with the next flush
   // of last contacts (every 100 ms) when the burst began a second after the boot's
   const before = Math.floor(Date.now() / 1000);
@@ -393,7 +393,7 @@ test('2.0.1: SecurityError before boot, 2.0.1 codes, then boot, status, a Transa
   assert.deepEqual(result(await cp.call('SignCertificate', { csr: 'x' }), 'sign'), { status: 'Rejected' });
   assert.deepEqual(result(await cp.call('DataTransfer', { vendorId: 'com.example' }), 'data transfer'), { status: 'UnknownVendorId' });
 
-  const [pile] = query('SELECT * FROM ocpp_piles WHERE equipment_id = ?', p.id);
+  const [pile] = query('SELECT * FROM ocpp_piles JOIN ocpp_contacts USING (equipment_id) WHERE equipment_id = ?', p.id);
   assert.deepEqual([pile.vendor, pile.model, pile.serial, pile.firmware, pile.boot_reason, pile.protocol],
     ['Wallbox', 'AC-7', 'WB-42', '2.0.1-r5', 'PowerUp', 'ocpp2.0.1']);
   const conns = query('SELECT connector_id, evse_connector_id, status, tcec_status FROM ocpp_connectors WHERE equipment_id = ? ORDER BY connector_id', p.id);

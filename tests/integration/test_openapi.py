@@ -359,9 +359,11 @@ class OpenAPITest(unittest.TestCase):
             db.execute("INSERT INTO pile_sessions (equipment_id, protocol, peer, connected_at,"
                        " disconnected_at, close_reason) VALUES (?, 'ocpp1.6', '127.0.0.1', ?, ?,"
                        " 'peer_closed')", (e, now - 60, now - 1))
-            db.execute("INSERT INTO ocpp_piles (equipment_id, protocol, vendor, model, serial,"
-                       " firmware, last_boot_at, last_seen_at, violations) VALUES (?, 'ocpp1.6',"
-                       " 'Vendor', 'DC-120', 'SN1', '1.0', ?, ?, 1)", (e, now - 60, now - 1))
+            db.execute("INSERT INTO ocpp_piles (equipment_id, vendor, model, serial, firmware,"
+                       " last_boot_at, violations) VALUES (?, 'Vendor', 'DC-120', 'SN1', '1.0', ?,"
+                       " 1)", (e, now - 60))
+            db.execute("INSERT INTO ocpp_contacts (equipment_id, protocol, last_seen_at)"
+                       " VALUES (?, 'ocpp1.6', ?)", (e, now - 1))
             for cid, status, tcec in ((0, "Available", 1), (1, "Charging", 3),
                                       (2, "Faulted", 255)):
                 db.execute("INSERT INTO ocpp_connectors (equipment_id, connector_id, status,"

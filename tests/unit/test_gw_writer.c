@@ -526,7 +526,7 @@ static void test_stop_drains_queue(void **state)
     free(jobs);
 }
 
-/* A pile's ocpp_piles.last_seen_at and protocol through a connection of the test's own (-1 and
+/* A pile's ocpp_contacts.last_seen_at and protocol through a connection of the test's own (-1 and
  * "" when there is no row). */
 static int64_t seen_of(struct fixture *f, const char *id, char *protocol, size_t protocol_len)
 {
@@ -534,7 +534,7 @@ static int64_t seen_of(struct fixture *f, const char *id, char *protocol, size_t
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_open_v2(f->path, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(h,
-                                        "SELECT last_seen_at, protocol FROM ocpp_piles"
+                                        "SELECT last_seen_at, protocol FROM ocpp_contacts"
                                         " WHERE equipment_id = ?",
                                         -1, &st, NULL),
                      SQLITE_OK);

@@ -24,23 +24,34 @@ static void test_boot_and_seen(void **state)
     bool booted = true;
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_false(booted);
-    assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", NULL, NULL, NULL, 100), DB_NOTFOUND);
     assert_int_equal(db_ocpp_seen(db, "P1", "ocpp2.0.1", 100), DB_OK);
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
-    assert_false(booted);
+    assert_false(booted); /* a contact is no boot */
     assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", "S", "F", "PowerUp", 100), DB_OK);
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_true(booted);
     assert_int_equal(db_ocpp_seen(db, "P1", "ocpp2.0.1", 90), DB_OK); /* never backwards */
-    assert_int_equal(db_fixture_int(db, "SELECT last_seen_at FROM ocpp_piles"), 100);
+    assert_int_equal(db_fixture_int(db, "SELECT last_seen_at FROM ocpp_contacts"), 100);
+    /* the live view joins the contact and the boot */
+    json_t *live = db_ocpp_live(db, "P1");
+    assert_non_null(live);
+    assert_int_equal(json_integer_value(json_object_get(live, "last_seen_at")), 100);
+    assert_string_equal(json_string_value(json_object_get(live, "protocol")), "ocpp2.0.1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(live, "boot"), "reason")),
+                        "PowerUp");
+    json_decref(live);
+    /* a boot before any contact makes the pile's row */
+    assert_int_equal(db_ocpp_boot(db, "P2", "V", "M", NULL, NULL, NULL, 120), DB_OK);
+    assert_int_equal(db_ocpp_booted(db, "P2", &booted), DB_OK);
+    assert_true(booted);
 }
 
 /* db_ocpp_seen: the row created; the last contact moved on; a new protocol; a time that is not
- * later (kept, the protocol still follows); a row a violation created without either. */
+ * later (kept, the protocol still follows); a pile whose violation came first. */
 static void test_seen_paths(void **state)
 {
     struct db *db = db_fixture_db(state);
-    static const char q[] = "SELECT protocol || '@' || last_seen_at FROM ocpp_piles"
+    static const char q[] = "SELECT protocol || '@' || last_seen_at FROM ocpp_contacts"
                             " WHERE equipment_id = 'P1'";
     sqlite3_stmt *st = NULL;
     assert_int_equal(sqlite3_prepare_v2(db->h, q, -1, &st, NULL), SQLITE_OK);
@@ -59,13 +70,14 @@ static void test_seen_paths(void **state)
         assert_string_equal((const char *)sqlite3_column_text(st, 0), steps[i].want);
         sqlite3_reset(st);
     }
-    /* a row without protocol nor last contact (a violation came first) */
+    /* a violation came first: its count and the contact, each in its table */
     assert_int_equal(db_ocpp_violation_add(db, "P2", 10, "FormationViolation", NULL, NULL, "x", 5),
                      DB_OK);
     assert_int_equal(db_ocpp_seen(db, "P2", "ocpp1.6", 200), DB_OK);
-    assert_int_equal(db_fixture_int(db, "SELECT last_seen_at FROM ocpp_piles"
-                                        " WHERE equipment_id = 'P2' AND protocol = 'ocpp1.6'"
-                                        " AND violations = 1"),
+    assert_int_equal(db_fixture_int(db, "SELECT c.last_seen_at FROM ocpp_contacts c"
+                                        " JOIN ocpp_piles p USING (equipment_id)"
+                                        " WHERE equipment_id = 'P2' AND c.protocol = 'ocpp1.6'"
+                                        " AND p.violations = 1"),
                      200);
     sqlite3_finalize(st);
 }
@@ -76,8 +88,6 @@ static void test_boot_info_pending(void **state)
 {
     struct db *db = db_fixture_db(state);
     bool booted = true;
-    assert_int_equal(db_ocpp_boot(db, "P1", "V", "M", NULL, NULL, NULL, 0), DB_NOTFOUND);
-    assert_int_equal(db_ocpp_seen(db, "P1", "ocpp1.6", 100), DB_OK);
     assert_int_equal(db_ocpp_boot(db, "P1", "V0", "M0", "S0", "F0", NULL, 0), DB_OK);
     assert_int_equal(db_ocpp_booted(db, "P1", &booted), DB_OK);
     assert_false(booted);
