@@ -522,6 +522,24 @@ const struct db_migration db_migrations[] = {
      "  WHERE last_seen_at IS NOT NULL;"
      "ALTER TABLE ocpp_piles DROP COLUMN last_seen_at;"
      "ALTER TABLE ocpp_piles DROP COLUMN protocol;"},
+    /* ocpp_connectors keyed by its primary key alone (WITHOUT ROWID): a StatusNotification's
+     * upsert searched the key's index and then the rowid table; now one b-tree. */
+    {16, "ocpp_connectors_without_rowid",
+     "CREATE TABLE ocpp_connectors_new ("
+     "  equipment_id TEXT NOT NULL,"
+     "  connector_id INTEGER NOT NULL,"
+     "  evse_connector_id INTEGER NOT NULL DEFAULT 0,"
+     "  status TEXT NOT NULL,"
+     "  tcec_status INTEGER NOT NULL,"
+     "  error_code TEXT,"
+     "  updated_at INTEGER NOT NULL,"
+     "  PRIMARY KEY (equipment_id, connector_id, evse_connector_id)"
+     ") WITHOUT ROWID;"
+     "INSERT INTO ocpp_connectors_new (equipment_id, connector_id, evse_connector_id, status,"
+     "  tcec_status, error_code, updated_at) SELECT equipment_id, connector_id,"
+     "  evse_connector_id, status, tcec_status, error_code, updated_at FROM ocpp_connectors;"
+     "DROP TABLE ocpp_connectors;"
+     "ALTER TABLE ocpp_connectors_new RENAME TO ocpp_connectors;"},
 };
 
 const int db_migrations_count = (int)(sizeof db_migrations / sizeof db_migrations[0]);

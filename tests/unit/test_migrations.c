@@ -359,6 +359,13 @@ static const struct rows_at rows[] = {
      "SELECT p.vendor || '/' || c.protocol || '@' || c.last_seen_at || '/' || p.violations"
      "  FROM ocpp_piles p JOIN ocpp_contacts c USING (equipment_id)",
      "Star/ocpp1.6@1700000100/2", 0},
+    {16,
+     "INSERT INTO ocpp_connectors (equipment_id, connector_id, evse_connector_id, status,"
+     "  tcec_status, updated_at) VALUES ('P001', 2, 1, 'Available', 1, 1700000200);",
+     "SELECT group_concat(connector_id || ':' || evse_connector_id || ':' || status, ',')"
+     "  FROM (SELECT * FROM ocpp_connectors WHERE equipment_id = 'P001'"
+     "  ORDER BY connector_id, evse_connector_id)",
+     "1:0:Charging,2:1:Available", 0},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
