@@ -29,6 +29,7 @@
  * the connector cannot be used, and 0 (offline) is reserved for a pile that is not connected. */
 #include "gateway/ocpp_answers.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -312,10 +313,18 @@ int gw_ocpp_time_parse(const char *s, int64_t *out)
 
 void gw_ocpp_time_format(int64_t t, char *buf, size_t len)
 {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* formatted once a second: under load every Heartbeat's answer asks for the same one */
+    static _Thread_local int64_t last = INT64_MIN;
+    static _Thread_local char text[32];
+    if (t != last) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+        gmtime_r(&tt, &tm);
+        if (strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            text[0] = 0;
+        last = t;
+    }
+    snprintf(buf, len, "%s", text);
 }
 
 const char *gw_ocpp_trigger_action(enum gw_ocpp_version v, const char *action,

@@ -62,7 +62,8 @@ int gw_tcec_charging_state(const char *charging_state);
 /* Parses an RFC 3339 date-time ("2026-11-25T22:08:29.123+08:00") into epoch seconds.
  * Returns 0, or -1 when it is not one. */
 int gw_ocpp_time_parse(const char *s, int64_t *out);
-/* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 32 bytes). */
+/* Formats epoch seconds as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 32 bytes; a shorter one
+ * gets the text cut). Thread-safe. */
 void gw_ocpp_time_format(int64_t t, char *buf, size_t len);
 
 #endif

@@ -210,6 +210,13 @@ static void test_time(void **state)
     gw_ocpp_time_format(1795000000, buf, sizeof buf);
     assert_string_equal(buf, "2026-11-18T11:06:40Z");
     assert_true(ocpp_is_date_time(buf, strlen(buf)));
+    /* the same second again, the next one, and back: each its own text */
+    gw_ocpp_time_format(1795000000, buf, sizeof buf);
+    assert_string_equal(buf, "2026-11-18T11:06:40Z");
+    gw_ocpp_time_format(1795000001, buf, sizeof buf);
+    assert_string_equal(buf, "2026-11-18T11:06:41Z");
+    gw_ocpp_time_format(1795000000, buf, 11);
+    assert_string_equal(buf, "2026-11-18");
 }
 
 int main(void)
