@@ -488,9 +488,11 @@ const struct db_migration db_migrations[] = {
      "  WHERE disconnected_at IS NULL;"
      "CREATE INDEX ocpp_transactions_started ON ocpp_transactions(started_at);"},
     /* The gateway's pile table (gateway/piles.h) is a copy of these columns of piles; it
-     * reloads the copy only when this generation moved (before, it read every pile every second:
-     * 7 % of a core with 100 000 piles and nothing changing). Any insert, delete, or update of a
-     * copied column bumps it, whatever the value written. Random start: see record_generation. */
+     * reloads the copy only when this generation or the largest pile id moved (before, it read
+     * every pile every second: 7 % of a core with 100 000 piles and nothing changing). Any
+     * delete, or update of a copied column, bumps it, whatever the value written; an insert
+     * raises the largest id instead, so that an import of 100 000 piles runs no trigger (one
+     * took 5.8 s instead of 4.5 to 5). Random start: see record_generation. */
     {14, "pile_table_generation",
      "CREATE TABLE pile_table_generation ("
      "  id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -498,8 +500,6 @@ const struct db_migration db_migrations[] = {
      ");"
      "INSERT INTO pile_table_generation (id, generation)"
      "  VALUES (1, abs(random() % 1000000000000));"
-     "CREATE TRIGGER pile_table_insert AFTER INSERT ON piles BEGIN"
-     "  UPDATE pile_table_generation SET generation = generation + 1; END;"
      "CREATE TRIGGER pile_table_delete AFTER DELETE ON piles BEGIN"
      "  UPDATE pile_table_generation SET generation = generation + 1; END;"
      "CREATE TRIGGER pile_table_update AFTER UPDATE OF equipment_id, status, protocol,"

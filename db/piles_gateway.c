@@ -34,19 +34,22 @@ int db_gateway_piles(struct db *db, db_gateway_pile_fn fn, void *arg)
     return rc == SQLITE_DONE ? DB_OK : db_rc_from(db, rc, "gateway_piles");
 }
 
-int db_gateway_piles_generation(struct db *db, int64_t *generation)
+int db_gateway_piles_state(struct db *db, struct db_gateway_piles_state *out)
 {
-    static const char sql[] = "SELECT generation FROM pile_table_generation WHERE id = 1";
+    static const char sql[] = "SELECT generation, (SELECT coalesce(max(id), 0) FROM piles)"
+                              " FROM pile_table_generation WHERE id = 1";
     sqlite3_stmt *st = db_stmt(db, sql);
     if (!st)
         return DB_ERROR;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *generation = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW) {
+        out->generation = sqlite3_column_int64(st, 0);
+        out->max_id = sqlite3_column_int64(st, 1);
+    }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return DB_NOTFOUND;
-    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "gateway_piles_generation");
+    return rc == SQLITE_ROW ? DB_OK : db_rc_from(db, rc, "gateway_piles_state");
 }
 
 int db_pile_session_open(struct db *db, const char *equipment_id, const char *protocol,

@@ -27,11 +27,16 @@ typedef int (*db_gateway_pile_fn)(void *arg, const struct db_gateway_pile *p);
  * short read transaction). Returns DB_OK, the callback's nonzero value, or a DB_* error. */
 int db_gateway_piles(struct db *db, db_gateway_pile_fn fn, void *arg);
 
-/* The generation of those columns into *generation: it moves with every insert or delete of a
- * pile and every update of a column struct db_gateway_pile holds (a trigger's count, so the
- * same value after any such write means nothing changed). Returns DB_OK, DB_NOTFOUND when the
- * row is missing, or a DB_* error. */
-int db_gateway_piles_generation(struct db *db, int64_t *generation);
+/* Where the table of piles stands: `generation` moves with every delete of a pile and every
+ * update of a column struct db_gateway_pile holds (a trigger's count), `max_id` with every
+ * insert (the largest id; SQLite gives a new row one above it). The same state after any such
+ * write means nothing db_gateway_piles() reads has changed. */
+struct db_gateway_piles_state {
+    int64_t generation, max_id;
+};
+/* Reads it into *out. Returns DB_OK, DB_NOTFOUND when the generation's row is missing, or a
+ * DB_* error. */
+int db_gateway_piles_state(struct db *db, struct db_gateway_piles_state *out);
 
 /* Ended sessions kept per pile: opening one deletes the pile's older ended ones (a pile that
  * reconnects all day must not grow the table without bound). */

@@ -18,15 +18,15 @@
 
 /* On-demand reloads come at most this often (a refused handshake asks for one). */
 #define GW_PILES_MIN_GAP_MS 1000
-/* A table whose generation has not moved is loaded anyway after this long: a database file
- * put back from a backup under a running gateway can carry the same generation. */
+/* A table whose state has not moved is loaded anyway after this long: a database file put back
+ * from a backup under a running gateway can carry the same state. */
 #define GW_PILES_FULL_LOAD_MS (5 * 60 * 1000)
 
 struct snapshot {
     struct gw_pile *v; /* sorted by equipment_id (strcmp) */
     size_t n, cap;
-    bool has_generation; /* the table's generation was read before the rows */
-    int64_t generation;
+    bool has_state; /* the table's state was read before the rows */
+    struct db_gateway_piles_state state;
 };
 
 struct gw_piles {
@@ -122,7 +122,7 @@ static struct snapshot *load(struct gw_piles *t)
     if (!s)
         return NULL;
     /* Read first: a write between it and the rows makes the next check load once more. */
-    s->has_generation = db_gateway_piles_generation(t->db, &s->generation) == DB_OK;
+    s->has_state = db_gateway_piles_state(t->db, &s->state) == DB_OK;
     int rc = db_gateway_piles(t->db, add_row, s);
     if (rc != DB_OK) {
         log_warn("gateway", "pile_table_load_failed", "rc=%d", rc);
@@ -209,16 +209,16 @@ static void queue_changes(struct gw_piles *t, struct changed *c)
     }
 }
 
-/* Whether the table still holds what t->cur was loaded from: its generation has not moved
- * and the snapshot is younger than GW_PILES_FULL_LOAD_MS. Runs on the thread, off the lock
- * (t->cur and t->last_load change on this thread only). */
+/* Whether the table still holds what t->cur was loaded from: its state has not moved and the
+ * snapshot is younger than GW_PILES_FULL_LOAD_MS. Runs on the thread, off the lock (t->cur and
+ * t->last_load change on this thread only). */
 static bool unchanged(struct gw_piles *t)
 {
-    int64_t generation;
-    return t->cur && t->cur->has_generation &&
+    struct db_gateway_piles_state now;
+    return t->cur && t->cur->has_state &&
            thread_before(thread_now(), thread_after_ms(t->last_load, GW_PILES_FULL_LOAD_MS)) &&
-           db_gateway_piles_generation(t->db, &generation) == DB_OK &&
-           generation == t->cur->generation;
+           db_gateway_piles_state(t->db, &now) == DB_OK &&
+           now.generation == t->cur->state.generation && now.max_id == t->cur->state.max_id;
 }
 
 /* Checks, and loads and swaps when the table changed; called with t->lock held, which it drops

@@ -2,8 +2,8 @@
  * touching SQLite on the lws thread: equipment_id -> status, protocol, password salt and hash.
  *
  * A background thread with its own database connection checks the table every `refresh_ms`
- * (and soon after gw_piles_refresh_soon()): when its generation (db_gateway_piles_generation)
- * moved, or every few minutes anyway, it loads the whole table into a new sorted snapshot off
+ * (and soon after gw_piles_refresh_soon()): when its state (db_gateway_piles_state) moved, or
+ * every few minutes anyway, it loads the whole table into a new sorted snapshot off
  * any lock and swaps it in under a mutex; a lookup holds that mutex only to binary-search and
  * copy one entry out, so the lws thread never waits for a query. A changed password or status
  * is seen by handshakes within one refresh period.

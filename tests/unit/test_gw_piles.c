@@ -186,6 +186,14 @@ static void test_changes(void **state)
     assert_int_equal(ch.n, 0);
     free(ch.ids);
 
+    /* a pile inserted, nothing else: loaded (inserts move the largest id, not the generation) */
+    struct gw_pile p;
+    assert_int_equal(gw_piles_lookup(t, "FIRST", &p), -1);
+    insert(f->path, "FIRST", "accessed", h1);
+    wait_check(t, stats(t).checks_total);
+    assert_int_equal(stats(t).loads_total, 2);
+    assert_int_equal(gw_piles_lookup(t, "FIRST", &p), 0);
+
     char sql[512];
     snprintf(sql, sizeof sql,
              "UPDATE piles SET password_hash = '%s' WHERE equipment_id = 'REISSUE';"
@@ -209,7 +217,6 @@ static void test_changes(void **state)
     assert_int_equal(ch.n, 0);
 
     /* the new entries are what a lookup sees */
-    struct gw_pile p;
     assert_int_equal(gw_piles_lookup(t, "RAISE", &p), 0);
     assert_int_equal(p.security_profile, 2);
     assert_int_equal(gw_piles_lookup(t, "GONE", &p), -1);
