@@ -46,8 +46,8 @@ struct gw_call {
     char *frame;             /* the CALL's text, cut; recorded when it turns out a violation */
     const char *boot_status; /* BootNotification: the pile's configured answer (static) */
     bool triggered;          /* let through for a TriggerMessage: no 2.0.1 boot check */
-    /* the job writes the pile's last contact: a BootNotification's (its row must exist); the
-     * other CALLs' go with the flushes of ocpp_seen.h */
+    /* the job writes the pile's last contact: a BootNotification's, so that a booted pile has
+     * one at its answer; the other CALLs' go with the flushes of ocpp_seen.h */
     bool seen;
     /* results of the job */
     bool not_booted; /* 2.0.1: no accepted BootNotification yet -> SecurityError */

@@ -226,13 +226,8 @@ static bool unchanged(struct gw_piles *t)
 static void reload_locked(struct gw_piles *t)
 {
     pthread_mutex_unlock(&t->lock);
-    if (unchanged(t)) {
-        pthread_mutex_lock(&t->lock);
-        t->last_check = thread_now();
-        t->checks++;
-        return;
-    }
-    struct snapshot *s = load(t), *old = NULL;
+    bool changed = !unchanged(t);
+    struct snapshot *s = changed ? load(t) : NULL, *old = NULL;
     struct changed ch = {0};
     if (s)
         diff(t->cur, s, &ch); /* t->cur is replaced on this thread only: no lock to read it */
@@ -245,7 +240,7 @@ static void reload_locked(struct gw_piles *t)
         t->cur = s;
         t->loads++;
         queue_changes(t, &ch);
-    } else {
+    } else if (changed) {
         t->failures++;
     }
     pthread_mutex_unlock(&t->lock);

@@ -3,10 +3,10 @@
  *
  * A background thread with its own database connection checks the table every `refresh_ms`
  * (and soon after gw_piles_refresh_soon()): when its state (db_gateway_piles_state) moved, or
- * every few minutes anyway, it loads the whole table into a new sorted snapshot off
- * any lock and swaps it in under a mutex; a lookup holds that mutex only to binary-search and
- * copy one entry out, so the lws thread never waits for a query. A changed password or status
- * is seen by handshakes within one refresh period.
+ * every few minutes anyway, it loads the whole table into a new sorted snapshot off any lock
+ * and swaps it in under a mutex; a lookup holds that mutex only to binary-search and copy one
+ * entry out, so the lws thread never waits for a query. A changed password or status is seen
+ * by handshakes within one refresh period.
  *
  * Each load is compared with the snapshot it replaces (on the thread, off the lock): the piles
  * whose admission changed (accessed or not, password, security profile) or that left the table
