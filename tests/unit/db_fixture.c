@@ -56,6 +56,17 @@ struct db *db_fixture_db(void **state)
     return ((struct db_fixture *)*state)->db;
 }
 
+void db_fixture_exec(struct db *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        char copy[512];
+        snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
+        sqlite3_free(msg);
+        fail_msg("%s: %s", sql, copy);
+    }
+}
+
 long long db_fixture_int(struct db *db, const char *sql)
 {
     sqlite3_stmt *st = NULL;

@@ -18,6 +18,10 @@ int db_fixture_teardown(void **state);
 /* The fixture's database. */
 struct db *db_fixture_db(void **state);
 
+/* Runs `sql` (one or more statements) on `db`; fails the test with SQLite's message when any
+ * statement fails. */
+void db_fixture_exec(struct db *db, const char *sql);
+
 /* The first column of the first row of `sql` on `db` as an integer (NULL reads 0); fails the
  * test when the statement does not prepare or yields no row. */
 long long db_fixture_int(struct db *db, const char *sql);

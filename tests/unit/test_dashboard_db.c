@@ -21,13 +21,6 @@
 #define NOW   1800000000 /* 2027-01-15 08:00:00 UTC = 16:00 China Standard Time */
 #define TODAY (NOW - 16 * 3600)
 
-static void exec(struct db *db, const char *sql)
-{
-    char *err = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &err) != SQLITE_OK)
-        fail_msg("%s: %s", sql, err);
-}
-
 static void session(struct db *db, const char *id, const char *protocol, int open)
 {
     char sql[300];
@@ -35,7 +28,7 @@ static void session(struct db *db, const char *id, const char *protocol, int ope
              "INSERT INTO pile_sessions (equipment_id, protocol, connected_at, disconnected_at)"
              " VALUES ('%s', '%s', %d, %s)",
              id, protocol, NOW - 100, open ? "NULL" : "1799999990");
-    exec(db, sql);
+    db_fixture_exec(db, sql);
 }
 
 static void test_sample_counts_open_piles_and_prunes(void **state)
@@ -49,7 +42,8 @@ static void test_sample_counts_open_piles_and_prunes(void **state)
     assert_int_equal(db_online_sample(db, NOW - 600, 0), DB_OK);
     assert_int_equal(
         db_fixture_int(db, "SELECT online FROM pile_online_samples WHERE at = 1799999400"), 2);
-    exec(db, "UPDATE pile_sessions SET disconnected_at = 1800000000 WHERE equipment_id = 'P2'");
+    db_fixture_exec(
+        db, "UPDATE pile_sessions SET disconnected_at = 1800000000 WHERE equipment_id = 'P2'");
     /* the same second again replaces its sample; older than keep_since goes */
     assert_int_equal(db_online_sample(db, NOW - 600, NOW - 86400), DB_OK);
     assert_int_equal(db_fixture_int(db, "SELECT count(*) FROM pile_online_samples"), 1);
@@ -74,57 +68,58 @@ static void test_refusals_keep_the_newest(void **state)
  * connectors, sessions, transactions, reviews waiting, violations and samples. */
 static void seed(struct db *db)
 {
-    exec(db,
-         "INSERT INTO accounts (id, username, password_hash, role, status, created_at, updated_at)"
-         " VALUES (1, 'admin', 'x', 'admin', 'active', 0, 0),"
-         " (2, 'op1', 'x', 'operator', 'active', 0, 0),"
-         " (3, 'op2', 'x', 'operator', 'pending', 0, 0),"
-         " (4, 'op3', 'x', 'operator', 'pending', 0, 0),"
-         " (5, 'op4', 'x', 'operator', 'rejected', 0, 0);"
-         "INSERT INTO detections (account_id, mode, status, created_at, updated_at) VALUES"
-         " (2, 'self', 'submitted', 0, 0), (2, 'self', 'passed', 0, 0);"
-         "INSERT INTO access_applications (id, account_id, status, created_at, updated_at) VALUES"
-         " (1, 2, 'approved', 0, 0), (2, 2, 'submitted', 0, 0), (3, 2, 'draft', 0, 0);"
-         "INSERT INTO stations (id, account_id, station_id, status, name, area_code, station_type,"
-         " data, created_at, updated_at) VALUES (1, 2, 'S1', 'accessed', 'n', '442000', 1, '{}',"
-         " 0, 0);"
-         "INSERT INTO piles (id, account_id, equipment_id, station_row, status, equipment_type,"
-         " protocol, data, created_at, updated_at) VALUES"
-         " (1, 2, 'A16', 1, 'accessed', 1, 'ocpp1.6', '{}', 0, 0),"
-         " (2, 2, 'B16', 1, 'accessed', 1, 'ocpp1.6', '{}', 0, 0),"
-         " (3, 2, 'C201', 1, 'accessed', 1, 'ocpp2.0.1', '{}', 0, 0),"
-         " (4, 2, 'D16', 1, 'draft', 1, 'ocpp1.6', '{}', 0, 0),"
-         " (5, 2, 'EPF', 1, 'accessed', 2, 'platform', '{}', 0, 0),"
-         " (6, 2, 'FPF', 1, 'accessed', 2, 'platform', '{}', 0, 0);"
-         "INSERT INTO connectors (pile_row, connector_id, ocpp_connector_id, data) VALUES"
-         " (5, 'EPFC1', 1, '{}'), (6, 'FPFC1', 1, '{}');"
-         "INSERT INTO tcec_connector_status (connector_id, account_id, operator_id, status,"
-         " reported_at) VALUES ('EPFC1', 2, 'OP', 3, 0), ('FPFC1', 2, 'OP', 0, 0);"
-         /* A16 and C201 online, B16 offline */
-         "INSERT INTO pile_sessions (equipment_id, protocol, connected_at, disconnected_at) VALUES"
-         " ('A16', 'ocpp1.6', 1799990000, NULL), ('C201', 'ocpp2.0.1', 1799990000, NULL),"
-         " ('B16', 'ocpp1.6', 1799980000, 1799985000);"
-         "INSERT INTO ocpp_connectors (equipment_id, connector_id, evse_connector_id, status,"
-         " tcec_status, updated_at) VALUES ('A16', 0, 0, 'Available', 1, 0),"
-         " ('A16', 1, 0, 'Charging', 3, 0), ('A16', 2, 0, 'Faulted', 255, 0),"
-         " ('C201', 1, 1, 'Available', 1, 0), ('B16', 1, 0, 'Charging', 3, 0),"
-         " ('B16', 2, 0, 'Available', 1, 0);"
-         /* today: one finished with 12.5 kWh, one running with 2 kWh so far; one yesterday */
-         "INSERT INTO ocpp_transactions (equipment_id, connector_id, started_at, stopped_at,"
-         " energy_wh, updated_at) VALUES ('A16', 1, 1799990000, 1799995000, 12500, 0),"
-         " ('C201', 1, 1799999000, NULL, 2000, 0), ('B16', 1, 1799900000, 1799950000, 40000, 0);"
-         "INSERT INTO pile_violations (equipment_id, at, code, path, reason, frame) VALUES"
-         " ('A16', 1799999001, 'FormationViolation', '$.connectorId', 'bad', '[]'),"
-         " ('A16', 1799999005, 'ProtocolError', NULL, 'no payload', '[]');"
-         "INSERT INTO ocpp_refusals (at, equipment_id, status, reason, peer) VALUES"
-         " (1799999003, 'NOPE', 404, 'unknown_pile', '127.0.0.9');"
-         "INSERT INTO tcec_exchanges (operator_id, direction, interface, at, reason) VALUES"
-         " ('OPX', 'in', 'notification_stationStatus', 1799999004, 'signature'),"
-         " ('OPX', 'out', 'query_token', 1799999006, 'network'),"
-         " ('OPX', 'in', 'query_token', 1799999007, NULL);"
-         /* samples: older than 24 h, then 3 in one 300 s step, then one more */
-         "INSERT INTO pile_online_samples (at, online) VALUES (1799900000, 9),"
-         " (1799999100, 1), (1799999160, 2), (1799999220, 3), (1799999700, 2);");
+    db_fixture_exec(
+        db,
+        "INSERT INTO accounts (id, username, password_hash, role, status, created_at, updated_at)"
+        " VALUES (1, 'admin', 'x', 'admin', 'active', 0, 0),"
+        " (2, 'op1', 'x', 'operator', 'active', 0, 0),"
+        " (3, 'op2', 'x', 'operator', 'pending', 0, 0),"
+        " (4, 'op3', 'x', 'operator', 'pending', 0, 0),"
+        " (5, 'op4', 'x', 'operator', 'rejected', 0, 0);"
+        "INSERT INTO detections (account_id, mode, status, created_at, updated_at) VALUES"
+        " (2, 'self', 'submitted', 0, 0), (2, 'self', 'passed', 0, 0);"
+        "INSERT INTO access_applications (id, account_id, status, created_at, updated_at) VALUES"
+        " (1, 2, 'approved', 0, 0), (2, 2, 'submitted', 0, 0), (3, 2, 'draft', 0, 0);"
+        "INSERT INTO stations (id, account_id, station_id, status, name, area_code, station_type,"
+        " data, created_at, updated_at) VALUES (1, 2, 'S1', 'accessed', 'n', '442000', 1, '{}',"
+        " 0, 0);"
+        "INSERT INTO piles (id, account_id, equipment_id, station_row, status, equipment_type,"
+        " protocol, data, created_at, updated_at) VALUES"
+        " (1, 2, 'A16', 1, 'accessed', 1, 'ocpp1.6', '{}', 0, 0),"
+        " (2, 2, 'B16', 1, 'accessed', 1, 'ocpp1.6', '{}', 0, 0),"
+        " (3, 2, 'C201', 1, 'accessed', 1, 'ocpp2.0.1', '{}', 0, 0),"
+        " (4, 2, 'D16', 1, 'draft', 1, 'ocpp1.6', '{}', 0, 0),"
+        " (5, 2, 'EPF', 1, 'accessed', 2, 'platform', '{}', 0, 0),"
+        " (6, 2, 'FPF', 1, 'accessed', 2, 'platform', '{}', 0, 0);"
+        "INSERT INTO connectors (pile_row, connector_id, ocpp_connector_id, data) VALUES"
+        " (5, 'EPFC1', 1, '{}'), (6, 'FPFC1', 1, '{}');"
+        "INSERT INTO tcec_connector_status (connector_id, account_id, operator_id, status,"
+        " reported_at) VALUES ('EPFC1', 2, 'OP', 3, 0), ('FPFC1', 2, 'OP', 0, 0);"
+        /* A16 and C201 online, B16 offline */
+        "INSERT INTO pile_sessions (equipment_id, protocol, connected_at, disconnected_at) VALUES"
+        " ('A16', 'ocpp1.6', 1799990000, NULL), ('C201', 'ocpp2.0.1', 1799990000, NULL),"
+        " ('B16', 'ocpp1.6', 1799980000, 1799985000);"
+        "INSERT INTO ocpp_connectors (equipment_id, connector_id, evse_connector_id, status,"
+        " tcec_status, updated_at) VALUES ('A16', 0, 0, 'Available', 1, 0),"
+        " ('A16', 1, 0, 'Charging', 3, 0), ('A16', 2, 0, 'Faulted', 255, 0),"
+        " ('C201', 1, 1, 'Available', 1, 0), ('B16', 1, 0, 'Charging', 3, 0),"
+        " ('B16', 2, 0, 'Available', 1, 0);"
+        /* today: one finished with 12.5 kWh, one running with 2 kWh so far; one yesterday */
+        "INSERT INTO ocpp_transactions (equipment_id, connector_id, started_at, stopped_at,"
+        " energy_wh, updated_at) VALUES ('A16', 1, 1799990000, 1799995000, 12500, 0),"
+        " ('C201', 1, 1799999000, NULL, 2000, 0), ('B16', 1, 1799900000, 1799950000, 40000, 0);"
+        "INSERT INTO pile_violations (equipment_id, at, code, path, reason, frame) VALUES"
+        " ('A16', 1799999001, 'FormationViolation', '$.connectorId', 'bad', '[]'),"
+        " ('A16', 1799999005, 'ProtocolError', NULL, 'no payload', '[]');"
+        "INSERT INTO ocpp_refusals (at, equipment_id, status, reason, peer) VALUES"
+        " (1799999003, 'NOPE', 404, 'unknown_pile', '127.0.0.9');"
+        "INSERT INTO tcec_exchanges (operator_id, direction, interface, at, reason) VALUES"
+        " ('OPX', 'in', 'notification_stationStatus', 1799999004, 'signature'),"
+        " ('OPX', 'out', 'query_token', 1799999006, 'network'),"
+        " ('OPX', 'in', 'query_token', 1799999007, NULL);"
+        /* samples: older than 24 h, then 3 in one 300 s step, then one more */
+        "INSERT INTO pile_online_samples (at, online) VALUES (1799900000, 9),"
+        " (1799999100, 1), (1799999160, 2), (1799999220, 3), (1799999700, 2);");
 }
 
 static json_t *find(json_t *array, const char *key, const char *value)
@@ -241,16 +236,17 @@ static void test_accessed_counts_follow_changes(void **state)
     assert_int_equal(db_dashboard(db, NOW, TODAY, &d), DB_OK);
     assert_int_equal(num(json_object_get(d, "piles"), "accessed"), 5);
     json_decref(d);
-    exec(db, "UPDATE piles SET status = 'rejected' WHERE equipment_id = 'B16'");
+    db_fixture_exec(db, "UPDATE piles SET status = 'rejected' WHERE equipment_id = 'B16'");
     assert_int_equal(db_dashboard(db, NOW, TODAY, &d), DB_OK);
     json_t *p16 =
         find(json_object_get(json_object_get(d, "piles"), "by_protocol"), "protocol", "ocpp1.6");
     assert_int_equal(num(p16, "accessed"), 1);
     assert_int_equal(num(p16, "offline"), 0);
     json_decref(d);
-    exec(db, "INSERT INTO piles (account_id, equipment_id, station_row, status, equipment_type,"
-             " protocol, data, created_at, updated_at) VALUES (2, 'G201', 1, 'accessed', 1,"
-             " 'ocpp2.0.1', '{}', 0, 0)");
+    db_fixture_exec(
+        db, "INSERT INTO piles (account_id, equipment_id, station_row, status, equipment_type,"
+            " protocol, data, created_at, updated_at) VALUES (2, 'G201', 1, 'accessed', 1,"
+            " 'ocpp2.0.1', '{}', 0, 0)");
     assert_int_equal(db_dashboard(db, NOW, TODAY, &d), DB_OK);
     assert_int_equal(num(find(json_object_get(json_object_get(d, "piles"), "by_protocol"),
                               "protocol", "ocpp2.0.1"),

@@ -1,7 +1,6 @@
 /* Unit tests of db/piles_gateway.c: pile sessions open, end and are kept within a bound; the
  * pile table's state moves with what the gateway copies. */
 #include "db/db.h"
-#include "db/db_internal.h"
 #include "db/piles_gateway.h"
 
 #include <setjmp.h>
@@ -61,14 +60,6 @@ static void test_sessions_are_bounded(void **state)
     assert_int_equal(db_pile_session_close(db, other, "Q1", 3, "again"), DB_NOTFOUND);
 }
 
-static void exec_ok(struct db *db, const char *sql)
-{
-    char *err = NULL;
-    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &err);
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, err ? err : "?");
-}
-
 static struct db_gateway_piles_state state_of(struct db *db)
 {
     struct db_gateway_piles_state st = {0};
@@ -92,10 +83,10 @@ static bool same(struct db_gateway_piles_state a, struct db_gateway_piles_state 
 static void test_state(void **state)
 {
     struct db *db = db_fixture_db(state);
-    exec_ok(db, "PRAGMA foreign_keys=OFF");
+    db_fixture_exec(db, "PRAGMA foreign_keys=OFF");
     struct db_gateway_piles_state s0 = state_of(db), s;
     assert_int_equal(s0.max_id, 0);
-    exec_ok(db, INSERT_PILE("G1"));
+    db_fixture_exec(db, INSERT_PILE("G1"));
     s = state_of(db);
     assert_int_equal(s.generation, s0.generation);
     assert_true(s.max_id > s0.max_id);
@@ -112,19 +103,19 @@ static void test_state(void **state)
     };
     for (size_t i = 0; i < sizeof copied / sizeof *copied; i++) {
         int64_t before = s.generation;
-        exec_ok(db, copied[i]);
+        db_fixture_exec(db, copied[i]);
         s = state_of(db);
         if (s.generation != before + 1)
             fail_msg("%s: generation %lld after %lld", copied[i], (long long)s.generation,
                      (long long)before);
     }
     /* the deleted pile's id given again: the delete moved the generation already */
-    exec_ok(db, INSERT_PILE("G3"));
+    db_fixture_exec(db, INSERT_PILE("G3"));
     assert_false(same(state_of(db), s0));
     /* columns the table does not copy */
     s0 = state_of(db);
-    exec_ok(db, "UPDATE piles SET data = '{\"x\":1}', updated_at = 5, equipment_type = 2,"
-                " station_row = 2, account_id = 2");
+    db_fixture_exec(db, "UPDATE piles SET data = '{\"x\":1}', updated_at = 5, equipment_type = 2,"
+                        " station_row = 2, account_id = 2");
     assert_true(same(state_of(db), s0));
 }
 

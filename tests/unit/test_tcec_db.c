@@ -22,17 +22,6 @@
 
 #include "db_fixture.h"
 
-static void exec_ok(struct db *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        char copy[512];
-        snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
-        sqlite3_free(msg);
-        fail_msg("%s: %s", sql, copy);
-    }
-}
-
 /* Accounts 10 (the platform's operator, self detection 100 with credentials for OPERATOR01),
  * 11 (another operator with its own self detection 110), 12 (delegated to detection 100,
  * approved), 13 (delegated to 100, only submitted). Each has an accessed station S<acct>
@@ -79,7 +68,7 @@ static int setup(void **state)
 {
     if (db_fixture_setup(state) != 0)
         return -1;
-    exec_ok(db_fixture_db(state), world);
+    db_fixture_exec(db_fixture_db(state), world);
     return 0;
 }
 
@@ -113,7 +102,7 @@ static void test_platform(void **state)
     assert_int_equal(db_tcec_platform(db, "NOSUCHOP1", &p), DB_NOTFOUND);
     assert_null(p.source_ips);
     /* revoked without a successor */
-    exec_ok(db, "UPDATE tcec_credentials SET revoked_at = 5 WHERE id = 2");
+    db_fixture_exec(db, "UPDATE tcec_credentials SET revoked_at = 5 WHERE id = 2");
     assert_int_equal(db_tcec_platform(db, "OPERATOR2", &p), DB_NOTFOUND);
 }
 
@@ -383,7 +372,7 @@ static void test_ownership(void **state)
     /* nor to another platform */
     assert_int_equal(db_tcec_station_owned(db, 11, "S12", &acct, &row), DB_NOTFOUND);
     /* a delegation approved later counts at once */
-    exec_ok(db, "UPDATE detections SET status = 'approved' WHERE id = 130");
+    db_fixture_exec(db, "UPDATE detections SET status = 'approved' WHERE id = 130");
     assert_int_equal(db_tcec_station_owned(db, 10, "S13", &acct, &row), DB_OK);
     assert_int_equal(acct, 13);
     assert_int_equal(db_tcec_station_owned(db, 10, "NOPE", &acct, &row), DB_NOTFOUND);

@@ -20,17 +20,6 @@
 
 #include "db_fixture.h"
 
-static void exec_ok(struct db *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        char copy[256];
-        snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
-        sqlite3_free(msg);
-        fail_msg("%s: %s", sql, copy);
-    }
-}
-
 /* Accounts 10 (self detection 100), 11 (another operator, self 110), 12 (delegated to 100,
  * approved), 13 (delegated to 100, only submitted). Accessed stations S10, S10B (account 10),
  * S11, S12, S13 and a draft S10D; accessed piles P10 (two connectors, listed out of order),
@@ -80,7 +69,7 @@ static int setup(void **state)
 {
     if (db_fixture_setup(state) != 0)
         return -1;
-    exec_ok(db_fixture_db(state), world);
+    db_fixture_exec(db_fixture_db(state), world);
     return 0;
 }
 
@@ -133,7 +122,7 @@ static void test_stations(void **state)
     json_decref(list);
 
     /* a delegation approved later counts at once */
-    exec_ok(db, "UPDATE detections SET status = 'approved' WHERE id = 130");
+    db_fixture_exec(db, "UPDATE detections SET status = 'approved' WHERE id = 130");
     assert_int_equal(db_tcec_run_stations(db, 100, &list), DB_OK);
     assert_int_equal(json_array_size(list), 4);
     json_decref(list);

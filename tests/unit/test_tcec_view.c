@@ -56,22 +56,11 @@ static const char world[] =
 
 #define SINCE 1004
 
-static void exec_ok(struct db *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        char copy[512];
-        snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
-        sqlite3_free(msg);
-        fail_msg("%s: %s", sql, copy);
-    }
-}
-
 static int setup(void **state)
 {
     if (db_fixture_setup(state) != 0)
         return -1;
-    exec_ok(db_fixture_db(state), world);
+    db_fixture_exec(db_fixture_db(state), world);
     return 0;
 }
 
