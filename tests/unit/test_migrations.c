@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "db_fixture.h"
+
 #define BUSY_MS 10000
 
 struct fixture {
@@ -85,17 +87,6 @@ static void migrate_ok(struct fixture *f, int target)
     int rc = db_migrate(f->db, target, f->err, sizeof f->err);
     if (rc != DB_OK)
         fail_msg("db_migrate to %d: %d %s", target, rc, f->err);
-}
-
-static void exec_ok(struct db *db, const char *sql)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        char copy[512];
-        snprintf(copy, sizeof copy, "%s", msg ? msg : "?");
-        sqlite3_free(msg);
-        fail_msg("%s: %s", sql, copy);
-    }
 }
 
 /* The first column of the first row of `sql` as text ("" when no row). */
@@ -432,7 +423,7 @@ static void test_from_each_older_version(void **state)
         assert_int_equal(db_schema_version(f->db), k);
         for (size_t i = 0; i < NROWS && rows[i].version <= k; i++)
             if (rows_for(&rows[i], k))
-                exec_ok(f->db, rows[i].insert);
+                db_fixture_exec(f->db, rows[i].insert);
 
         migrate_ok(f, -1);
         assert_int_equal(db_schema_version(f->db), latest);
@@ -468,7 +459,7 @@ static void test_migrate_twice_is_noop(void **state)
     migrate_ok(f, -1);
     for (size_t i = 0; i < NROWS && rows[i].version <= db_latest_version(); i++)
         if (rows_for(&rows[i], db_latest_version()))
-            exec_ok(f->db, rows[i].insert);
+            db_fixture_exec(f->db, rows[i].insert);
     char *before = schema_of(f->db);
     migrate_ok(f, -1);
     migrate_ok(f, db_latest_version());
@@ -488,7 +479,7 @@ static void test_newer_schema_refused(void **state)
     int newer = db_latest_version() + 1;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", newer);
-    exec_ok(f->db, sql);
+    db_fixture_exec(f->db, sql);
 
     f->err[0] = 0;
     assert_int_not_equal(db_migrate(f->db, -1, f->err, sizeof f->err), DB_OK);
